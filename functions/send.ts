@@ -1,0 +1,24 @@
+import { apiKeyIdOf, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
+import { resolveLocale } from '../lib/messages.ts';
+import { parsePhone } from '../lib/phone.ts';
+import { sendRequest } from '../lib/requests.ts';
+import { ROUTES } from '../lib/routes.ts';
+import { lambdaHandler } from '../lib/runtime.ts';
+import { type SendDeps, startVerification } from '../lib/verifications.ts';
+import { createdView } from '../lib/views.ts';
+
+/** POST /v1/verifications: start a verification and place its call. */
+export const createSendHandler = (deps: SendDeps) =>
+  httpHandler(deps.logger, async (event) => {
+    const apiKeyId = apiKeyIdOf(event);
+    if (event.httpMethod !== 'POST' || event.resource !== '/v1/verifications') routeNotServed(event, ROUTES);
+    const body = parseJsonBody(event, sendRequest);
+    const phone = parsePhone(body.phone);
+    const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
+    const verification = await startVerification(deps, { apiKeyId, phone, locale });
+    return json(202, createdView(verification));
+  });
+
+export const handler = lambdaHandler((container) =>
+  createSendHandler({ ...container, store: container.store(), telephony: container.telephony() }),
+);

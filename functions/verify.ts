@@ -1,0 +1,52 @@
+import { invalidRequest } from '../lib/errors.ts';
+import { apiKeyIdOf, type HttpEvent, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
+import { isVerificationId } from '../lib/ids.ts';
+import { checkRequest } from '../lib/requests.ts';
+import { ROUTES } from '../lib/routes.ts';
+import { lambdaHandler } from '../lib/runtime.ts';
+import {
+  cancelVerification,
+  checkById,
+  checkByPhone,
+  getVerification,
+  type ServiceDeps,
+} from '../lib/verifications.ts';
+import { canceledView, statusView } from '../lib/views.ts';
+
+/** Check, status and cancel. Never touches telephony, so this function holds no Plivo secret. */
+export const createVerifyHandler = (deps: ServiceDeps) =>
+  httpHandler(deps.logger, async (event) => {
+    const apiKeyId = apiKeyIdOf(event);
+    switch (`${event.httpMethod} ${event.resource}`) {
+      case 'POST /v1/verifications/check': {
+        const request = parseJsonBody(event, checkRequest);
+        const result =
+          request.by === 'id'
+            ? await checkById(deps, apiKeyId, verificationId(request.id), request.code)
+            : await checkByPhone(deps, apiKeyId, request.phone, request.code);
+        return json(200, result);
+      }
+      case 'GET /v1/verifications/{id}': {
+        const verification = await getVerification(deps, apiKeyId, verificationId(pathId(event)));
+        return json(200, statusView(verification, deps.clock()));
+      }
+      case 'POST /v1/verifications/{id}/cancel': {
+        const verification = await cancelVerification(deps, apiKeyId, verificationId(pathId(event)));
+        return json(200, canceledView(verification));
+      }
+      default:
+        return routeNotServed(event, ROUTES);
+    }
+  });
+
+const pathId = (event: HttpEvent) => event.pathParameters?.id ?? '';
+
+function verificationId(value: string): string {
+  if (!isVerificationId(value))
+    throw invalidRequest('id must be "vrf_" followed by 26 Crockford base32 characters.');
+  return value;
+}
+
+export const handler = lambdaHandler((container) =>
+  createVerifyHandler({ ...container, store: container.store() }),
+);

@@ -1,0 +1,67 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * The service's keys, from one secret shaped `{"current":"k2","k1":"<random>","k2":"<random>"}`.
+ *
+ * Each key id maps to at least 32 characters of random material; independent subkeys for code hashes,
+ * sealed tokens and phone pseudonyms are derived from it with HKDF-SHA256. This flat shape is what
+ * Secrets Manager can generate by itself (`generateStringKey`), so no key ever passes through a template
+ * or a custom resource. Rotation: add a new id, point `current` at it, and drop the old id once every code
+ * it protected has expired (code lifetime plus the retention period).
+ */
+export interface KeySet {
+  id: string;
+  hmac: Buffer;
+  seal: Buffer;
+  phone: Buffer;
+}
+
+export interface KeyRing {
+  current: KeySet;
+  /** Current key first, then older ones. */
+  all: KeySet[];
+  get(id: string): KeySet | undefined;
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
+const MIN_MATERIAL_LENGTH = 32;
+
+const derive = (material: string, id: string, purpose: string) =>
+  Buffer.from(hkdfSync('sha256', material, `voice-otp:${id}`, `voice-otp/v1/${purpose}`, 32));
+
+export function parseKeyRing(secretString: string): KeyRing {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw new Error('Key ring secret is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('Key ring secret must be a JSON object');
+  }
+  const { current, ...materials } = parsed as Record<string, unknown>;
+  const keys = new Map<string, KeySet>();
+  for (const [id, material] of Object.entries(materials)) {
+    if (!KEY_ID.test(id)) throw new Error(`Key ring: invalid key id "${id}"`);
+    if (typeof material !== 'string' || material.length < MIN_MATERIAL_LENGTH) {
+      throw new Error(
+        `Key ring: key "${id}" needs at least ${MIN_MATERIAL_LENGTH} characters of random material`,
+      );
+    }
+    keys.set(id, {
+      id,
+      hmac: derive(material, id, 'code-hash'),
+      seal: derive(material, id, 'seal'),
+      phone: derive(material, id, 'phone'),
+    });
+  }
+  if (typeof current !== 'string') throw new Error('Key ring: "current" must name a key id');
+  const currentKey = keys.get(current);
+  if (!currentKey) throw new Error(`Key ring: current key "${current}" is missing`);
+  const all = [currentKey, ...[...keys.values()].filter((key) => key !== currentKey)];
+  return { current: currentKey, all, get: (id) => keys.get(id) };
+}
+
+/** A fresh single-key ring's secret string, for local runs and tests. */
+export const newKeyRingSecret = (id = 'k1') =>
+  JSON.stringify({ current: id, [id]: randomBytes(32).toString('base64url') });

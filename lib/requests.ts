@@ -1,0 +1,47 @@
+import * as z from 'zod/mini';
+
+/** Request bodies of the app routes. Each issue message is a sentence a developer can act on. */
+const field = (name: string, maxLength: number) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? `${name} is required.` : `${name} must be a JSON string.`,
+    })
+    .check(z.maxLength(maxLength, `${name} is longer than ${maxLength} characters.`));
+
+const unknownFields = {
+  error: (issue: { code?: string; keys?: string[] }) =>
+    issue.code === 'unrecognized_keys'
+      ? `Unknown field: ${(issue.keys ?? []).map((key) => JSON.stringify(key.slice(0, 40))).join(', ')}.`
+      : undefined,
+};
+
+export const sendRequest = z.strictObject(
+  {
+    phone: field('phone', 64),
+    locale: z.optional(field('locale', 35)),
+  },
+  unknownFields,
+);
+
+export const checkRequest = z.pipe(
+  z.strictObject(
+    {
+      id: z.optional(field('id', 64)),
+      phone: z.optional(field('phone', 64)),
+      code: field('code', 64),
+    },
+    unknownFields,
+  ),
+  z.transform((body, ctx) => {
+    if (body.id !== undefined && body.phone === undefined)
+      return { by: 'id' as const, id: body.id, code: body.code };
+    if (body.phone !== undefined && body.id === undefined)
+      return { by: 'phone' as const, phone: body.phone, code: body.code };
+    ctx.issues.push({ code: 'custom', input: body, message: 'Give exactly one of id or phone.' });
+    return z.NEVER;
+  }),
+);
+
+export type SendRequest = z.infer<typeof sendRequest>;
+export type CheckRequest = z.infer<typeof checkRequest>;

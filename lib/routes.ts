@@ -1,0 +1,33 @@
+/**
+ * Every route of the v1 API, in one place: the handlers dispatch on it, the local stack serves it, the CDK
+ * stack provisions it and a test holds openapi.yaml to it.
+ */
+export type FunctionName = 'send' | 'verify' | 'answer' | 'hangup';
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** API Gateway's resource template; `event.resource` carries it. */
+  resource: string;
+  function: FunctionName;
+  /** App routes need an API key; Plivo's webhooks are authenticated by their signature instead. */
+  auth: 'api-key' | 'plivo-signature';
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', resource: '/v1/verifications', function: 'send', auth: 'api-key' },
+  { method: 'POST', resource: '/v1/verifications/check', function: 'verify', auth: 'api-key' },
+  { method: 'GET', resource: '/v1/verifications/{id}', function: 'verify', auth: 'api-key' },
+  { method: 'POST', resource: '/v1/verifications/{id}/cancel', function: 'verify', auth: 'api-key' },
+  { method: 'POST', resource: '/v1/plivo/answer', function: 'answer', auth: 'plivo-signature' },
+  { method: 'POST', resource: '/v1/plivo/hangup', function: 'hangup', auth: 'plivo-signature' },
+];
+
+export const ANSWER_PATH = '/v1/plivo/answer';
+export const HANGUP_PATH = '/v1/plivo/hangup';
+
+/** The answer webhook's URL: its query is covered by Plivo's signature and holds no plaintext code. */
+export const answerUrl = (publicUrl: string, query: Record<string, string>) =>
+  `${publicUrl}${ANSWER_PATH}?${new URLSearchParams(query)}`;
+
+export const hangupUrl = (publicUrl: string, verificationId: string) =>
+  `${publicUrl}${HANGUP_PATH}?${new URLSearchParams({ v: verificationId })}`;

@@ -1,0 +1,51 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { KeyRing, KeySet } from './keyring.ts';
+
+/**
+ * The code travels to the answer webhook sealed inside its URL (AES-256-GCM, the verification id as
+ * associated data), so no URL, log or database holds it in plaintext and the answer webhook needs no read.
+ * Token: `<key id>.<base64url(iv ‖ ciphertext ‖ tag)>`.
+ */
+export interface SealedCall {
+  code: string;
+  locale: string;
+  /** Epoch milliseconds; the token is refused after this. */
+  expiresAt: number;
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export function sealCall(key: KeySet, verificationId: string, call: SealedCall): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key.seal, iv);
+  cipher.setAAD(Buffer.from(verificationId));
+  const plaintext = JSON.stringify({ c: call.code, l: call.locale, e: call.expiresAt });
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `${key.id}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+export type OpenedCall = { kind: 'valid'; call: SealedCall } | { kind: 'expired' } | { kind: 'invalid' };
+
+export function openCall(ring: KeyRing, verificationId: string, token: string, now: number): OpenedCall {
+  const [keyId, body, extra] = token.split('.');
+  const key = keyId === undefined ? undefined : ring.get(keyId);
+  if (!key || !body || extra !== undefined) return { kind: 'invalid' };
+  const bytes = Buffer.from(body, 'base64url');
+  if (bytes.length <= IV_BYTES + TAG_BYTES) return { kind: 'invalid' };
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key.seal, bytes.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(Buffer.from(verificationId));
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+    const plaintext = Buffer.concat([
+      decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+    const { c, l, e } = JSON.parse(plaintext.toString('utf8')) as { c: string; l: string; e: number };
+    return now >= e ? { kind: 'expired' } : { kind: 'valid', call: { code: c, locale: l, expiresAt: e } };
+  } catch {
+    return { kind: 'invalid' };
+  }
+}

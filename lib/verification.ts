@@ -1,0 +1,62 @@
+/** The verification record and its vocabulary, shared by the store, the service and the HTTP views. */
+export type VerificationStatus =
+  | 'pending'
+  | 'approved'
+  | 'expired'
+  | 'max_attempts_reached'
+  | 'canceled'
+  | 'failed';
+
+export type CallStatus =
+  | 'queued'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'machine'
+  | 'canceled';
+
+export interface CallRecord {
+  status: CallStatus;
+  /** Plivo's CallUUID, set by the first hangup webhook; later webhooks must carry the same one. */
+  uuid?: string;
+  durationSeconds?: number;
+  billDurationSeconds?: number;
+  hangupCause?: string;
+  /** Plivo's TotalCost as given (a decimal string in the account's currency). */
+  cost?: string;
+}
+
+export interface Verification {
+  id: string;
+  apiKeyId: string;
+  status: VerificationStatus;
+  /** HMAC of id ‖ code under key `keyId`; the code itself is never stored. */
+  codeHash: string;
+  keyId: string;
+  /** Keyed pseudonym of the E.164 number (lib/phone.ts). */
+  phoneHash: string;
+  /** Masked number, e.g. +1********23. */
+  to: string;
+  country: string;
+  locale: string;
+  attempts: number;
+  maxAttempts: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+  updatedAt: number;
+  call: CallRecord;
+}
+
+/**
+ * What a client sees: expiry is enforced here, in code, because DynamoDB's TTL only deletes items some
+ * time after the retention period.
+ */
+export function effectiveStatus(v: Verification, now: number): VerificationStatus {
+  if (v.status !== 'pending') return v.status;
+  if (v.attempts >= v.maxAttempts) return 'max_attempts_reached';
+  return now >= v.expiresAt ? 'expired' : 'pending';
+}

@@ -1,0 +1,217 @@
+import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
+import type { Config } from './config.ts';
+import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
+import { newVerificationId } from './ids.ts';
+import type { KeyRing } from './keyring.ts';
+import type { Logger } from './logger.ts';
+import { maskPhone, type Phone, parsePhone, phoneHash } from './phone.ts';
+import { answerUrl, hangupUrl } from './routes.ts';
+import { sealCall } from './seal.ts';
+import type { Secrets } from './secrets.ts';
+import type { TransitionResult, VerificationStore } from './store.ts';
+import type { Telephony } from './telephony.ts';
+import { effectiveStatus, type Verification, type VerificationStatus } from './verification.ts';
+
+/**
+ * The verification lifecycle: pending → approved | expired | max_attempts_reached | canceled | failed.
+ * Each transition is one conditional write in the store; this module decides which one and reads the
+ * store's answer when a condition fails.
+ */
+export interface ServiceDeps {
+  config: Config;
+  store: VerificationStore;
+  secrets: Secrets;
+  clock: () => number;
+  logger: Logger;
+}
+
+export interface SendDeps extends ServiceDeps {
+  telephony: Telephony;
+}
+
+export async function startVerification(
+  deps: SendDeps,
+  request: { apiKeyId: string; phone: Phone; locale: string },
+): Promise<Verification> {
+  const { config, store, logger } = deps;
+  const ring = await deps.secrets.keyRing();
+  const key = ring.current;
+  const now = deps.clock();
+  const id = newVerificationId();
+  const code = generateCode(config.codeLength);
+  const verification: Verification = {
+    id,
+    apiKeyId: request.apiKeyId,
+    status: 'pending',
+    codeHash: hashCode(key, id, code),
+    keyId: key.id,
+    phoneHash: phoneHash(key, request.phone.e164),
+    to: maskPhone(request.phone),
+    country: request.phone.country,
+    locale: request.locale,
+    attempts: 0,
+    maxAttempts: config.maxAttempts,
+    createdAt: now,
+    expiresAt: now + config.codeTtlSeconds * 1000,
+    updatedAt: now,
+    call: { status: 'queued' },
+  };
+  await store.create(verification);
+  await supersedeOlder(deps, ring, verification, request.phone.e164);
+
+  const token = sealCall(key, id, { code, locale: request.locale, expiresAt: verification.expiresAt });
+  try {
+    await deps.telephony.placeCall({
+      verificationId: id,
+      to: request.phone.e164,
+      answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
+      hangupUrl: hangupUrl(config.publicUrl, id),
+    });
+  } catch (error) {
+    // Whatever went wrong, this verification can never be completed: say so rather than leave it pending.
+    await store.fail(id, { status: 'failed' }, deps.clock());
+    logger.warn('Call not placed', {
+      verificationId: id,
+      to: verification.to,
+      reason: error instanceof ApiError ? error.code : 'error',
+    });
+    throw error;
+  }
+  logger.info('Verification started', {
+    verificationId: id,
+    to: verification.to,
+    country: verification.country,
+    locale: verification.locale,
+  });
+  return verification;
+}
+
+/** A new send for a phone cancels that phone's older pending verification (for the same API key). */
+async function supersedeOlder(deps: ServiceDeps, ring: KeyRing, verification: Verification, e164: string) {
+  const { store, logger } = deps;
+  const { id, apiKeyId, phoneHash: hash, expiresAt } = verification;
+  const olderIds = new Set([await store.pointPhoneTo(apiKeyId, hash, id, expiresAt)]);
+  // After a key rotation the phone's pointer may still sit under an older key's pseudonym.
+  for (const older of ring.all.slice(1))
+    olderIds.add(await store.latestIdForPhone(apiKeyId, phoneHash(older, e164)));
+  for (const olderId of olderIds) {
+    if (!olderId || olderId === id) continue;
+    const result = await store.cancel(olderId, apiKeyId, deps.clock());
+    if (result.done) logger.info('Verification superseded', { verificationId: olderId, supersededBy: id });
+  }
+}
+
+export type CheckResult =
+  | { id: string; valid: true; status: 'approved' }
+  | { id: string; valid: false; status: 'pending' | 'max_attempts_reached'; attemptsLeft: number }
+  | { id: string; valid: false; status: Exclude<VerificationStatus, 'pending'> };
+
+type Attempt = CheckResult & { wasPending: boolean };
+
+/** Upper bound on optimistic retries; each retry means another request changed this verification. */
+const MAX_ROUNDS = 16;
+
+async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: string): Promise<Attempt> {
+  const ring = await deps.secrets.keyRing();
+  const now = deps.clock();
+  const key = ring.current;
+  let result: TransitionResult = await deps.store.approve({
+    id,
+    apiKeyId,
+    keyId: key.id,
+    codeHash: hashCode(key, id, code),
+    now,
+  });
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    if (result.done) {
+      if (result.verification.status === 'approved') {
+        deps.logger.info('Verification approved', { verificationId: id });
+        return { id, valid: true, status: 'approved', wasPending: true };
+      }
+      const { attempts, maxAttempts, status } = result.verification;
+      deps.logger.info('Wrong code', { verificationId: id, attempts });
+      return {
+        id,
+        valid: false,
+        status: status === 'pending' ? 'pending' : 'max_attempts_reached',
+        attemptsLeft: Math.max(0, maxAttempts - attempts),
+        wasPending: true,
+      };
+    }
+    const current = result.current;
+    if (!current || current.apiKeyId !== apiKeyId) throw verificationNotFound();
+    const status = effectiveStatus(current, now);
+    if (status !== 'pending') return { id, valid: false, status, wasPending: false };
+
+    // Pending, yet refused: either the code is wrong, or it was hashed under an older key than `current`.
+    const itemKey = ring.get(current.keyId);
+    const matches = itemKey !== undefined && hashesEqual(hashCode(itemKey, id, code), current.codeHash);
+    result =
+      matches && itemKey
+        ? await deps.store.approve({ id, apiKeyId, keyId: itemKey.id, codeHash: current.codeHash, now })
+        : await deps.store.recordWrongCode(current, now);
+  }
+  throw new ApiError(503, 'store_unavailable', 'The verification is changing too fast; retry shortly.', {
+    'Retry-After': '1',
+  });
+}
+
+export async function checkById(
+  deps: ServiceDeps,
+  apiKeyId: string,
+  id: string,
+  code: string,
+): Promise<CheckResult> {
+  const { wasPending: _, ...result } = await attempt(deps, apiKeyId, id, normaliseSubmittedCode(code));
+  return result;
+}
+
+/**
+ * Checks the phone's latest verification. A phone never seen and a phone whose latest verification is not
+ * pending both answer 404 after the same database work (one read, one refused conditional write), so the
+ * answer does not tell an attacker which numbers are in use.
+ */
+export async function checkByPhone(
+  deps: ServiceDeps,
+  apiKeyId: string,
+  phoneInput: string,
+  code: string,
+): Promise<CheckResult> {
+  const digits = normaliseSubmittedCode(code);
+  const phone = parsePhone(phoneInput);
+  const ring = await deps.secrets.keyRing();
+  let id: string | undefined;
+  for (const key of ring.all) {
+    id = await deps.store.latestIdForPhone(apiKeyId, phoneHash(key, phone.e164));
+    if (id) break;
+  }
+  // An unknown phone still costs one refused write, against an id that cannot exist.
+  const { wasPending, ...result } = await attempt(deps, apiKeyId, id ?? newVerificationId(), digits);
+  if (!wasPending) throw verificationNotFound();
+  return result;
+}
+
+export async function getVerification(
+  deps: ServiceDeps,
+  apiKeyId: string,
+  id: string,
+): Promise<Verification> {
+  const verification = await deps.store.get(id);
+  if (!verification || verification.apiKeyId !== apiKeyId) throw verificationNotFound();
+  return verification;
+}
+
+export async function cancelVerification(
+  deps: ServiceDeps,
+  apiKeyId: string,
+  id: string,
+): Promise<Verification> {
+  const now = deps.clock();
+  const result = await deps.store.cancel(id, apiKeyId, now);
+  if (result.done) {
+    deps.logger.info('Verification canceled', { verificationId: id });
+    return result.verification;
+  }
+  if (!result.current || result.current.apiKeyId !== apiKeyId) throw verificationNotFound();
+  throw verificationNotPending(effectiveStatus(result.current, now));
+}

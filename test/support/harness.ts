@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { inject } from 'vitest';
+import { createSendHandler } from '../../functions/send.ts';
+import { createVerifyHandler } from '../../functions/verify.ts';
+import { type Config, loadConfig } from '../../lib/config.ts';
+import { createDocumentClient, DynamoDbVerificationStore } from '../../lib/dynamodb-store.ts';
+import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { openCall } from '../../lib/seal.ts';
+import { staticSecrets } from '../../lib/secrets.ts';
+import type { CallRequest, Telephony } from '../../lib/telephony.ts';
+import { createTable, localClient } from '../../local/dynamodb-local.ts';
+
+export const API_KEY_ID = 'key-test-1';
+
+/** A telephony that records what it was asked to do; `fail` makes the next calls throw. */
+export class RecordingTelephony implements Telephony {
+  readonly calls: CallRequest[] = [];
+  fail: Error | undefined;
+
+  async placeCall(request: CallRequest) {
+    this.calls.push(request);
+    if (this.fail) throw this.fail;
+    return { requestId: randomUUID() };
+  }
+}
+
+/** A clock tests move by hand. */
+export class TestClock {
+  now = Date.parse('2026-11-23T12:00:00Z');
+  readonly read = () => this.now;
+  advance(ms: number) {
+    this.now += ms;
+  }
+}
+
+export interface Harness {
+  config: Config;
+  tableName: string;
+  endpoint: string;
+  clock: TestClock;
+  telephony: RecordingTelephony;
+  keyRingSecret: string;
+  send: ReturnType<typeof createSendHandler>;
+  verify: ReturnType<typeof createVerifyHandler>;
+  scan(): Promise<Record<string, unknown>[]>;
+}
+
+/** Real handlers on a fresh table in the run's DynamoDB Local, with a recording telephony and a hand clock. */
+export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const endpoint = inject('dynamodbEndpoint');
+  const tableName = `t-${randomUUID()}`;
+  await createTable(endpoint, tableName);
+  const config = loadConfig({
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: endpoint,
+    PUBLIC_URL: 'https://otp.example.test/prod',
+    ...env,
+  });
+  const clock = new TestClock();
+  const telephony = new RecordingTelephony();
+  const keyRingSecret = env.KEYRING ?? newKeyRingSecret();
+  const store = new DynamoDbVerificationStore(
+    createDocumentClient({ endpoint }),
+    tableName,
+    config.retentionSeconds,
+  );
+  const deps = {
+    config,
+    store,
+    secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: 'test-auth-token' }),
+    clock: clock.read,
+    logger: createLogger({ logLevel: 'SILENT' }),
+  };
+  const client = localClient(endpoint);
+  return {
+    config,
+    tableName,
+    endpoint,
+    clock,
+    telephony,
+    keyRingSecret,
+    send: createSendHandler({ ...deps, telephony }),
+    verify: createVerifyHandler(deps),
+    async scan() {
+      const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+      return (out.Items ?? []).map((item) => unmarshall(item));
+    },
+  };
+}
+
+/** An API Gateway REST proxy event, as the gateway (or the local stack) builds it. */
+export function apiEvent(options: {
+  method: string;
+  resource: string;
+  path?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  apiKeyId?: string | null;
+}): APIGatewayProxyEvent {
+  const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
+  const headers = {
+    ...(body !== null && { 'Content-Type': 'application/json' }),
+    ...options.headers,
+  };
+  return {
+    httpMethod: options.method,
+    resource: options.resource,
+    path: options.path ?? options.resource,
+    pathParameters: options.pathParameters ?? null,
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: null,
+    headers,
+    multiValueHeaders: {},
+    body,
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {
+      requestId: randomUUID(),
+      stage: 'test',
+      identity: {
+        apiKeyId: options.apiKeyId === undefined ? API_KEY_ID : options.apiKeyId,
+        sourceIp: '127.0.0.1',
+      },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
+  } as APIGatewayProxyEvent;
+}
+
+export const parse = (result: { body: string }) => JSON.parse(result.body) as Record<string, unknown>;
+
+/** The code a call would speak: opened from the sealed answer URL, exactly as the answer webhook does. */
+export function spokenCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, call: CallRequest): string {
+  const url = new URL(call.answerUrl);
+  const opened = openCall(
+    parseKeyRing(harness.keyRingSecret),
+    url.searchParams.get('v') ?? '',
+    url.searchParams.get('t') ?? '',
+    harness.clock.now,
+  );
+  if (opened.kind !== 'valid') throw new Error(`answer URL token is ${opened.kind}`);
+  return opened.call.code;
+}
+
+/** Sends through the real handler; returns the 202 body and the code its call would speak. */
+export async function startVerification(harness: Harness, phone = '+14155550123', apiKeyId = API_KEY_ID) {
+  const response = await harness.send(
+    apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone }, apiKeyId }),
+  );
+  if (response.statusCode !== 202) throw new Error(`send answered ${response.statusCode}: ${response.body}`);
+  const call = harness.telephony.calls.at(-1);
+  if (!call) throw new Error('no call placed');
+  return { body: parse(response), id: parse(response).id as string, code: spokenCode(harness, call) };
+}
+
+export const check = (harness: Harness, body: unknown, apiKeyId = API_KEY_ID) =>
+  harness.verify(apiEvent({ method: 'POST', resource: '/v1/verifications/check', body, apiKeyId }));
+
+export const status = (harness: Harness, id: string, apiKeyId = API_KEY_ID) =>
+  harness.verify(
+    apiEvent({
+      method: 'GET',
+      resource: '/v1/verifications/{id}',
+      path: `/v1/verifications/${id}`,
+      pathParameters: { id },
+      apiKeyId,
+    }),
+  );
+
+export const cancel = (harness: Harness, id: string, apiKeyId = API_KEY_ID) =>
+  harness.verify(
+    apiEvent({
+      method: 'POST',
+      resource: '/v1/verifications/{id}/cancel',
+      path: `/v1/verifications/${id}/cancel`,
+      pathParameters: { id },
+      apiKeyId,
+    }),
+  );
+
+/** A code that differs from `code` in every digit. */
+export const wrongCode = (code: string) =>
+  [...code].map((digit) => String((Number(digit) + 1) % 10)).join('');

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from '../../lib/codes.ts';
+import { isVerificationId, newVerificationId } from '../../lib/ids.ts';
+import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
+import { openCall, sealCall } from '../../lib/seal.ts';
+
+const ring = parseKeyRing(newKeyRingSecret());
+const key = ring.current;
+
+describe('codes', () => {
+  it('have the requested length, keep leading zeros and vary', () => {
+    for (const length of [4, 6, 10]) {
+      const codes = Array.from({ length: 2000 }, () => generateCode(length));
+      expect(codes.every((code) => code.length === length && /^[0-9]+$/.test(code))).toBe(true);
+      expect(new Set(codes).size).toBeGreaterThan(length === 4 ? 1500 : 1990);
+    }
+    const firstDigits = new Set(Array.from({ length: 500 }, () => generateCode(6)[0]));
+    expect(firstDigits.has('0')).toBe(true);
+  });
+
+  it('hash differently per verification id, code and key', () => {
+    const other = parseKeyRing(newKeyRingSecret()).current;
+    const base = hashCode(key, 'vrf_A', '123456');
+    expect(hashCode(key, 'vrf_A', '123456')).toBe(base);
+    expect(hashCode(key, 'vrf_B', '123456')).not.toBe(base);
+    expect(hashCode(key, 'vrf_A', '123457')).not.toBe(base);
+    expect(hashCode(other, 'vrf_A', '123456')).not.toBe(base);
+    expect(hashesEqual(base, hashCode(key, 'vrf_A', '123456'))).toBe(true);
+    expect(hashesEqual(base, base.slice(1))).toBe(false);
+  });
+
+  it('normalise what people type', () => {
+    expect(normaliseSubmittedCode('123 456')).toBe('123456');
+    expect(normaliseSubmittedCode('12-34-56')).toBe('123456');
+    for (const bad of ['123', '١٢٣٤٥٦', '12345678901', '12a456', '']) {
+      expect(() => normaliseSubmittedCode(bad)).toThrow(expect.objectContaining({ code: 'invalid_code' }));
+    }
+  });
+});
+
+describe('verification ids', () => {
+  it('are vrf_ + 26 Crockford base32 characters, unique', () => {
+    const ids = Array.from({ length: 5000 }, newVerificationId);
+    expect(ids.every(isVerificationId)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('key ring', () => {
+  it('puts the current key first and finds older ones by id', () => {
+    const secret = JSON.stringify({ current: 'k2', k1: 'a'.repeat(40), k2: 'b'.repeat(40) });
+    const parsed = parseKeyRing(secret);
+    expect(parsed.all.map((k) => k.id)).toEqual(['k2', 'k1']);
+    expect(parsed.get('k1')?.hmac.equals(parseKeyRing(secret).get('k1')?.hmac ?? Buffer.alloc(0))).toBe(true);
+    expect(parsed.get('k1')?.hmac.equals(parsed.get('k1')?.seal ?? Buffer.alloc(0))).toBe(false);
+  });
+
+  it('refuses malformed secrets', () => {
+    for (const bad of [
+      'not json',
+      '[]',
+      JSON.stringify({ current: 'k1' }),
+      JSON.stringify({ current: 'k1', k1: 'short' }),
+      JSON.stringify({ current: 'k9', k1: 'a'.repeat(40) }),
+      JSON.stringify({ current: 'k1', 'bad id!': 'a'.repeat(40), k1: 'a'.repeat(40) }),
+    ]) {
+      expect(() => parseKeyRing(bad)).toThrow();
+    }
+  });
+});
+
+describe('sealed call tokens', () => {
+  const now = Date.parse('2026-11-23T12:00:00Z');
+  const call = { code: '048213', locale: 'en-US', expiresAt: now + 300_000 };
+
+  it('round-trip and hold no plaintext code', () => {
+    const token = sealCall(key, 'vrf_A', call);
+    expect(token).not.toContain('048213');
+    expect(token).toMatch(/^k1\.[\w-]+$/);
+    expect(openCall(ring, 'vrf_A', token, now)).toEqual({ kind: 'valid', call });
+  });
+
+  it('refuse tampering, swapping between verifications, unknown keys and expiry', () => {
+    const token = sealCall(key, 'vrf_A', call);
+    const body = token.slice(3);
+    const flipped = `k1.${body.slice(0, 20)}${body[20] === 'A' ? 'B' : 'A'}${body.slice(21)}`;
+    expect(openCall(ring, 'vrf_A', flipped, now).kind).toBe('invalid');
+    expect(openCall(ring, 'vrf_B', token, now).kind).toBe('invalid');
+    expect(openCall(ring, 'vrf_A', `k7.${body}`, now).kind).toBe('invalid');
+    expect(openCall(ring, 'vrf_A', 'garbage', now).kind).toBe('invalid');
+    expect(openCall(ring, 'vrf_A', `${token}.x`, now).kind).toBe('invalid');
+    expect(openCall(parseKeyRing(newKeyRingSecret()), 'vrf_A', token, now).kind).toBe('invalid');
+    expect(openCall(ring, 'vrf_A', token, call.expiresAt).kind).toBe('expired');
+  });
+
+  it('still open after rotation while the old key stays in the ring', () => {
+    const oldSecret = { current: 'k1', k1: 'a'.repeat(40) };
+    const oldRing = parseKeyRing(JSON.stringify(oldSecret));
+    const token = sealCall(oldRing.current, 'vrf_A', call);
+    const rotated = parseKeyRing(JSON.stringify({ ...oldSecret, current: 'k2', k2: 'b'.repeat(40) }));
+    expect(openCall(rotated, 'vrf_A', token, now).kind).toBe('valid');
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.ts';
+import { findDuplicateKey } from '../../lib/json.ts';
+import { resolveLocale } from '../../lib/messages.ts';
+import { maskPhone, parsePhone } from '../../lib/phone.ts';
+
+describe('findDuplicateKey', () => {
+  it.each([
+    ['{"a":1,"a":2}', 'a'],
+    ['{"a":{"b":1,"b":2}}', 'b'],
+    ['[{"a":1},{"a":2}]', undefined],
+    ['{"a":"a","b":["a","a"]}', undefined],
+    ['{"a\\"":1,"a\\u0022":2}', 'a"'],
+    ['{"x":{"a":1},"a":2}', undefined],
+    ['{"x":[1,{"y":2}],"y":3}', undefined],
+    ['"a"', undefined],
+  ])('%s → %s', (text, expected) => {
+    JSON.parse(text);
+    expect(findDuplicateKey(text)).toBe(expected);
+  });
+});
+
+describe('phone', () => {
+  it('parses E.164 and masks all but the calling code and two last digits', () => {
+    const phone = parsePhone('+14155550123');
+    expect(phone).toEqual({
+      e164: '+14155550123',
+      country: 'US',
+      callingCode: '1',
+      type: 'FIXED_LINE_OR_MOBILE',
+    });
+    expect(maskPhone(phone)).toBe('+1********23');
+    expect(maskPhone(parsePhone('+33612345678'))).toBe('+33*******78');
+  });
+
+  it.each(['14155550123', '+1 415 555 0123', '+447700900123', '+1415555012345678', '+０１２', ''])(
+    'refuses %j',
+    (input) => {
+      expect(() => parsePhone(input)).toThrow(expect.objectContaining({ code: 'invalid_phone' }));
+    },
+  );
+});
+
+describe('config', () => {
+  it('has defaults for every knob', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://x.example/prod/' });
+    expect(config).toMatchObject({
+      publicUrl: 'https://x.example/prod',
+      codeLength: 6,
+      codeTtlSeconds: 300,
+      maxAttempts: 5,
+      retentionSeconds: 86_400,
+      defaultLocale: 'en-US',
+    });
+  });
+
+  it('fails at cold start naming each bad variable', () => {
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://x', CODE_LENGTH: '12', REQUIRE_KEYPRESS: 'yes' })).toThrow(
+      /PUBLIC_URL.*CODE_LENGTH.*REQUIRE_KEYPRESS/,
+    );
+  });
+});
+
+describe('locales', () => {
+  it('resolve case-insensitively and refuse others', () => {
+    expect(resolveLocale('pt-br')).toBe('pt-BR');
+    expect(() => resolveLocale('pt-PT')).toThrow(expect.objectContaining({ code: 'unsupported_locale' }));
+  });
+});
