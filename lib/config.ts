@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { LOCALES, type Locale } from './messages.ts';
 
 /**
  * Every setting of the service, read from the environment once per container and validated at cold start,
@@ -18,7 +19,7 @@ export interface Config {
   maxAttempts: number;
   /** How long finished verifications stay readable (status lookups, late hangups) before TTL removes them. */
   retentionSeconds: number;
-  defaultLocale: string;
+  defaultLocale: Locale;
   plivo: {
     apiUrl: string;
     fromNumber: string;
@@ -35,8 +36,6 @@ export interface Config {
 
 const integer = (fallback: number, min: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
-
-const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), fallback);
 
 const bool = (fallback: boolean) =>
   z.pipe(
@@ -61,7 +60,7 @@ const envSchema = z.object({
   CODE_TTL_SECONDS: integer(300, 60, 3600),
   MAX_ATTEMPTS: integer(5, 1, 10),
   RETENTION_SECONDS: integer(86_400, 0, 30 * 86_400),
-  DEFAULT_LOCALE: text('en-US'),
+  DEFAULT_LOCALE: z._default(z.enum(LOCALES as [Locale, ...Locale[]]), 'en-US'),
   PLIVO_API_URL: z._default(httpUrl, 'https://api.plivo.com'),
   PLIVO_FROM_NUMBER: z._default(z.string().check(z.regex(/^\+[1-9][0-9]{6,14}$/)), '+14155550100'),
   PLIVO_TIMEOUT_MS: integer(4000, 500, 10_000),

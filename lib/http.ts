@@ -76,11 +76,12 @@ export function apiKeyIdOf(event: HttpEvent): string {
   return id;
 }
 
-function mediaType(event: HttpEvent): string | undefined {
+export function mediaType(event: HttpEvent): string | undefined {
   return header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
 }
 
-function bodyText(event: HttpEvent): string {
+/** The body as text: 413 above the size limit, invalid_json when it is not UTF-8. */
+export function bodyText(event: HttpEvent): string {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
@@ -112,14 +113,6 @@ export function parseJsonBody<T>(event: HttpEvent, schema: z.ZodMiniType<T>): T 
   if (parsed instanceof Promise) throw new Error('async schemas are not supported');
   if (parsed.issues) throw invalidRequest(describeIssue(parsed.issues[0], value));
   return parsed.value;
-}
-
-/** Webhook bodies: application/x-www-form-urlencoded, as Plivo sends them. */
-export function parseFormBody(event: HttpEvent): URLSearchParams {
-  if (mediaType(event) !== 'application/x-www-form-urlencoded') {
-    throw new ApiError(415, 'unsupported_media_type', 'Send the body as application/x-www-form-urlencoded.');
-  }
-  return new URLSearchParams(bodyText(event));
 }
 
 interface Issue {

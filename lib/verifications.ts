@@ -57,7 +57,6 @@ export async function startVerification(
     call: { status: 'queued' },
   };
   await store.create(verification);
-  await supersedeOlder(deps, ring, verification, request.phone.e164);
 
   const token = sealCall(key, id, { code, locale: request.locale, expiresAt: verification.expiresAt });
   try {
@@ -77,6 +76,8 @@ export async function startVerification(
     });
     throw error;
   }
+  // Only once the call is out: a send that fails leaves the phone's earlier verification as it was.
+  await supersedeOlder(deps, ring, verification, request.phone.e164);
   logger.info('Verification started', {
     verificationId: id,
     to: verification.to,

@@ -3,18 +3,22 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { inject } from 'vitest';
+import { createAnswerHandler } from '../../functions/answer.ts';
+import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { createDocumentClient, DynamoDbVerificationStore } from '../../lib/dynamodb-store.ts';
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
+import { plivoSignature } from '../../lib/plivo-signature.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, localClient } from '../../local/dynamodb-local.ts';
 
 export const API_KEY_ID = 'key-test-1';
+export const PLIVO_AUTH_TOKEN = 'test-auth-token';
 
 /** A telephony that records what it was asked to do; `fail` makes the next calls throw. */
 export class RecordingTelephony implements Telephony {
@@ -46,6 +50,8 @@ export interface Harness {
   keyRingSecret: string;
   send: ReturnType<typeof createSendHandler>;
   verify: ReturnType<typeof createVerifyHandler>;
+  answer: ReturnType<typeof createAnswerHandler>;
+  hangup: ReturnType<typeof createHangupHandler>;
   scan(): Promise<Record<string, unknown>[]>;
 }
 
@@ -71,9 +77,9 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const deps = {
     config,
     store,
-    secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: 'test-auth-token' }),
+    secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: PLIVO_AUTH_TOKEN }),
     clock: clock.read,
-    logger: createLogger({ logLevel: 'SILENT' }),
+    logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
   const client = localClient(endpoint);
   return {
@@ -85,6 +91,8 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     keyRingSecret,
     send: createSendHandler({ ...deps, telephony }),
     verify: createVerifyHandler(deps),
+    answer: createAnswerHandler(deps),
+    hangup: createHangupHandler({ ...deps, publicUrl: config.publicUrl }),
     async scan() {
       const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
       return (out.Items ?? []).map((item) => unmarshall(item));
@@ -186,3 +194,58 @@ export const cancel = (harness: Harness, id: string, apiKeyId = API_KEY_ID) =>
 /** A code that differs from `code` in every digit. */
 export const wrongCode = (code: string) =>
   [...code].map((digit) => String((Number(digit) + 1) % 10)).join('');
+
+/**
+ * A Plivo webhook for `url` as API Gateway hands it to the function: form body, query parsed, and the
+ * V3 signature Plivo would send (or `signature` instead, to forge one).
+ */
+export function webhookEvent(
+  url: string,
+  params: Record<string, string>,
+  options: {
+    authToken?: string;
+    signature?: string | null;
+    nonce?: string;
+    headers?: Record<string, string>;
+  } = {},
+): APIGatewayProxyEvent {
+  const parsed = new URL(url);
+  const nonce = options.nonce ?? randomUUID().replace(/-/g, '');
+  const signature =
+    options.signature === undefined
+      ? plivoSignature(url, Object.entries(params), nonce, options.authToken ?? PLIVO_AUTH_TOKEN)
+      : options.signature;
+  const multi: Record<string, string[]> = {};
+  for (const [key, value] of parsed.searchParams) multi[key] = [...(multi[key] ?? []), value];
+  const resource = parsed.pathname.replace(/^\/prod/, '');
+  return {
+    ...apiEvent({
+      method: 'POST',
+      resource,
+      rawBody: new URLSearchParams(params).toString(),
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Plivo-Signature-V3-Nonce': nonce,
+        ...(signature !== null && { 'X-Plivo-Signature-V3': signature }),
+        ...options.headers,
+      },
+      apiKeyId: null,
+    }),
+    queryStringParameters: Object.fromEntries(parsed.searchParams),
+    multiValueQueryStringParameters: multi,
+  };
+}
+
+/** Plivo's answer parameters for an outbound call. */
+export const answerParams = (callUuid: string, extra: Record<string, string> = {}) => ({
+  CallUUID: callUuid,
+  ALegUUID: callUuid,
+  RequestUUID: callUuid,
+  ALegRequestUUID: callUuid,
+  From: '14155550100',
+  To: '14155550123',
+  Direction: 'outbound',
+  CallStatus: 'in-progress',
+  Event: 'StartApp',
+  ...extra,
+});

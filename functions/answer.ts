@@ -1,0 +1,19 @@
+import { type AnswerDeps, answerCall } from '../lib/answer-call.ts';
+import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
+import { ANSWER_PATH, ROUTES } from '../lib/routes.ts';
+import { lambdaHandler } from '../lib/runtime.ts';
+import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
+
+/** POST /v1/plivo/answer: Plivo asks what to say. Signed, database-free, answers Plivo XML. */
+export const createAnswerHandler = (deps: AnswerDeps) =>
+  httpHandler(deps.logger, async (event) => {
+    if (event.httpMethod !== 'POST' || event.resource !== ANSWER_PATH) routeNotServed(event, ROUTES);
+    const params = await authenticateWebhook(
+      event,
+      { publicUrl: deps.config.publicUrl, secrets: deps.secrets },
+      ANSWER_PATH,
+    );
+    return xml(await answerCall(deps, webhookQuery(event), params));
+  });
+
+export const handler = lambdaHandler((container) => createAnswerHandler(container));

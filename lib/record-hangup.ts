@@ -1,0 +1,77 @@
+import { isVerificationId } from './ids.ts';
+import type { Logger } from './logger.ts';
+import type { VerificationStore } from './store.ts';
+import type { CallRecord, CallStatus } from './verification.ts';
+
+export interface HangupDeps {
+  store: VerificationStore;
+  clock: () => number;
+  logger: Logger;
+}
+
+/** Plivo's CallStatus at hangup → ours. Plivo says `timeout` where the contract says `no-answer`. */
+const STATUSES: Record<string, CallStatus> = {
+  completed: 'completed',
+  busy: 'busy',
+  failed: 'failed',
+  timeout: 'no-answer',
+  'no-answer': 'no-answer',
+  cancel: 'canceled',
+  canceled: 'canceled',
+};
+
+const seconds = (value: string | null) => {
+  const n = Number(value);
+  return value !== null && value !== '' && Number.isInteger(n) && n >= 0 && n < 86_400 ? n : undefined;
+};
+
+const cost = (value: string | null) =>
+  value && /^[0-9]{1,6}(\.[0-9]{1,8})?$/.test(value) ? value : undefined;
+
+const cause = (value: string | null) => (value && /^[\w .,()'/-]{1,80}$/.test(value) ? value : undefined);
+
+/** Reads a hangup webhook's form parameters into a call record; undefined without a CallUUID. */
+export function callRecordFrom(params: URLSearchParams): (CallRecord & { uuid: string }) | undefined {
+  const uuid = params.get('CallUUID') ?? '';
+  if (!/^[\w-]{1,64}$/.test(uuid)) return undefined;
+  const machine = (params.get('Machine') ?? params.get('MachineDetection') ?? '').toLowerCase() === 'true';
+  return {
+    status: machine ? 'machine' : (STATUSES[(params.get('CallStatus') ?? '').toLowerCase()] ?? 'failed'),
+    uuid,
+    durationSeconds: seconds(params.get('Duration')),
+    billDurationSeconds: seconds(params.get('BillDuration')),
+    hangupCause: cause(params.get('HangupCauseName') ?? params.get('HangupCause')),
+    cost: cost(params.get('TotalCost')),
+  };
+}
+
+/**
+ * Records how the call ended, in one conditional write, once per CallUUID: Plivo's retries rewrite the same
+ * values, a webhook for an unknown verification writes nothing. Either way Plivo gets its 200.
+ */
+export async function recordHangup(
+  deps: HangupDeps,
+  query: URLSearchParams,
+  params: URLSearchParams,
+): Promise<void> {
+  const id = query.get('v') ?? '';
+  const call = callRecordFrom(params);
+  if (!isVerificationId(id) || !call) {
+    deps.logger.warn('Hangup webhook without a verification id or CallUUID');
+    return;
+  }
+  const result = await deps.store.recordCall(id, call, deps.clock());
+  if (result.done) {
+    deps.logger.info('Call ended', {
+      verificationId: id,
+      callStatus: call.status,
+      durationSeconds: call.durationSeconds,
+      hangupCause: call.hangupCause,
+    });
+  } else {
+    deps.logger.info('Hangup not recorded', {
+      verificationId: id,
+      reason: result.current ? 'other call' : 'unknown',
+    });
+  }
+}

@@ -1,0 +1,168 @@
+import nock from 'nock';
+import plivo from 'plivo';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPlivoTelephony, type PlivoCallsOptions } from '../../lib/plivo-calls.ts';
+import type { CallRequest } from '../../lib/telephony.ts';
+import { captureServer } from '../support/capture-server.ts';
+import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
+
+const AUTH_ID = 'MAXXXXXXXXXXXXXXXXXX';
+const AUTH_TOKEN = 'ZmFrZS10b2tlbi1mb3ItdGVzdHM';
+const request: CallRequest = {
+  verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
+  to: '+14155550123',
+  answerUrl: 'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
+  hangupUrl: 'https://otp.example.com/prod/v1/plivo/hangup?v=vrf_0123456789ABCDEFGHJKMNPQRS',
+};
+
+const options = (apiUrl: string, overrides: Partial<PlivoCallsOptions> = {}): PlivoCallsOptions => ({
+  apiUrl,
+  fromNumber: '+14155550100',
+  timeoutMs: 1000,
+  ringTimeoutSeconds: 30,
+  timeLimitSeconds: 120,
+  credentials: async () => ({ authId: AUTH_ID, authToken: AUTH_TOKEN }),
+  ...overrides,
+});
+
+const fired = JSON.stringify({ message: 'call fired', request_uuid: 'req-123', api_id: 'api-1' });
+
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+describe('Call API request', () => {
+  it('is field for field what the official plivo SDK sends for the same call', async () => {
+    // What the SDK sends, captured at the HTTP layer (it only ever talks to api.plivo.com).
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    let sdk: { path: string; body: Record<string, unknown>; headers: Record<string, string> } | undefined;
+    const scope = nock('https://api.plivo.com').post(/.*/).reply(201, fired);
+    // nock hands over a Fetch API Request.
+    scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
+      sdk = {
+        path: new URL(req.url).pathname,
+        body: JSON.parse(body) as Record<string, unknown>,
+        headers: Object.fromEntries([...req.headers].map(([k, v]) => [k.toLowerCase(), v])),
+      };
+    });
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    const sdkResult = await client.calls.create('14155550100', '14155550123', request.answerUrl, {
+      answerMethod: 'POST',
+      hangupUrl: request.hangupUrl,
+      hangupMethod: 'POST',
+      ringTimeout: 30,
+      timeLimit: 120,
+      machineDetection: 'hangup',
+    });
+    expect(sdkResult.requestUuid).toBe('req-123');
+
+    // What we send, captured by a local server.
+    const server = await captureServer(() => ({ status: 201, body: fired }));
+    const placed = await createPlivoTelephony(options(server.url)).placeCall(request);
+    await server.close();
+    expect(placed).toEqual({ requestId: 'req-123' });
+    const ours = server.requests[0];
+
+    expect(sdk).toBeDefined();
+    expect(ours?.method).toBe('POST');
+    expect(ours?.path).toBe(sdk?.path);
+    expect(ours?.path).toBe(`/v1/Account/${AUTH_ID}/Call/`);
+    expect(JSON.parse(ours?.body ?? '')).toEqual(sdk?.body);
+    expect(ours?.headers.authorization).toBe(sdk?.headers.authorization);
+    expect(ours?.headers['content-type']).toBe(sdk?.headers['content-type']);
+    expect(JSON.parse(ours?.body ?? '')).toMatchObject({
+      from: '14155550100',
+      to: '14155550123',
+      answer_url: request.answerUrl,
+      answer_method: 'POST',
+      hangup_url: request.hangupUrl,
+      ring_timeout: 30,
+      time_limit: 120,
+      machine_detection: 'hangup',
+    });
+    nock.enableNetConnect();
+  });
+});
+
+describe('Call API failures', () => {
+  it.each([
+    [400, 'call_rejected'],
+    [403, 'call_rejected'],
+    [404, 'call_rejected'],
+    [401, 'telephony_unavailable'],
+    [429, 'telephony_unavailable'],
+    [500, 'telephony_unavailable'],
+    [503, 'telephony_unavailable'],
+  ])('Plivo %i → %s', async (statusCode, code) => {
+    const server = await captureServer(() => ({
+      status: statusCode,
+      body: JSON.stringify({ api_id: 'a', error: 'no' }),
+    }));
+    await expect(createPlivoTelephony(options(server.url)).placeCall(request)).rejects.toMatchObject({
+      code,
+    });
+    await server.close();
+  });
+
+  it('gives up after the timeout', async () => {
+    const server = await captureServer(() => 'hang');
+    const started = Date.now();
+    await expect(
+      createPlivoTelephony(options(server.url, { timeoutMs: 300 })).placeCall(request),
+    ).rejects.toMatchObject({
+      code: 'telephony_unavailable',
+      status: 502,
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await server.close();
+  });
+
+  it('maps an unreachable API to telephony_unavailable', async () => {
+    const server = await captureServer(() => ({ status: 201 }));
+    await server.close();
+    await expect(createPlivoTelephony(options(server.url)).placeCall(request)).rejects.toMatchObject({
+      code: 'telephony_unavailable',
+    });
+  });
+});
+
+describe('send when the call cannot be placed', () => {
+  it.each([
+    [Object.assign(new Error(), { status: 422, code: 'call_rejected' }), 422, 'call_rejected'],
+    [
+      Object.assign(new Error(), { status: 502, code: 'telephony_unavailable' }),
+      502,
+      'telephony_unavailable',
+    ],
+  ])(
+    'records the verification as failed and leaves the earlier one pending (%#)',
+    async (_e, statusCode, code) => {
+      const h = await createHarness();
+      const phone = '+14155550160';
+      const earlier = await startVerification(h, phone);
+      const { callRejected, telephonyUnavailable } = await import('../../lib/telephony.ts');
+      h.telephony.fail = code === 'call_rejected' ? callRejected() : telephonyUnavailable();
+      const response = await h.send(
+        apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }),
+      );
+      expect(response.statusCode).toBe(statusCode);
+      expect(parse(response)).toEqual({ error: { code, message: expect.any(String) } });
+      const failed = (await h.scan()).find(
+        (item) => item.id !== earlier.id && item.status !== undefined && item.createdAt,
+      );
+      expect(failed).toMatchObject({ status: 'failed', call: { status: 'failed' } });
+      expect(parse(await status(h, failed?.id as string))).toMatchObject({
+        status: 'failed',
+        call: { status: 'failed' },
+      });
+      // The earlier verification was not superseded by a send that failed.
+      expect(parse(await status(h, earlier.id))).toMatchObject({ status: 'pending' });
+      expect(parse(await check(h, { phone, code: earlier.code }))).toMatchObject({
+        id: earlier.id,
+        valid: true,
+      });
+    },
+  );
+});
