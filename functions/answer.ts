@@ -6,7 +6,7 @@ import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
 
 /** POST /v1/plivo/answer: Plivo asks what to say. Signed, database-free, answers Plivo XML. */
 export const createAnswerHandler = (deps: AnswerDeps) =>
-  httpHandler(deps.logger, async (event) => {
+  httpHandler(deps, async (event) => {
     if (event.httpMethod !== 'POST' || event.resource !== ANSWER_PATH) routeNotServed(event, ROUTES);
     const params = await authenticateWebhook(
       event,

@@ -7,7 +7,7 @@ import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
 
 /** POST /v1/plivo/hangup: Plivo reports how the call ended. Signed, idempotent per CallUUID. */
 export const createHangupHandler = (deps: HangupDeps & { publicUrl: string; secrets: Secrets }) =>
-  httpHandler(deps.logger, async (event) => {
+  httpHandler(deps, async (event) => {
     if (event.httpMethod !== 'POST' || event.resource !== HANGUP_PATH) routeNotServed(event, ROUTES);
     const params = await authenticateWebhook(event, deps, HANGUP_PATH);
     await recordHangup(deps, webhookQuery(event), params);

@@ -9,7 +9,7 @@ import { createdView } from '../lib/views.ts';
 
 /** POST /v1/verifications: start a verification and place its call. */
 export const createSendHandler = (deps: SendDeps) =>
-  httpHandler(deps.logger, async (event) => {
+  httpHandler(deps, async (event) => {
     const apiKeyId = apiKeyIdOf(event);
     if (event.httpMethod !== 'POST' || event.resource !== '/v1/verifications') routeNotServed(event, ROUTES);
     const body = parseJsonBody(event, sendRequest);

@@ -15,7 +15,7 @@ import { canceledView, statusView } from '../lib/views.ts';
 
 /** Check, status and cancel. Never touches telephony, so this function holds no Plivo secret. */
 export const createVerifyHandler = (deps: ServiceDeps) =>
-  httpHandler(deps.logger, async (event) => {
+  httpHandler(deps, async (event) => {
     const apiKeyId = apiKeyIdOf(event);
     switch (`${event.httpMethod} ${event.resource}`) {
       case 'POST /v1/verifications/check': {

@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import { isVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
 import { CATALOG, LOCALES, type Locale } from './messages.ts';
+import type { Counters } from './metrics.ts';
 import { answerUrl } from './routes.ts';
 import { openCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
@@ -12,6 +13,7 @@ export interface AnswerDeps {
   secrets: Secrets;
   clock: () => number;
   logger: Logger;
+  metrics: Counters;
 }
 
 /**

@@ -1,8 +1,9 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { ApiError, invalidRequest } from './errors.ts';
 import { findDuplicateKey } from './json.ts';
+import type { Logger } from './logger.ts';
+import type { Counters } from './metrics.ts';
 
 export type HttpEvent = APIGatewayProxyEvent;
 export type HttpResult = APIGatewayProxyResult;
@@ -43,7 +44,7 @@ export const errorResponse = (error: ApiError): HttpResult =>
  * becomes a generic 500 that leaks nothing.
  */
 export function httpHandler(
-  logger: Logger,
+  { logger, metrics }: { logger: Logger; metrics: Counters },
   handle: (event: HttpEvent) => Promise<HttpResult>,
 ): (event: HttpEvent) => Promise<HttpResult> {
   return async (event) => {
@@ -57,6 +58,8 @@ export function httpHandler(
       }
       logger.error('Unhandled error', { error: error as Error });
       return errorResponse(new ApiError(500, 'internal_error', 'Something went wrong on our side.'));
+    } finally {
+      metrics.publish();
     }
   };
 }

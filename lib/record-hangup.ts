@@ -1,5 +1,6 @@
 import { isVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
+import type { Counters } from './metrics.ts';
 import type { VerificationStore } from './store.ts';
 import type { CallRecord, CallStatus } from './verification.ts';
 
@@ -7,6 +8,7 @@ export interface HangupDeps {
   store: VerificationStore;
   clock: () => number;
   logger: Logger;
+  metrics: Counters;
 }
 
 /** Plivo's CallStatus at hangup → ours. Plivo says `timeout` where the contract says `no-answer`. */
@@ -62,6 +64,7 @@ export async function recordHangup(
   }
   const result = await deps.store.recordCall(id, call, deps.clock());
   if (result.done) {
+    deps.metrics.count('CallsEnded', { name: 'CallStatus', value: call.status });
     deps.logger.info('Call ended', {
       verificationId: id,
       callStatus: call.status,

@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from './config.ts';
 import { createDocumentClient, DynamoDbVerificationStore } from './dynamodb-store.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { type Counters, createCounters } from './metrics.ts';
 import { createPlivoTelephony } from './plivo-calls.ts';
 import { type Secrets, secretsManagerSecrets, staticSecrets } from './secrets.ts';
 import type { VerificationStore } from './store.ts';
@@ -14,6 +15,7 @@ import type { Telephony } from './telephony.ts';
 export interface Container {
   config: Config;
   logger: Logger;
+  metrics: Counters;
   secrets: Secrets;
   clock: () => number;
   store(): VerificationStore;
@@ -23,17 +25,20 @@ export interface Container {
 export function containerFromEnvironment(env: Record<string, string | undefined> = process.env): Container {
   const config = loadConfig(env);
   const logger = createLogger();
-  const secrets = env.KEYRING_SECRET_ID
-    ? secretsManagerSecrets({ keyRing: env.KEYRING_SECRET_ID, plivo: env.PLIVO_SECRET_ID })
-    : staticSecrets(
-        requireLocal(env, 'KEYRING'),
-        env.PLIVO_AUTH_ID && env.PLIVO_AUTH_TOKEN
-          ? { authId: env.PLIVO_AUTH_ID, authToken: env.PLIVO_AUTH_TOKEN }
-          : undefined,
-      );
+  // On AWS each function is given the ids of just the secrets it may read; locally the values themselves.
+  const secrets =
+    env.KEYRING_SECRET_ID || env.PLIVO_SECRET_ID
+      ? secretsManagerSecrets({ keyRing: env.KEYRING_SECRET_ID, plivo: env.PLIVO_SECRET_ID })
+      : staticSecrets(
+          requireLocal(env, 'KEYRING'),
+          env.PLIVO_AUTH_ID && env.PLIVO_AUTH_TOKEN
+            ? { authId: env.PLIVO_AUTH_ID, authToken: env.PLIVO_AUTH_TOKEN }
+            : undefined,
+        );
   return {
     config,
     logger,
+    metrics: createCounters(),
     secrets,
     clock: Date.now,
     store: () =>

@@ -38,7 +38,10 @@ function memoByString<T>(parse: (secretString: string) => T): (secretString: str
 }
 
 /** AWS: both secrets in Secrets Manager, named by the stack; never in plaintext environment variables. */
-export function secretsManagerSecrets(ids: { keyRing: string; plivo?: string | undefined }): Secrets {
+export function secretsManagerSecrets(ids: {
+  keyRing?: string | undefined;
+  plivo?: string | undefined;
+}): Secrets {
   const keyRing = memoByString(parseKeyRing);
   const plivo = memoByString(parsePlivoCredentials);
   const read = async (id: string) => {
@@ -47,7 +50,10 @@ export function secretsManagerSecrets(ids: { keyRing: string; plivo?: string | u
     return value;
   };
   return {
-    keyRing: async () => keyRing(await read(ids.keyRing)),
+    keyRing: async () => {
+      if (!ids.keyRing) throw new Error('This function has no access to the key ring secret');
+      return keyRing(await read(ids.keyRing));
+    },
     plivo: async () => {
       if (!ids.plivo) throw new Error('This function has no access to the Plivo secret');
       return plivo(await read(ids.plivo));

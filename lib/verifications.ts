@@ -4,6 +4,7 @@ import { ApiError, verificationNotFound, verificationNotPending } from './errors
 import { newVerificationId } from './ids.ts';
 import type { KeyRing } from './keyring.ts';
 import type { Logger } from './logger.ts';
+import type { Counters } from './metrics.ts';
 import { maskPhone, type Phone, parsePhone, phoneHash } from './phone.ts';
 import { answerUrl, hangupUrl } from './routes.ts';
 import { sealCall } from './seal.ts';
@@ -23,6 +24,7 @@ export interface ServiceDeps {
   secrets: Secrets;
   clock: () => number;
   logger: Logger;
+  metrics: Counters;
 }
 
 export interface SendDeps extends ServiceDeps {
@@ -69,6 +71,7 @@ export async function startVerification(
   } catch (error) {
     // Whatever went wrong, this verification can never be completed: say so rather than leave it pending.
     await store.fail(id, { status: 'failed' }, deps.clock());
+    deps.metrics.count('CallsNotPlaced');
     logger.warn('Call not placed', {
       verificationId: id,
       to: verification.to,
@@ -76,6 +79,8 @@ export async function startVerification(
     });
     throw error;
   }
+  deps.metrics.count('VerificationsStarted');
+  deps.metrics.count('CallsPlaced');
   // Only once the call is out: a send that fails leaves the phone's earlier verification as it was.
   await supersedeOlder(deps, ring, verification, request.phone.e164);
   logger.info('Verification started', {
@@ -127,10 +132,12 @@ async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: st
     if (result.done) {
       if (result.verification.status === 'approved') {
         deps.logger.info('Verification approved', { verificationId: id });
+        deps.metrics.count('ChecksApproved');
         return { id, valid: true, status: 'approved', wasPending: true };
       }
       const { attempts, maxAttempts, status } = result.verification;
       deps.logger.info('Wrong code', { verificationId: id, attempts });
+      deps.metrics.count('ChecksRefused');
       return {
         id,
         valid: false,

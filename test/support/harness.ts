@@ -11,6 +11,7 @@ import { type Config, loadConfig } from '../../lib/config.ts';
 import { createDocumentClient, DynamoDbVerificationStore } from '../../lib/dynamodb-store.ts';
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
+import { recordingCounters } from '../../lib/metrics.ts';
 import { plivoSignature } from '../../lib/plivo-signature.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
@@ -79,6 +80,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     store,
     secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: PLIVO_AUTH_TOKEN }),
     clock: clock.read,
+    metrics: recordingCounters(),
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
   const client = localClient(endpoint);

@@ -1,0 +1,54 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** CloudWatch metrics (embedded metric format, via Powertools): the names the stack's alarms watch. */
+export const METRICS_NAMESPACE = 'VoiceOtp';
+export const SERVICE_NAME = 'voice-otp';
+
+export type MetricName =
+  | 'VerificationsStarted'
+  | 'CallsPlaced'
+  | 'CallsNotPlaced'
+  | 'CallsEnded'
+  | 'ChecksApproved'
+  | 'ChecksRefused'
+  | 'RateLimited'
+  | 'FraudGuardPaused';
+
+export interface Counters {
+  /** Counts one event; `dimension` splits it (e.g. CallsEnded by CallStatus). */
+  count(name: MetricName, dimension?: { name: string; value: string }): void;
+  /** Flushes what this invocation counted; the HTTP wrapper calls it once per request. */
+  publish(): void;
+}
+
+export function createCounters(): Counters {
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  let stored = false;
+  return {
+    count(name, dimension) {
+      if (!dimension) {
+        metrics.addMetric(name, MetricUnit.Count, 1);
+        stored = true;
+        return;
+      }
+      const single = metrics.singleMetric();
+      single.addDimension(dimension.name, dimension.value);
+      single.addMetric(name, MetricUnit.Count, 1);
+    },
+    publish: () => {
+      // Publishing an empty set makes Powertools warn; most requests count nothing.
+      if (stored) metrics.publishStoredMetrics();
+      stored = false;
+    },
+  };
+}
+
+/** For tests and tools that want to see what was counted. */
+export function recordingCounters(): Counters & { counted: Array<{ name: MetricName; dimension?: string }> } {
+  const counted: Array<{ name: MetricName; dimension?: string }> = [];
+  return {
+    counted,
+    count: (name, dimension) => counted.push({ name, ...(dimension && { dimension: dimension.value }) }),
+    publish: () => {},
+  };
+}
