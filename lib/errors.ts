@@ -23,8 +23,7 @@ export type ErrorCode =
   | 'telephony_unavailable'
   | 'daily_call_cap_reached'
   | 'store_unavailable'
-  | 'internal_error'
-  | 'not_implemented';
+  | 'internal_error';
 
 export class ApiError extends Error {
   readonly status: number;

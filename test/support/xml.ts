@@ -13,6 +13,7 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '',
   trimValues: false,
+  parseTagValue: false,
 });
 
 type Raw = Record<string, unknown> & { ':@'?: Record<string, string> };

@@ -1,0 +1,123 @@
+// The demo page's script. The local stack serves it with its types stripped; it only uses the public API
+// (with the local API key) and the phone simulator's API, like any app and phone would.
+
+interface SimulatedCall {
+  id: string;
+  to: string;
+  status: string;
+  startedAt: string;
+  transcript: string;
+  digits: string;
+  awaitingInput: boolean;
+}
+
+const apiKey = document.querySelector<HTMLMetaElement>('meta[name="api-key"]')?.content ?? '';
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const phoneInput = byId<HTMLInputElement>('phone');
+const localeInput = byId<HTMLSelectElement>('locale');
+const codeInput = byId<HTMLInputElement>('code');
+const verifyButton = byId<HTMLButtonElement>('verify-button');
+const pressButton = byId<HTMLButtonElement>('press-1');
+const sendStatus = byId<HTMLParagraphElement>('send-status');
+const result = byId<HTMLParagraphElement>('result');
+const verificationStatus = byId<HTMLParagraphElement>('verification-status');
+const phoneStatus = byId<HTMLParagraphElement>('phone-status');
+const transcript = byId<HTMLDivElement>('transcript');
+
+let verificationId: string | undefined;
+let sentAt = '';
+let currentCall: SimulatedCall | undefined;
+let timer: number | undefined;
+
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(path, {
+    method,
+    headers: { 'x-api-key': apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const errorText = (body: Record<string, unknown>) =>
+  (body.error as { message?: string } | undefined)?.message ?? 'Something went wrong.';
+
+byId<HTMLFormElement>('send-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  result.textContent = '';
+  result.className = 'result';
+  transcript.textContent = '';
+  currentCall = undefined;
+  sentAt = new Date(Date.now() - 1000).toISOString();
+  const response = await api('POST', '/v1/verifications', {
+    phone: phoneInput.value.trim(),
+    locale: localeInput.value,
+  });
+  if (response.status !== 202) {
+    sendStatus.textContent = `Refused (${response.status}): ${errorText(response.body)}`;
+    return;
+  }
+  verificationId = String(response.body.id);
+  sendStatus.textContent = `Calling ${String(response.body.to)}… verification ${verificationId}, expires ${new Date(String(response.body.expiresAt)).toLocaleTimeString()}.`;
+  codeInput.disabled = false;
+  verifyButton.disabled = false;
+  codeInput.value = '';
+  codeInput.focus();
+  window.clearInterval(timer);
+  timer = window.setInterval(poll, 400);
+  void poll();
+});
+
+byId<HTMLFormElement>('check-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!verificationId) return;
+  const response = await api('POST', '/v1/verifications/check', {
+    id: verificationId,
+    code: codeInput.value,
+  });
+  if (response.status !== 200) {
+    result.textContent = `Refused (${response.status}): ${errorText(response.body)}`;
+    result.className = 'result refused';
+    return;
+  }
+  const { valid, status, attemptsLeft } = response.body;
+  result.textContent = valid
+    ? 'approved: the number is verified'
+    : `refused: ${String(status)}${attemptsLeft === undefined ? '' : `, ${String(attemptsLeft)} attempts left`}`;
+  result.className = valid ? 'result approved' : 'result refused';
+  void poll();
+});
+
+pressButton.addEventListener('click', async () => {
+  if (!currentCall) return;
+  await fetch(`/_simulator/calls/${currentCall.id}/press`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ digits: '1' }),
+  });
+});
+
+async function poll() {
+  const calls = (await (await fetch('/_simulator/calls')).json()) as { calls: SimulatedCall[] };
+  const phone = phoneInput.value.trim();
+  currentCall = calls.calls.filter((call) => call.to === phone && call.startedAt >= sentAt).at(-1);
+  if (currentCall) {
+    phoneStatus.textContent = `Call ${currentCall.status}${currentCall.digits ? ` · keys pressed: ${currentCall.digits}` : ''}`;
+    transcript.textContent = currentCall.transcript;
+    pressButton.disabled = !currentCall.awaitingInput;
+  } else {
+    phoneStatus.textContent = 'No call yet.';
+    pressButton.disabled = true;
+  }
+  if (verificationId) {
+    const view = await api('GET', `/v1/verifications/${verificationId}`);
+    const call = view.body.call as { status?: string; durationSeconds?: number | null } | undefined;
+    verificationStatus.textContent = `Verification: ${String(view.body.status)} · attempts left ${String(view.body.attemptsLeft)} · call ${call?.status ?? '?'}${call?.durationSeconds ? `, ${call.durationSeconds} s` : ''}`;
+    const finished = currentCall && !['ringing', 'in-progress'].includes(currentCall.status);
+    if (finished && view.body.status !== 'pending') window.clearInterval(timer);
+  }
+}

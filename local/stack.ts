@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { transform } from 'esbuild';
+import { createAnswerHandler } from '../functions/answer.ts';
+import { createHangupHandler } from '../functions/hangup.ts';
+import { createSendHandler } from '../functions/send.ts';
+import { createVerifyHandler } from '../functions/verify.ts';
+import { ApiError } from '../lib/errors.ts';
+import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
+import { newKeyRingSecret } from '../lib/keyring.ts';
+import type { FunctionName } from '../lib/routes.ts';
+import { containerFromEnvironment } from '../lib/runtime.ts';
+import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+import { GATEWAY_MAX_PAYLOAD_BYTES, matchRoute, toProxyEvent } from './gateway.ts';
+import { PhoneSimulator } from './simulator.ts';
+
+/**
+ * The whole service on one port: the same handler code the Lambdas run, behind a local stand-in for API
+ * Gateway, on DynamoDB Local, with the Plivo phone simulator (or real Plivo) and the demo page.
+ */
+export interface LocalStackOptions {
+  /** 0 picks a free port. */
+  port: number;
+  env: Record<string, string | undefined>;
+  log: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  apiKey: string;
+  mode: 'simulated' | 'real';
+  /** Milliseconds from the call until /health answered 200. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** The fixed API key id requests carry locally, standing in for API Gateway's key ids. */
+export const LOCAL_API_KEY_ID = 'local';
+
+const REAL_MODE_SETTINGS = ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_FROM_NUMBER', 'PUBLIC_URL'] as const;
+const DEMO_DIR = new URL('./demo/', import.meta.url);
+
+type Handler = (event: HttpEvent) => Promise<HttpResult>;
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const started = Date.now();
+  const { env, log } = options;
+  const mode = REAL_MODE_SETTINGS.every((name) => env[name]) ? 'real' : 'simulated';
+  const apiKey = env.API_KEY || `local-${randomBytes(12).toString('base64url')}`;
+  let handlers: Record<FunctionName, Handler> | undefined;
+  let simulator: PhoneSimulator | undefined;
+  let demo: { html: string; script: string; styles: string } | undefined;
+
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      log(`local gateway error: ${(error as Error).message}`);
+      if (!response.headersSent)
+        send(response, errorResponse(new ApiError(500, 'internal_error', 'Local gateway error.')));
+    });
+  });
+
+  async function serve(request: IncomingMessage, response: ServerResponse) {
+    const startedAt = Date.now();
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const body = await readBody(request);
+    const method = request.method ?? 'GET';
+    const result = await route(request, url, method, body);
+    send(response, result);
+    // The path only: webhook queries carry sealed tokens.
+    if (!url.pathname.startsWith('/_simulator') && url.pathname !== '/health') {
+      log(`${method} ${url.pathname} → ${result.statusCode} (${Date.now() - startedAt} ms)`);
+    }
+  }
+
+  async function route(
+    request: IncomingMessage,
+    url: URL,
+    method: string,
+    body: Buffer | null,
+  ): Promise<HttpResult> {
+    if (body === null)
+      return errorResponse(new ApiError(413, 'payload_too_large', 'The request is larger than 10 MB.'));
+    const path = url.pathname;
+    if (path === '/health') {
+      return handlers ? json(200, { status: 'ok', mode }) : json(503, { status: 'starting' });
+    }
+    if (!handlers)
+      return errorResponse(new ApiError(503, 'store_unavailable', 'The local stack is still starting.'));
+    if (simulator && demo) {
+      const local = await simulatorRoutes(simulator, demo, request, method, path, body);
+      if (local) return local;
+    }
+    const match = matchRoute(method, path);
+    if (match.kind === 'not_found')
+      return errorResponse(new ApiError(404, 'route_not_found', 'No such route.'));
+    const needsKey = (match.kind === 'route' ? [match.route] : match.routes).some(
+      (r) => r.auth === 'api-key',
+    );
+    // Like the usage plan: the key is checked before anything else on app routes.
+    if (needsKey && request.headers['x-api-key'] !== apiKey) {
+      return errorResponse(new ApiError(401, 'unauthorized', 'A valid x-api-key header is required.'));
+    }
+    if (match.kind === 'method_not_allowed') {
+      return errorResponse(new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`));
+    }
+    const event = toProxyEvent(request, url, body, match, needsKey ? LOCAL_API_KEY_ID : null);
+    return handlers[match.route.function](event);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let dynamodb: DynamoDbLocal | undefined;
+  try {
+    if (!env.DYNAMODB_ENDPOINT) dynamodb = await startDynamoDbLocal();
+    const endpoint = env.DYNAMODB_ENDPOINT || (dynamodb?.endpoint ?? '');
+    const tableName = env.TABLE_NAME || 'voice-otp-local';
+    await createTable(endpoint, tableName).catch((error: Error) => {
+      if (error.name !== 'ResourceInUseException') throw error;
+    });
+    const serviceEnv: Record<string, string | undefined> = {
+      ...env,
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: endpoint,
+      KEYRING: env.KEYRING || newKeyRingSecret(),
+    };
+    if (mode === 'simulated') {
+      const authId = `MALOCAL${randomBytes(7).toString('hex').toUpperCase()}`;
+      const authToken = randomBytes(24).toString('base64url');
+      Object.assign(serviceEnv, {
+        PUBLIC_URL: url,
+        PLIVO_API_URL: `${url}/_plivo`,
+        PLIVO_AUTH_ID: authId,
+        PLIVO_AUTH_TOKEN: authToken,
+        PLIVO_FROM_NUMBER: env.PLIVO_FROM_NUMBER || '+14155550100',
+      });
+      simulator = new PhoneSimulator({ authId, authToken, speed: Number(env.SIMULATOR_SPEED || 10), log });
+      demo = await loadDemo(apiKey);
+    }
+    const container = containerFromEnvironment(serviceEnv);
+    const store = container.store();
+    handlers = {
+      send: createSendHandler({ ...container, store, telephony: container.telephony() }),
+      verify: createVerifyHandler({ ...container, store }),
+      answer: createAnswerHandler(container),
+      hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store }),
+    };
+  } catch (error) {
+    server.close();
+    await dynamodb?.stop();
+    throw error;
+  }
+
+  return {
+    url,
+    apiKey,
+    mode,
+    startupMs: Date.now() - started,
+    async stop() {
+      await simulator?.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dynamodb?.stop();
+    },
+  };
+}
+
+/** The simulator's Plivo API and control routes, and the demo page: simulated mode only. */
+async function simulatorRoutes(
+  simulator: PhoneSimulator,
+  demo: { html: string; script: string; styles: string },
+  request: IncomingMessage,
+  method: string,
+  path: string,
+  body: Buffer,
+): Promise<HttpResult | undefined> {
+  const plivoCall = /^\/_plivo\/v1\/Account\/([^/]+)\/Call\/$/.exec(path);
+  if (plivoCall && method === 'POST') {
+    const reply = await simulator.createCall(
+      request.headers.authorization,
+      plivoCall[1] ?? '',
+      body.toString('utf8'),
+    );
+    return json(reply.status, reply.body);
+  }
+  if (path === '/_simulator/calls' && method === 'GET') return json(200, { calls: simulator.calls() });
+  const press = /^\/_simulator\/calls\/([^/]+)\/press$/.exec(path);
+  if (press && method === 'POST') {
+    let digits: unknown;
+    try {
+      digits = (JSON.parse(body.toString('utf8')) as { digits?: unknown }).digits;
+    } catch {
+      digits = undefined;
+    }
+    if (typeof digits !== 'string' || !/^[0-9*#]{1,32}$/.test(digits)) {
+      return simulatorError(400, 'invalid_request', 'Send {"digits": "1"}: keys 0-9, * or #.');
+    }
+    return simulator.press(press[1] ?? '', digits)
+      ? json(200, { pressed: digits })
+      : simulatorError(409, 'not_waiting_for_input', 'That call is not waiting for a key press.');
+  }
+  if (method === 'GET' && (path === '/' || path === '/index.html')) return page(demo.html, 'text/html');
+  if (method === 'GET' && path === '/demo.js') return page(demo.script, 'text/javascript');
+  if (method === 'GET' && path === '/demo.css') return page(demo.styles, 'text/css');
+  return undefined;
+}
+
+async function loadDemo(apiKey: string) {
+  const [html, source, styles] = await Promise.all(
+    ['index.html', 'demo.ts', 'demo.css'].map((file) => readFile(new URL(file, DEMO_DIR), 'utf8')),
+  );
+  return {
+    // The page calls the public API like any app would, with the local key.
+    html: (html ?? '').replace('%API_KEY%', apiKey),
+    script: (await transform(source ?? '', { loader: 'ts', target: 'es2022' })).code,
+    styles: styles ?? '',
+  };
+}
+
+const simulatorError = (status: number, code: string, message: string) =>
+  json(status, { error: { code, message } });
+
+const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+const page = (body: string, type: string): HttpResult => ({
+  statusCode: 200,
+  headers: {
+    'Content-Type': `${type}; charset=utf-8`,
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'self'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+  },
+  body,
+});
+
+/** The body, or null past API Gateway's 10 MB payload limit. */
+async function readBody(request: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_PAYLOAD_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, result: HttpResult) {
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  response.writeHead(result.statusCode, {
+    ...(result.headers as Record<string, string>),
+    'Content-Length': body.length,
+  });
+  response.end(body);
+}

@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_MISSING, chromiumPath, launchChromium } from '../support/chromium.ts';
+import { heardDigits, type SpawnedStack, spawnLocalStack } from '../support/local-stack.ts';
+
+if (!chromiumPath) console.warn(`\n${CHROMIUM_MISSING}\n`);
+
+describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
+  let stack: SpawnedStack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([spawnLocalStack(), launchChromium()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('sends, shows the simulated call, takes the heard code and says approved', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${stack.url}/`);
+    await page.fill('#phone', '+14155550111');
+    await page.selectOption('#locale', 'en-GB');
+    await page.click('#call-button');
+    await page.locator('#send-status').getByText('Calling').waitFor();
+    await page.locator('#phone-status').getByText('completed').waitFor({ timeout: 20_000 });
+    const transcript = (await page.textContent('#transcript')) ?? '';
+    const digits = heardDigits(transcript);
+    expect(digits).toMatch(/^([0-9]{6})\1$/);
+
+    // A wrong code first: refused with the attempts left.
+    const wrong = [...digits.slice(0, 6)].map((d) => String((Number(d) + 1) % 10)).join('');
+    await page.fill('#code', wrong);
+    await page.click('#verify-button');
+    await expect.poll(() => page.textContent('#result')).toBe('refused: pending, 4 attempts left');
+
+    await page.fill('#code', digits.slice(0, 6));
+    await page.click('#verify-button');
+    await expect.poll(() => page.textContent('#result')).toContain('approved');
+    await expect.poll(() => page.textContent('#verification-status')).toContain('Verification: approved');
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/demo-page.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,236 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plivoSignature } from '../../lib/plivo-signature.ts';
+import {
+  ended,
+  heardDigits,
+  type SpawnedStack,
+  spawnLocalStack,
+  waitForCall,
+} from '../support/local-stack.ts';
+
+let stack: SpawnedStack;
+const codesHeard: string[] = [];
+
+beforeAll(async () => {
+  stack = await spawnLocalStack({ PLIVO_TIMEOUT_MS: '1500' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function send(phone: string) {
+  const response = await stack.api('POST', '/v1/verifications', { phone });
+  return response;
+}
+
+/** Waits until the hangup webhook has been recorded on the verification. */
+async function finalCall(id: string) {
+  for (let i = 0; i < 200; i++) {
+    const view = await stack.api('GET', `/v1/verifications/${id}`);
+    const call = view.body.call as { status: string };
+    if (call.status !== 'queued') return view.body;
+    await sleep(25);
+  }
+  throw new Error('hangup never recorded');
+}
+
+describe.concurrent('the local stack over HTTP', () => {
+  it('verifies a phone end to end: call, speech, check, status', async () => {
+    const phone = '+14155550101';
+    const sent = await send(phone);
+    expect(sent.status).toBe(202);
+    const id = sent.body.id as string;
+    const call = await waitForCall(stack, phone, ended);
+    expect(call.status).toBe('completed');
+    expect(call.transcript).toContain('Your verification code is');
+    const digits = heardDigits(call.transcript);
+    expect(digits).toMatch(/^([0-9]{6})\1$/);
+    const code = digits.slice(0, 6);
+    codesHeard.push(code);
+    const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
+    expect(checked).toMatchObject({ status: 200, body: { id, valid: true, status: 'approved' } });
+    const view = await finalCall(id);
+    expect(view).toMatchObject({ status: 'approved', to: '+1********01', call: { status: 'completed' } });
+    expect((view.call as { durationSeconds: number }).durationSeconds).toBeGreaterThan(5);
+  });
+
+  it('repeats the code when the callee presses 1', async () => {
+    const phone = '+14155550102';
+    expect((await send(phone)).status).toBe(202);
+    const waiting = await waitForCall(stack, phone, (c) => c.awaitingInput || ended(c));
+    expect(waiting.awaitingInput).toBe(true);
+    const pressed = await stack.api('POST', `/_simulator/calls/${waiting.id}/press`, { digits: '1' });
+    expect(pressed.status).toBe(200);
+    const call = await waitForCall(stack, phone, ended);
+    expect(call.digits).toBe('1');
+    const digits = heardDigits(call.transcript);
+    expect(digits).toMatch(/^([0-9]{6})\1\1\1$/);
+    codesHeard.push(digits.slice(0, 6));
+    // Pressing when nothing waits is refused.
+    expect((await stack.api('POST', `/_simulator/calls/${call.id}/press`, { digits: '1' })).status).toBe(409);
+  });
+
+  it.each([
+    ['+12025550190', 'busy'],
+    ['+12025550191', 'no-answer'],
+    ['+12025550192', 'machine'],
+    ['+12025550196', 'completed'],
+  ])(
+    'records the outcome of a call to %s as %s, and the phone never hears the code',
+    async (phone, outcome) => {
+      const sent = await send(phone);
+      expect(sent.status).toBe(202);
+      const call = await waitForCall(stack, phone, ended);
+      expect(heardDigits(call.transcript)).toBe('');
+      const view = await finalCall(sent.body.id as string);
+      expect((view.call as { status: string }).status).toBe(outcome);
+      expect(view.status).toBe('pending');
+    },
+  );
+
+  it.each([
+    ['+12025550193', 422, 'call_rejected'],
+    ['+12025550194', 502, 'telephony_unavailable'],
+    ['+12025550195', 502, 'telephony_unavailable'],
+  ])('answers a send to %s with %i %s', async (phone, status, code) => {
+    const sent = await send(phone);
+    expect(sent).toMatchObject({ status, body: { error: { code } } });
+  });
+
+  it('refuses unsigned and forged webhooks with 403', async () => {
+    const hangup = `${stack.url}/v1/plivo/hangup?v=vrf_0000000000000000000000000A`;
+    const answer = `${stack.url}/v1/plivo/answer?v=vrf_0000000000000000000000000A&t=k1.abc`;
+    const params = { CallUUID: 'forged', CallStatus: 'completed' };
+    const form = new URLSearchParams(params).toString();
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (const url of [hangup, answer]) {
+      const unsigned = await fetch(url, { method: 'POST', headers, body: form });
+      expect(unsigned.status).toBe(403);
+      expect(await unsigned.json()).toMatchObject({ error: { code: 'invalid_signature' } });
+      const nonce = 'n1';
+      const forged = await fetch(url, {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'X-Plivo-Signature-V3-Nonce': nonce,
+          'X-Plivo-Signature-V3': plivoSignature(url, Object.entries(params), nonce, 'not-the-token'),
+        },
+        body: form,
+      });
+      expect(forged.status).toBe(403);
+    }
+  });
+
+  it.each([
+    ['POST', '/v1/verifications', '{"phone":', 400, 'invalid_json'],
+    ['POST', '/v1/verifications', { phone: 'nope' }, 400, 'invalid_phone'],
+    ['POST', '/v1/verifications', { phone: '+14155550123', locale: 'tlh' }, 400, 'unsupported_locale'],
+    ['POST', '/v1/verifications', { phone: 14155550123 }, 400, 'invalid_request'],
+    ['POST', '/v1/verifications', JSON.stringify({ phone: 'x'.repeat(20_000) }), 413, 'payload_too_large'],
+    [
+      'POST',
+      '/v1/verifications/check',
+      { id: 'vrf_00000000000000000000000000', code: '1' },
+      400,
+      'invalid_code',
+    ],
+    ['POST', '/v1/verifications/check', { code: '123456' }, 400, 'invalid_request'],
+    [
+      'POST',
+      '/v1/verifications/check',
+      { id: 'vrf_00000000000000000000000000', code: '123456' },
+      404,
+      'verification_not_found',
+    ],
+    ['GET', '/v1/verifications/vrf_00000000000000000000000000', undefined, 404, 'verification_not_found'],
+    ['GET', '/v1/verifications/not-an-id', undefined, 400, 'invalid_request'],
+    [
+      'POST',
+      '/v1/verifications/vrf_00000000000000000000000000/cancel',
+      undefined,
+      404,
+      'verification_not_found',
+    ],
+    ['DELETE', '/v1/verifications', undefined, 405, 'method_not_allowed'],
+    ['GET', '/v1/nothing-here', undefined, 404, 'route_not_found'],
+  ])('%s %s → %i', async (method, path, body, status, code) => {
+    const response = await stack.api(method, path, body);
+    expect(response.status).toBe(status);
+    expect(response.body).toEqual({ error: { code, message: expect.any(String) } });
+  });
+
+  it('checks the API key like the usage plan', async () => {
+    for (const key of [{}, { 'x-api-key': 'wrong' }] as Record<string, string>[]) {
+      const response = await fetch(`${stack.url}/v1/verifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...key },
+        body: JSON.stringify({ phone: '+14155550123' }),
+      });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    }
+  });
+
+  it('answers /health and serves the demo page', async () => {
+    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
+    const page = await fetch(`${stack.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(stack.apiKey);
+    const script = await fetch(`${stack.url}/demo.js`);
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+  });
+});
+
+describe('after the run', () => {
+  it('no structured log line holds a code the phones heard', () => {
+    expect(codesHeard.length).toBeGreaterThanOrEqual(2);
+    const structured = stack.lines.filter((line) => line.startsWith('{'));
+    expect(structured.length).toBeGreaterThan(10);
+    for (const line of structured) {
+      JSON.parse(line);
+      for (const code of codesHeard)
+        expect(line).not.toMatch(new RegExp(`(^|[^0-9A-Za-z])${code}([^0-9A-Za-z]|$)`));
+      expect(line).not.toMatch(/\+?1415555010[12]/);
+    }
+    // The simulated phone did hear them: it is the only place they appear.
+    expect(
+      stack.lines.some(
+        (line) =>
+          line.startsWith('[simulated phone') && line.includes(codesHeard[0]?.split('').join(', ') ?? '-'),
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('real mode', () => {
+  it('switches the simulator and the demo page off', async () => {
+    const real = await spawnLocalStack({
+      PLIVO_AUTH_ID: 'MAREALACCOUNTID00000',
+      PLIVO_AUTH_TOKEN: 'real-token',
+      PLIVO_FROM_NUMBER: '+14155550100',
+      PUBLIC_URL: 'https://otp.example.com',
+    });
+    try {
+      expect(real.lines.join('\n')).toContain('REAL calls');
+      expect((await fetch(`${real.url}/health`)).status).toBe(200);
+      for (const path of ['/', '/demo.js', '/_simulator/calls']) {
+        const response = await fetch(`${real.url}${path}`);
+        expect(response.status).toBe(404);
+      }
+      const press = await fetch(`${real.url}/_simulator/calls/x/press`, {
+        method: 'POST',
+        body: '{"digits":"1"}',
+      });
+      expect(press.status).toBe(404);
+      const plivo = await fetch(`${real.url}/_plivo/v1/Account/MAREALACCOUNTID00000/Call/`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(plivo.status).toBe(404);
+    } finally {
+      await real.stop();
+    }
+  });
+});
