@@ -1,0 +1,361 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  type IApiKey,
+  type IResource,
+  type JsonSchema,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type MethodOptions,
+  MockIntegration,
+  type Model,
+  PassthroughBehavior,
+  Period,
+  type RequestValidator,
+  ResponseType,
+  RestApi,
+  SecurityPolicy,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ErrorCode } from '../lib/errors.ts';
+import { type FunctionName, ROUTES, type Route } from '../lib/routes.ts';
+import type { Settings } from './settings.ts';
+
+/** Fixed, so PUBLIC_URL can be built from the API id alone (see `publicUrl`). */
+export const STAGE_NAME = 'prod';
+
+/**
+ * JSON schemas (draft 4) for the app routes' bodies, checked by API Gateway before any Lambda runs. Shape only:
+ * types, required fields, no unknown fields, lengths. Phone and code formats stay with the functions, which
+ * must answer invalid_phone and invalid_code; lib/requests.ts holds the same shapes for local runs.
+ */
+export const REQUEST_BODY_SCHEMAS: Partial<Record<`${Route['method']} ${string}`, JsonSchema>> = {
+  'POST /v1/verifications': {
+    schema: JsonSchemaVersion.DRAFT4,
+    title: 'SendVerificationRequest',
+    type: JsonSchemaType.OBJECT,
+    required: ['phone'],
+    additionalProperties: false,
+    properties: {
+      phone: { type: JsonSchemaType.STRING, maxLength: 64 },
+      locale: { type: JsonSchemaType.STRING, maxLength: 35 },
+    },
+  },
+  'POST /v1/verifications/check': {
+    schema: JsonSchemaVersion.DRAFT4,
+    title: 'CheckVerificationRequest',
+    type: JsonSchemaType.OBJECT,
+    required: ['code'],
+    additionalProperties: false,
+    properties: {
+      id: { type: JsonSchemaType.STRING, maxLength: 64 },
+      phone: { type: JsonSchemaType.STRING, maxLength: 64 },
+      code: { type: JsonSchemaType.STRING, maxLength: 64 },
+    },
+    // Exactly one of id or phone.
+    oneOf: [{ required: ['id'] }, { required: ['phone'] }],
+  },
+};
+
+interface GatewayError {
+  type: ResponseType;
+  /** Unset keeps API Gateway's own status (DEFAULT_4XX covers several). */
+  statusCode?: string;
+  code: ErrorCode;
+  /** Gateway response templates allow plain `$context` substitution, no VTL. */
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/** Everything API Gateway answers by itself, in the contract's error shape. */
+export const GATEWAY_ERRORS: readonly GatewayError[] = [
+  {
+    type: ResponseType.INVALID_API_KEY,
+    statusCode: '401',
+    code: 'unauthorized',
+    message: 'A valid x-api-key header is required.',
+  },
+  {
+    type: ResponseType.THROTTLED,
+    statusCode: '429',
+    code: 'rate_limited',
+    message: 'Too many requests for this API key; retry after the delay in Retry-After.',
+    retryAfterSeconds: 1,
+  },
+  {
+    type: ResponseType.QUOTA_EXCEEDED,
+    statusCode: '429',
+    code: 'rate_limited',
+    message: 'This API key has used its request quota for the period.',
+    // The quota resets at the start of the next period; an hour is a hint, not a promise.
+    retryAfterSeconds: 3600,
+  },
+  {
+    type: ResponseType.BAD_REQUEST_BODY,
+    statusCode: '400',
+    code: 'invalid_request',
+    message: 'The body does not match the request schema: $context.error.validationErrorString',
+  },
+  {
+    type: ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    code: 'payload_too_large',
+    message: 'The body is too large.',
+  },
+  {
+    type: ResponseType.UNSUPPORTED_MEDIA_TYPE,
+    statusCode: '415',
+    code: 'unsupported_media_type',
+    message: 'This content type is not supported here.',
+  },
+  {
+    // API Gateway's answer for a path no resource matches.
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    code: 'route_not_found',
+    message: 'No such route.',
+  },
+  { type: ResponseType.DEFAULT_4XX, code: 'invalid_request', message: 'The request was refused.' },
+  {
+    type: ResponseType.DEFAULT_5XX,
+    statusCode: '500',
+    code: 'internal_error',
+    message: 'Something went wrong on our side.',
+  },
+];
+
+/** The headers every function response carries too (lib/http.ts), as API Gateway mapping literals. */
+const COMMON_HEADERS = {
+  'Content-Type': "'application/json; charset=utf-8'",
+  'Cache-Control': "'no-store'",
+  'X-Content-Type-Options': "'nosniff'",
+};
+
+export const errorBody = (code: ErrorCode, message: string) => JSON.stringify({ error: { code, message } });
+
+export interface VoiceOtpApiProps {
+  functions: Record<FunctionName, IFunction>;
+  settings: Pick<
+    Settings,
+    'throttle' | 'quota' | 'webhookThrottle' | 'customDomain' | 'apiGatewayLogsRole' | 'logRetentionDays'
+  >;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The REST API: exactly the routes of lib/routes.ts, API keys with a usage plan on the app routes, open
+ * (signature-checked) webhooks, JSON access logs without query strings, and API Gateway's own errors in our
+ * error shape.
+ */
+export class VoiceOtpApi extends Construct {
+  readonly restApi: RestApi;
+  readonly apiKey: IApiKey;
+  readonly accessLogs: LogGroup;
+  /** The base of every URL given to Plivo, known before deployment and free of dependency cycles. */
+  readonly publicUrl: string;
+
+  constructor(scope: Construct, id: string, props: VoiceOtpApiProps) {
+    super(scope, id);
+    const { settings } = props;
+    const stack = Stack.of(this);
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // Execution logging at ERROR level, per method, so a webhook's own throttling keeps it too.
+    const webhookMethodOptions = Object.fromEntries(
+      ROUTES.filter((route) => route.auth === 'plivo-signature').map((route) => [
+        `${route.resource}/${route.method}`,
+        {
+          loggingLevel: MethodLoggingLevel.ERROR,
+          throttlingRateLimit: settings.webhookThrottle.rateLimit,
+          throttlingBurstLimit: settings.webhookThrottle.burstLimit,
+        },
+      ]),
+    );
+
+    this.restApi = new RestApi(this, 'Api', {
+      restApiName: `${stack.stackName}-api`,
+      description: 'voice-otp: phone verification by voice call',
+      endpointTypes: [EndpointType.REGIONAL],
+      // API Gateway writes logs through one role per account and region (AWS::ApiGateway::Account); without
+      // it, deploying a stage with logging fails. Created here unless the operator's account already has one
+      // (apiGatewayLogsRole=false). Kept on teardown: other APIs in the account may rely on it.
+      cloudWatchRole: settings.apiGatewayLogsRole,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        // Standard fields only: the resource path template, never the path or query. The answer URL's query
+        // carries a sealed token, which must not land in logs.
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        // X-Ray on the stage would record full request URLs, query included; the functions trace themselves.
+        tracingEnabled: false,
+        methodOptions: webhookMethodOptions,
+      },
+    });
+
+    const validator = this.restApi.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    this.addRoutes(props.functions, validator);
+    this.addGatewayResponses();
+
+    const plan = this.restApi.addUsagePlan('AppUsagePlan', {
+      name: `${stack.stackName}-apps`,
+      description: 'App backends: per-key throttling and quota',
+      throttle: settings.throttle,
+      quota: { limit: settings.quota.limit, period: Period[settings.quota.period] },
+      apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+    });
+    // One key to start with; each app backend should get its own (verifications belong to the key).
+    this.apiKey = this.restApi.addApiKey('DefaultApiKey', {
+      description: 'voice-otp default app key; value: aws apigateway get-api-key --include-value',
+    });
+    plan.addApiKey(this.apiKey);
+
+    if (settings.customDomain) {
+      // Mapped at the root, so https://<domain>/v1/... reaches the stage.
+      this.restApi.addDomainName('CustomDomain', {
+        domainName: settings.customDomain.domainName,
+        certificate: Certificate.fromCertificateArn(
+          this,
+          'Certificate',
+          settings.customDomain.certificateArn,
+        ),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      this.publicUrl = `https://${settings.customDomain.domainName}`;
+    } else {
+      // Built from the API id rather than `restApi.url`, which points at the stage: the stage depends on the
+      // methods, the methods on the functions, and the functions would depend on the stage through this URL.
+      this.publicUrl = `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
+    }
+  }
+
+  /** One resource per distinct path of ROUTES, its methods, and an ANY method answering 405 for the rest. */
+  private addRoutes(functions: Record<FunctionName, IFunction>, validator: RequestValidator): void {
+    const integrations = new Map<FunctionName, LambdaIntegration>();
+    const integrationFor = (name: FunctionName) => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new LambdaIntegration(functions[name], { allowTestInvoke: false });
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+
+    const byResource = Map.groupBy(ROUTES, (route) => route.resource);
+    for (const [path, routes] of byResource) {
+      const auth = routes[0]?.auth;
+      if (routes.some((route) => route.auth !== auth)) {
+        throw new Error(`${path}: every method of a resource must use the same authentication`);
+      }
+      const apiKeyRequired = auth === 'api-key';
+      const resource = this.restApi.root.resourceForPath(path);
+      for (const route of routes) {
+        const options: MethodOptions = { apiKeyRequired, operationName: `${route.function}` };
+        const schema = REQUEST_BODY_SCHEMAS[`${route.method} ${route.resource}`];
+        const model = schema && this.bodyModel(schema);
+        resource.addMethod(
+          route.method,
+          integrationFor(route.function),
+          model
+            ? { ...options, requestValidator: validator, requestModels: { 'application/json': model } }
+            : options,
+        );
+      }
+      this.addMethodNotAllowed(
+        resource,
+        routes.map((route) => route.method),
+        apiKeyRequired,
+      );
+    }
+  }
+
+  private bodyModel(schema: JsonSchema): Model {
+    const name = schema.title ?? 'RequestBody';
+    return this.restApi.addModel(name, { contentType: 'application/json', modelName: name, schema });
+  }
+
+  /**
+   * Other methods on a known path: 405 from API Gateway itself (a MOCK integration, no Lambda invocation).
+   * App paths still ask for the API key first, like their real methods.
+   */
+  private addMethodNotAllowed(resource: IResource, allowed: string[], apiKeyRequired: boolean): void {
+    const statusCode = '405';
+    const answer = JSON.stringify({ statusCode: 405 });
+    resource.addMethod(
+      'ANY',
+      new MockIntegration({
+        // The two media types this API speaks; any other is refused as 415 in our error shape.
+        passthroughBehavior: PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': answer, 'application/x-www-form-urlencoded': answer },
+        integrationResponses: [
+          {
+            statusCode,
+            responseTemplates: {
+              // Integration response templates are VTL, so the sentence can name the method like lib/http.ts.
+              'application/json': errorBody(
+                'method_not_allowed',
+                '$context.httpMethod is not allowed on $context.resourcePath.',
+              ),
+            },
+            responseParameters: {
+              'method.response.header.Allow': `'${allowed.join(', ')}'`,
+              ...Object.fromEntries(
+                Object.entries(COMMON_HEADERS).map(([name, value]) => [
+                  `method.response.header.${name}`,
+                  value,
+                ]),
+              ),
+            },
+          },
+        ],
+      }),
+      {
+        apiKeyRequired,
+        operationName: 'methodNotAllowed',
+        methodResponses: [
+          {
+            statusCode,
+            responseParameters: Object.fromEntries(
+              ['Allow', ...Object.keys(COMMON_HEADERS)].map((name) => [
+                `method.response.header.${name}`,
+                true,
+              ]),
+            ),
+          },
+        ],
+      },
+    );
+  }
+
+  private addGatewayResponses(): void {
+    for (const error of GATEWAY_ERRORS) {
+      this.restApi.addGatewayResponse(error.type.responseType, {
+        type: error.type,
+        ...(error.statusCode && { statusCode: error.statusCode }),
+        responseHeaders: {
+          ...COMMON_HEADERS,
+          ...(error.retryAfterSeconds !== undefined && { 'Retry-After': `'${error.retryAfterSeconds}'` }),
+        },
+        templates: { 'application/json': errorBody(error.code, error.message) },
+      });
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { FunctionName } from '../lib/routes.ts';
+
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:ConditionCheckItem';
+
+export type SecretName = 'keyRing' | 'plivo';
+
+export interface FunctionAccess {
+  /** DynamoDB actions on the one table; empty means the function gets neither access nor TABLE_NAME. */
+  table: readonly TableAction[];
+  /** Secrets it may read (secretsmanager:GetSecretValue); each also sets that secret's id variable. */
+  secrets: readonly SecretName[];
+}
+
+/**
+ * What each function may touch: the whole least-privilege policy of the stack, in one table. Abuse defences
+ * (rate-limit counters, idempotency records) will add actions here.
+ *
+ * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
+ * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. Only send
+ * places calls with it. verify never touches telephony and cannot read it.
+ */
+export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
+  send: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    secrets: ['keyRing', 'plivo'],
+  },
+  verify: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing'] },
+  // Opens the sealed token from its URL and answers XML: no database at all.
+  answer: { table: [], secrets: ['keyRing', 'plivo'] },
+  hangup: { table: ['dynamodb:UpdateItem'], secrets: ['plivo'] },
+};
+
+/** The variables lib/runtime.ts reads to find each secret. */
+const SECRET_VARIABLES: Record<SecretName, string> = {
+  keyRing: 'KEYRING_SECRET_ID',
+  plivo: 'PLIVO_SECRET_ID',
+};
+
+export interface AccessTarget extends IGrantable {
+  addEnvironment(key: string, value: string): unknown;
+}
+
+/** Grants a function exactly its row of FUNCTION_ACCESS and tells it, by environment, where things are. */
+export function bindAccess(
+  target: AccessTarget,
+  access: FunctionAccess,
+  resources: { table: ITable; secrets: Record<SecretName, ISecret> },
+): void {
+  if (access.table.length > 0) {
+    Grant.addToPrincipal({
+      grantee: target,
+      actions: [...access.table],
+      resourceArns: [resources.table.tableArn],
+    });
+    target.addEnvironment('TABLE_NAME', resources.table.tableName);
+  }
+  for (const name of access.secrets) {
+    const secret = resources.secrets[name];
+    Grant.addToPrincipal({
+      grantee: target,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [secret.secretArn],
+    });
+    target.addEnvironment(SECRET_VARIABLES[name], secret.secretArn);
+  }
+}

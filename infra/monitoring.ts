@@ -1,0 +1,249 @@
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IAlarm,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../lib/metrics.ts';
+import type { FunctionName } from '../lib/routes.ts';
+import { FUNCTION_ACCESS, type TableAction } from './function-access.ts';
+import type { Settings } from './settings.ts';
+
+/** The DynamoDB operation each granted action shows up under in CloudWatch. */
+const OPERATION_OF: Record<TableAction, Operation> = {
+  'dynamodb:GetItem': Operation.GET_ITEM,
+  'dynamodb:PutItem': Operation.PUT_ITEM,
+  'dynamodb:UpdateItem': Operation.UPDATE_ITEM,
+  'dynamodb:ConditionCheckItem': Operation.TRANSACT_WRITE_ITEMS,
+};
+
+/** Below this many call attempts in a window, a failure rate says nothing (one busy line is not an outage). */
+const CALL_FAILURE_MIN_ATTEMPTS = 10;
+const CALL_WINDOW = Duration.minutes(15);
+/** Codes live minutes and people are slow: an hour smooths the approval rate without hiding an attack. */
+const APPROVAL_WINDOW = Duration.hours(1);
+const FIVE_MINUTES = Duration.minutes(5);
+
+export interface MonitoringProps {
+  api: RestApi;
+  functions: Record<FunctionName, IFunction>;
+  table: Table;
+  alarmEmail: string | undefined;
+  thresholds: Settings['alarms'];
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Alarms to an encrypted SNS topic, and a small dashboard. Service metrics come from the functions through
+ * Powertools EMF (lib/metrics.ts): namespace VoiceOtp, dimension service=voice-otp.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: IAlarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    // SNS encrypts with a customer-managed key so CloudWatch can be allowed to use it: the AWS managed
+    // aws/sns key's policy cannot be changed, and CloudWatch alarms cannot publish to a topic under it.
+    const key = new Key(this, 'TopicKey', {
+      description: 'voice-otp alarm topic encryption',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'voice-otp alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const service = (name: MetricName, extra: Record<string, string> = {}, period = FIVE_MINUTES) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        dimensionsMap: { service: SERVICE_NAME, ...extra },
+        statistic: 'Sum',
+        period,
+      });
+
+    // API Gateway: its 5xx include the functions' 502/503 (Plivo or DynamoDB unavailable).
+    const apiErrors = props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
+    this.alarm('Api5xx', apiErrors, 5, 'API answered 5 or more 5xx in 5 minutes.');
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      // httpHandler turns every error into a response, so a Lambda error is a crash or a timeout.
+      this.alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period: FIVE_MINUTES }),
+        1,
+        `${name}: invocation errors.`,
+      );
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES }), 1, `${name}: throttled.`);
+    }
+
+    const operations = [
+      ...new Set(
+        Object.values(FUNCTION_ACCESS).flatMap((access) =>
+          access.table.map((action) => OPERATION_OF[action]),
+        ),
+      ),
+    ];
+    const tableSystemErrors = props.table.metricSystemErrorsForOperations({
+      operations,
+      period: FIVE_MINUTES,
+    });
+    const tableThrottles = props.table.metricThrottledRequestsForOperations({
+      operations,
+      period: FIVE_MINUTES,
+    });
+    this.alarm('TableSystemErrors', tableSystemErrors, 1, 'DynamoDB system errors.');
+    this.alarm('TableThrottles', tableThrottles, 1, 'DynamoDB throttled requests.');
+
+    // Calls that could not be placed or ended failed, against all attempts. FILL: a quiet window has no data.
+    const attempts = 'FILL(placed, 0) + FILL(notPlaced, 0)';
+    const callFailureRate = new MathExpression({
+      label: 'Call failure rate',
+      expression: `IF(${attempts} >= ${CALL_FAILURE_MIN_ATTEMPTS}, (FILL(notPlaced, 0) + FILL(failed, 0)) / (${attempts}), 0)`,
+      usingMetrics: {
+        placed: service('CallsPlaced', {}, CALL_WINDOW),
+        notPlaced: service('CallsNotPlaced', {}, CALL_WINDOW),
+        failed: service('CallsEnded', { CallStatus: 'failed' }, CALL_WINDOW),
+      },
+      period: CALL_WINDOW,
+    });
+    this.alarm(
+      'CallFailureRate',
+      callFailureRate,
+      props.thresholds.callFailureRate,
+      `More than ${props.thresholds.callFailureRate * 100}% of calls failed or were refused by Plivo in 15 minutes.`,
+    );
+
+    // Toll fraud's shape: many calls started, few codes ever checked right.
+    const approvalRate = new MathExpression({
+      label: 'Approval rate (checks approved / verifications started)',
+      expression: `IF(FILL(started, 0) >= ${props.thresholds.approvalMinStarted}, FILL(approved, 0) / FILL(started, 0), 1)`,
+      usingMetrics: {
+        started: service('VerificationsStarted', {}, APPROVAL_WINDOW),
+        approved: service('ChecksApproved', {}, APPROVAL_WINDOW),
+      },
+      period: APPROVAL_WINDOW,
+    });
+    this.alarm(
+      'LowApprovalRate',
+      approvalRate,
+      props.thresholds.approvalRate,
+      `Fewer than ${props.thresholds.approvalRate * 100}% of verifications approved in an hour with at least ` +
+        `${props.thresholds.approvalMinStarted} started: possible toll fraud (calls to premium numbers).`,
+      ComparisonOperator.LESS_THAN_THRESHOLD,
+    );
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${stack.stackName}-voice-otp`,
+      defaultInterval: Duration.hours(24),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: "# voice-otp\nVerifications, calls and errors. Alarms go to the stack's SNS topic.",
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Verifications',
+        left: [
+          service('VerificationsStarted'),
+          service('ChecksApproved'),
+          service('ChecksRefused'),
+          service('RateLimited'),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Calls',
+        left: [
+          service('CallsPlaced'),
+          service('CallsNotPlaced'),
+          service('CallsEnded', { CallStatus: 'completed' }),
+          service('CallsEnded', { CallStatus: 'failed' }),
+          service('CallsEnded', { CallStatus: 'no-answer' }),
+          service('CallsEnded', { CallStatus: 'busy' }),
+          service('CallsEnded', { CallStatus: 'machine' }),
+        ],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API',
+        left: [
+          props.api.metricCount({ period: FIVE_MINUTES }),
+          props.api.metricClientError({ period: FIVE_MINUTES }),
+          apiErrors,
+        ],
+        right: [props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Function duration p99 (ms)',
+        left: Object.values(props.functions).map((fn) =>
+          fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99' }),
+        ),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({ title: 'Rates', left: [callFailureRate, approvalRate], width: 12 }),
+      new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
+    );
+  }
+
+  private alarm(
+    id: string,
+    metric: IMetric,
+    threshold: number,
+    description: string,
+    comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  ): void {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold,
+      comparisonOperator,
+      evaluationPeriods: 1,
+      alarmDescription: description,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,33 @@
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * Every cdk-nag AwsSolutions finding this stack accepts, with the reason; everything else fails synth.
+ * Acknowledge on the narrowest construct that needs it, through `acknowledge` below.
+ */
+export const ACKNOWLEDGED_RULES = {
+  'AwsSolutions-APIG4':
+    'No IAM or Cognito authorizer on purpose: app backends authenticate with API keys (usage plan), and ' +
+    "Plivo's webhooks with HMAC signatures (X-Plivo-Signature-V3) that the functions check before anything else.",
+  'AwsSolutions-COG4':
+    'No Cognito user pool: callers are app backends with API keys and Plivo with signed webhooks, not end users.',
+  'AwsSolutions-SMG4':
+    "No automatic rotation. The Plivo auth token is rotated in Plivo's console, then stored here by the " +
+    'operator. The key ring must keep its old keys until every code and phone pseudonym they protect has ' +
+    'expired, so it is rotated by the documented manual procedure (add a key, switch "current", drop the old ' +
+    'key after code lifetime plus retention).',
+  'AwsSolutions-APIG3':
+    'WAF is off (setting waf=false): app routes are throttled per API key by the usage plan and webhooks per ' +
+    'method by the stage. Turn on waf=true for a per-IP rate limit.',
+  'AwsSolutions-IAM5[Resource::*]':
+    'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
+    "API Gateway's account-wide logging role (setting apiGatewayLogsRole) uses the AWS managed policy made " +
+    'for it; it serves every API of the account and region, not this stack alone.',
+} as const;
+
+export type AcknowledgedRule = keyof typeof ACKNOWLEDGED_RULES;
+
+export function acknowledge(scope: IConstruct, ...rules: AcknowledgedRule[]): void {
+  Validations.of(scope).acknowledge(...rules.map((id) => ({ id, reason: ACKNOWLEDGED_RULES[id] })));
+}

@@ -1,0 +1,216 @@
+import * as z from 'zod/mini';
+import { type Config, loadConfig } from '../lib/config.ts';
+
+/**
+ * Every operator setting of the cloud stack, in one typed place. Each is read from CDK context
+ * (`-c codeLength=8` on the command line, or `"context"` in cdk.json), has a default, and is validated at
+ * synth time with an error naming the setting. To add one: a line in `infraSettings` (infrastructure) or in
+ * `FUNCTION_ENVIRONMENT` (read by the functions), then use it in the stack.
+ */
+export interface Settings {
+  stackName: string;
+  /** Environment variables every function gets, validated by lib/config.ts exactly as the Lambda will. */
+  functionEnvironment: Record<string, string>;
+  /** The functions' configuration as they will parse it (send's timeout follows Plivo's). */
+  service: Config;
+  logLevel: LogLevel;
+  alarmEmail: string | undefined;
+  waf: { enabled: boolean; rateLimitPerFiveMinutes: number };
+  removalPolicy: 'retain' | 'destroy';
+  deletionProtection: boolean;
+  /** Per API key (usage plan): steady requests per second, burst, and quota. */
+  throttle: { rateLimit: number; burstLimit: number };
+  quota: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** Per webhook method for all of Plivo's traffic together (webhooks carry no API key). */
+  webhookThrottle: { rateLimit: number; burstLimit: number };
+  logRetentionDays: number;
+  customDomain: { domainName: string; certificateArn: string } | undefined;
+  /** Sets API Gateway's account-wide CloudWatch Logs role for this region (see infra/api.ts). */
+  apiGatewayLogsRole: boolean;
+  alarms: { callFailureRate: number; approvalRate: number; approvalMinStarted: number };
+}
+
+type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Context values are strings on the command line and JSON values in cdk.json: accept both. */
+const integer = (fallback: number, min: number, max: number) =>
+  z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
+const ratio = (fallback: number) => z._default(z.coerce.number().check(z.gt(0), z.lt(1)), fallback);
+const flag = (fallback: boolean) =>
+  z.pipe(
+    z._default(z.union([z.boolean(), z.enum(['true', 'false'])]), fallback),
+    z.transform((value) => value === true || value === 'true'),
+  );
+const optionalText = (pattern: RegExp, message: string) =>
+  z.optional(z.string().check(z.regex(pattern, message)));
+
+const infraSettings = z.object({
+  stackName: z._default(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)), 'VoiceOtp'),
+  logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
+  alarmEmail: optionalText(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'),
+  waf: flag(false),
+  // AWS WAF counts per client IP over 5 minutes; its minimum is 10.
+  wafRateLimit: integer(1000, 10, 2_000_000_000),
+  removalPolicy: z._default(z.enum(['retain', 'destroy']), 'retain'),
+  deletionProtection: z.optional(flag(true)),
+  throttleRateLimit: integer(10, 1, 10_000),
+  throttleBurstLimit: integer(20, 1, 5_000),
+  quotaLimit: integer(10_000, 1, 1_000_000_000),
+  quotaPeriod: z._default(z.enum(['DAY', 'WEEK', 'MONTH']), 'DAY'),
+  webhookRateLimit: integer(50, 1, 10_000),
+  webhookBurstLimit: integer(100, 1, 5_000),
+  logRetentionDays: z._default(
+    z.coerce.number().check(
+      z.refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+    ),
+    30,
+  ),
+  customDomain: optionalText(
+    /^(?=.{4,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/,
+    'must be a lower-case host name',
+  ),
+  certificateArn: optionalText(
+    /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/,
+    'must be an ACM ARN',
+  ),
+  apiGatewayLogsRole: flag(true),
+  callFailureRateAlarm: ratio(0.25),
+  approvalRateAlarm: ratio(0.2),
+  approvalAlarmMinStarted: integer(50, 1, 1_000_000),
+});
+
+type InfraKey = keyof z.infer<typeof infraSettings>;
+
+/**
+ * Settings the functions read, each as: context key → environment variable, and how the value the functions
+ * will use is written back. Ranges and defaults live in lib/config.ts only; the stack sets every variable
+ * explicitly so the console shows what runs.
+ */
+const FUNCTION_ENVIRONMENT: ReadonlyArray<{
+  setting: string;
+  variable: string;
+  value: (c: Config) => string;
+}> = [
+  { setting: 'appName', variable: 'APP_NAME', value: (c) => c.appName },
+  { setting: 'fromNumber', variable: 'PLIVO_FROM_NUMBER', value: (c) => c.plivo.fromNumber },
+  { setting: 'codeLength', variable: 'CODE_LENGTH', value: (c) => String(c.codeLength) },
+  { setting: 'codeTtlSeconds', variable: 'CODE_TTL_SECONDS', value: (c) => String(c.codeTtlSeconds) },
+  { setting: 'maxAttempts', variable: 'MAX_ATTEMPTS', value: (c) => String(c.maxAttempts) },
+  { setting: 'retentionSeconds', variable: 'RETENTION_SECONDS', value: (c) => String(c.retentionSeconds) },
+  { setting: 'defaultLocale', variable: 'DEFAULT_LOCALE', value: (c) => c.defaultLocale },
+  { setting: 'plivoTimeoutMs', variable: 'PLIVO_TIMEOUT_MS', value: (c) => String(c.plivo.timeoutMs) },
+  {
+    setting: 'ringTimeoutSeconds',
+    variable: 'RING_TIMEOUT_SECONDS',
+    value: (c) => String(c.plivo.ringTimeoutSeconds),
+  },
+  {
+    setting: 'callTimeLimitSeconds',
+    variable: 'CALL_TIME_LIMIT_SECONDS',
+    value: (c) => String(c.plivo.timeLimitSeconds),
+  },
+  { setting: 'maxRepeats', variable: 'MAX_REPEATS', value: (c) => String(c.voice.maxRepeats) },
+  { setting: 'requireKeypress', variable: 'REQUIRE_KEYPRESS', value: (c) => String(c.voice.requireKeypress) },
+];
+
+/** Every context key this file reads (the README lists them). */
+export const SETTING_NAMES: readonly string[] = [
+  ...Object.keys(infraSettings.def.shape),
+  ...FUNCTION_ENVIRONMENT.map((entry) => entry.setting),
+];
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+/** Reads the settings through `context(key)` (the App's `node.tryGetContext`). Throws SettingsError. */
+export function readSettings(context: (key: string) => unknown): Settings {
+  const raw = Object.fromEntries(SETTING_NAMES.map((key) => [key, context(key)]));
+  const parsed = z.safeParse(infraSettings, raw);
+  if (!parsed.success) {
+    throw new SettingsError(
+      describe(parsed.error.issues.map((issue) => ({ key: String(issue.path[0]), message: issue.message }))),
+    );
+  }
+  const s = parsed.data;
+  const service = readServiceConfig(raw);
+
+  if (Boolean(s.customDomain) !== Boolean(s.certificateArn)) {
+    throw new SettingsError(
+      describe([{ key: 'customDomain', message: 'customDomain and certificateArn go together' }]),
+    );
+  }
+  if (s.removalPolicy === 'destroy' && s.deletionProtection === true) {
+    throw new SettingsError(
+      describe([
+        { key: 'deletionProtection', message: 'a protected table cannot be destroyed with the stack' },
+      ]),
+    );
+  }
+  if (s.throttleBurstLimit < s.throttleRateLimit) {
+    throw new SettingsError(
+      describe([{ key: 'throttleBurstLimit', message: 'must be at least throttleRateLimit' }]),
+    );
+  }
+
+  return {
+    stackName: s.stackName,
+    functionEnvironment: Object.fromEntries(
+      FUNCTION_ENVIRONMENT.map((entry) => [entry.variable, entry.value(service)]),
+    ),
+    service,
+    logLevel: s.logLevel,
+    alarmEmail: s.alarmEmail,
+    waf: { enabled: s.waf, rateLimitPerFiveMinutes: s.wafRateLimit },
+    removalPolicy: s.removalPolicy,
+    deletionProtection: s.deletionProtection ?? s.removalPolicy === 'retain',
+    throttle: { rateLimit: s.throttleRateLimit, burstLimit: s.throttleBurstLimit },
+    quota: { limit: s.quotaLimit, period: s.quotaPeriod },
+    webhookThrottle: { rateLimit: s.webhookRateLimit, burstLimit: s.webhookBurstLimit },
+    logRetentionDays: s.logRetentionDays,
+    customDomain:
+      s.customDomain && s.certificateArn
+        ? { domainName: s.customDomain, certificateArn: s.certificateArn }
+        : undefined,
+    apiGatewayLogsRole: s.apiGatewayLogsRole,
+    alarms: {
+      callFailureRate: s.callFailureRateAlarm,
+      approvalRate: s.approvalRateAlarm,
+      approvalMinStarted: s.approvalAlarmMinStarted,
+    },
+  };
+}
+
+/** Validates the function settings with lib/config.ts, so synth fails where the Lambda would. */
+function readServiceConfig(raw: Record<string, unknown>): Config {
+  const env: Record<string, string> = {
+    // Stands in for the API's URL, which exists only after deployment; its shape is built by the stack.
+    PUBLIC_URL: 'https://example.execute-api.us-east-1.amazonaws.com/prod',
+  };
+  for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
+    const value = raw[setting];
+    if (value !== undefined && value !== null) env[variable] = String(value);
+  }
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    // lib/config.ts names environment variables; the operator typed context keys.
+    let message = (error as Error).message.replace(/^Invalid configuration: /, '');
+    for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
+      message = message.replaceAll(variable, `${setting} (${variable})`);
+    }
+    throw new SettingsError(`Invalid settings: ${message}`);
+  }
+}
+
+function describe(problems: Array<{ key: InfraKey | string; message: string }>): string {
+  const lines = problems.map(({ key, message }) => `${key} (-c ${key}=…): ${message}`);
+  return `Invalid settings: ${lines.join('; ')}`;
+}

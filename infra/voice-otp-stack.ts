@@ -1,0 +1,191 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
+import type { FunctionName } from '../lib/routes.ts';
+import { TABLE } from '../lib/table.ts';
+import { VoiceOtpApi } from './api.ts';
+import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
+import { Monitoring } from './monitoring.ts';
+import { acknowledge } from './nag.ts';
+import { ServiceFunction } from './service-function.ts';
+import type { Settings } from './settings.ts';
+import { ApiFirewall } from './waf.ts';
+
+export interface VoiceOtpStackProps extends StackProps {
+  settings: Settings;
+}
+
+interface FunctionSizing {
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+}
+
+/**
+ * Memory buys CPU on Lambda, and cold starts (bundle parse, key derivation) are CPU-bound, so even light
+ * handlers get 256 MB. Timeouts cover a cold start with its first secret reads (about 1 s) plus the work,
+ * and stay far below API Gateway's 29 s integration timeout so a stuck call fails as a clean 5xx.
+ */
+function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing> {
+  return {
+    send: {
+      description: 'POST /v1/verifications: starts a verification and places the call',
+      // The busiest bundle (phone metadata, both secrets, DynamoDB): 512 MB keeps its cold start short.
+      memorySize: 512,
+      // Waits up to PLIVO_TIMEOUT_MS for Plivo, plus cold start, secrets and up to three DynamoDB writes.
+      timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 6),
+    },
+    verify: {
+      description: 'Check, status and cancel: DynamoDB only, never telephony',
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    },
+    answer: {
+      description: "Plivo's answer webhook: checks the signature, opens the sealed code, returns XML",
+      // Plivo is waiting with a caller on the line: no database, but the same fast cold start matters.
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    },
+    hangup: {
+      description: "Plivo's hangup webhook: checks the signature, records the call's outcome",
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    },
+  };
+}
+
+/** The whole service in one stack: table, secrets, four functions, REST API, optional WAF, alarms. */
+export class VoiceOtpStack extends Stack {
+  readonly table: Table;
+  readonly functions: Record<FunctionName, ServiceFunction>;
+  readonly api: VoiceOtpApi;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: VoiceOtpStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const removalPolicy = settings.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = settings.logRetentionDays as RetentionDays;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: settings.deletionProtection,
+      removalPolicy,
+    });
+
+    const secrets = {
+      // The operator stores the real credentials after deployment (README); until then the placeholder makes
+      // Plivo refuse calls and webhook signatures fail, and nothing secret is in the template.
+      plivo: new Secret(this, 'PlivoCredentials', {
+        description: 'voice-otp: Plivo credentials {"authId","authToken"}; set the real values after deploy',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ authId: 'REPLACE_WITH_PLIVO_AUTH_ID' }),
+          generateStringKey: 'authToken',
+          excludePunctuation: true,
+        },
+        removalPolicy,
+      }),
+      // Shaped as lib/keyring.ts reads it; Secrets Manager generates the key material itself.
+      keyRing: new Secret(this, 'KeyRing', {
+        description:
+          'voice-otp: key ring for code hashes, sealed tokens and phone pseudonyms (lib/keyring.ts)',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ current: 'k1' }),
+          generateStringKey: 'k1',
+          passwordLength: 64,
+          excludePunctuation: true,
+        },
+        removalPolicy,
+      }),
+    };
+    acknowledge(secrets.plivo, 'AwsSolutions-SMG4');
+    acknowledge(secrets.keyRing, 'AwsSolutions-SMG4');
+
+    const sizing = functionSizing(settings);
+    this.functions = byFunction((name) => {
+      const fn = new ServiceFunction(this, `${capitalize(name)}Function`, {
+        name,
+        ...sizing[name],
+        environment: {
+          ...settings.functionEnvironment,
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+          POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+          POWERTOOLS_LOG_LEVEL: settings.logLevel,
+        },
+        logRetention,
+        removalPolicy,
+      });
+      bindAccess(fn.handler, FUNCTION_ACCESS[name], { table: this.table, secrets });
+      acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]');
+      return fn;
+    });
+    const handlers = byFunction<IFunction>((name) => this.functions[name].handler);
+
+    this.api = new VoiceOtpApi(this, 'Api', { functions: handlers, settings, logRetention, removalPolicy });
+    for (const fn of Object.values(this.functions))
+      fn.handler.addEnvironment('PUBLIC_URL', this.api.publicUrl);
+    acknowledge(this.api.restApi, 'AwsSolutions-APIG4', 'AwsSolutions-COG4');
+    if (settings.apiGatewayLogsRole) {
+      acknowledge(
+        this.api.restApi,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      );
+    }
+
+    if (settings.waf.enabled) {
+      new ApiFirewall(this, 'Firewall', {
+        stage: this.api.restApi.deploymentStage,
+        rateLimitPerFiveMinutes: settings.waf.rateLimitPerFiveMinutes,
+      });
+    } else {
+      acknowledge(this.api.restApi.deploymentStage, 'AwsSolutions-APIG3');
+    }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api.restApi,
+      functions: handlers,
+      table: this.table,
+      alarmEmail: settings.alarmEmail,
+      thresholds: settings.alarms,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.publicUrl,
+      description: 'Base URL of the API (routes start with /v1)',
+    });
+    new CfnOutput(this, 'ApiKeyId', {
+      value: this.api.apiKey.keyId,
+      description: 'Default API key: aws apigateway get-api-key --include-value --api-key <id>',
+    });
+    new CfnOutput(this, 'PlivoSecretArn', {
+      value: secrets.plivo.secretArn,
+      description: 'Put {"authId","authToken"} here after deploying',
+    });
+    new CfnOutput(this, 'KeyRingSecretArn', { value: secrets.keyRing.secretArn });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    const customDomain = this.api.restApi.domainName;
+    if (customDomain) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: customDomain.domainNameAliasDomainName,
+        description: 'Point a CNAME (or Route 53 alias) for the custom domain at this host',
+      });
+    }
+  }
+}
+
+/** One value per function, in FUNCTION_ACCESS order. */
+function byFunction<T>(make: (name: FunctionName) => T): Record<FunctionName, T> {
+  const names = Object.keys(FUNCTION_ACCESS) as FunctionName[];
+  return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<FunctionName, T>;
+}
+
+const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
