@@ -1,0 +1,468 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { type FunctionName, ROUTES } from '../../lib/routes.ts';
+import { TABLE } from '../../lib/table.ts';
+import { synthTemplate } from './synth.ts';
+import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
+
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+const pathOf = (name: FunctionName) => `VoiceOtp/${name[0]?.toUpperCase()}${name.slice(1)}Function`;
+
+let template: Template;
+const id = (path: string, type: string) => logicalIdAt(template, path, type);
+const props = (logicalId: string) => resources(template)[logicalId]?.Properties ?? {};
+
+beforeAll(() => {
+  template = synthTemplate();
+});
+
+describe('functions', () => {
+  test('four Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
+    const functions = ofType(template, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(4);
+    for (const name of FUNCTIONS) {
+      const fn = props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'));
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+      });
+    }
+  });
+
+  test('send waits for Plivo: more memory and a timeout above PLIVO_TIMEOUT_MS', () => {
+    expect(props(id(`${pathOf('send')}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
+      MemorySize: 512,
+      Timeout: 10,
+    });
+    for (const name of ['verify', 'answer', 'hangup'] as const) {
+      expect(props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
+        MemorySize: 256,
+        Timeout: 5,
+      });
+    }
+  });
+
+  test('each function logs to its own log group with a retention', () => {
+    for (const name of FUNCTIONS) {
+      const logGroup = id(`${pathOf(name)}/Logs`, 'AWS::Logs::LogGroup');
+      expect(props(logGroup)).toMatchObject({ RetentionInDays: 30 });
+      expect(props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
+        LoggingConfig: { LogGroup: { Ref: logGroup } },
+      });
+    }
+    for (const [, logGroup] of ofType(template, 'AWS::Logs::LogGroup')) {
+      expect(logGroup.Properties?.RetentionInDays).toBe(30);
+    }
+  });
+
+  test('environment: what lib/config.ts and lib/runtime.ts read, and never a secret value', () => {
+    const common = {
+      APP_NAME: 'Voice OTP',
+      CODE_LENGTH: '6',
+      CODE_TTL_SECONDS: '300',
+      MAX_ATTEMPTS: '5',
+      RETENTION_SECONDS: '86400',
+      DEFAULT_LOCALE: 'en-US',
+      PLIVO_FROM_NUMBER: expect.stringMatching(/^\+\d+$/),
+      PLIVO_TIMEOUT_MS: '4000',
+      RING_TIMEOUT_SECONDS: '30',
+      CALL_TIME_LIMIT_SECONDS: '120',
+      MAX_REPEATS: '3',
+      REQUIRE_KEYPRESS: 'false',
+      POWERTOOLS_SERVICE_NAME: 'voice-otp',
+      POWERTOOLS_METRICS_NAMESPACE: 'VoiceOtp',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      PUBLIC_URL: expect.anything(),
+    };
+    const expectedIds: Record<FunctionName, string[]> = {
+      send: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
+      verify: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
+      answer: ['KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
+      hangup: ['TABLE_NAME', 'PLIVO_SECRET_ID'],
+    };
+    for (const name of FUNCTIONS) {
+      const variables = (
+        props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')) as {
+          Environment: { Variables: Record<string, unknown> };
+        }
+      ).Environment.Variables;
+      expect(variables).toMatchObject(common);
+      const resourceIds = ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'].filter(
+        (key) => key in variables,
+      );
+      expect(resourceIds, name).toEqual(expectedIds[name]);
+      expect(Object.keys(variables).filter((key) => /TOKEN|PASSWORD|AUTH_ID|^KEYRING$/.test(key))).toEqual(
+        [],
+      );
+    }
+  });
+
+  test('PUBLIC_URL is built from the API id and the stage name, and the template has no cycle', () => {
+    const api = id('VoiceOtp/Api/Api/Resource', 'AWS::ApiGateway::RestApi');
+    const variables = (
+      props(id(`${pathOf('send')}/Handler`, 'AWS::Lambda::Function')) as {
+        Environment: { Variables: Record<string, unknown> };
+      }
+    ).Environment.Variables;
+    expect(variables.PUBLIC_URL).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'https://',
+          { Ref: api },
+          '.execute-api.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/prod',
+        ],
+      ],
+    });
+    expect(findDependencyCycle(template)).toBeUndefined();
+  });
+});
+
+describe('least privilege', () => {
+  /** action → the resources it is allowed on, for one function's role. */
+  function permissions(name: FunctionName): Record<string, string[]> {
+    const role = id(`${pathOf(name)}/Role`, 'AWS::IAM::Role');
+    const granted: Record<string, string[]> = {};
+    for (const [, policy] of ofType(template, 'AWS::IAM::Policy')) {
+      const p = policy.Properties as {
+        Roles: Array<{ Ref: string }>;
+        PolicyDocument: {
+          Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }>;
+        };
+      };
+      if (!p.Roles.some((r) => r.Ref === role)) continue;
+      for (const statement of p.PolicyDocument.Statement) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of [statement.Action].flat()) {
+          const targets = [statement.Resource].flat().map((resource) => JSON.stringify(resource));
+          granted[action] = [...(granted[action] ?? []), ...targets].sort();
+        }
+      }
+    }
+    return granted;
+  }
+
+  test('each function may do exactly its job, on exactly its table and secrets', () => {
+    const table = JSON.stringify({ 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'Arn'] });
+    const keyRing = JSON.stringify({ Ref: id('VoiceOtp/KeyRing', 'AWS::SecretsManager::Secret') });
+    const plivo = JSON.stringify({ Ref: id('VoiceOtp/PlivoCredentials', 'AWS::SecretsManager::Secret') });
+    const ownLogs = (name: FunctionName) =>
+      JSON.stringify({ 'Fn::GetAtt': [id(`${pathOf(name)}/Logs`, 'AWS::Logs::LogGroup'), 'Arn'] });
+    const base = (name: FunctionName) => ({
+      'logs:CreateLogStream': [ownLogs(name)],
+      'logs:PutLogEvents': [ownLogs(name)],
+      // X-Ray has no resource-level permissions.
+      'xray:PutTraceSegments': ['"*"'],
+      'xray:PutTelemetryRecords': ['"*"'],
+    });
+    const sorted = (values: string[]) => [...values].sort();
+
+    expect(permissions('send')).toEqual({
+      ...base('send'),
+      'dynamodb:GetItem': [table],
+      'dynamodb:PutItem': [table],
+      'dynamodb:UpdateItem': [table],
+      'dynamodb:ConditionCheckItem': [table],
+      'secretsmanager:GetSecretValue': sorted([keyRing, plivo]),
+    });
+    expect(permissions('verify')).toEqual({
+      ...base('verify'),
+      'dynamodb:GetItem': [table],
+      'dynamodb:UpdateItem': [table],
+      'secretsmanager:GetSecretValue': [keyRing],
+    });
+    expect(permissions('answer')).toEqual({
+      ...base('answer'),
+      'secretsmanager:GetSecretValue': sorted([keyRing, plivo]),
+    });
+    expect(permissions('hangup')).toEqual({
+      ...base('hangup'),
+      'dynamodb:UpdateItem': [table],
+      'secretsmanager:GetSecretValue': [plivo],
+    });
+  });
+
+  test('answer has no DynamoDB action and verify cannot read the Plivo secret', () => {
+    expect(Object.keys(permissions('answer')).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+    const plivo = JSON.stringify({ Ref: id('VoiceOtp/PlivoCredentials', 'AWS::SecretsManager::Secret') });
+    expect(Object.values(permissions('verify')).flat()).not.toContain(plivo);
+  });
+
+  test('one role per function, no managed policies, no wildcard actions anywhere', () => {
+    const roles = new Set(
+      FUNCTIONS.map((name) => props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')).Role),
+    );
+    expect(roles.size).toBe(4);
+    for (const name of FUNCTIONS) {
+      expect(props(id(`${pathOf(name)}/Role`, 'AWS::IAM::Role')).ManagedPolicyArns).toBeUndefined();
+    }
+    const actions = ofType(template, 'AWS::IAM::Policy').flatMap(([, policy]) =>
+      (
+        policy.Properties as { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } }
+      ).PolicyDocument.Statement.flatMap((statement) => [statement.Action].flat()),
+    );
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('table', () => {
+  test('on demand, pk string key and ttl from lib/table.ts, point-in-time recovery, kept by default', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: TABLE.partitionKey, AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+});
+
+describe('secrets', () => {
+  test('generated by Secrets Manager: nothing secret in the template', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: JSON.stringify({ current: 'k1' }),
+        GenerateStringKey: 'k1',
+        PasswordLength: 64,
+        ExcludePunctuation: true,
+      },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'authToken' }),
+    });
+    for (const [, secret] of ofType(template, 'AWS::SecretsManager::Secret')) {
+      expect(secret.Properties?.SecretString).toBeUndefined();
+    }
+  });
+});
+
+describe('api', () => {
+  type Method = {
+    HttpMethod: string;
+    ResourceId: { Ref: string };
+    ApiKeyRequired?: boolean;
+    Integration: { Type: string; Uri?: unknown };
+    RequestModels?: Record<string, { Ref: string }>;
+    RequestValidatorId?: unknown;
+  };
+  const methods = () => {
+    const paths = apiResourcePaths(template);
+    return ofType(template, 'AWS::ApiGateway::Method').map(([, method]) => {
+      const p = method.Properties as unknown as Method;
+      return { ...p, path: paths.get(p.ResourceId.Ref) ?? '?' };
+    });
+  };
+
+  test('exactly the routes of lib/routes.ts, each to its function, API key on app routes only', () => {
+    const served = methods().filter((method) => method.HttpMethod !== 'ANY');
+    expect(served.map((m) => `${m.HttpMethod} ${m.path}`).sort()).toEqual(
+      ROUTES.map((route) => `${route.method} ${route.resource}`).sort(),
+    );
+    for (const route of ROUTES) {
+      const method = served.find((m) => m.HttpMethod === route.method && m.path === route.resource);
+      expect(method?.ApiKeyRequired ?? false, route.resource).toBe(route.auth === 'api-key');
+      expect(method?.Integration.Type).toBe('AWS_PROXY');
+      const fn = id(`${pathOf(route.function)}/Handler`, 'AWS::Lambda::Function');
+      expect(JSON.stringify(method?.Integration.Uri)).toContain(`"${fn}"`);
+    }
+  });
+
+  test('other methods on known paths: a mock 405 in the error shape, behind the key on app paths', () => {
+    const resourcesWithRoutes = new Map(ROUTES.map((route) => [route.resource, route.auth]));
+    const any = methods().filter((method) => method.HttpMethod === 'ANY');
+    expect(any.map((m) => m.path).sort()).toEqual([...resourcesWithRoutes.keys()].sort());
+    for (const method of any) {
+      expect(method.ApiKeyRequired ?? false).toBe(resourcesWithRoutes.get(method.path) === 'api-key');
+      expect(method.Integration).toMatchObject({
+        Type: 'MOCK',
+        IntegrationResponses: [
+          {
+            StatusCode: '405',
+            ResponseTemplates: {
+              'application/json': expect.stringContaining('"code":"method_not_allowed"'),
+            },
+          },
+        ],
+      });
+    }
+  });
+
+  test('app bodies are validated for shape only; webhooks take form bodies unvalidated', () => {
+    const models = Object.fromEntries(
+      ofType(template, 'AWS::ApiGateway::Model').map(([logicalId, model]) => [logicalId, model.Properties]),
+    );
+    const schemaOf = (route: string) => {
+      const method = methods().find((m) => `${m.HttpMethod} ${m.path}` === route);
+      const model = method?.RequestModels?.['application/json']?.Ref;
+      expect(method?.RequestValidatorId, route).toBeDefined();
+      return (models[model ?? ''] as { Schema: Record<string, unknown> }).Schema;
+    };
+    expect(schemaOf('POST /v1/verifications')).toMatchObject({
+      type: 'object',
+      required: ['phone'],
+      additionalProperties: false,
+      properties: { phone: { type: 'string', maxLength: 64 }, locale: { type: 'string', maxLength: 35 } },
+    });
+    expect(schemaOf('POST /v1/verifications/check')).toMatchObject({
+      type: 'object',
+      required: ['code'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', maxLength: 64 },
+        id: { type: 'string', maxLength: 64 },
+        phone: { type: 'string', maxLength: 64 },
+      },
+      oneOf: [{ required: ['id'] }, { required: ['phone'] }],
+    });
+    // Formats belong to the functions (invalid_phone, invalid_code).
+    expect(JSON.stringify(models)).not.toContain('pattern');
+    for (const method of methods().filter((m) => m.path.startsWith('/v1/plivo/'))) {
+      expect(method.RequestModels).toBeUndefined();
+    }
+  });
+
+  test("API Gateway's own errors use the contract's error shape", () => {
+    const expected: Record<string, { status?: string; code: string; retryAfter?: boolean }> = {
+      INVALID_API_KEY: { status: '401', code: 'unauthorized' },
+      THROTTLED: { status: '429', code: 'rate_limited', retryAfter: true },
+      QUOTA_EXCEEDED: { status: '429', code: 'rate_limited', retryAfter: true },
+      BAD_REQUEST_BODY: { status: '400', code: 'invalid_request' },
+      REQUEST_TOO_LARGE: { status: '413', code: 'payload_too_large' },
+      UNSUPPORTED_MEDIA_TYPE: { status: '415', code: 'unsupported_media_type' },
+      MISSING_AUTHENTICATION_TOKEN: { status: '404', code: 'route_not_found' },
+      DEFAULT_4XX: { code: 'invalid_request' },
+      DEFAULT_5XX: { status: '500', code: 'internal_error' },
+    };
+    const responses = ofType(template, 'AWS::ApiGateway::GatewayResponse').map(
+      ([, response]) =>
+        response.Properties as {
+          ResponseType: string;
+          StatusCode?: string;
+          ResponseTemplates: Record<string, string>;
+          ResponseParameters: Record<string, string>;
+        },
+    );
+    expect(responses.map((r) => r.ResponseType).sort()).toEqual(Object.keys(expected).sort());
+    for (const response of responses) {
+      const want = expected[response.ResponseType];
+      expect(response.StatusCode).toBe(want?.status);
+      const body = JSON.parse(response.ResponseTemplates['application/json'] ?? '') as {
+        error: { code: string; message: string };
+      };
+      expect(Object.keys(body)).toEqual(['error']);
+      expect(body.error.code).toBe(want?.code);
+      expect(body.error.message).toMatch(/^[A-Z].+/);
+      expect(response.ResponseParameters['gatewayresponse.header.Content-Type']).toMatch(
+        /^'application\/json/,
+      );
+      if (want?.retryAfter)
+        expect(response.ResponseParameters['gatewayresponse.header.Retry-After']).toMatch(/^'\d+'$/);
+    }
+    const badBody = responses.find((r) => r.ResponseType === 'BAD_REQUEST_BODY');
+    expect(badBody?.ResponseTemplates['application/json']).toContain('$context.error.validationErrorString');
+  });
+
+  test('usage plan with throttling and quota holds the app key', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 10, BurstLimit: 20 },
+      Quota: { Limit: 10000, Period: 'DAY' },
+    });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+  });
+
+  test('JSON access logs never include the path or its query; execution logs at ERROR, no data trace', () => {
+    const stage = ofType(template, 'AWS::ApiGateway::Stage')[0]?.[1].Properties as {
+      AccessLogSetting: { Format: string };
+      MethodSettings: Array<{ LoggingLevel: string; DataTraceEnabled: boolean }>;
+      TracingEnabled: boolean;
+    };
+    const format = JSON.parse(stage.AccessLogSetting.Format) as Record<string, string>;
+    expect(format.resourcePath).toBe('$context.resourcePath');
+    expect(stage.AccessLogSetting.Format).not.toMatch(/\$context\.path|querystring|\$input/i);
+    for (const setting of stage.MethodSettings) {
+      expect(setting).toMatchObject({ LoggingLevel: 'ERROR', DataTraceEnabled: false });
+    }
+    expect(stage.TracingEnabled).toBe(false);
+  });
+});
+
+describe('alarms', () => {
+  test('an encrypted, TLS-only topic that CloudWatch may publish to', () => {
+    const key = id('VoiceOtp/Monitoring/TopicKey', 'AWS::KMS::Key');
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
+        ]),
+      },
+    });
+    expect(key).toBeTruthy();
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('API 5xx, errors and throttles per function, DynamoDB, call failures and toll-fraud shape', () => {
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(
+      ([, alarm]) => alarm.Properties as Record<string, unknown>,
+    );
+    const topic = id('VoiceOtp/Monitoring/AlarmTopic', 'AWS::SNS::Topic');
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+
+    const metricNames = alarms.map((alarm) => alarm.MetricName).filter(Boolean);
+    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(4);
+    expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(4);
+    expect(metricNames).toContain('5XXError');
+
+    const expressions = alarms.flatMap((alarm) =>
+      (
+        (alarm.Metrics as Array<{ Expression?: string; MetricStat?: { Metric: { MetricName: string } } }>) ??
+        []
+      ).map((metric) => metric.Expression ?? metric.MetricStat?.Metric.MetricName),
+    );
+    for (const name of ['SystemErrors', 'ThrottledRequests', 'CallsPlaced', 'CallsNotPlaced', 'CallsEnded']) {
+      expect(expressions).toContain(name);
+    }
+    expect(expressions).toContain('VerificationsStarted');
+    expect(expressions).toContain('ChecksApproved');
+    const lowApproval = alarms.find((alarm) => alarm.ComparisonOperator === 'LessThanThreshold');
+    expect(lowApproval?.Threshold).toBe(0.2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'VoiceOtp',
+              MetricName: 'CallsEnded',
+              Dimensions: Match.arrayWith([{ Name: 'CallStatus', Value: 'failed' }]),
+            },
+          }),
+        }),
+      ]),
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
