@@ -192,7 +192,7 @@ export class VoiceOtpApi extends Construct {
       // it, deploying a stage with logging fails. Created here unless the operator's account already has one
       // (apiGatewayLogsRole=false). Kept on teardown: other APIs in the account may rely on it.
       cloudWatchRole: settings.apiGatewayLogsRole,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...(settings.apiGatewayLogsRole && { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }),
       deployOptions: {
         stageName: STAGE_NAME,
         // Standard fields only: the resource path template, never the path or query. The answer URL's query

@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { type Config, loadConfig } from '../lib/config.ts';
 
+// zod/mini ships without messages ("Invalid input"); the operator deserves "Too big: expected … <=10".
+z.config(z.locales.en());
+
 /**
  * Every operator setting of the cloud stack, in one typed place. Each is read from CDK context
  * (`-c codeLength=8` on the command line, or `"context"` in cdk.json), has a default, and is validated at
@@ -41,11 +44,9 @@ const LOG_RETENTION_DAYS = [
 const integer = (fallback: number, min: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
 const ratio = (fallback: number) => z._default(z.coerce.number().check(z.gt(0), z.lt(1)), fallback);
-const flag = (fallback: boolean) =>
-  z.pipe(
-    z._default(z.union([z.boolean(), z.enum(['true', 'false'])]), fallback),
-    z.transform((value) => value === true || value === 'true'),
-  );
+const booleanLike = z.union([z.boolean(), z.enum(['true', 'false'])], { error: 'must be true or false' });
+const isTrue = z.transform((value: boolean | 'true' | 'false') => value === true || value === 'true');
+const flag = (fallback: boolean) => z.pipe(z._default(booleanLike, fallback), isTrue);
 const optionalText = (pattern: RegExp, message: string) =>
   z.optional(z.string().check(z.regex(pattern, message)));
 
@@ -57,7 +58,8 @@ const infraSettings = z.object({
   // AWS WAF counts per client IP over 5 minutes; its minimum is 10.
   wafRateLimit: integer(1000, 10, 2_000_000_000),
   removalPolicy: z._default(z.enum(['retain', 'destroy']), 'retain'),
-  deletionProtection: z.optional(flag(true)),
+  // Defaults to on when the table is retained, off when it is destroyed with the stack.
+  deletionProtection: z.optional(z.pipe(booleanLike, isTrue)),
   throttleRateLimit: integer(10, 1, 10_000),
   throttleBurstLimit: integer(20, 1, 5_000),
   quotaLimit: integer(10_000, 1, 1_000_000_000),

@@ -4,7 +4,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 
 export interface CfnResource {
   Type: string;
-  Properties?: Record<string, unknown>;
+  Properties: Record<string, unknown>;
   DependsOn?: string | string[];
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;

@@ -1,0 +1,62 @@
+import { Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { describe, expect, test } from 'vitest';
+import { ACKNOWLEDGED_RULES } from '../../infra/nag.ts';
+import { buildStack } from './synth.ts';
+
+/** Every acknowledgement recorded in the construct tree: rule id → construct paths. */
+function acknowledgements(root: ReturnType<typeof buildStack>['app']): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const key of Object.keys(entry.data as object)) {
+        const rule = key.replace(/^annotation::/i, '');
+        found.set(rule, [...(found.get(rule) ?? []), construct.node.path]);
+      }
+    }
+  }
+  return found;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  // The plugin runs on every synth and throws on any finding, warnings included.
+  test.each([
+    ['defaults', {}],
+    [
+      'every option on',
+      {
+        waf: 'true',
+        alarmEmail: 'ops@example.com',
+        customDomain: 'otp.example.com',
+        certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123',
+        removalPolicy: 'destroy',
+      },
+    ],
+    ['no API Gateway logging role', { apiGatewayLogsRole: 'false' }],
+  ])('%s: synth passes with no finding', (_name, settings) => {
+    const { app } = buildStack(settings);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('an unacknowledged finding fails synth', () => {
+    const { app, stack } = buildStack();
+    new Secret(stack, 'NotRotated');
+    expect(() => app.synth()).toThrow(/VoiceOtp\/NotRotated[\s\S]*AwsSolutions-SMG4/);
+  });
+
+  test('acknowledgements are the documented ones, each on the narrowest construct', () => {
+    const found = acknowledgements(buildStack().app);
+    for (const rule of found.keys()) expect(Object.keys(ACKNOWLEDGED_RULES)).toContain(rule);
+    expect(found.get('AwsSolutions-SMG4')).toEqual(['VoiceOtp/PlivoCredentials', 'VoiceOtp/KeyRing']);
+    expect(found.get('AwsSolutions-IAM5[Resource::*]')).toEqual([
+      'VoiceOtp/SendFunction/Role',
+      'VoiceOtp/VerifyFunction/Role',
+      'VoiceOtp/AnswerFunction/Role',
+      'VoiceOtp/HangupFunction/Role',
+    ]);
+    expect(found.get('AwsSolutions-APIG3')).toEqual(['VoiceOtp/Api/Api/DeploymentStage.prod']);
+    // With the WAF on, nothing about it is acknowledged.
+    expect(acknowledgements(buildStack({ waf: 'true' }).app).has('AwsSolutions-APIG3')).toBe(false);
+  });
+});
