@@ -65,6 +65,7 @@ export class Monitoring extends Construct {
 
     // SNS encrypts with a customer-managed key so CloudWatch can be allowed to use it: the AWS managed
     // aws/sns key's policy cannot be changed, and CloudWatch alarms cannot publish to a topic under it.
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
     const key = new Key(this, 'TopicKey', {
       description: 'voice-otp alarm topic encryption',
       enableKeyRotation: true,
@@ -73,7 +74,7 @@ export class Monitoring extends Construct {
     key.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        principals: [cloudWatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
@@ -84,6 +85,16 @@ export class Monitoring extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    // The topic's own policy (it enforces TLS) replaces SNS's default one, so CloudWatch must be let in.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const service = (name: MetricName, extra: Record<string, string> = {}, period = FIVE_MINUTES) =>
