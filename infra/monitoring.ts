@@ -128,14 +128,26 @@ export class Monitoring extends Construct {
         ),
       ),
     ];
-    const tableSystemErrors = props.table.metricSystemErrorsForOperations({
-      operations,
-      period: FIVE_MINUTES,
-    });
-    const tableThrottles = props.table.metricThrottledRequestsForOperations({
-      operations,
-      period: FIVE_MINUTES,
-    });
+    // Summed with FILL: DynamoDB publishes these only when they happen, and CDK's
+    // metricSystemErrorsForOperations adds the raw series, which stays empty unless every operation has data.
+    const sumOverOperations = (metricName: string, label: string) =>
+      new MathExpression({
+        label,
+        expression: operations.map((operation) => `FILL(${operation.toLowerCase()}, 0)`).join(' + '),
+        usingMetrics: Object.fromEntries(
+          operations.map((operation) => [
+            operation.toLowerCase(),
+            props.table.metric(metricName, {
+              dimensionsMap: { TableName: props.table.tableName, Operation: operation },
+              statistic: 'Sum',
+              period: FIVE_MINUTES,
+            }),
+          ]),
+        ),
+        period: FIVE_MINUTES,
+      });
+    const tableSystemErrors = sumOverOperations('SystemErrors', 'DynamoDB system errors');
+    const tableThrottles = sumOverOperations('ThrottledRequests', 'DynamoDB throttled requests');
     this.alarm('TableSystemErrors', tableSystemErrors, 1, 'DynamoDB system errors.');
     this.alarm('TableThrottles', tableThrottles, 1, 'DynamoDB throttled requests.');
 

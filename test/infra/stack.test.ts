@@ -453,6 +453,10 @@ describe('alarms', () => {
     for (const name of ['SystemErrors', 'ThrottledRequests', 'CallsPlaced', 'CallsNotPlaced', 'CallsEnded']) {
       expect(expressions).toContain(name);
     }
+    // DynamoDB publishes these only when they happen: unfilled, a sum of them would stay empty.
+    const tableSum =
+      'FILL(getitem, 0) + FILL(putitem, 0) + FILL(updateitem, 0) + FILL(transactwriteitems, 0)';
+    expect(expressions.filter((expression) => expression?.includes('getitem'))).toEqual([tableSum, tableSum]);
     expect(expressions).toContain('VerificationsStarted');
     expect(expressions).toContain('ChecksApproved');
     const lowApproval = alarms.find((alarm) => alarm.ComparisonOperator === 'LessThanThreshold');
