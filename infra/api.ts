@@ -142,10 +142,7 @@ export const errorBody = (code: ErrorCode, message: string) => JSON.stringify({ 
 
 export interface VoiceOtpApiProps {
   functions: Record<FunctionName, IFunction>;
-  settings: Pick<
-    Settings,
-    'throttle' | 'quota' | 'webhookThrottle' | 'customDomain' | 'apiGatewayLogsRole' | 'logRetentionDays'
-  >;
+  settings: Pick<Settings, 'throttle' | 'quota' | 'webhookThrottle' | 'customDomain' | 'apiGatewayLogsRole'>;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
@@ -172,7 +169,8 @@ export class VoiceOtpApi extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
-    // Execution logging at ERROR level, per method, so a webhook's own throttling keeps it too.
+    // Webhooks carry no API key, so the stage throttles them per method. A method setting replaces the
+    // stage-wide one, so it repeats the logging level.
     const webhookMethodOptions = Object.fromEntries(
       ROUTES.filter((route) => route.auth === 'plivo-signature').map((route) => [
         `${route.resource}/${route.method}`,
@@ -268,7 +266,7 @@ export class VoiceOtpApi extends Construct {
       const apiKeyRequired = auth === 'api-key';
       const resource = this.restApi.root.resourceForPath(path);
       for (const route of routes) {
-        const options: MethodOptions = { apiKeyRequired, operationName: `${route.function}` };
+        const options: MethodOptions = { apiKeyRequired, operationName: route.function };
         const schema = REQUEST_BODY_SCHEMAS[`${route.method} ${route.resource}`];
         const model = schema && this.bodyModel(schema);
         resource.addMethod(

@@ -132,9 +132,11 @@ export class VoiceOtpStack extends Stack {
     for (const fn of Object.values(this.functions))
       fn.handler.addEnvironment('PUBLIC_URL', this.api.publicUrl);
     acknowledge(this.api.restApi, 'AwsSolutions-APIG4', 'AwsSolutions-COG4');
-    if (settings.apiGatewayLogsRole) {
+    // Present only with apiGatewayLogsRole=true.
+    const logsRole = this.api.restApi.node.tryFindChild('CloudWatchRole');
+    if (logsRole) {
       acknowledge(
-        this.api.restApi,
+        logsRole,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       );
     }

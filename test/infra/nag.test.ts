@@ -56,6 +56,12 @@ describe('cdk-nag AwsSolutions', () => {
       'VoiceOtp/HangupFunction/Role',
     ]);
     expect(found.get('AwsSolutions-APIG3')).toEqual(['VoiceOtp/Api/Api/DeploymentStage.prod']);
+    expect(found.get('AwsSolutions-APIG4')).toEqual(['VoiceOtp/Api/Api']);
+    expect(
+      found.get(
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      ),
+    ).toEqual(['VoiceOtp/Api/Api/CloudWatchRole']);
     // With the WAF on, nothing about it is acknowledged.
     expect(acknowledgements(buildStack({ waf: 'true' }).app).has('AwsSolutions-APIG3')).toBe(false);
   });
