@@ -36,7 +36,7 @@ export const STAGE_NAME = 'prod';
  * types, required fields, no unknown fields, lengths. Phone and code formats stay with the functions, which
  * must answer invalid_phone and invalid_code; lib/requests.ts holds the same shapes for local runs.
  */
-export const REQUEST_BODY_SCHEMAS: Partial<Record<`${Route['method']} ${string}`, JsonSchema>> = {
+const REQUEST_BODY_SCHEMAS: Partial<Record<`${Route['method']} ${string}`, JsonSchema>> = {
   'POST /v1/verifications': {
     schema: JsonSchemaVersion.DRAFT4,
     title: 'SendVerificationRequest',
@@ -75,7 +75,7 @@ interface GatewayError {
 }
 
 /** Everything API Gateway answers by itself, in the contract's error shape. */
-export const GATEWAY_ERRORS: readonly GatewayError[] = [
+const GATEWAY_ERRORS: readonly GatewayError[] = [
   {
     type: ResponseType.INVALID_API_KEY,
     statusCode: '401',

@@ -123,7 +123,7 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
 ];
 
 /** Every context key this file reads (the README lists them). */
-export const SETTING_NAMES: readonly string[] = [
+const SETTING_NAMES: readonly string[] = [
   ...Object.keys(infraSettings.def.shape),
   ...FUNCTION_ENVIRONMENT.map((entry) => entry.setting),
 ];
