@@ -1,4 +1,13 @@
-import { apiKeyIdOf, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
+import {
+  apiKeyIdOf,
+  header,
+  httpHandler,
+  json,
+  parseJsonBody,
+  respond,
+  routeNotServed,
+} from '../lib/http.ts';
+import { idempotent } from '../lib/idempotency.ts';
 import { resolveLocale } from '../lib/messages.ts';
 import { parsePhone } from '../lib/phone.ts';
 import { sendRequest } from '../lib/requests.ts';
@@ -13,10 +22,15 @@ export const createSendHandler = (deps: SendDeps) =>
     const apiKeyId = apiKeyIdOf(event);
     if (event.httpMethod !== 'POST' || event.resource !== '/v1/verifications') routeNotServed(event, ROUTES);
     const body = parseJsonBody(event, sendRequest);
-    const phone = parsePhone(body.phone);
-    const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
-    const verification = await startVerification(deps, { apiKeyId, phone, locale });
-    return json(202, createdView(verification));
+    const idempotencyKey = header(event, 'idempotency-key');
+    return idempotent(deps, { apiKeyId, idempotencyKey, body }, () =>
+      respond(async () => {
+        const phone = parsePhone(body.phone);
+        const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
+        const verification = await startVerification(deps, { apiKeyId, phone, locale });
+        return json(202, createdView(verification));
+      }),
+    );
   });
 
 export const handler = lambdaHandler((container) =>

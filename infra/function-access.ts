@@ -5,9 +5,10 @@ import type { FunctionName } from '../lib/routes.ts';
 
 export type TableAction =
   | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:DeleteItem';
 
 export type SecretName = 'keyRing' | 'plivo';
 
@@ -19,8 +20,10 @@ export interface FunctionAccess {
 }
 
 /**
- * What each function may touch: the whole least-privilege policy of the stack, in one table. Abuse defences
- * (rate-limit counters, idempotency records) will add actions here.
+ * What each function may touch: the whole least-privilege policy of the stack, in one table.
+ * send: verifications and phone pointers (Get/Put/Update), rate-limit counters (Update), the fraud guard's
+ * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
+ * verify: checks and cancels (Update), status and phone pointers (Get), wrong-check and approval counters.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
  * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. Only send
@@ -28,7 +31,13 @@ export interface FunctionAccess {
  */
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   send: {
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    table: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
     secrets: ['keyRing', 'plivo'],
   },
   verify: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing'] },

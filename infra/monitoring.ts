@@ -29,9 +29,10 @@ import type { Settings } from './settings.ts';
 /** The DynamoDB operation each granted action shows up under in CloudWatch. */
 const OPERATION_OF: Record<TableAction, Operation> = {
   'dynamodb:GetItem': Operation.GET_ITEM,
+  'dynamodb:BatchGetItem': Operation.BATCH_GET_ITEM,
   'dynamodb:PutItem': Operation.PUT_ITEM,
   'dynamodb:UpdateItem': Operation.UPDATE_ITEM,
-  'dynamodb:ConditionCheckItem': Operation.TRANSACT_WRITE_ITEMS,
+  'dynamodb:DeleteItem': Operation.DELETE_ITEM,
 };
 
 /** Below this many call attempts in a window, a failure rate says nothing (one busy line is not an outage). */

@@ -1,8 +1,7 @@
 import * as z from 'zod/mini';
 import { type Config, loadConfig } from '../lib/config.ts';
 
-// zod/mini ships without messages ("Invalid input"); the operator deserves "Too big: expected … <=10".
-z.config(z.locales.en());
+// English zod messages ("Too big: expected … <=10") are switched on by lib/config.ts, imported above.
 
 /**
  * Every operator setting of the cloud stack, in one typed place. Each is read from CDK context
@@ -120,6 +119,74 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'maxRepeats', variable: 'MAX_REPEATS', value: (c) => String(c.voice.maxRepeats) },
   { setting: 'requireKeypress', variable: 'REQUIRE_KEYPRESS', value: (c) => String(c.voice.requireKeypress) },
+  // Abuse defences (lib/abuse.ts, SECURITY.md).
+  {
+    setting: 'allowedCountries',
+    variable: 'ALLOWED_COUNTRIES',
+    value: (c) => c.abuse.allowedCountries.join(','),
+  },
+  {
+    setting: 'blockedPrefixes',
+    variable: 'BLOCKED_PREFIXES',
+    value: (c) => c.abuse.blockedPrefixes.join(','),
+  },
+  {
+    setting: 'allowedNumberTypes',
+    variable: 'ALLOWED_NUMBER_TYPES',
+    value: (c) => c.abuse.allowedNumberTypes.join(','),
+  },
+  {
+    setting: 'phoneMinGapSeconds',
+    variable: 'PHONE_MIN_GAP_SECONDS',
+    value: (c) => String(c.abuse.phoneMinGapSeconds),
+  },
+  {
+    setting: 'phoneMaxPer10Minutes',
+    variable: 'PHONE_MAX_PER_10_MINUTES',
+    value: (c) => String(c.abuse.phoneMaxPer10Minutes),
+  },
+  { setting: 'phoneMaxPerDay', variable: 'PHONE_MAX_PER_DAY', value: (c) => String(c.abuse.phoneMaxPerDay) },
+  {
+    setting: 'phoneMaxWrongChecksPerDay',
+    variable: 'PHONE_MAX_WRONG_CHECKS_PER_DAY',
+    value: (c) => String(c.abuse.phoneMaxWrongChecksPerDay),
+  },
+  {
+    setting: 'apiKeyMaxPerMinute',
+    variable: 'API_KEY_MAX_PER_MINUTE',
+    value: (c) => String(c.abuse.apiKeyMaxPerMinute),
+  },
+  {
+    setting: 'countryMaxPerHour',
+    variable: 'COUNTRY_MAX_PER_HOUR',
+    value: (c) => String(c.abuse.countryMaxPerHour),
+  },
+  { setting: 'dailyCallCap', variable: 'DAILY_CALL_CAP', value: (c) => String(c.abuse.dailyCallCap) },
+  {
+    setting: 'fraudGuardPrefixDigits',
+    variable: 'FRAUD_GUARD_PREFIX_DIGITS',
+    value: (c) => String(c.abuse.fraudGuard.prefixDigits),
+  },
+  {
+    setting: 'fraudGuardWindowMinutes',
+    variable: 'FRAUD_GUARD_WINDOW_MINUTES',
+    value: (c) => String(c.abuse.fraudGuard.windowMinutes),
+  },
+  {
+    setting: 'fraudGuardMinCalls',
+    variable: 'FRAUD_GUARD_MIN_CALLS',
+    value: (c) => String(c.abuse.fraudGuard.minCalls),
+  },
+  {
+    setting: 'fraudGuardMinApprovalRate',
+    variable: 'FRAUD_GUARD_MIN_APPROVAL_RATE',
+    value: (c) => String(c.abuse.fraudGuard.minApprovalRate),
+  },
+  {
+    setting: 'fraudGuardPauseMinutes',
+    variable: 'FRAUD_GUARD_PAUSE_MINUTES',
+    value: (c) => String(c.abuse.fraudGuard.pauseMinutes),
+  },
 ];
 
 /** Every context key this file reads (the README lists them). */

@@ -30,10 +30,11 @@ export async function answerCall(
   const id = query.get('v') ?? '';
   const token = query.get('t') ?? '';
   const step = query.get('s');
+  let ring = await deps.secrets.keyRing();
+  // Sealed under a key this container has not loaded yet (the ring was just rotated): read it afresh.
+  if (!ring.get(token.split('.')[0] ?? '')) ring = await deps.secrets.keyRing({ refresh: true });
   const opened =
-    isVerificationId(id) && token
-      ? openCall(await deps.secrets.keyRing(), id, token, deps.clock())
-      : ({ kind: 'invalid' } as const);
+    isVerificationId(id) && token ? openCall(ring, id, token, deps.clock()) : ({ kind: 'invalid' } as const);
   if (opened.kind !== 'valid') {
     logger.info('Call answered for a code that is no longer valid', {
       verificationId: id.slice(0, 30),

@@ -1,6 +1,9 @@
 import * as z from 'zod/mini';
 import { LOCALES, type Locale } from './messages.ts';
 
+// zod/mini ships without messages; a bad deployment deserves "Too big: expected number to be <=10".
+z.config(z.locales.en());
+
 /**
  * Every setting of the service, read from the environment once per container and validated at cold start,
  * so a bad deployment fails on its first invocation with a message naming the variable, not mid-request.
@@ -32,7 +35,37 @@ export interface Config {
     /** Ask the callee to press a key before the code is spoken: voicemail and robots never hear it. */
     requireKeypress: boolean;
   };
+  abuse: AbuseSettings;
 }
+
+/** Who may be called and how often: on by default, every limit a setting (lib/abuse.ts, SECURITY.md). */
+export interface AbuseSettings {
+  /** ISO 3166 alpha-2 codes, or ['*'] for every country. */
+  allowedCountries: string[];
+  /** E.164 prefixes never called, e.g. +1900. */
+  blockedPrefixes: string[];
+  /** libphonenumber-js number types that may be called. */
+  allowedNumberTypes: string[];
+  phoneMinGapSeconds: number;
+  phoneMaxPer10Minutes: number;
+  phoneMaxPerDay: number;
+  phoneMaxWrongChecksPerDay: number;
+  apiKeyMaxPerMinute: number;
+  countryMaxPerHour: number;
+  dailyCallCap: number;
+  fraudGuard: {
+    /** National digits after the country calling code that make a prefix: 3 → +1202. */
+    prefixDigits: number;
+    windowMinutes: number;
+    minCalls: number;
+    minApprovalRate: number;
+    pauseMinutes: number;
+  };
+}
+
+/** A short list of countries with little international revenue-share fraud; add yours (e.g. BR,IN,MX). */
+export const DEFAULT_ALLOWED_COUNTRIES = 'US,CA,GB,IE,FR,DE,ES,IT,PT,NL,BE,LU,AT,CH,SE,NO,DK,FI,AU,NZ,JP';
+export const DEFAULT_ALLOWED_NUMBER_TYPES = 'MOBILE,FIXED_LINE,FIXED_LINE_OR_MOBILE';
 
 const integer = (fallback: number, min: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
@@ -42,6 +75,22 @@ const bool = (fallback: boolean) =>
     z._default(z.enum(['true', 'false', '1', '0']), fallback ? 'true' : 'false'),
     z.transform((value) => value === 'true' || value === '1'),
   );
+
+const list = (fallback: string, item: RegExp) =>
+  z.pipe(
+    z._default(z.string(), fallback),
+    z.pipe(
+      z.transform((value: string) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim().toUpperCase())
+          .filter(Boolean),
+      ),
+      z.array(z.string().check(z.regex(item))),
+    ),
+  );
+
+const fraction = (fallback: number) => z._default(z.coerce.number().check(z.gte(0), z.lte(1)), fallback);
 
 const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }),
@@ -68,6 +117,24 @@ const envSchema = z.object({
   CALL_TIME_LIMIT_SECONDS: integer(120, 30, 600),
   MAX_REPEATS: integer(3, 0, 10),
   REQUIRE_KEYPRESS: bool(false),
+  ALLOWED_COUNTRIES: list(DEFAULT_ALLOWED_COUNTRIES, /^([A-Z]{2}|\*)$/),
+  BLOCKED_PREFIXES: list('', /^\+[0-9]{1,14}$/),
+  ALLOWED_NUMBER_TYPES: list(
+    DEFAULT_ALLOWED_NUMBER_TYPES,
+    /^(MOBILE|FIXED_LINE|FIXED_LINE_OR_MOBILE|VOIP|PERSONAL_NUMBER|TOLL_FREE|PREMIUM_RATE|SHARED_COST|UAN|PAGER|VOICEMAIL)$/,
+  ),
+  PHONE_MIN_GAP_SECONDS: integer(30, 0, 3600),
+  PHONE_MAX_PER_10_MINUTES: integer(3, 1, 1_000_000),
+  PHONE_MAX_PER_DAY: integer(10, 1, 1_000_000),
+  PHONE_MAX_WRONG_CHECKS_PER_DAY: integer(20, 1, 1_000_000),
+  API_KEY_MAX_PER_MINUTE: integer(60, 1, 10_000_000),
+  COUNTRY_MAX_PER_HOUR: integer(1000, 1, 100_000_000),
+  DAILY_CALL_CAP: integer(10_000, 1, 1_000_000_000),
+  FRAUD_GUARD_PREFIX_DIGITS: integer(3, 0, 8),
+  FRAUD_GUARD_WINDOW_MINUTES: integer(10, 1, 1440),
+  FRAUD_GUARD_MIN_CALLS: integer(20, 1, 1_000_000_000),
+  FRAUD_GUARD_MIN_APPROVAL_RATE: fraction(0.2),
+  FRAUD_GUARD_PAUSE_MINUTES: integer(60, 1, 10_080),
 });
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -95,5 +162,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeLimitSeconds: e.CALL_TIME_LIMIT_SECONDS,
     },
     voice: { maxRepeats: e.MAX_REPEATS, requireKeypress: e.REQUIRE_KEYPRESS },
+    abuse: {
+      allowedCountries: e.ALLOWED_COUNTRIES,
+      blockedPrefixes: e.BLOCKED_PREFIXES,
+      allowedNumberTypes: e.ALLOWED_NUMBER_TYPES,
+      phoneMinGapSeconds: e.PHONE_MIN_GAP_SECONDS,
+      phoneMaxPer10Minutes: e.PHONE_MAX_PER_10_MINUTES,
+      phoneMaxPerDay: e.PHONE_MAX_PER_DAY,
+      phoneMaxWrongChecksPerDay: e.PHONE_MAX_WRONG_CHECKS_PER_DAY,
+      apiKeyMaxPerMinute: e.API_KEY_MAX_PER_MINUTE,
+      countryMaxPerHour: e.COUNTRY_MAX_PER_HOUR,
+      dailyCallCap: e.DAILY_CALL_CAP,
+      fraudGuard: {
+        prefixDigits: e.FRAUD_GUARD_PREFIX_DIGITS,
+        windowMinutes: e.FRAUD_GUARD_WINDOW_MINUTES,
+        minCalls: e.FRAUD_GUARD_MIN_CALLS,
+        minApprovalRate: e.FRAUD_GUARD_MIN_APPROVAL_RATE,
+        pauseMinutes: e.FRAUD_GUARD_PAUSE_MINUTES,
+      },
+    },
   };
 }

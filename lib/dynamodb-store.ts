@@ -1,8 +1,24 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ApiError, retryAfterSeconds } from './errors.ts';
-import type { ApproveInput, TransitionResult, VerificationStore } from './store.ts';
+import type {
+  ApproveInput,
+  CounterChange,
+  CountResult,
+  IdempotencyClaim,
+  IdempotencyRecord,
+  Store,
+  StoredResponse,
+  TransitionResult,
+} from './store.ts';
 import { keys } from './table.ts';
 import type { CallRecord, Verification } from './verification.ts';
 
@@ -59,7 +75,7 @@ export function storeError(error: unknown): unknown {
     : error;
 }
 
-export class DynamoDbVerificationStore implements VerificationStore {
+export class DynamoDbStore implements Store {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
   readonly #retentionSeconds: number;
@@ -180,6 +196,129 @@ export class DynamoDbVerificationStore implements VerificationStore {
       ExpressionAttributeNames: { '#call': 'call', '#uuid': 'uuid' },
       ExpressionAttributeValues: { ':call': call, ':uuid': call.uuid, ':now': now },
     });
+  }
+
+  async count(key: string, change: CounterChange): Promise<CountResult> {
+    const names: Record<string, string> = { '#ttl': 'ttl' };
+    const values: Record<string, unknown> = { ':ttl': epochSeconds(change.expiresAt) };
+    const adds: string[] = [];
+    const sets = ['#ttl = :ttl'];
+    const conditions: string[] = [];
+    const name = (attribute: string) => {
+      const placeholder = `#n${Object.keys(names).length}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    for (const [attribute, amount] of Object.entries(change.add ?? {})) {
+      const n = name(attribute);
+      values[`:a${n.slice(2)}`] = amount;
+      adds.push(`${n} :a${n.slice(2)}`);
+      const limit = change.limits?.[attribute];
+      if (limit !== undefined) {
+        values[`:l${n.slice(2)}`] = limit - amount;
+        conditions.push(`(attribute_not_exists(${n}) OR ${n} <= :l${n.slice(2)})`);
+      }
+    }
+    for (const [attribute, limit] of Object.entries(change.limits ?? {})) {
+      if (change.add?.[attribute] !== undefined) continue;
+      const n = name(attribute);
+      values[`:l${n.slice(2)}`] = limit;
+      conditions.push(`(attribute_not_exists(${n}) OR ${n} <= :l${n.slice(2)})`);
+    }
+    if (change.gap) {
+      const n = name(change.gap.attribute);
+      values[':gapStart'] = change.gap.now - change.gap.ms;
+      values[':now'] = change.gap.now;
+      conditions.push(`(attribute_not_exists(${n}) OR ${n} <= :gapStart)`);
+      sets.push(`${n} = :now`);
+    }
+    for (const [attribute, value] of Object.entries(change.set ?? {})) {
+      const n = name(attribute);
+      values[`:s${n.slice(2)}`] = value;
+      sets.push(`${n} = :s${n.slice(2)}`);
+    }
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          UpdateExpression: `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+          ...(conditions.length && { ConditionExpression: conditions.join(' AND ') }),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { counted: true };
+    } catch (error) {
+      const failed = error as { name?: string; Item?: Record<string, never> };
+      if (failed.name !== 'ConditionalCheckFailedException') throw storeError(error);
+      return {
+        counted: false,
+        current: (failed.Item ? unmarshall(failed.Item) : {}) as Record<string, number>,
+      };
+    }
+  }
+
+  async readCounters(keys: string[]): Promise<Map<string, Record<string, number>>> {
+    const out = await this.#call((db) =>
+      db.send(new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys.map((pk) => ({ pk })) } } })),
+    );
+    const found = new Map<string, Record<string, number>>();
+    for (const item of out.Responses?.[this.#table] ?? [])
+      found.set(item.pk as string, item as Record<string, number>);
+    // Unprocessed keys (throttling) read as empty: the guard then errs on the side of calling.
+    return found;
+  }
+
+  async claimIdempotencyKey(claim: IdempotencyClaim) {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: claim.key,
+            bodyHash: claim.bodyHash,
+            startedAt: claim.now,
+            ttl: epochSeconds(claim.expiresAt),
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (attribute_not_exists(#response) AND startedAt < :stale AND bodyHash = :bodyHash)',
+          ExpressionAttributeNames: { '#ttl': 'ttl', '#response': 'response' },
+          ExpressionAttributeValues: {
+            ':nowSeconds': Math.floor(claim.now / 1000),
+            ':stale': claim.staleBefore,
+            ':bodyHash': claim.bodyHash,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claimed: true } as const;
+    } catch (error) {
+      const failed = error as { name?: string; Item?: Record<string, never> };
+      if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
+      const { bodyHash, startedAt, response } = unmarshall(failed.Item) as IdempotencyRecord;
+      return { claimed: false, record: { bodyHash, startedAt, ...(response && { response }) } } as const;
+    }
+  }
+
+  async completeIdempotencyKey(key: string, response: StoredResponse) {
+    await this.#call((db) =>
+      db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          UpdateExpression: 'SET #response = :response',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#response': 'response' },
+          ExpressionAttributeValues: { ':response': response },
+        }),
+      ),
+    );
+  }
+
+  async releaseIdempotencyKey(key: string) {
+    await this.#call((db) => db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: key } })));
   }
 
   async #transition(

@@ -79,8 +79,14 @@ export function apiKeyIdOf(event: HttpEvent): string {
   return id;
 }
 
+/** The body's media type, lower-cased; undefined when absent or when it names a charset other than UTF-8. */
 export function mediaType(event: HttpEvent): string | undefined {
-  return header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  const [type, ...parameters] = (header(event, 'content-type') ?? '').split(';');
+  const charset = parameters
+    .map((parameter) => parameter.trim().toLowerCase())
+    .find((parameter) => parameter.startsWith('charset='));
+  if (charset && !['charset=utf-8', 'charset="utf-8"', 'charset=utf8'].includes(charset)) return undefined;
+  return type?.trim().toLowerCase() || undefined;
 }
 
 /** The body as text: 413 above the size limit, invalid_json when it is not UTF-8. */
@@ -138,4 +144,14 @@ export function routeNotServed(
     throw new ApiError(405, 'method_not_allowed', `${event.httpMethod} is not allowed on ${event.resource}.`);
   }
   throw new ApiError(404, 'route_not_found', 'No such route.');
+}
+
+/** Runs `produce`, turning a typed error into its response (so the response can be stored and replayed). */
+export async function respond(produce: () => Promise<HttpResult>): Promise<HttpResult> {
+  try {
+    return await produce();
+  } catch (error) {
+    if (error instanceof ApiError) return errorResponse(error);
+    throw error;
+  }
 }

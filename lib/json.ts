@@ -32,3 +32,12 @@ export function findDuplicateKey(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** JSON with object keys sorted at every depth: equal documents give equal text, whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}

@@ -1,10 +1,10 @@
 import { type Config, loadConfig } from './config.ts';
-import { createDocumentClient, DynamoDbVerificationStore } from './dynamodb-store.ts';
+import { createDocumentClient, DynamoDbStore } from './dynamodb-store.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type Counters, createCounters } from './metrics.ts';
 import { createPlivoTelephony } from './plivo-calls.ts';
 import { type Secrets, secretsManagerSecrets, staticSecrets } from './secrets.ts';
-import type { VerificationStore } from './store.ts';
+import type { Store } from './store.ts';
 import type { Telephony } from './telephony.ts';
 
 /**
@@ -18,7 +18,7 @@ export interface Container {
   metrics: Counters;
   secrets: Secrets;
   clock: () => number;
-  store(): VerificationStore;
+  store(): Store;
   telephony(): Telephony;
 }
 
@@ -42,7 +42,7 @@ export function containerFromEnvironment(env: Record<string, string | undefined>
     secrets,
     clock: Date.now,
     store: () =>
-      new DynamoDbVerificationStore(
+      new DynamoDbStore(
         createDocumentClient({ endpoint: config.dynamodbEndpoint }),
         requireSetting(config.tableName, 'TABLE_NAME'),
         config.retentionSeconds,

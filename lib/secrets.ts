@@ -8,7 +8,8 @@ export interface PlivoCredentials {
 
 /** Secrets are fetched when first needed and cached per container; each function only asks for its own. */
 export interface Secrets {
-  keyRing(): Promise<KeyRing>;
+  /** `refresh` skips the cache: a key id this container does not know yet means the ring was rotated. */
+  keyRing(options?: { refresh?: boolean }): Promise<KeyRing>;
   plivo(): Promise<PlivoCredentials>;
 }
 
@@ -44,15 +45,15 @@ export function secretsManagerSecrets(ids: {
 }): Secrets {
   const keyRing = memoByString(parseKeyRing);
   const plivo = memoByString(parsePlivoCredentials);
-  const read = async (id: string) => {
-    const value = await getSecret(id, { maxAge: SECRET_MAX_AGE_SECONDS });
+  const read = async (id: string, refresh = false) => {
+    const value = await getSecret(id, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: refresh });
     if (typeof value !== 'string') throw new Error(`Secret ${id} has no string value`);
     return value;
   };
   return {
-    keyRing: async () => {
+    keyRing: async (options) => {
       if (!ids.keyRing) throw new Error('This function has no access to the key ring secret');
-      return keyRing(await read(ids.keyRing));
+      return keyRing(await read(ids.keyRing, options?.refresh));
     },
     plivo: async () => {
       if (!ids.plivo) throw new Error('This function has no access to the Plivo secret');

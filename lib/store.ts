@@ -40,3 +40,61 @@ export interface ApproveInput {
 export type TransitionResult =
   | { done: true; verification: Verification }
   | { done: false; current: Verification | undefined };
+
+/**
+ * Counter items for rate limits and the fraud guard. One conditional write adds to an item's counters
+ * unless that would take one past its limit (or break a minimum gap), so concurrent requests can never
+ * be over-admitted.
+ */
+export interface CounterStore {
+  count(key: string, change: CounterChange): Promise<CountResult>;
+  /** Eventually consistent reads of several counter items in one round trip. */
+  readCounters(keys: string[]): Promise<Map<string, Record<string, number>>>;
+}
+
+export interface CounterChange {
+  add?: Record<string, number>;
+  /** Highest value each attribute may hold once `add` is applied. */
+  limits?: Record<string, number>;
+  /** Refuse unless `attribute` (a time in ms) is at most `now - ms`; on success it becomes `now`. */
+  gap?: { attribute: string; now: number; ms: number };
+  set?: Record<string, number>;
+  /** Epoch ms after which DynamoDB's TTL may delete the item. */
+  expiresAt: number;
+}
+
+export type CountResult = { counted: true } | { counted: false; current: Record<string, number> };
+
+/** Stored first responses for Idempotency-Key, scoped to the API key. */
+export interface IdempotencyStore {
+  /** Claims the key for a request with this body hash; when taken, returns the record that holds it. */
+  claimIdempotencyKey(
+    input: IdempotencyClaim,
+  ): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }>;
+  completeIdempotencyKey(key: string, response: StoredResponse): Promise<void>;
+  /** Frees the key after a 5xx, so the client's retry runs again. */
+  releaseIdempotencyKey(key: string): Promise<void>;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  bodyHash: string;
+  now: number;
+  expiresAt: number;
+  /** A claim older than this (ms epoch) is from a request that died: it may be taken over. */
+  staleBefore: number;
+}
+
+export interface StoredResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface IdempotencyRecord {
+  bodyHash: string;
+  startedAt: number;
+  response?: StoredResponse;
+}
+
+export type Store = VerificationStore & CounterStore & IdempotencyStore;

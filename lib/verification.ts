@@ -49,6 +49,8 @@ export interface Verification {
   expiresAt: number;
   updatedAt: number;
   call: CallRecord;
+  /** The fraud guard's window key for this send, where its approval is counted (lib/abuse.ts). */
+  guardWindow?: string;
 }
 
 /**

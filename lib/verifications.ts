@@ -1,3 +1,4 @@
+import { admitSend, assertCallable, countApproval, countWrongCheck } from './abuse.ts';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import type { Config } from './config.ts';
 import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
@@ -9,7 +10,7 @@ import { maskPhone, type Phone, parsePhone, phoneHash } from './phone.ts';
 import { answerUrl, hangupUrl } from './routes.ts';
 import { sealCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
-import type { TransitionResult, VerificationStore } from './store.ts';
+import type { Store, TransitionResult } from './store.ts';
 import type { Telephony } from './telephony.ts';
 import { effectiveStatus, type Verification, type VerificationStatus } from './verification.ts';
 
@@ -20,7 +21,7 @@ import { effectiveStatus, type Verification, type VerificationStatus } from './v
  */
 export interface ServiceDeps {
   config: Config;
-  store: VerificationStore;
+  store: Store;
   secrets: Secrets;
   clock: () => number;
   logger: Logger;
@@ -36,9 +37,21 @@ export async function startVerification(
   request: { apiKeyId: string; phone: Phone; locale: string },
 ): Promise<Verification> {
   const { config, store, logger } = deps;
+  assertCallable(config.abuse, request.phone);
   const ring = await deps.secrets.keyRing();
   const key = ring.current;
   const now = deps.clock();
+  const hash = phoneHash(key, request.phone.e164);
+  const guardWindow = await admitSend(
+    { settings: config.abuse, store, logger, metrics: deps.metrics },
+    {
+      apiKeyId: request.apiKeyId,
+      phone: request.phone,
+      phoneHash: hash,
+      now,
+      codeTtlMs: config.codeTtlSeconds * 1000,
+    },
+  );
   const id = newVerificationId();
   const code = generateCode(config.codeLength);
   const verification: Verification = {
@@ -47,7 +60,7 @@ export async function startVerification(
     status: 'pending',
     codeHash: hashCode(key, id, code),
     keyId: key.id,
-    phoneHash: phoneHash(key, request.phone.e164),
+    phoneHash: hash,
     to: maskPhone(request.phone),
     country: request.phone.country,
     locale: request.locale,
@@ -57,6 +70,7 @@ export async function startVerification(
     expiresAt: now + config.codeTtlSeconds * 1000,
     updatedAt: now,
     call: { status: 'queued' },
+    guardWindow,
   };
   await store.create(verification);
 
@@ -118,7 +132,7 @@ type Attempt = CheckResult & { wasPending: boolean };
 const MAX_ROUNDS = 16;
 
 async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: string): Promise<Attempt> {
-  const ring = await deps.secrets.keyRing();
+  let ring = await deps.secrets.keyRing();
   const now = deps.clock();
   const key = ring.current;
   let result: TransitionResult = await deps.store.approve({
@@ -133,11 +147,14 @@ async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: st
       if (result.verification.status === 'approved') {
         deps.logger.info('Verification approved', { verificationId: id });
         deps.metrics.count('ChecksApproved');
+        const window = result.verification.guardWindow;
+        if (window) await countApproval(deps.store, window, now);
         return { id, valid: true, status: 'approved', wasPending: true };
       }
       const { attempts, maxAttempts, status } = result.verification;
       deps.logger.info('Wrong code', { verificationId: id, attempts });
       deps.metrics.count('ChecksRefused');
+      await countWrongCheck(deps.store, result.verification.phoneHash, now);
       return {
         id,
         valid: false,
@@ -151,7 +168,8 @@ async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: st
     const status = effectiveStatus(current, now);
     if (status !== 'pending') return { id, valid: false, status, wasPending: false };
 
-    // Pending, yet refused: either the code is wrong, or it was hashed under an older key than `current`.
+    // Pending, yet refused: either the code is wrong, or it was hashed under another key than ours.
+    if (!ring.get(current.keyId)) ring = await deps.secrets.keyRing({ refresh: true });
     const itemKey = ring.get(current.keyId);
     const matches = itemKey !== undefined && hashesEqual(hashCode(itemKey, id, code), current.codeHash);
     result =

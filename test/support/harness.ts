@@ -8,7 +8,7 @@ import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
-import { createDocumentClient, DynamoDbVerificationStore } from '../../lib/dynamodb-store.ts';
+import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { recordingCounters } from '../../lib/metrics.ts';
@@ -19,23 +19,41 @@ import type { CallRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, localClient } from '../../local/dynamodb-local.ts';
 
 export const API_KEY_ID = 'key-test-1';
+
+/** Limits high enough that lifecycle tests, which send often to one number, measure the lifecycle. */
+export const RELAXED_LIMITS = {
+  PHONE_MIN_GAP_SECONDS: '0',
+  PHONE_MAX_PER_10_MINUTES: '100000',
+  PHONE_MAX_PER_DAY: '100000',
+  PHONE_MAX_WRONG_CHECKS_PER_DAY: '100000',
+  API_KEY_MAX_PER_MINUTE: '100000',
+  COUNTRY_MAX_PER_HOUR: '100000',
+  DAILY_CALL_CAP: '100000',
+  FRAUD_GUARD_MIN_CALLS: '100000',
+};
 export const PLIVO_AUTH_TOKEN = 'test-auth-token';
 
 /** A telephony that records what it was asked to do; `fail` makes the next calls throw. */
 export class RecordingTelephony implements Telephony {
   readonly calls: CallRequest[] = [];
   fail: Error | undefined;
+  /** How long placing a call takes, to hold requests in flight. */
+  delayMs = 0;
 
   async placeCall(request: CallRequest) {
     this.calls.push(request);
+    if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.fail) throw this.fail;
     return { requestId: randomUUID() };
   }
 }
 
-/** A clock tests move by hand. */
+/**
+ * A clock tests move by hand. It starts at the real time because DynamoDB Local really deletes items whose
+ * TTL has passed by the wall clock; tests may move it forward, never back past the wall clock.
+ */
 export class TestClock {
-  now = Date.parse('2026-11-23T12:00:00Z');
+  now = Date.now();
   readonly read = () => this.now;
   advance(ms: number) {
     this.now += ms;
@@ -49,6 +67,11 @@ export interface Harness {
   clock: TestClock;
   telephony: RecordingTelephony;
   keyRingSecret: string;
+  store: DynamoDbStore;
+  /** What the handlers were built with, to build more (e.g. with other secrets). */
+  deps: Parameters<typeof createVerifyHandler>[0];
+  dynamoCalls: string[];
+  metrics: ReturnType<typeof recordingCounters>;
   send: ReturnType<typeof createSendHandler>;
   verify: ReturnType<typeof createVerifyHandler>;
   answer: ReturnType<typeof createAnswerHandler>;
@@ -65,22 +88,30 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: endpoint,
     PUBLIC_URL: 'https://otp.example.test/prod',
+    ...RELAXED_LIMITS,
     ...env,
   });
   const clock = new TestClock();
   const telephony = new RecordingTelephony();
   const keyRingSecret = env.KEYRING ?? newKeyRingSecret();
-  const store = new DynamoDbVerificationStore(
-    createDocumentClient({ endpoint }),
-    tableName,
-    config.retentionSeconds,
+  const metrics = recordingCounters();
+  const dynamoCalls: string[] = [];
+  const documentClient = createDocumentClient({ endpoint });
+  // Every DynamoDB round trip the service makes, by command name (e.g. UpdateItemCommand).
+  documentClient.middlewareStack.add(
+    (next, context) => (args) => {
+      dynamoCalls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRoundTrips' },
   );
+  const store = new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
   const deps = {
     config,
     store,
     secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: PLIVO_AUTH_TOKEN }),
     clock: clock.read,
-    metrics: recordingCounters(),
+    metrics,
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
   const client = localClient(endpoint);
@@ -91,6 +122,10 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     clock,
     telephony,
     keyRingSecret,
+    store,
+    deps,
+    dynamoCalls,
+    metrics,
     send: createSendHandler({ ...deps, telephony }),
     verify: createVerifyHandler(deps),
     answer: createAnswerHandler(deps),
