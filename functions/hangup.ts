@@ -1,3 +1,4 @@
+import { createStore } from '../lib/dynamodb-store.ts';
 import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
 import { type HangupDeps, recordHangup } from '../lib/record-hangup.ts';
 import { HANGUP_PATH, ROUTES } from '../lib/routes.ts';
@@ -15,5 +16,9 @@ export const createHangupHandler = (deps: HangupDeps & { publicUrl: string; secr
   });
 
 export const handler = lambdaHandler((container) =>
-  createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store: container.store() }),
+  createHangupHandler({
+    ...container,
+    publicUrl: container.config.publicUrl,
+    store: createStore(container.config),
+  }),
 );

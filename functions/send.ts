@@ -1,3 +1,4 @@
+import { createStore } from '../lib/dynamodb-store.ts';
 import {
   apiKeyIdOf,
   header,
@@ -10,6 +11,7 @@ import {
 import { idempotent } from '../lib/idempotency.ts';
 import { resolveLocale } from '../lib/messages.ts';
 import { parsePhone } from '../lib/phone.ts';
+import { telephonyFor } from '../lib/plivo-calls.ts';
 import { sendRequest } from '../lib/requests.ts';
 import { ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
@@ -34,5 +36,9 @@ export const createSendHandler = (deps: SendDeps) =>
   });
 
 export const handler = lambdaHandler((container) =>
-  createSendHandler({ ...container, store: container.store(), telephony: container.telephony() }),
+  createSendHandler({
+    ...container,
+    store: createStore(container.config),
+    telephony: telephonyFor(container),
+  }),
 );

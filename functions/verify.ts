@@ -1,3 +1,4 @@
+import { createStore } from '../lib/dynamodb-store.ts';
 import { invalidRequest } from '../lib/errors.ts';
 import { apiKeyIdOf, type HttpEvent, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
 import { isVerificationId } from '../lib/ids.ts';
@@ -48,5 +49,5 @@ function verificationId(value: string): string {
 }
 
 export const handler = lambdaHandler((container) =>
-  createVerifyHandler({ ...container, store: container.store() }),
+  createVerifyHandler({ ...container, store: createStore(container.config) }),
 );

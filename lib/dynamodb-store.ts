@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Config } from './config.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
 import type {
   ApproveInput,
@@ -34,6 +35,18 @@ export function createDocumentClient(
     }),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** The store for a function's configuration: one client per container. */
+export function createStore(
+  config: Pick<Config, 'dynamodbEndpoint' | 'tableName' | 'retentionSeconds'>,
+): DynamoDbStore {
+  if (!config.tableName) throw new Error('TABLE_NAME is not set');
+  return new DynamoDbStore(
+    createDocumentClient({ endpoint: config.dynamodbEndpoint }),
+    config.tableName,
+    config.retentionSeconds,
+  );
 }
 
 const epochSeconds = (ms: number) => Math.ceil(ms / 1000);

@@ -1,4 +1,6 @@
-import type { PlivoCredentials } from './secrets.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { PlivoCredentials, Secrets } from './secrets.ts';
 import {
   type CallRequest,
   callRejected,
@@ -39,6 +41,14 @@ export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) 
     machine_detection: 'hangup',
   };
 }
+
+/** The telephony of a function's configuration, with the Plivo credentials from its secrets. */
+export const telephonyFor = (deps: { config: Config; secrets: Secrets; logger: Logger }): Telephony =>
+  createPlivoTelephony({
+    ...deps.config.plivo,
+    credentials: () => deps.secrets.plivo(),
+    onError: (detail) => deps.logger.warn('Plivo refused the call request', detail),
+  });
 
 export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
   return {

@@ -1,16 +1,12 @@
 import { type Config, loadConfig } from './config.ts';
-import { createDocumentClient, DynamoDbStore } from './dynamodb-store.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type Counters, createCounters } from './metrics.ts';
-import { createPlivoTelephony } from './plivo-calls.ts';
 import { type Secrets, secretsManagerSecrets, staticSecrets } from './secrets.ts';
-import type { Store } from './store.ts';
-import type { Telephony } from './telephony.ts';
 
 /**
- * What a Lambda container builds once, from its environment: config, logger, secrets, and on request the
- * store and telephony clients. Each function takes only what it uses, so the verify function never holds
- * a Plivo client and the answer function never opens a database connection.
+ * What every Lambda container builds once, from its environment: config, logger, metrics and secrets.
+ * The store (lib/dynamodb-store.ts) and telephony (lib/plivo-calls.ts) are built by the functions that use
+ * them, so the answer function's bundle carries no DynamoDB client and verify's no Plivo client.
  */
 export interface Container {
   config: Config;
@@ -18,8 +14,6 @@ export interface Container {
   metrics: Counters;
   secrets: Secrets;
   clock: () => number;
-  store(): Store;
-  telephony(): Telephony;
 }
 
 export function containerFromEnvironment(env: Record<string, string | undefined> = process.env): Container {
@@ -41,24 +35,7 @@ export function containerFromEnvironment(env: Record<string, string | undefined>
     metrics: createCounters(),
     secrets,
     clock: Date.now,
-    store: () =>
-      new DynamoDbStore(
-        createDocumentClient({ endpoint: config.dynamodbEndpoint }),
-        requireSetting(config.tableName, 'TABLE_NAME'),
-        config.retentionSeconds,
-      ),
-    telephony: () =>
-      createPlivoTelephony({
-        ...config.plivo,
-        credentials: () => secrets.plivo(),
-        onError: (detail) => logger.warn('Plivo refused the call request', detail),
-      }),
   };
-}
-
-function requireSetting(value: string | undefined, name: string): string {
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
 }
 
 function requireLocal(env: Record<string, string | undefined>, name: string): string {

@@ -7,9 +7,11 @@ import { createAnswerHandler } from '../functions/answer.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
+import { createStore } from '../lib/dynamodb-store.ts';
 import { ApiError } from '../lib/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
+import { telephonyFor } from '../lib/plivo-calls.ts';
 import type { FunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -143,9 +145,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       demo = await loadDemo(apiKey);
     }
     const container = containerFromEnvironment(serviceEnv);
-    const store = container.store();
+    const store = createStore(container.config);
     handlers = {
-      send: createSendHandler({ ...container, store, telephony: container.telephony() }),
+      send: createSendHandler({ ...container, store, telephony: telephonyFor(container) }),
       verify: createVerifyHandler({ ...container, store }),
       answer: createAnswerHandler(container),
       hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store }),
