@@ -18,27 +18,19 @@ export interface Prompts {
   expired: string;
 }
 
+const ENGLISH = {
+  intro: 'Hello. This is {app}. Your verification code is',
+  again: 'Once again, your code is',
+  pressToRepeat: 'To hear the code again, press 1.',
+  pressToHear: 'Hello. This is {app}. To hear your verification code, press any key.',
+  noKeyPressed: 'We did not receive a key press.',
+  goodbye: 'Goodbye.',
+  expired: 'This code has expired. Please request a new one. Goodbye.',
+} as const;
+
 export const CATALOG = {
-  'en-US': {
-    voice: 'Polly.Joanna',
-    intro: 'Hello. This is {app}. Your verification code is',
-    again: 'Once again, your code is',
-    pressToRepeat: 'To hear the code again, press 1.',
-    pressToHear: 'Hello. This is {app}. To hear your verification code, press any key.',
-    noKeyPressed: 'We did not receive a key press.',
-    goodbye: 'Goodbye.',
-    expired: 'This code has expired. Please request a new one. Goodbye.',
-  },
-  'en-GB': {
-    voice: 'Polly.Amy',
-    intro: 'Hello. This is {app}. Your verification code is',
-    again: 'Once again, your code is',
-    pressToRepeat: 'To hear the code again, press 1.',
-    pressToHear: 'Hello. This is {app}. To hear your verification code, press any key.',
-    noKeyPressed: 'We did not receive a key press.',
-    goodbye: 'Goodbye.',
-    expired: 'This code has expired. Please request a new one. Goodbye.',
-  },
+  'en-US': { voice: 'Polly.Joanna', ...ENGLISH },
+  'en-GB': { voice: 'Polly.Amy', ...ENGLISH },
   'es-ES': {
     voice: 'Polly.Lucia',
     intro: 'Hola. Le llamamos de {app}. Su código de verificación es',
