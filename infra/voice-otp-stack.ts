@@ -36,7 +36,7 @@ function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing
       description: 'POST /v1/verifications: starts a verification and places the call',
       // The busiest bundle (phone metadata, both secrets, DynamoDB): 512 MB keeps its cold start short.
       memorySize: 512,
-      // Waits up to PLIVO_TIMEOUT_MS for Plivo, plus cold start, secrets and up to three DynamoDB writes.
+      // Waits up to PLIVO_TIMEOUT_MS for Plivo, plus cold start, secrets, the rate-limit counters and writes.
       timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 6),
     },
     verify: {
