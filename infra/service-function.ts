@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../lib/routes.ts';
@@ -45,39 +45,48 @@ export class ServiceFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.handler = new NodejsFunction(this, 'Handler', {
-      entry: projectFile(`functions/${props.name}.ts`),
-      handler: 'handler',
-      projectRoot: projectFile(''),
-      depsLockFilePath: projectFile('package-lock.json'),
+      ...bundledCode(projectFile(`functions/${props.name}.ts`)),
       description: props.description,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
       // Plain X-Ray: Lambda's own segments (init, invocation), no SDK instrumentation in the bundle.
       tracing: Tracing.ACTIVE,
-      environment: {
-        ...props.environment,
-        // Stack traces in the logs point at the TypeScript sources, not the minified bundle.
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        // Bundle the AWS SDK too: the version we tested, and a faster cold start than the runtime's copy.
-        externalModules: [],
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Some dependencies are CommonJS and call require(); ESM has no require, so give them one.
-        banner:
-          "import { createRequire as voiceOtpCreateRequire } from 'node:module'; const require = voiceOtpCreateRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        // Mappings are enough for stack traces; embedding the sources would only make the bundle larger.
-        sourcesContent: false,
-        // Bundles are built by the esbuild in node_modules; Docker is never needed.
-        forceDockerBundling: false,
-      },
+      environment: { ...props.environment, NODE_OPTIONS: SERVICE_NODE_OPTIONS },
     });
   }
+}
+
+/** Stack traces in the logs point at the TypeScript sources, not the minified bundle. */
+export const SERVICE_NODE_OPTIONS = '--enable-source-maps';
+
+/**
+ * How a function's code is built and what runs it. The benchmark (bench/) builds its bundles, and its
+ * floor bundle, with these same props, so what it measures is what deploys.
+ */
+export function bundledCode(entry: string) {
+  return {
+    entry,
+    handler: 'handler',
+    projectRoot: projectFile(''),
+    depsLockFilePath: projectFile('package-lock.json'),
+    runtime: Runtime.NODEJS_24_X,
+    architecture: Architecture.ARM_64,
+    bundling: {
+      // Bundle the AWS SDK too: the version we tested, and a faster cold start than the runtime's copy.
+      externalModules: [],
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      // Some dependencies are CommonJS and call require(); ESM has no require, so give them one.
+      banner:
+        "import { createRequire as voiceOtpCreateRequire } from 'node:module'; const require = voiceOtpCreateRequire(import.meta.url);",
+      minify: true,
+      sourceMap: true,
+      // Mappings are enough for stack traces; embedding the sources would only make the bundle larger.
+      sourcesContent: false,
+      // Bundles are built by the esbuild in node_modules; Docker is never needed.
+      forceDockerBundling: false,
+    },
+  } satisfies NodejsFunctionProps;
 }

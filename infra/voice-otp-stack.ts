@@ -30,7 +30,7 @@ interface FunctionSizing {
  * handlers get 256 MB. Timeouts cover a cold start with its first secret reads (about 1 s) plus the work,
  * and stay far below API Gateway's 29 s integration timeout so a stuck call fails as a clean 5xx.
  */
-function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing> {
+export function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing> {
   return {
     send: {
       description: 'POST /v1/verifications: starts a verification and places the call',
