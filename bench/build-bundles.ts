@@ -1,0 +1,74 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { FUNCTION_ACCESS } from '../infra/function-access.ts';
+import { bundledCode, SERVICE_NODE_OPTIONS } from '../infra/service-function.ts';
+import { readSettings } from '../infra/settings.ts';
+import { functionSizing } from '../infra/voice-otp-stack.ts';
+import type { FunctionName } from '../lib/routes.ts';
+import { serveWorker } from './worker.ts';
+
+/**
+ * Builds the four functions' bundles and the floor's with CDK's own NodejsFunction bundling and the
+ * stack's own props (infra/service-function.ts `bundledCode`), so each bundle is byte for byte what
+ * `cdk deploy` uploads; only esbuild's metafile is added, which changes no output. Also reads from the
+ * stack's code what the cost model needs: each function's memory size and the secrets it reads.
+ */
+export const FUNCTIONS: readonly FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+
+export interface BuiltBundle {
+  name: FunctionName | 'floor';
+  /** index.mjs, with index.mjs.map and index.meta.json beside it. */
+  file: string;
+}
+
+export interface BuildOutput {
+  bundles: BuiltBundle[];
+  memoryMb: Record<FunctionName, number>;
+  secrets: Record<FunctionName, string[]>;
+  nodeOptions: string;
+}
+
+export interface BuildInput {
+  outdir: string;
+}
+
+const projectFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+export function buildBundles({ outdir }: BuildInput): BuildOutput {
+  rmSync(outdir, { recursive: true, force: true });
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'VoiceOtpBench');
+  const entries: Array<[BuiltBundle['name'], string]> = [
+    ['floor', projectFile('bench/floor-handler.ts')],
+    ...FUNCTIONS.map((name): [FunctionName, string] => [name, projectFile(`functions/${name}.ts`)]),
+  ];
+  const bundles = entries.map(([name, entry]) => {
+    const code = bundledCode(entry);
+    const fn = new NodejsFunction(stack, name, { ...code, bundling: { ...code.bundling, metafile: true } });
+    const asset = fn.node.findChild('Code') as Asset;
+    return { name, file: join(outdir, asset.assetPath, 'index.mjs') };
+  });
+  const sizing = functionSizing(readSettings(() => undefined));
+  return {
+    bundles,
+    memoryMb: {
+      send: sizing.send.memorySize,
+      verify: sizing.verify.memorySize,
+      answer: sizing.answer.memorySize,
+      hangup: sizing.hangup.memorySize,
+    },
+    secrets: {
+      send: [...FUNCTION_ACCESS.send.secrets],
+      verify: [...FUNCTION_ACCESS.verify.secrets],
+      answer: [...FUNCTION_ACCESS.answer.secrets],
+      hangup: [...FUNCTION_ACCESS.hangup.secrets],
+    },
+    nodeOptions: SERVICE_NODE_OPTIONS,
+  };
+}
+
+if (process.send) serveWorker<BuildInput, BuildOutput>(async (input) => buildBundles(input));
