@@ -1,0 +1,80 @@
+import type { HttpResult } from '../lib/http.ts';
+import type { BuiltBundle } from './build-bundles.ts';
+import type { ColdTarget } from './cold-start.ts';
+import { answerParams, checkEvent, hangupParams, sendEvent, webhookEvent } from './events.ts';
+import type { Fixture } from './fixtures.ts';
+
+/**
+ * What each cold process handles: a real event on the happy path, fresh per sample (its own phone number,
+ * its own pending verification), so no sample is a refusal or a replay.
+ */
+export interface ColdEvents {
+  phones: readonly string[];
+  fixtures: readonly Fixture[];
+  authToken: string;
+}
+
+type Result = Partial<HttpResult> | null;
+const ok =
+  (status: number, also: (body: string) => boolean = () => true) =>
+  (result: Result) =>
+    result?.statusCode === status && also(result.body ?? '');
+
+const pick = <T>(items: readonly T[], sample: number): T => {
+  const item = items[sample];
+  if (item === undefined) throw new Error(`no cold-start event prepared for sample ${sample}`);
+  return item;
+};
+
+export function coldTargets(
+  bundles: readonly BuiltBundle[],
+  events: ColdEvents,
+  env: Record<string, string>,
+): ColdTarget[] {
+  const bundle = (name: BuiltBundle['name']) => bundles.find((b) => b.name === name)?.file;
+  // Each target takes its own fixtures: verify approves its verification, so none can be shared.
+  const fixtures = (target: number) => (sample: number) => pick(events.fixtures, 3 * sample + target);
+  const verifyFixture = fixtures(0);
+  const answerFixture = fixtures(1);
+  const hangupFixture = fixtures(2);
+  return [
+    { name: 'node', bundle: undefined, env, event: () => null, accept: () => true },
+    {
+      name: 'floor',
+      bundle: bundle('floor'),
+      env,
+      event: (sample) => ({ pk: `VERIFICATION#${hangupFixture(sample).id}` }),
+      accept: ok(200),
+    },
+    {
+      name: 'send',
+      bundle: bundle('send'),
+      env,
+      event: (sample) => sendEvent(pick(events.phones, sample)),
+      accept: ok(202),
+    },
+    {
+      name: 'verify',
+      bundle: bundle('verify'),
+      env,
+      event: (sample) => checkEvent(verifyFixture(sample).id, verifyFixture(sample).code),
+      accept: ok(200, (body) => body.includes('"valid":true')),
+    },
+    {
+      name: 'answer',
+      bundle: bundle('answer'),
+      env,
+      event: (sample) =>
+        webhookEvent(answerFixture(sample).answerUrl, answerParams(`cold-${sample}`), events.authToken),
+      accept: ok(200, (body) => body.includes('<Speak')),
+    },
+    {
+      name: 'hangup',
+      bundle: bundle('hangup'),
+      env,
+      event: (sample) =>
+        webhookEvent(hangupFixture(sample).hangupUrl, hangupParams(`cold-${sample}`), events.authToken),
+      accept: ok(200),
+    },
+  ];
+}
