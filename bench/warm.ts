@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createAnswerHandler } from '../functions/answer.ts';
+import { createHangupHandler } from '../functions/hangup.ts';
+import { createSendHandler } from '../functions/send.ts';
+import { createVerifyHandler } from '../functions/verify.ts';
+import { createDocumentClient, DynamoDbStore } from '../lib/dynamodb-store.ts';
+import type { HttpEvent, HttpResult } from '../lib/http.ts';
+import { parseKeyRing } from '../lib/keyring.ts';
+import { telephonyFor } from '../lib/plivo-calls.ts';
+import { containerFromEnvironment } from '../lib/runtime.ts';
+import { keys } from '../lib/table.ts';
+import { DynamoDbMeter, type MeteredCall } from './dynamodb-meter.ts';
+import {
+  answerParams,
+  BENCH_API_KEY_ID,
+  cancelEvent,
+  checkEvent,
+  hangupParams,
+  sendEvent,
+  statusEvent,
+  webhookEvent,
+} from './events.ts';
+import { benchPhones, capturingTelephony, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
+import { inParallel } from './parallel.ts';
+import { CHECK_WITHOUT_APPROVAL_COUNTER, FLOOR_OF, type FloorOperation, type WarmRoute } from './routes.ts';
+import { round, type Summary, summarize } from './stats.ts';
+import { serveWorker } from './worker.ts';
+
+/**
+ * Warm latency, round trips and consumed capacity per route, in one process, with the real handler
+ * factories wired as the Lambdas wire them (config, logger, metrics and secrets from the environment; the
+ * real DynamoDB store; the real Plivo client, talking to the simulator). Each invocation is paired with the
+ * raw DynamoDB call the route is built on, alternating which goes first, so both see the same machine.
+ * The service's logs and metrics are written to stdout as on Lambda (here /dev/null) and counted.
+ */
+export interface WarmInput {
+  env: Record<string, string>;
+  invocations: number;
+  warmup: number;
+}
+
+export interface RouteResult {
+  route: WarmRoute;
+  invocations: number;
+  latencyMs: Summary;
+  cpuMs: number;
+  floor: { operation: FloorOperation; latencyMs: Summary; cpuMs: number };
+  roundTrips: { mean: number; min: number; max: number; operations: string[] };
+  /** Per invocation: capacity units DynamoDB reported, plus the estimated units of refused conditional writes. */
+  capacity: { readUnits: number; writeUnits: number; estimatedWriteUnits: number };
+  logBytes: number;
+}
+
+export interface WarmOutput {
+  routes: RouteResult[];
+  callsPlaced: number;
+}
+
+/** Bytes the service writes to stdout (its JSON logs and metrics), counted and passed on. */
+function countStdout() {
+  let bytes = 0;
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
+  return () => {
+    const counted = bytes;
+    bytes = 0;
+    return counted;
+  };
+}
+
+const mostCommon = (sequences: string[][]) => {
+  const counts = new Map<string, { n: number; sequence: string[] }>();
+  for (const sequence of sequences) {
+    const key = sequence.join(',');
+    counts.set(key, { n: (counts.get(key)?.n ?? 0) + 1, sequence });
+  }
+  return [...counts.values()].sort((a, b) => b.n - a.n)[0]?.sequence ?? [];
+};
+
+export async function measureWarm(input: WarmInput, progress: (line: string) => void): Promise<WarmOutput> {
+  const takeLogBytes = countStdout();
+  const { env, invocations, warmup } = input;
+  const total = warmup + invocations;
+  const container = containerFromEnvironment(env);
+  const { config } = container;
+  const tableName = config.tableName ?? '';
+  const meter = new DynamoDbMeter();
+  const documentClient = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  meter.attach(documentClient);
+  const store = new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
+  const telephony = capturingTelephony(telephonyFor(container));
+  const send = createSendHandler({ ...container, store, telephony });
+  const verify = createVerifyHandler({ ...container, store });
+  const answer = createAnswerHandler(container);
+  const hangup = createHangupHandler({ ...container, publicUrl: config.publicUrl, store });
+  const ring = parseKeyRing(env.KEYRING ?? '');
+  const authToken = env.PLIVO_AUTH_TOKEN ?? '';
+
+  // The floor's own client, configured the same way and not metered.
+  const raw = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  const floorKey = (i: number) => `BENCH#floor#${i}`;
+  let template: Record<string, unknown> = {};
+  const floors: Record<FloorOperation, (i: number, fixture: Fixture | undefined) => Promise<unknown>> = {
+    PutItem: (i) =>
+      raw.send(new PutCommand({ TableName: tableName, Item: { ...template, pk: floorKey(i) } })),
+    UpdateItem: (i) =>
+      raw.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: floorKey(i) },
+          UpdateExpression: 'SET updatedAt = :now',
+          ExpressionAttributeValues: { ':now': Date.now() },
+        }),
+      ),
+    GetItem: (_i, fixture) =>
+      raw.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: keys.verification(fixture?.id ?? '') },
+          ConsistentRead: true,
+        }),
+      ),
+  };
+
+  const routes: RouteResult[] = [];
+  async function measure(
+    route: WarmRoute,
+    fixtures: readonly Fixture[] | undefined,
+    prepare: (i: number, fixture: Fixture | undefined) => HttpEvent,
+    handle: (event: HttpEvent) => Promise<HttpResult>,
+    accept: (result: HttpResult, body: Record<string, unknown>) => boolean,
+  ) {
+    const latencies: number[] = [];
+    const floorLatencies: number[] = [];
+    const roundTrips: string[][] = [];
+    const calls: MeteredCall[] = [];
+    let cpu = 0;
+    let floorCpu = 0;
+    let logBytes = 0;
+    const floor = floors[FLOOR_OF[route]];
+    const timed = async (run: () => Promise<unknown>) => {
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      const result = await run();
+      const ms = performance.now() - started;
+      const used = process.cpuUsage(cpuBefore);
+      return { result, ms, cpuMs: (used.user + used.system) / 1000 };
+    };
+    for (let i = 0; i < total; i++) {
+      const fixture = fixtures?.[i];
+      const event = prepare(i, fixture);
+      meter.take();
+      takeLogBytes();
+      const runRoute = () => timed(() => handle(event));
+      const runFloor = () => timed(() => floor(i, fixture));
+      let service: Awaited<ReturnType<typeof runRoute>>;
+      let base: Awaited<ReturnType<typeof runFloor>>;
+      if (i % 2 === 0) {
+        service = await runRoute();
+        base = await runFloor();
+      } else {
+        base = await runFloor();
+        service = await runRoute();
+      }
+      const metered = meter.take();
+      const bytes = takeLogBytes();
+      const result = service.result as HttpResult;
+      const body = (result.headers?.['Content-Type'] as string | undefined)?.includes('json')
+        ? (JSON.parse(result.body) as Record<string, unknown>)
+        : {};
+      if (!accept(result, body))
+        throw new Error(`${route} answered ${result.statusCode}: ${result.body.slice(0, 300)}`);
+      if (i < warmup) continue;
+      latencies.push(service.ms);
+      floorLatencies.push(base.ms);
+      cpu += service.cpuMs;
+      floorCpu += base.cpuMs;
+      roundTrips.push(metered.map((call) => call.operation));
+      calls.push(...metered);
+      logBytes += bytes;
+    }
+    const perInvocation = (value: number) => round(value / invocations, 3);
+    const counts = roundTrips.map((sequence) => sequence.length);
+    routes.push({
+      route,
+      invocations,
+      latencyMs: summarize(latencies),
+      cpuMs: perInvocation(cpu),
+      floor: {
+        operation: FLOOR_OF[route],
+        latencyMs: summarize(floorLatencies),
+        cpuMs: perInvocation(floorCpu),
+      },
+      roundTrips: {
+        mean: perInvocation(counts.reduce((a, b) => a + b, 0)),
+        min: Math.min(...counts),
+        max: Math.max(...counts),
+        operations: mostCommon(roundTrips),
+      },
+      capacity: {
+        readUnits: perInvocation(calls.reduce((sum, c) => sum + c.readUnits, 0)),
+        writeUnits: perInvocation(calls.reduce((sum, c) => sum + c.writeUnits, 0)),
+        estimatedWriteUnits: perInvocation(
+          calls.filter((c) => c.estimated).reduce((sum, c) => sum + c.writeUnits, 0),
+        ),
+      },
+      logBytes: perInvocation(logBytes),
+    });
+    progress(`warm ${route}: p50 ${summarize(latencies).p50.toFixed(2)} ms (${invocations} invocations)`);
+  }
+
+  // One send outside the measurement gives the floor's PutItem a verification-shaped item to write.
+  const phones = benchPhones(3 * total + 1);
+  const first = await send(sendEvent(phones[0] ?? ''));
+  const firstId = (JSON.parse(first.body) as { id: string }).id;
+  const firstItem = await raw.send(
+    new GetCommand({ TableName: tableName, Key: { pk: keys.verification(firstId) }, ConsistentRead: true }),
+  );
+  template = firstItem.Item ?? {};
+
+  telephony.calls.clear();
+  await measure(
+    'send',
+    undefined,
+    (i) => sendEvent(phones[1 + i] ?? ''),
+    send,
+    (result, body) => result.statusCode === 202 && body.status === 'pending',
+  );
+  // Opened after the timing: each send's call, in the order they were placed.
+  const started = [...telephony.calls.values()].map((call) => fixtureOf(ring, call));
+  const callsPlaced = started.length + 1;
+  const isXml = (result: HttpResult) => result.statusCode === 200 && result.body.startsWith('<');
+  await measure(
+    'answer',
+    started,
+    (_i, f) => webhookEvent(f?.answerUrl ?? '', answerParams(randomUUID()), authToken),
+    answer,
+    (result) => isXml(result) && result.body.includes('<Speak'),
+  );
+  await measure(
+    'hangup',
+    started,
+    (_i, f) => webhookEvent(f?.hangupUrl ?? '', hangupParams(randomUUID()), authToken),
+    hangup,
+    isXml,
+  );
+  await measure(
+    'status',
+    started,
+    (_i, f) => statusEvent(f?.id ?? ''),
+    verify,
+    (result, body) => result.statusCode === 200 && body.status === 'pending',
+  );
+  const wrong = (code: string) => [...code].map((digit) => String((Number(digit) + 1) % 10)).join('');
+  await measure(
+    'check wrong',
+    started,
+    (_i, f) => checkEvent(f?.id ?? '', wrong(f?.code ?? '')),
+    verify,
+    (result, body) => result.statusCode === 200 && body.valid === false && body.status === 'pending',
+  );
+  await measure(
+    'check right',
+    started,
+    (_i, f) => checkEvent(f?.id ?? '', f?.code ?? ''),
+    verify,
+    (result, body) => result.statusCode === 200 && body.valid === true,
+  );
+  progress('warm: creating verifications to cancel');
+  const makeFixtures = fixtureMaker(env, BENCH_API_KEY_ID);
+  const toCancel = await makeFixtures(phones.slice(1 + total, 1 + 2 * total));
+  await measure(
+    'cancel',
+    toCancel,
+    (_i, f) => cancelEvent(f?.id ?? ''),
+    verify,
+    (result, body) => result.statusCode === 200 && body.status === 'canceled',
+  );
+  progress('warm: creating verifications without a fraud-guard window');
+  const unguarded = await makeFixtures(phones.slice(1 + 2 * total, 1 + 3 * total));
+  await inParallel(unguarded, 8, (f) =>
+    raw.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: keys.verification(f.id) },
+        UpdateExpression: 'REMOVE guardWindow',
+      }),
+    ),
+  );
+  await measure(
+    CHECK_WITHOUT_APPROVAL_COUNTER,
+    unguarded,
+    (_i, f) => checkEvent(f?.id ?? '', f?.code ?? ''),
+    verify,
+    (result, body) => result.statusCode === 200 && body.valid === true,
+  );
+  return { routes, callsPlaced };
+}
+
+if (process.send) serveWorker(measureWarm);
