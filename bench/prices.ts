@@ -1,0 +1,19 @@
+/**
+ * List prices in US dollars, us-east-1, as /work/shared/FACTS.md records them: "late 2025" list prices,
+ * written down on 2026-11-23. Re-check them before quoting a cost; nothing here is fetched.
+ */
+export const PRICES = {
+  asOf: 'AWS and Plivo list prices of late 2025 (us-east-1), recorded 2026-11-23',
+  apiGatewayRestPerMillionRequests: 3.5,
+  apiGatewayHttpPerMillionRequests: 1,
+  lambdaArmPerGbSecond: 0.000_013_333_4,
+  lambdaPerMillionRequests: 0.2,
+  dynamoDbPerMillionWriteUnits: 0.625,
+  dynamoDbPerMillionReadUnits: 0.125,
+  secretsManagerPerSecretMonth: 0.4,
+  secretsManagerPer10kCalls: 0.05,
+  /** Outbound voice to US numbers, billed per started minute. */
+  plivoUsVoicePerMinute: { low: 0.0075, high: 0.0115 },
+  /** Hosted verify APIs: per successful verification, before channel fees. */
+  hostedVerifyPerVerification: 0.05,
+} as const;

@@ -1,0 +1,209 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { newKeyRingSecret } from '../lib/keyring.ts';
+import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import type { BuildInput, BuildOutput } from './build-bundles.ts';
+import { measureBundle } from './bundle-sizes.ts';
+import { measureColdStarts } from './cold-start.ts';
+import { coldTargets } from './cold-targets.ts';
+import { costPerVerification } from './cost.ts';
+import { BENCH_SETTINGS, functionEnvironment, type LocalResources } from './environment.ts';
+import { BENCH_API_KEY_ID } from './events.ts';
+import { benchPhones, fixtureMaker } from './fixtures.ts';
+import { describeMachine } from './machine.ts';
+import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
+import { renderMarkdown, renderText } from './report.ts';
+import {
+  bundleRows,
+  coldRows,
+  evaluateTargets,
+  type Results,
+  type RunSettings,
+  roundTripRows,
+  warmRows,
+} from './results.ts';
+import { describeSource } from './source.ts';
+import type { ThroughputInput, ThroughputOutput } from './throughput.ts';
+import type { WarmInput, WarmOutput } from './warm.ts';
+import { runWorker } from './worker.ts';
+
+/**
+ * `npm run bench`: bundle size, cold start, memory, warm latency, round trips, throughput and cost, each
+ * against a floor measured in the same run. Starts DynamoDB Local and the Plivo simulator itself and stops
+ * everything it started, also when interrupted. Tables go to stdout, progress to stderr.
+ */
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    markdown: { type: 'string' },
+  },
+});
+
+const bench = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const SIZES = options.quick
+  ? { cold: 3, coldWithoutMaps: 2, warm: 100, warmup: 20, throughput: 300, throughputWarmup: 50 }
+  : { cold: 20, coldWithoutMaps: 15, warm: 2000, warmup: 100, throughput: 2000, throughputWarmup: 200 };
+const CONCURRENCY = 32;
+const VERIFICATIONS_PER_MONTH = 1_000_000;
+const PUBLIC_URL = 'https://voice-otp.bench.invalid/prod';
+const resultsFile = options.out ?? bench(options.quick ? './out/results-quick.json' : './results.json');
+
+const started = performance.now();
+const progress = (line: string) =>
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+const running: { dynamodb?: DynamoDbLocal; plivo?: PlivoApi } = {};
+async function stopAll() {
+  const { dynamodb, plivo } = running;
+  running.dynamodb = undefined;
+  running.plivo = undefined;
+  await plivo?.stop();
+  await dynamodb?.stop();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<Results> {
+  const machine = describeMachine();
+  progress(`building bundles with the stack's CDK bundling (${machine.cpu}, ${machine.cores} cores)`);
+  const build = await runWorker<BuildInput, BuildOutput>(
+    new URL('./build-bundles.ts', import.meta.url),
+    { outdir: bench('./out/cdk') },
+    { progress, timeoutMs: 180_000 },
+  );
+  const bundles = bundleRows(build.bundles.map(measureBundle));
+
+  progress('starting DynamoDB Local and the Plivo simulator');
+  running.dynamodb = await startDynamoDbLocal();
+  running.plivo = await startPlivoApi();
+  const keyRingSecret = newKeyRingSecret();
+  const environment = async (tableName: string) => {
+    await createTable(running.dynamodb?.endpoint ?? '', tableName);
+    const local: LocalResources = {
+      dynamodbEndpoint: running.dynamodb?.endpoint ?? '',
+      tableName,
+      publicUrl: PUBLIC_URL,
+      keyRingSecret,
+      plivo: {
+        apiUrl: running.plivo?.apiUrl ?? '',
+        authId: running.plivo?.authId ?? '',
+        authToken: running.plivo?.authToken ?? '',
+      },
+    };
+    return functionEnvironment(local);
+  };
+
+  // Cold starts: every event prepared first, then one process per sample.
+  const coldEnv = await environment('bench-cold');
+  const coldTotal = SIZES.cold + SIZES.coldWithoutMaps;
+  progress(`cold starts: preparing ${coldTotal} events per function`);
+  const events = {
+    phones: benchPhones(coldTotal),
+    fixtures: await fixtureMaker(coldEnv, BENCH_API_KEY_ID)(benchPhones(3 * coldTotal, coldTotal)),
+    authToken: running.plivo.authToken,
+  };
+  const deployed = { ...coldEnv, NODE_OPTIONS: build.nodeOptions };
+  const coldStart = await measureColdStarts(coldTargets(build.bundles, events, deployed), SIZES.cold, {
+    firstSample: 0,
+    label: `cold starts (NODE_OPTIONS=${build.nodeOptions})`,
+    progress,
+  });
+  const withoutMaps = await measureColdStarts(
+    coldTargets(build.bundles, events, coldEnv).filter((t) => t.name !== 'node'),
+    SIZES.coldWithoutMaps,
+    { firstSample: SIZES.cold, label: 'cold starts without source maps', progress },
+  );
+
+  progress(`warm latency: ${SIZES.warm} invocations per route`);
+  const warm = await runWorker<WarmInput, WarmOutput>(
+    new URL('./warm.ts', import.meta.url),
+    { env: await environment('bench-warm'), invocations: SIZES.warm, warmup: SIZES.warmup },
+    { progress, timeoutMs: 600_000 },
+  );
+
+  progress(`throughput: ${SIZES.throughput} checks, ${CONCURRENCY} in flight`);
+  const throughput = await runWorker<ThroughputInput, ThroughputOutput>(
+    new URL('./throughput.ts', import.meta.url),
+    {
+      env: await environment('bench-throughput'),
+      concurrency: CONCURRENCY,
+      requests: SIZES.throughput,
+      warmup: SIZES.throughputWarmup,
+    },
+    { progress, timeoutMs: 300_000 },
+  );
+
+  const warmByRoute = Object.fromEntries(warm.routes.map((route) => [route.route, route]));
+  const memoryOf = (route: string) => build.memoryMb[route === 'check right' ? 'verify' : (route as 'send')];
+  const cost = costPerVerification({
+    verificationsPerMonth: VERIFICATIONS_PER_MONTH,
+    durationMs: Object.fromEntries(warm.routes.map((r) => [r.route, r.latencyMs.p50])),
+    // Lambda gives a function 1 vCPU at 1,769 MB and a proportional share below: CPU time stretches.
+    cpuScaledDurationMs: Object.fromEntries(
+      warm.routes.map((r) => [r.route, r.latencyMs.p50 + r.cpuMs * (1769 / (memoryOf(r.route) ?? 1769) - 1)]),
+    ),
+    memoryMb: build.memoryMb,
+    capacity: Object.fromEntries(Object.entries(warmByRoute).map(([route, r]) => [route, r.capacity])),
+    secrets: build.secrets,
+    logBytes: Object.fromEntries(warm.routes.map((r) => [r.route, r.logBytes])),
+  });
+
+  const settings: RunSettings = {
+    coldSamples: SIZES.cold,
+    coldSamplesWithoutSourceMaps: SIZES.coldWithoutMaps,
+    warmInvocations: SIZES.warm,
+    warmup: SIZES.warmup,
+    throughputRequests: SIZES.throughput,
+    throughputConcurrency: CONCURRENCY,
+    nodeOptions: build.nodeOptions,
+    environment: BENCH_SETTINGS,
+  };
+  const partial: Omit<Results, 'targets'> = {
+    generatedAt: new Date().toISOString(),
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    machine,
+    source: describeSource(),
+    settings,
+    bundles,
+    coldStart: {
+      nodeOptions: build.nodeOptions,
+      rows: coldRows(coldStart),
+      withoutSourceMaps: coldRows(withoutMaps),
+    },
+    warm: warmRows(warm),
+    roundTrips: roundTripRows(warm),
+    throughput: {
+      ...throughput,
+      ratio: Number(
+        (throughput.checks.requestsPerSecond / throughput.rawUpdateItem.requestsPerSecond).toFixed(2),
+      ),
+    },
+    memoryMb: build.memoryMb,
+    cost,
+  };
+  return { ...partial, targets: evaluateTargets(partial) };
+}
+
+try {
+  const results = await main();
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${renderText(results)}\n`);
+  if (options.markdown) {
+    mkdirSync(dirname(options.markdown), { recursive: true });
+    writeFileSync(options.markdown, renderMarkdown(results));
+  }
+  progress(`wrote ${resultsFile}${options.markdown ? ` and ${options.markdown}` : ''}`);
+} catch (error) {
+  process.exitCode = 1;
+  console.error(error);
+} finally {
+  await stopAll();
+}
