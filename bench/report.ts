@@ -271,7 +271,8 @@ export function renderMarkdown(r: Results): string {
     "It builds the four bundles and the floor with the stack's own CDK bundling (infra/service-function.ts), " +
       'starts DynamoDB Local and the Plivo phone simulator on 127.0.0.1, raises the rate limits for the run ' +
       '(bench/environment.ts), prints the tables, writes `bench/results.json` and stops everything it started. ' +
-      '`node bench/run.ts --quick` runs a smaller sample in under a minute (figures too noisy to quote).',
+      '`npm run bench -- --quick` runs a smaller sample in under a minute (figures too noisy to quote; written ' +
+      'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section.',
     '',
   ].join('\n');
 }
