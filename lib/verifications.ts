@@ -6,7 +6,7 @@ import { newVerificationId } from './ids.ts';
 import type { KeyRing } from './keyring.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
-import { maskPhone, type Phone, parsePhone, phoneHash } from './phone.ts';
+import { e164Only, maskPhone, type Phone, phoneHash } from './phone.ts';
 import { answerUrl, hangupUrl } from './routes.ts';
 import { sealCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
@@ -204,11 +204,12 @@ export async function checkByPhone(
   code: string,
 ): Promise<CheckResult> {
   const digits = normaliseSubmittedCode(code);
-  const phone = parsePhone(phoneInput);
+  // A number in E.164 form that send would have refused simply has no verification: 404 like any other.
+  const e164 = e164Only(phoneInput);
   const ring = await deps.secrets.keyRing();
   let id: string | undefined;
   for (const key of ring.all) {
-    id = await deps.store.latestIdForPhone(apiKeyId, phoneHash(key, phone.e164));
+    id = await deps.store.latestIdForPhone(apiKeyId, phoneHash(key, e164));
     if (id) break;
   }
   // An unknown phone still costs one refused write, against an id that cannot exist.

@@ -129,6 +129,10 @@ describe('check', () => {
     const byId = await check(h, { id: 'vrf_00000000000000000000000000', code: '123456' });
     expect(byId.statusCode).toBe(404);
     expect(parse(byPhone)).toEqual(parse(byId));
+    // A number in E.164 form that send would refuse (here, the UK's drama range) has no verification either.
+    const unassigned = await check(h, { phone: '+447700900123', code: '123456' });
+    expect(unassigned.statusCode).toBe(404);
+    expect(parse(unassigned)).toEqual(parse(byId));
   });
 });
 
