@@ -17,6 +17,8 @@ export interface ServiceFunctionProps {
   timeout: Duration;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** Active X-Ray tracing (setting `tracing`): Lambda's own segments, sampled by X-Ray, billed per trace. */
+  tracing: boolean;
   removalPolicy: RemovalPolicy;
 }
 
@@ -52,7 +54,7 @@ export class ServiceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       // Plain X-Ray: Lambda's own segments (init, invocation), no SDK instrumentation in the bundle.
-      tracing: Tracing.ACTIVE,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: { ...props.environment, NODE_OPTIONS: SERVICE_NODE_OPTIONS },
     });
   }

@@ -16,6 +16,8 @@ export interface Settings {
   /** The functions' configuration as they will parse it (send's timeout follows Plivo's). */
   service: Config;
   logLevel: LogLevel;
+  /** Active X-Ray tracing on the functions (X-Ray bills per trace recorded: see README "Costs"). */
+  tracing: boolean;
   alarmEmail: string | undefined;
   waf: { enabled: boolean; rateLimitPerFiveMinutes: number };
   removalPolicy: 'retain' | 'destroy';
@@ -52,6 +54,7 @@ const optionalText = (pattern: RegExp, message: string) =>
 const infraSettings = z.object({
   stackName: z._default(z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)), 'VoiceOtp'),
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
+  tracing: flag(true),
   alarmEmail: optionalText(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'),
   waf: flag(false),
   // AWS WAF counts per client IP over 5 minutes; its minimum is 10.
@@ -236,6 +239,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
     ),
     service,
     logLevel: s.logLevel,
+    tracing: s.tracing,
     alarmEmail: s.alarmEmail,
     waf: { enabled: s.waf, rateLimitPerFiveMinutes: s.wafRateLimit },
     removalPolicy: s.removalPolicy,

@@ -34,6 +34,7 @@ describe('cdk-nag AwsSolutions', () => {
       },
     ],
     ['no API Gateway logging role', { apiGatewayLogsRole: 'false' }],
+    ['no X-Ray tracing', { tracing: 'false' }],
   ])('%s: synth passes with no finding', (_name, settings) => {
     const { app } = buildStack(settings);
     expect(() => app.synth()).not.toThrow();
@@ -62,7 +63,10 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       ),
     ).toEqual(['VoiceOtp/Api/Api/CloudWatchRole']);
-    // With the WAF on, nothing about it is acknowledged.
+    // With the WAF on, nothing about it is acknowledged; without tracing, no wildcard is needed at all.
     expect(acknowledgements(buildStack({ waf: 'true' }).app).has('AwsSolutions-APIG3')).toBe(false);
+    expect(acknowledgements(buildStack({ tracing: 'false' }).app).has('AwsSolutions-IAM5[Resource::*]')).toBe(
+      false,
+    );
   });
 });
