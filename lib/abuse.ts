@@ -62,48 +62,46 @@ interface Admitted {
 }
 
 /**
- * Admits one send, or throws 429 rate_limited / 503 daily_call_cap_reached with Retry-After. Counters
- * already taken by this send are given back when a later limit refuses it. Returns the fraud-guard window
- * key the verification records, so its approval can be counted against the same window.
+ * Admits one send, or throws 429 rate_limited / 503 daily_call_cap_reached with Retry-After. The phone's
+ * own limits are taken last, so a send refused by another limit leaves the phone's counters (and its gap)
+ * as they were; counters already taken are given back. Returns the fraud-guard window key the verification
+ * records, so its approval can be counted against the same window.
  */
 export async function admitSend(
   deps: AbuseDeps,
-  request: { apiKeyId: string; phone: Phone; phoneHash: string; now: number; codeTtlMs: number },
+  request: {
+    apiKeyId: string;
+    phone: Phone;
+    /** The phone's pseudonym under each key of the ring, current first (older ones during a rotation). */
+    phoneHashes: string[];
+    now: number;
+    codeTtlMs: number;
+  },
 ): Promise<string> {
   const { settings, store } = deps;
   const { now, phone } = request;
+  const [currentHash = '', ...olderHashes] = request.phoneHashes;
   const prefix = guardPrefix(phone, settings.fraudGuard.prefixDigits);
-  await assertNotPaused(deps, prefix, now, request.codeTtlMs);
+  const guard = guardKeys(prefix, now, request.codeTtlMs, settings.fraudGuard.windowMinutes);
+  const olderPhoneKeys = olderHashes.map((hash) => phoneDayKey(hash, now));
+  // One read for the fraud guard and, during a key rotation, today's counts under the older pseudonyms.
+  const items = await store.readCounters([guard.pauseKey, guard.judgedKey, ...olderPhoneKeys]);
+  await assertNotPaused(deps, prefix, guard, items, now);
 
   const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
   const admitted: Admitted[] = [];
   const take = async (key: string, change: CounterChange & { add: Record<string, number> }) => {
     const result = await store.count(key, change);
     if (result.counted) admitted.push({ key, add: change.add });
-    return result;
+    return result.counted;
   };
   try {
-    const phoneResult = await take(phoneDayKey(request.phoneHash, now), {
-      add: { sends: 1, [tenMinute]: 1 },
-      limits: {
-        sends: settings.phoneMaxPerDay,
-        [tenMinute]: settings.phoneMaxPer10Minutes,
-        // Once the day's wrong checks reach the cap, no new verification can be used to keep guessing.
-        wrong: settings.phoneMaxWrongChecksPerDay - 1,
-      },
-      gap: { attribute: 'lastSendAt', now, ms: settings.phoneMinGapSeconds * 1000 },
-      expiresAt: endOf(now, DAY) + DAY,
-    });
-    if (!phoneResult.counted) throw phoneRefusal(settings, phoneResult.current, tenMinute, now);
-
     const minute = Math.floor(now / MINUTE);
     if (
-      !(
-        await take(
-          `RATE#key#${request.apiKeyId}#${minute}`,
-          limit('n', settings.apiKeyMaxPerMinute, now, MINUTE),
-        )
-      ).counted
+      !(await take(
+        `RATE#key#${request.apiKeyId}#${minute}`,
+        limit('n', settings.apiKeyMaxPerMinute, now, MINUTE),
+      ))
     ) {
       throw rateLimited(
         endOf(now, MINUTE) - now,
@@ -112,22 +110,54 @@ export async function admitSend(
     }
     const hour = Math.floor(now / HOUR);
     if (
-      !(
-        await take(`RATE#country#${phone.country}#${hour}`, limit('n', settings.countryMaxPerHour, now, HOUR))
-      ).counted
+      !(await take(
+        `RATE#country#${phone.country}#${hour}`,
+        limit('n', settings.countryMaxPerHour, now, HOUR),
+      ))
     ) {
       throw rateLimited(
         endOf(now, HOUR) - now,
         `Too many calls to ${phone.country} this hour; try again later.`,
       );
     }
-    if (!(await take(`RATE#global#${utcDay(now)}`, limit('n', settings.dailyCallCap, now, DAY))).counted) {
+    if (!(await take(`RATE#global#${utcDay(now)}`, limit('n', settings.dailyCallCap, now, DAY)))) {
       deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
       throw new ApiError(
         503,
         'daily_call_cap_reached',
         'The service has placed as many calls as it may today.',
         retryAfterSeconds((endOf(now, DAY) - now) / 1000),
+      );
+    }
+    // What the phone already used today under older pseudonyms counts against its limits too.
+    const older = olderPhoneKeys.map((key) => items.get(key) ?? {});
+    const used = (attribute: string) => older.reduce((sum, item) => sum + (item[attribute] ?? 0), 0);
+    const lastOlderSend = Math.max(0, ...older.map((item) => item.lastSendAt ?? 0));
+    const gapMs = settings.phoneMinGapSeconds * 1000;
+    const phoneResult = await store.count(phoneDayKey(currentHash, now), {
+      add: { sends: 1, [tenMinute]: 1 },
+      limits: {
+        sends: settings.phoneMaxPerDay - used('sends'),
+        [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute),
+        // Once the day's wrong checks reach the cap, no new verification can be used to keep guessing.
+        wrong: settings.phoneMaxWrongChecksPerDay - 1 - used('wrong'),
+      },
+      gap: { attribute: 'lastSendAt', now, ms: gapMs },
+      expiresAt: endOf(now, DAY) + DAY,
+    });
+    if (!phoneResult.counted || lastOlderSend > now - gapMs) {
+      const current = phoneResult.counted ? {} : phoneResult.current;
+      const total = (attribute: string) => (current[attribute] ?? 0) + used(attribute);
+      throw phoneRefusal(
+        settings,
+        {
+          sends: total('sends'),
+          wrong: total('wrong'),
+          [tenMinute]: total(tenMinute),
+          lastSendAt: Math.max(current.lastSendAt ?? 0, lastOlderSend),
+        },
+        tenMinute,
+        now,
       );
     }
   } catch (error) {
@@ -143,10 +173,8 @@ export async function admitSend(
     throw error;
   }
 
-  const window = guardWindow(now, settings.fraudGuard.windowMinutes);
-  const windowKey = `GUARD#${prefix}#${window}`;
-  await store.count(windowKey, { add: { sent: 1 }, expiresAt: now + DAY });
-  return windowKey;
+  await store.count(guard.windowKey, { add: { sent: 1 }, expiresAt: now + DAY });
+  return guard.windowKey;
 }
 
 const limit = (attribute: string, max: number, now: number, span: number) => ({
@@ -174,28 +202,43 @@ function phoneRefusal(
   return rateLimited(retry, 'A call to this phone was placed moments ago; wait before sending another.');
 }
 
-const guardWindow = (now: number, minutes: number) => Math.floor(now / (minutes * MINUTE));
+interface GuardKeys {
+  /** Where this send is counted. */
+  windowKey: string;
+  /** The newest window whose codes have all expired, so its approvals are final. */
+  judgedKey: string;
+  pauseKey: string;
+}
+
+function guardKeys(prefix: string, now: number, codeTtlMs: number, windowMinutes: number): GuardKeys {
+  const span = windowMinutes * MINUTE;
+  return {
+    windowKey: `GUARD#${prefix}#${Math.floor(now / span)}`,
+    judgedKey: `GUARD#${prefix}#${Math.floor((now - codeTtlMs) / span) - 1}`,
+    pauseKey: `GUARD#${prefix}#pause`,
+  };
+}
 
 /**
- * The voice fraud guard. A number range whose calls keep going unapproved is paused. It judges the newest
- * window whose codes have all expired (so its approvals are final): with at least `minCalls` sends and an
- * approval rate below `minApprovalRate`, calls to the range stop for `pauseMinutes`.
+ * The voice fraud guard. A number range whose calls keep going unapproved is paused: when its judged window
+ * had at least `minCalls` sends and an approval rate below `minApprovalRate`, calls to the range stop for
+ * `pauseMinutes` from the moment that is noticed.
  */
-async function assertNotPaused(deps: AbuseDeps, prefix: string, now: number, codeTtlMs: number) {
-  const { windowMinutes, minCalls, minApprovalRate, pauseMinutes } = deps.settings.fraudGuard;
-  const span = windowMinutes * MINUTE;
-  const judged = Math.floor((now - codeTtlMs) / span) - 1;
-  const pauseKey = `GUARD#${prefix}#pause`;
-  const judgedKey = `GUARD#${prefix}#${judged}`;
-  const items = await deps.store.readCounters([pauseKey, judgedKey]);
-  let pausedUntil = items.get(pauseKey)?.pausedUntil ?? 0;
+async function assertNotPaused(
+  deps: AbuseDeps,
+  prefix: string,
+  keys: GuardKeys,
+  items: Map<string, Record<string, number>>,
+  now: number,
+) {
+  const { minCalls, minApprovalRate, pauseMinutes } = deps.settings.fraudGuard;
+  let pausedUntil = items.get(keys.pauseKey)?.pausedUntil ?? 0;
   if (pausedUntil <= now) {
-    const sent = items.get(judgedKey)?.sent ?? 0;
-    const approved = items.get(judgedKey)?.approved ?? 0;
+    const sent = items.get(keys.judgedKey)?.sent ?? 0;
+    const approved = items.get(keys.judgedKey)?.approved ?? 0;
     if (sent < minCalls || approved / sent >= minApprovalRate) return;
-    pausedUntil = (judged + 1) * span + pauseMinutes * MINUTE;
-    if (pausedUntil <= now) return;
-    await deps.store.count(pauseKey, { set: { pausedUntil }, expiresAt: pausedUntil + DAY });
+    pausedUntil = now + pauseMinutes * MINUTE;
+    await deps.store.count(keys.pauseKey, { set: { pausedUntil }, expiresAt: pausedUntil + DAY });
     deps.metrics.count('FraudGuardPaused');
     deps.logger.warn('Fraud guard paused calls to a number range', {
       prefix,

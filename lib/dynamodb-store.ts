@@ -20,7 +20,7 @@ import type {
   StoredResponse,
   TransitionResult,
 } from './store.ts';
-import { keys } from './table.ts';
+import { keys as itemKeys } from './table.ts';
 import type { CallRecord, Verification } from './verification.ts';
 
 export function createDocumentClient(
@@ -101,7 +101,7 @@ export class DynamoDbStore implements Store {
 
   async create(verification: Verification): Promise<void> {
     const item = {
-      pk: keys.verification(verification.id),
+      pk: itemKeys.verification(verification.id),
       ttl: epochSeconds(verification.expiresAt) + this.#retentionSeconds,
       ...verification,
     };
@@ -117,7 +117,7 @@ export class DynamoDbStore implements Store {
   }
 
   async get(id: string): Promise<Verification | undefined> {
-    const key = { pk: keys.verification(id) };
+    const key = { pk: itemKeys.verification(id) };
     const out = await this.#call((db) =>
       db.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true })),
     );
@@ -125,19 +125,34 @@ export class DynamoDbStore implements Store {
   }
 
   async pointPhoneTo(apiKeyId: string, phoneHash: string, id: string, expiresAt: number) {
-    const item = { pk: keys.phone(apiKeyId, phoneHash), verificationId: id, ttl: epochSeconds(expiresAt) };
+    const item = {
+      pk: itemKeys.phone(apiKeyId, phoneHash),
+      verificationId: id,
+      ttl: epochSeconds(expiresAt),
+    };
     const out = await this.#call((db) =>
       db.send(new PutCommand({ TableName: this.#table, Item: item, ReturnValues: 'ALL_OLD' })),
     );
     return out.Attributes?.verificationId as string | undefined;
   }
 
-  async latestIdForPhone(apiKeyId: string, phoneHash: string) {
-    const key = { pk: keys.phone(apiKeyId, phoneHash) };
+  async latestIdForPhone(apiKeyId: string, phoneHashes: string[]) {
+    const pointers = phoneHashes.map((hash) => ({ pk: itemKeys.phone(apiKeyId, hash) }));
+    if (pointers.length === 1) {
+      const out = await this.#call((db) =>
+        db.send(new GetCommand({ TableName: this.#table, Key: pointers[0], ConsistentRead: true })),
+      );
+      return out.Item?.verificationId as string | undefined;
+    }
     const out = await this.#call((db) =>
-      db.send(new GetCommand({ TableName: this.#table, Key: key, ConsistentRead: true })),
+      db.send(
+        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pointers, ConsistentRead: true } } }),
+      ),
     );
-    return out.Item?.verificationId as string | undefined;
+    const found = new Map(
+      (out.Responses?.[this.#table] ?? []).map((item) => [item.pk as string, item.verificationId as string]),
+    );
+    return pointers.map(({ pk }) => found.get(pk)).find(Boolean);
   }
 
   approve({ id, apiKeyId, keyId, codeHash, now }: ApproveInput) {
@@ -222,21 +237,23 @@ export class DynamoDbStore implements Store {
       names[placeholder] = attribute;
       return placeholder;
     };
+    // A missing counter counts as 0, which passes only a bound of at least 0.
+    const atMost = (n: string, bound: number) => {
+      values[`:l${n.slice(2)}`] = bound;
+      return bound >= 0
+        ? `(attribute_not_exists(${n}) OR ${n} <= :l${n.slice(2)})`
+        : `${n} <= :l${n.slice(2)}`;
+    };
     for (const [attribute, amount] of Object.entries(change.add ?? {})) {
       const n = name(attribute);
       values[`:a${n.slice(2)}`] = amount;
       adds.push(`${n} :a${n.slice(2)}`);
       const limit = change.limits?.[attribute];
-      if (limit !== undefined) {
-        values[`:l${n.slice(2)}`] = limit - amount;
-        conditions.push(`(attribute_not_exists(${n}) OR ${n} <= :l${n.slice(2)})`);
-      }
+      if (limit !== undefined) conditions.push(atMost(n, limit - amount));
     }
     for (const [attribute, limit] of Object.entries(change.limits ?? {})) {
       if (change.add?.[attribute] !== undefined) continue;
-      const n = name(attribute);
-      values[`:l${n.slice(2)}`] = limit;
-      conditions.push(`(attribute_not_exists(${n}) OR ${n} <= :l${n.slice(2)})`);
+      conditions.push(atMost(name(attribute), limit));
     }
     if (change.gap) {
       const n = name(change.gap.attribute);
@@ -345,7 +362,7 @@ export class DynamoDbStore implements Store {
       const out = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: keys.verification(id) },
+          Key: { pk: itemKeys.verification(id) },
           ...update,
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -64,21 +64,30 @@ export async function idempotent(
     deps.logger.info('Idempotent replay', { statusCode: record.response.statusCode });
     return { ...record.response, headers: { ...record.response.headers, 'Idempotent-Replayed': 'true' } };
   }
+  // Bookkeeping failures are logged, never answered: the response is what happened (a call may be out).
+  const release = () =>
+    deps.store.releaseIdempotencyKey(key).catch((error: unknown) => {
+      deps.logger.error('Could not release an Idempotency-Key', { error: error as Error });
+    });
   let response: HttpResult;
   try {
     response = await run();
   } catch (error) {
-    await deps.store.releaseIdempotencyKey(key);
+    await release();
     throw error;
   }
   if (response.statusCode >= 500) {
-    await deps.store.releaseIdempotencyKey(key);
+    await release();
   } else {
-    await deps.store.completeIdempotencyKey(key, {
-      statusCode: response.statusCode,
-      headers: (response.headers ?? {}) as Record<string, string>,
-      body: response.body,
-    });
+    await deps.store
+      .completeIdempotencyKey(key, {
+        statusCode: response.statusCode,
+        headers: (response.headers ?? {}) as Record<string, string>,
+        body: response.body,
+      })
+      .catch((error: unknown) => {
+        deps.logger.error('Could not store the response for an Idempotency-Key', { error: error as Error });
+      });
   }
   return response;
 }

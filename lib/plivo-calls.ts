@@ -72,8 +72,14 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
       }
       const text = await response.text().catch(() => '');
       if (response.ok) {
-        const requestId = (JSON.parse(text) as { request_uuid?: unknown }).request_uuid;
-        return { requestId: Array.isArray(requestId) ? String(requestId[0]) : String(requestId) };
+        // The call is out: an odd body must not turn that into an error (a retry would call twice).
+        let requestId: unknown;
+        try {
+          requestId = (JSON.parse(text) as { request_uuid?: unknown }).request_uuid;
+        } catch {
+          options.onError?.({ status: response.status, reason: 'unreadable success body' });
+        }
+        return { requestId: String(Array.isArray(requestId) ? requestId[0] : (requestId ?? 'unknown')) };
       }
       options.onError?.({ status: response.status, reason: plivoErrorText(text) });
       // 400/403/404: Plivo refuses this number (invalid, barred, or geo permissions). 401 and 429 are about

@@ -16,7 +16,8 @@ export interface VerificationStore {
     id: string,
     expiresAt: number,
   ): Promise<string | undefined>;
-  latestIdForPhone(apiKeyId: string, phoneHash: string): Promise<string | undefined>;
+  /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
+  latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
 
   /** Approves when the verification is pending, unexpired, under its attempt limit and the hash matches. */
   approve(input: ApproveInput): Promise<TransitionResult>;

@@ -3,7 +3,6 @@ import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './c
 import type { Config } from './config.ts';
 import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
 import { newVerificationId } from './ids.ts';
-import type { KeyRing } from './keyring.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
 import { e164Only, maskPhone, type Phone, phoneHash } from './phone.ts';
@@ -41,13 +40,14 @@ export async function startVerification(
   const ring = await deps.secrets.keyRing();
   const key = ring.current;
   const now = deps.clock();
-  const hash = phoneHash(key, request.phone.e164);
+  const phoneHashes = ring.all.map((ringKey) => phoneHash(ringKey, request.phone.e164));
+  const hash = phoneHashes[0] ?? '';
   const guardWindow = await admitSend(
     { settings: config.abuse, store, logger, metrics: deps.metrics },
     {
       apiKeyId: request.apiKeyId,
       phone: request.phone,
-      phoneHash: hash,
+      phoneHashes,
       now,
       codeTtlMs: config.codeTtlSeconds * 1000,
     },
@@ -84,7 +84,10 @@ export async function startVerification(
     });
   } catch (error) {
     // Whatever went wrong, this verification can never be completed: say so rather than leave it pending.
-    await store.fail(id, { status: 'failed' }, deps.clock());
+    // The call's error is what the client must see, even if recording the failure fails too.
+    await store.fail(id, { status: 'failed' }, deps.clock()).catch((failure: unknown) => {
+      logger.error('Could not mark the verification failed', { verificationId: id, error: failure as Error });
+    });
     deps.metrics.count('CallsNotPlaced');
     logger.warn('Call not placed', {
       verificationId: id,
@@ -95,8 +98,15 @@ export async function startVerification(
   }
   deps.metrics.count('VerificationsStarted');
   deps.metrics.count('CallsPlaced');
-  // Only once the call is out: a send that fails leaves the phone's earlier verification as it was.
-  await supersedeOlder(deps, ring, verification, request.phone.e164);
+  // Only once the call is out: a send that fails leaves the phone's earlier verification as it was. And
+  // once it is out, nothing may turn this send into an error: a client retrying it would place a second
+  // paid call. Should the pointer fail, the verification still works by id.
+  await supersedeOlder(deps, verification, phoneHashes).catch((error: unknown) => {
+    logger.error('Could not supersede the earlier verification', {
+      verificationId: id,
+      error: error as Error,
+    });
+  });
   logger.info('Verification started', {
     verificationId: id,
     to: verification.to,
@@ -107,13 +117,12 @@ export async function startVerification(
 }
 
 /** A new send for a phone cancels that phone's older pending verification (for the same API key). */
-async function supersedeOlder(deps: ServiceDeps, ring: KeyRing, verification: Verification, e164: string) {
+async function supersedeOlder(deps: ServiceDeps, verification: Verification, phoneHashes: string[]) {
   const { store, logger } = deps;
   const { id, apiKeyId, phoneHash: hash, expiresAt } = verification;
   const olderIds = new Set([await store.pointPhoneTo(apiKeyId, hash, id, expiresAt)]);
   // After a key rotation the phone's pointer may still sit under an older key's pseudonym.
-  for (const older of ring.all.slice(1))
-    olderIds.add(await store.latestIdForPhone(apiKeyId, phoneHash(older, e164)));
+  if (phoneHashes.length > 1) olderIds.add(await store.latestIdForPhone(apiKeyId, phoneHashes.slice(1)));
   for (const olderId of olderIds) {
     if (!olderId || olderId === id) continue;
     const result = await store.cancel(olderId, apiKeyId, deps.clock());
@@ -127,6 +136,9 @@ export type CheckResult =
   | { id: string; valid: false; status: Exclude<VerificationStatus, 'pending'> };
 
 type Attempt = CheckResult & { wasPending: boolean };
+
+const logCounterFailure = (deps: ServiceDeps, verificationId: string) => (error: unknown) =>
+  deps.logger.error('Could not update an abuse counter', { verificationId, error: error as Error });
 
 /** Upper bound on optimistic retries; each retry means another request changed this verification. */
 const MAX_ROUNDS = 16;
@@ -148,13 +160,16 @@ async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: st
         deps.logger.info('Verification approved', { verificationId: id });
         deps.metrics.count('ChecksApproved');
         const window = result.verification.guardWindow;
-        if (window) await countApproval(deps.store, window, now);
+        // The approval is written: a failing counter must not make the client retry into "approved, invalid".
+        if (window) await countApproval(deps.store, window, now).catch(logCounterFailure(deps, id));
         return { id, valid: true, status: 'approved', wasPending: true };
       }
       const { attempts, maxAttempts, status } = result.verification;
       deps.logger.info('Wrong code', { verificationId: id, attempts });
       deps.metrics.count('ChecksRefused');
-      await countWrongCheck(deps.store, result.verification.phoneHash, now);
+      await countWrongCheck(deps.store, result.verification.phoneHash, now).catch(
+        logCounterFailure(deps, id),
+      );
       return {
         id,
         valid: false,
@@ -207,11 +222,11 @@ export async function checkByPhone(
   // A number in E.164 form that send would have refused simply has no verification: 404 like any other.
   const e164 = e164Only(phoneInput);
   const ring = await deps.secrets.keyRing();
-  let id: string | undefined;
-  for (const key of ring.all) {
-    id = await deps.store.latestIdForPhone(apiKeyId, phoneHash(key, e164));
-    if (id) break;
-  }
+  // Under every key of the ring at once (one read), so a key rotation changes neither the answer nor the work.
+  const id = await deps.store.latestIdForPhone(
+    apiKeyId,
+    ring.all.map((key) => phoneHash(key, e164)),
+  );
   // An unknown phone still costs one refused write, against an id that cannot exist.
   const { wasPending, ...result } = await attempt(deps, apiKeyId, id ?? newVerificationId(), digits);
   if (!wasPending) throw verificationNotFound();

@@ -13,6 +13,7 @@ export const GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 export type RouteMatch =
   | { kind: 'route'; route: Route; pathParameters: Record<string, string> | null }
   | { kind: 'method_not_allowed'; routes: Route[] }
+  | { kind: 'bad_path' }
   | { kind: 'not_found' };
 
 const compiled = ROUTES.map((route) => ({
@@ -31,9 +32,16 @@ export function matchRoute(method: string, path: string): RouteMatch {
   const hit = candidates.find((c) => c.route.method === method);
   if (!hit) return { kind: 'method_not_allowed', routes: candidates.map((c) => c.route) };
   const values = hit.pattern.exec(path)?.slice(1) ?? [];
-  const pathParameters = hit.names.length
-    ? Object.fromEntries(hit.names.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]))
-    : null;
+  let pathParameters: Record<string, string> | null = null;
+  try {
+    if (hit.names.length) {
+      pathParameters = Object.fromEntries(
+        hit.names.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]),
+      );
+    }
+  } catch {
+    return { kind: 'bad_path' };
+  }
   return { kind: 'route', route: hit.route, pathParameters };
 }
 
@@ -49,7 +57,8 @@ export function toProxyEvent(
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const name = request.rawHeaders[i] ?? '';
     const value = request.rawHeaders[i + 1] ?? '';
-    headers[name] ??= value;
+    // API Gateway keeps the last value of a repeated header in `headers`, and all of them in `multiValueHeaders`.
+    headers[name] = value;
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   const query: Record<string, string> = {};

@@ -293,11 +293,14 @@ export class PhoneSimulator {
         await this.#wait(Number(attributes.length ?? 1));
         call.talkSeconds += Number(attributes.length ?? 1);
       } else if (name === 'GetInput' || name === 'GetDigits') {
+        // Like Plivo, keys count from the start of the prompt, not only after it.
+        const pressed = this.#listenForKeys(call);
         for (const prompt of childrenOf(element).filter((child) => nameOf(child) === 'Speak')) {
           await this.#hear(call, speech(childrenOf(prompt)));
         }
         const digits = await this.#awaitKeys(
           call,
+          pressed,
           Number(attributes.executionTimeout ?? attributes.timeout ?? 15),
         );
         if (digits !== undefined) {
@@ -333,13 +336,28 @@ export class PhoneSimulator {
     call.talkSeconds += seconds;
   }
 
-  async #awaitKeys(call: CallState, timeoutSeconds: number): Promise<string | undefined> {
+  #listenForKeys(call: CallState): Promise<string> {
     call.awaitingInput = true;
-    const pressed = new Promise<string>((resolve) => {
+    return new Promise<string>((resolve) => {
       call.press = resolve;
     });
-    const timeout = this.#wait(timeoutSeconds).then(() => undefined);
+  }
+
+  async #awaitKeys(
+    call: CallState,
+    pressed: Promise<string>,
+    timeoutSeconds: number,
+  ): Promise<string | undefined> {
+    const timer = new AbortController();
+    const timeout = sleep((timeoutSeconds * 1000) / this.#options.speed, undefined, {
+      signal: AbortSignal.any([this.#abort.signal, timer.signal]),
+    }).then(
+      () => undefined,
+      () => undefined,
+    );
     const digits = await Promise.race([pressed, timeout]);
+    // A key ended the wait: stop its timer rather than leave it running to no one.
+    timer.abort();
     call.awaitingInput = false;
     call.press = undefined;
     if (digits === undefined) {

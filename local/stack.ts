@@ -97,6 +97,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const match = matchRoute(method, path);
     if (match.kind === 'not_found')
       return errorResponse(new ApiError(404, 'route_not_found', 'No such route.'));
+    if (match.kind === 'bad_path') {
+      return errorResponse(new ApiError(400, 'invalid_request', 'The path is not valid percent-encoding.'));
+    }
     const needsKey = (match.kind === 'route' ? [match.route] : match.routes).some(
       (r) => r.auth === 'api-key',
     );

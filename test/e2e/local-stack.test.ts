@@ -234,3 +234,11 @@ describe('real mode', () => {
     }
   });
 });
+
+describe('the local gateway', () => {
+  it('answers a path with broken percent-encoding 400, like API Gateway', async () => {
+    const response = await stack.api('GET', '/v1/verifications/%ZZ');
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+});

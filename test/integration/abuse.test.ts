@@ -138,6 +138,16 @@ describe('how often', () => {
     expect((await send(perCountry, '+14155550210')).statusCode).toBe(202);
   });
 
+  it('leaves the phone untouched when another limit refuses the send', async () => {
+    const h = await createHarness({ API_KEY_MAX_PER_MINUTE: '1', PHONE_MIN_GAP_SECONDS: '30' });
+    h.clock.now = alignedStart() - 5_000;
+    expect((await send(h, '+14155550230')).statusCode).toBe(202);
+    expect((await send(h, '+14155550231')).statusCode).toBe(429);
+    // A new minute: the key may send again, and the refused phone was never "called moments ago".
+    h.clock.advance(5_000);
+    expect((await send(h, '+14155550231')).statusCode).toBe(202);
+  });
+
   it('caps wrong checks per phone per day across verifications', async () => {
     const h = await createHarness({ PHONE_MAX_WRONG_CHECKS_PER_DAY: '7' });
     const phone = '+14155550126';
@@ -259,7 +269,8 @@ describe('voice fraud guard', () => {
     expect(parse(paused)).toMatchObject({
       error: { code: 'rate_limited', message: expect.stringContaining('paused') },
     });
-    expect(Number(paused.headers?.['Retry-After'])).toBeGreaterThan(40 * 60);
+    // Paused for the full hour from the moment the guard noticed.
+    expect(paused.headers?.['Retry-After']).toBe('3600');
     expect(h.metrics.counted.map((c) => c.name)).toContain('FraudGuardPaused');
     expect((await send(h, '+14155550141')).statusCode).toBe(202);
     // The pause ends.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
+import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import { parseKeyRing } from '../../lib/keyring.ts';
 import type { Secrets } from '../../lib/secrets.ts';
@@ -40,6 +41,41 @@ describe('key rotation', () => {
       apiEvent({ method: 'POST', resource: '/v1/verifications/check', body: { phone, code: sent.code } }),
     );
     expect(parse(byPhone)).toEqual({ id: sent.id, valid: true, status: 'approved' });
+  });
+
+  it("keeps a phone's daily limits across a rotation", async () => {
+    const before = await createHarness({ KEYRING: JSON.stringify(k1), PHONE_MAX_PER_DAY: '2' });
+    const phone = '+14155550193';
+    await startVerification(before, phone);
+    await startVerification(before, phone);
+    const after = await createHarness({ KEYRING: JSON.stringify(both), PHONE_MAX_PER_DAY: '2' });
+    const send = createSendHandler({ ...after.deps, store: before.store, telephony: after.telephony });
+    const refused = await send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }));
+    expect(refused.statusCode).toBe(429);
+    expect(after.telephony.calls).toHaveLength(0);
+  });
+
+  it('answers an unknown phone and a finished one with the same work during a rotation', async () => {
+    const h = await createHarness({ KEYRING: JSON.stringify(both) });
+    const done = await startVerification(h, '+14155550194');
+    await createVerifyHandler(h.deps)(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/verifications/check',
+        body: { id: done.id, code: done.code },
+      }),
+    );
+    const checkPhone = (phone: string) =>
+      h.verify(
+        apiEvent({ method: 'POST', resource: '/v1/verifications/check', body: { phone, code: '123456' } }),
+      );
+    h.dynamoCalls.length = 0;
+    expect((await checkPhone('+14155550195')).statusCode).toBe(404);
+    const unknown = [...h.dynamoCalls];
+    h.dynamoCalls.length = 0;
+    expect((await checkPhone('+14155550194')).statusCode).toBe(404);
+    expect(h.dynamoCalls).toEqual(unknown);
+    expect(unknown).toEqual(['BatchGetItemCommand', 'UpdateItemCommand']);
   });
 
   it('lets a container with a stale ring verify a code made under the new key, without counting an attempt', async () => {

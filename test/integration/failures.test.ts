@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { createSendHandler } from '../../functions/send.ts';
+import { createVerifyHandler } from '../../functions/verify.ts';
+import { ApiError } from '../../lib/errors.ts';
+import type { Store } from '../../lib/store.ts';
+import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
+
+const unavailable = () => new ApiError(503, 'store_unavailable', 'DynamoDB is down (test).');
+
+/** The harness's real store, with one method failing. */
+function failing<K extends keyof Store>(
+  store: Store,
+  method: K,
+  when: (...args: Parameters<Store[K]>) => boolean = () => true,
+): Store {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== method || typeof value !== 'function')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: Parameters<Store[K]>) =>
+        when(...args) ? Promise.reject(unavailable()) : value.apply(target, args);
+    },
+  });
+}
+
+describe('failures after the call is placed', () => {
+  it('still answer 202 when the phone pointer cannot be written, so a retry places no second call', async () => {
+    const h = await createHarness();
+    const send = createSendHandler({
+      ...h.deps,
+      store: failing(h.store, 'pointPhoneTo'),
+      telephony: h.telephony,
+    });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/v1/verifications',
+      body: { phone: '+14155550171' },
+      headers: { 'Idempotency-Key': 'retry-me' },
+    });
+    const first = await send(event);
+    expect(first.statusCode).toBe(202);
+    const again = await send(event);
+    expect(again.body).toBe(first.body);
+    expect(h.telephony.calls).toHaveLength(1);
+    expect(parse(await status(h, parse(first).id as string))).toMatchObject({ status: 'pending' });
+  });
+
+  it('still answer 202 when the idempotency record cannot be completed', async () => {
+    const h = await createHarness();
+    const send = createSendHandler({
+      ...h.deps,
+      store: failing(h.store, 'completeIdempotencyKey'),
+      telephony: h.telephony,
+    });
+    const response = await send(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/verifications',
+        body: { phone: '+14155550172' },
+        headers: { 'Idempotency-Key': 'k' },
+      }),
+    );
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('keep the call error when marking the verification failed fails too', async () => {
+    const h = await createHarness();
+    const { callRejected } = await import('../../lib/telephony.ts');
+    h.telephony.fail = callRejected();
+    const send = createSendHandler({ ...h.deps, store: failing(h.store, 'fail'), telephony: h.telephony });
+    const response = await send(
+      apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: '+14155550173' } }),
+    );
+    expect(response.statusCode).toBe(422);
+  });
+});
+
+describe('failing abuse counters', () => {
+  it('do not turn a written approval into an error', async () => {
+    const h = await createHarness();
+    const sent = await startVerification(h, '+14155550174');
+    const verify = createVerifyHandler({ ...h.deps, store: failing(h.store, 'count') });
+    const response = await verify(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/verifications/check',
+        body: { id: sent.id, code: sent.code },
+      }),
+    );
+    expect(parse(response)).toEqual({ id: sent.id, valid: true, status: 'approved' });
+  });
+
+  it('do not turn a counted wrong code into an error', async () => {
+    const h = await createHarness();
+    const sent = await startVerification(h, '+14155550175');
+    const verify = createVerifyHandler({ ...h.deps, store: failing(h.store, 'count') });
+    const response = await verify(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/verifications/check',
+        body: { id: sent.id, code: '000000' },
+      }),
+    );
+    expect(parse(response)).toMatchObject({ valid: false, attemptsLeft: 4 });
+    expect(parse(await check(h, { id: sent.id, code: sent.code }))).toMatchObject({ valid: true });
+  });
+});
