@@ -1,7 +1,7 @@
 import type { HttpResult } from '../lib/http.ts';
 import type { BuiltBundle } from './build-bundles.ts';
 import type { ColdTarget } from './cold-start.ts';
-import { answerParams, checkEvent, hangupParams, sendEvent, webhookEvent } from './events.ts';
+import { answerParams, checkEvent, hangupParams, sendEvent, signedWebhook } from './events.ts';
 import type { Fixture } from './fixtures.ts';
 
 /**
@@ -65,7 +65,7 @@ export function coldTargets(
       bundle: bundle('answer'),
       env,
       event: (sample) =>
-        webhookEvent(answerFixture(sample).answerUrl, answerParams(`cold-${sample}`), events.authToken),
+        signedWebhook(answerFixture(sample).answerUrl, answerParams(`cold-${sample}`), events.authToken),
       accept: ok(200, (body) => body.includes('<Speak')),
     },
     {
@@ -73,7 +73,7 @@ export function coldTargets(
       bundle: bundle('hangup'),
       env,
       event: (sample) =>
-        webhookEvent(hangupFixture(sample).hangupUrl, hangupParams(`cold-${sample}`), events.authToken),
+        signedWebhook(hangupFixture(sample).hangupUrl, hangupParams(`cold-${sample}`), events.authToken),
       accept: ok(200),
     },
   ];

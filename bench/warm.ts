@@ -18,8 +18,8 @@ import {
   checkEvent,
   hangupParams,
   sendEvent,
+  signedWebhook,
   statusEvent,
-  webhookEvent,
 } from './events.ts';
 import { benchPhones, capturingTelephony, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
 import { inParallel } from './parallel.ts';
@@ -237,14 +237,14 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   await measure(
     'answer',
     started,
-    (_i, f) => webhookEvent(f?.answerUrl ?? '', answerParams(randomUUID()), authToken),
+    (_i, f) => signedWebhook(f?.answerUrl ?? '', answerParams(randomUUID()), authToken),
     answer,
     (result) => isXml(result) && result.body.includes('<Speak'),
   );
   await measure(
     'hangup',
     started,
-    (_i, f) => webhookEvent(f?.hangupUrl ?? '', hangupParams(randomUUID()), authToken),
+    (_i, f) => signedWebhook(f?.hangupUrl ?? '', hangupParams(randomUUID()), authToken),
     hangup,
     isXml,
   );

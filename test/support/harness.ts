@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
 import { createHangupHandler } from '../../functions/hangup.ts';
@@ -12,13 +11,20 @@ import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { recordingCounters } from '../../lib/metrics.ts';
-import { plivoSignature } from '../../lib/plivo-signature.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, localClient } from '../../local/dynamodb-local.ts';
+import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
-export const API_KEY_ID = 'key-test-1';
+export {
+  API_KEY_ID,
+  answerParams,
+  apiEvent,
+  hangupParams,
+  PLIVO_AUTH_TOKEN,
+  webhookEvent,
+} from './events.ts';
 
 /** Limits high enough that lifecycle tests, which send often to one number, measure the lifecycle. */
 export const RELAXED_LIMITS = {
@@ -31,7 +37,6 @@ export const RELAXED_LIMITS = {
   DAILY_CALL_CAP: '100000',
   FRAUD_GUARD_MIN_CALLS: '100000',
 };
-export const PLIVO_AUTH_TOKEN = 'test-auth-token';
 
 /** A telephony that records what it was asked to do; `fail` makes the next calls throw. */
 export class RecordingTelephony implements Telephony {
@@ -137,46 +142,6 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   };
 }
 
-/** An API Gateway REST proxy event, as the gateway (or the local stack) builds it. */
-export function apiEvent(options: {
-  method: string;
-  resource: string;
-  path?: string;
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
-  pathParameters?: Record<string, string>;
-  query?: Record<string, string>;
-  apiKeyId?: string | null;
-}): APIGatewayProxyEvent {
-  const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
-  const headers = {
-    ...(body !== null && { 'Content-Type': 'application/json' }),
-    ...options.headers,
-  };
-  return {
-    httpMethod: options.method,
-    resource: options.resource,
-    path: options.path ?? options.resource,
-    pathParameters: options.pathParameters ?? null,
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
-    headers,
-    multiValueHeaders: {},
-    body,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {
-      requestId: randomUUID(),
-      stage: 'test',
-      identity: {
-        apiKeyId: options.apiKeyId === undefined ? API_KEY_ID : options.apiKeyId,
-        sourceIp: '127.0.0.1',
-      },
-    } as unknown as APIGatewayProxyEvent['requestContext'],
-  } as APIGatewayProxyEvent;
-}
-
 export const parse = (result: { body: string }) => JSON.parse(result.body) as Record<string, unknown>;
 
 /** The code a call would speak: opened from the sealed answer URL, exactly as the answer webhook does. */
@@ -231,58 +196,3 @@ export const cancel = (harness: Harness, id: string, apiKeyId = API_KEY_ID) =>
 /** A code that differs from `code` in every digit. */
 export const wrongCode = (code: string) =>
   [...code].map((digit) => String((Number(digit) + 1) % 10)).join('');
-
-/**
- * A Plivo webhook for `url` as API Gateway hands it to the function: form body, query parsed, and the
- * V3 signature Plivo would send (or `signature` instead, to forge one).
- */
-export function webhookEvent(
-  url: string,
-  params: Record<string, string>,
-  options: {
-    authToken?: string;
-    signature?: string | null;
-    nonce?: string;
-    headers?: Record<string, string>;
-  } = {},
-): APIGatewayProxyEvent {
-  const parsed = new URL(url);
-  const nonce = options.nonce ?? randomUUID().replace(/-/g, '');
-  const signature =
-    options.signature === undefined
-      ? plivoSignature(url, Object.entries(params), nonce, options.authToken ?? PLIVO_AUTH_TOKEN)
-      : options.signature;
-  const multi: Record<string, string[]> = {};
-  for (const [key, value] of parsed.searchParams) multi[key] = [...(multi[key] ?? []), value];
-  const resource = parsed.pathname.replace(/^\/prod/, '');
-  return {
-    ...apiEvent({
-      method: 'POST',
-      resource,
-      rawBody: new URLSearchParams(params).toString(),
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'X-Plivo-Signature-V3-Nonce': nonce,
-        ...(signature !== null && { 'X-Plivo-Signature-V3': signature }),
-        ...options.headers,
-      },
-      apiKeyId: null,
-    }),
-    queryStringParameters: Object.fromEntries(parsed.searchParams),
-    multiValueQueryStringParameters: multi,
-  };
-}
-
-/** Plivo's answer parameters for an outbound call. */
-export const answerParams = (callUuid: string, extra: Record<string, string> = {}) => ({
-  CallUUID: callUuid,
-  ALegUUID: callUuid,
-  RequestUUID: callUuid,
-  ALegRequestUUID: callUuid,
-  From: '14155550100',
-  To: '14155550123',
-  Direction: 'outbound',
-  CallStatus: 'in-progress',
-  Event: 'StartApp',
-  ...extra,
-});
