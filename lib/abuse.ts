@@ -96,38 +96,41 @@ export async function admitSend(
     return result.counted;
   };
   try {
-    const minute = Math.floor(now / MINUTE);
-    if (
-      !(await take(
-        `RATE#key#${request.apiKeyId}#${minute}`,
-        limit('n', settings.apiKeyMaxPerMinute, now, MINUTE),
-      ))
-    ) {
-      throw rateLimited(
-        endOf(now, MINUTE) - now,
-        'This API key has sent too many verifications this minute.',
-      );
-    }
-    const hour = Math.floor(now / HOUR);
-    if (
-      !(await take(
-        `RATE#country#${phone.country}#${hour}`,
-        limit('n', settings.countryMaxPerHour, now, HOUR),
-      ))
-    ) {
-      throw rateLimited(
-        endOf(now, HOUR) - now,
-        `Too many calls to ${phone.country} this hour; try again later.`,
-      );
-    }
-    if (!(await take(`RATE#global#${utcDay(now)}`, limit('n', settings.dailyCallCap, now, DAY)))) {
-      deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
-      throw new ApiError(
-        503,
-        'daily_call_cap_reached',
-        'The service has placed as many calls as it may today.',
-        retryAfterSeconds((endOf(now, DAY) - now) / 1000),
-      );
+    // Windows shared by many phones: per API key, per destination country, and the day's spend guard.
+    const windows = [
+      {
+        key: `RATE#key#${request.apiKeyId}#${Math.floor(now / MINUTE)}`,
+        max: settings.apiKeyMaxPerMinute,
+        span: MINUTE,
+        refuse: (retryMs: number) =>
+          rateLimited(retryMs, 'This API key has sent too many verifications this minute.'),
+      },
+      {
+        key: `RATE#country#${phone.country}#${Math.floor(now / HOUR)}`,
+        max: settings.countryMaxPerHour,
+        span: HOUR,
+        refuse: (retryMs: number) =>
+          rateLimited(retryMs, `Too many calls to ${phone.country} this hour; try again later.`),
+      },
+      {
+        key: `RATE#global#${utcDay(now)}`,
+        max: settings.dailyCallCap,
+        span: DAY,
+        refuse: (retryMs: number) => {
+          deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
+          return new ApiError(
+            503,
+            'daily_call_cap_reached',
+            'The service has placed as many calls as it may today.',
+            retryAfterSeconds(retryMs / 1000),
+          );
+        },
+      },
+    ];
+    for (const window of windows) {
+      if (!(await take(window.key, limit('n', window.max, now, window.span)))) {
+        throw window.refuse(endOf(now, window.span) - now);
+      }
     }
     // What the phone already used today under older pseudonyms counts against its limits too.
     const older = olderPhoneKeys.map((key) => items.get(key) ?? {});

@@ -42,6 +42,3 @@ export const checkRequest = z.pipe(
     return z.NEVER;
   }),
 );
-
-export type SendRequest = z.infer<typeof sendRequest>;
-export type CheckRequest = z.infer<typeof checkRequest>;
