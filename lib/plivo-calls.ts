@@ -46,6 +46,9 @@ export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) 
     answer_method: 'POST',
     hangup_url: request.hangupUrl,
     hangup_method: 'POST',
+    // Plivo retries a failing answer_url, then asks this one: the same signed route, marked as the last try.
+    fallback_url: request.fallbackUrl,
+    fallback_method: 'POST',
     ring_timeout: options.ringTimeoutSeconds,
     time_limit: options.timeLimitSeconds,
     // Plivo hangs up on answering machines, so no code is ever left on voicemail.

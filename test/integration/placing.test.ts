@@ -16,6 +16,8 @@ const request: CallRequest = {
   verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
   to: '+14155550123',
   answerUrl: 'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
+  fallbackUrl:
+    'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed&s=fallback',
   hangupUrl: 'https://otp.example.com/prod/v1/plivo/hangup?v=vrf_0123456789ABCDEFGHJKMNPQRS',
 };
 
@@ -56,6 +58,8 @@ describe('Call API request', () => {
       answerMethod: 'POST',
       hangupUrl: request.hangupUrl,
       hangupMethod: 'POST',
+      fallbackUrl: request.fallbackUrl,
+      fallbackMethod: 'POST',
       ringTimeout: 30,
       timeLimit: 120,
       machineDetection: 'hangup',
@@ -82,6 +86,8 @@ describe('Call API request', () => {
       answer_url: request.answerUrl,
       answer_method: 'POST',
       hangup_url: request.hangupUrl,
+      fallback_url: request.fallbackUrl,
+      fallback_method: 'POST',
       ring_timeout: 30,
       time_limit: 120,
       machine_detection: 'hangup',
