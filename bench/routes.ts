@@ -26,19 +26,19 @@ export const FLOOR_OF: Record<WarmRoute, FloorOperation> = {
   'check wrong': 'UpdateItem',
   status: 'GetItem',
   cancel: 'UpdateItem',
-  answer: 'PutItem',
+  answer: 'GetItem',
   hangup: 'UpdateItem',
   [CHECK_WITHOUT_APPROVAL_COUNTER]: 'UpdateItem',
 };
 
-/** DESIGN.md's round trips: "Check by id is one UpdateItem"; answer "writes nothing"; hangup one write. */
+/** DESIGN.md's round trips: "Check by id is one UpdateItem"; answer one GetItem, no write; hangup one write. */
 export const DESIGN_ROUND_TRIPS: Record<WarmRoute, string> = {
   send: '— (not stated)',
   'check right': '1 (UpdateItem)',
   'check wrong': '— (not stated)',
   status: '1 (GetItem)',
   cancel: '1 (UpdateItem)',
-  answer: 'no reads, ≤ 1 write',
+  answer: '1 (GetItem), no write',
   hangup: '1 (UpdateItem)',
   [CHECK_WITHOUT_APPROVAL_COUNTER]: '1 (UpdateItem)',
 };

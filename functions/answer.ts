@@ -1,10 +1,11 @@
 import { type AnswerDeps, answerCall } from '../lib/answer-call.ts';
+import { createStore } from '../lib/dynamodb-store.ts';
 import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
 import { ANSWER_PATH, ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
 
-/** POST /v1/plivo/answer: Plivo asks what to say. Signed, database-free, answers Plivo XML. */
+/** POST /v1/plivo/answer: Plivo asks what to say. Signed; reads the verification, writes nothing; answers XML. */
 export const createAnswerHandler = (deps: AnswerDeps) =>
   httpHandler(deps, async (event) => {
     if (event.httpMethod !== 'POST' || event.resource !== ANSWER_PATH) routeNotServed(event, ROUTES);
@@ -16,4 +17,6 @@ export const createAnswerHandler = (deps: AnswerDeps) =>
     return xml(await answerCall(deps, webhookQuery(event), params));
   });
 
-export const handler = lambdaHandler((container) => createAnswerHandler(container));
+export const handler = lambdaHandler((container) =>
+  createAnswerHandler({ ...container, store: createStore(container.config) }),
+);

@@ -24,6 +24,7 @@ export interface FunctionAccess {
  * send: verifications and phone pointers (Get/Put/Update), rate-limit counters (Update), the fraud guard's
  * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
  * verify: checks and cancels (Update), status and phone pointers (Get), wrong-check and approval counters.
+ * answer: the verification's status before it speaks the code (Get), never a write.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
  * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. Only send
@@ -41,8 +42,8 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     secrets: ['keyRing', 'plivo'],
   },
   verify: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing'] },
-  // Opens the sealed token from its URL and answers XML: no database at all.
-  answer: { table: [], secrets: ['keyRing', 'plivo'] },
+  // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
+  answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
   hangup: { table: ['dynamodb:UpdateItem'], secrets: ['plivo'] },
 };
 

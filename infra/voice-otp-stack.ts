@@ -45,8 +45,8 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       timeout: Duration.seconds(5),
     },
     answer: {
-      description: "Plivo's answer webhook: checks the signature, opens the sealed code, returns XML",
-      // Plivo is waiting with a caller on the line: no database, but the same fast cold start matters.
+      description: "Plivo's answer webhook: checks the signature, reads the status, speaks a pending code",
+      // Plivo is waiting with a caller on the line: one read, and the same fast cold start matters.
       memorySize: 256,
       timeout: Duration.seconds(5),
     },

@@ -3,23 +3,45 @@ import { isVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
 import { CATALOG, LOCALES, type Locale } from './messages.ts';
 import type { Counters } from './metrics.ts';
-import { answerUrl } from './routes.ts';
-import { openCall } from './seal.ts';
+import { answerUrl, FALLBACK_STEP } from './routes.ts';
+import { type OpenedCall, openCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
-import { codeScript, expiredScript, gateScript, goodbyeScript, type Script } from './voice-script.ts';
+import type { VerificationStore } from './store.ts';
+import { effectiveStatus, type VerificationState, type VerificationStatus } from './verification.ts';
+import {
+  codeScript,
+  type Ending,
+  endingScript,
+  gateScript,
+  goodbyeScript,
+  type Script,
+} from './voice-script.ts';
 
 export interface AnswerDeps {
   config: Config;
   secrets: Secrets;
+  store: Pick<VerificationStore, 'getState'>;
   clock: () => number;
   logger: Logger;
   metrics: Counters;
 }
 
+/** What the callee hears for a verification that is no longer pending. */
+const ENDINGS: Record<Exclude<VerificationStatus, 'pending'>, Ending> = {
+  approved: 'verified',
+  canceled: 'canceled',
+  expired: 'expired',
+  max_attempts_reached: 'unusable',
+  failed: 'unusable',
+};
+
 /**
- * Decides what the callee hears, from the signed webhook's query alone: `v` the verification id, `t` the
- * sealed code, `s` the step (absent on answer, `gate` after the press-a-key prompt, `repeat` after "press
- * 1") and `r` the repeat count. No database: everything needed travels sealed in the URL.
+ * Decides what the callee hears. The signed webhook's query carries `v` the verification id, `t` the sealed
+ * code, `s` the step (absent on answer, `fallback` when Plivo asks again through fallback_url, `gate` after
+ * the press-a-key prompt, `repeat` after "press 1") and `r` the repeat count. Before any step that could
+ * speak the code, one strongly consistent read of the verification, and no write: the code is spoken only
+ * while it is pending, so a call answered late, or a replayed signed request, never reads a code that was
+ * approved, canceled or replaced by a newer one.
  */
 export async function answerCall(
   deps: AnswerDeps,
@@ -30,50 +52,88 @@ export async function answerCall(
   const id = query.get('v') ?? '';
   const token = query.get('t') ?? '';
   const step = query.get('s');
-  let ring = await deps.secrets.keyRing();
-  // Sealed under a key this container has not loaded yet (the ring was just rotated): read it afresh.
-  if (!ring.get(token.split('.')[0] ?? '')) ring = await deps.secrets.keyRing({ refresh: true });
-  const opened =
-    isVerificationId(id) && token ? openCall(ring, id, token, deps.clock()) : ({ kind: 'invalid' } as const);
-  if (opened.kind !== 'valid') {
+  const opened = await openToken(deps, id, token);
+  if (opened.kind === 'invalid') {
     logger.info('Call answered for a code that is no longer valid', {
       verificationId: id.slice(0, 30),
-      reason: opened.kind,
+      reason: 'invalid',
     });
-    const locale = config.defaultLocale;
-    return expiredScript({ prompts: CATALOG[locale], locale });
+    return endingScript(voice(config.defaultLocale), 'expired');
   }
 
-  const locale = LOCALES.includes(opened.call.locale as Locale)
-    ? (opened.call.locale as Locale)
-    : config.defaultLocale;
+  const digits = params.get('Digits') ?? '';
+  const repeat = Number(query.get('r'));
+  const first = step === null || step === FALLBACK_STEP;
+  const validRepeat = Number.isInteger(repeat) && repeat >= 1 && repeat <= config.voice.maxRepeats;
+  const sealedLocale = opened.kind === 'valid' ? supported(opened.call.locale) : undefined;
+  const speaksCode =
+    first || (step === 'gate' && digits !== '') || (step === 'repeat' && digits === '1' && validRepeat);
+  // Any other key, no key, or a forged repeat count: goodbye, and nothing to read.
+  if (opened.kind === 'valid' && !speaksCode)
+    return goodbyeScript(voice(sealedLocale ?? config.defaultLocale));
+
+  let state: VerificationState | undefined;
+  try {
+    state = await deps.store.getState(id);
+  } catch (error) {
+    // Plivo retries a failed answer_url and then asks fallback_url: the first answer fails so it does.
+    // Where no retry is left (the fallback itself, a key press), the callee is told rather than cut off.
+    if (step === null && opened.kind === 'valid') throw error;
+    logger.error('Could not read the verification for a call', {
+      verificationId: id,
+      step: step ?? 'answer',
+      error: error as Error,
+    });
+    const ending = opened.kind === 'valid' ? 'unavailable' : 'expired';
+    return endingScript(voice(sealedLocale ?? config.defaultLocale), ending);
+  }
+
+  const locale = sealedLocale ?? supported(state?.locale) ?? config.defaultLocale;
+  const ending = endingFor(state, deps.clock()) ?? (opened.kind === 'expired' ? 'expired' : undefined);
+  if (ending || opened.kind !== 'valid') {
+    logger.info('Call answered for a verification that is not pending', {
+      verificationId: id,
+      step: step ?? 'answer',
+      ending: ending ?? 'expired',
+    });
+    return endingScript(voice(locale), ending ?? 'expired');
+  }
+
   const script: Script = {
-    prompts: CATALOG[locale],
-    locale,
+    ...voice(locale),
     appName: config.appName,
     maxRepeats: config.voice.maxRepeats,
     nextUrl: ({ s, r }) =>
       answerUrl(config.publicUrl, { v: id, t: token, s, ...(r !== undefined && { r: String(r) }) }),
   };
-  const digits = params.get('Digits') ?? '';
-  const repeat = Number(query.get('r'));
   logger.info('Call answered', {
     verificationId: id,
     step: step ?? 'answer',
     ...(step === 'repeat' && { repeat }),
   });
-
-  if (step === null)
-    return config.voice.requireKeypress ? gateScript(script) : codeScript(script, opened.call.code, 0);
-  if (step === 'gate' && digits !== '') return codeScript(script, opened.call.code, 0);
-  if (
-    step === 'repeat' &&
-    digits === '1' &&
-    Number.isInteger(repeat) &&
-    repeat >= 1 &&
-    repeat <= script.maxRepeats
-  ) {
-    return codeScript(script, opened.call.code, repeat);
-  }
-  return goodbyeScript(script);
+  const { code } = opened.call;
+  if (first) return config.voice.requireKeypress ? gateScript(script) : codeScript(script, code, 0);
+  return codeScript(script, code, step === 'repeat' ? repeat : 0);
 }
+
+/** Opens the sealed token, bound to the verification id it was sealed for. */
+async function openToken(deps: AnswerDeps, id: string, token: string): Promise<OpenedCall> {
+  if (!isVerificationId(id) || !token) return { kind: 'invalid' };
+  let ring = await deps.secrets.keyRing();
+  // Sealed under a key this container has not loaded yet (the ring was just rotated): read it afresh.
+  if (!ring.get(token.split('.')[0] ?? '')) ring = await deps.secrets.keyRing({ refresh: true });
+  return openCall(ring, id, token, deps.clock());
+}
+
+/** Undefined while the code may be spoken; a verification that is gone (TTL, unknown) has expired. */
+function endingFor(state: VerificationState | undefined, now: number): Ending | undefined {
+  if (!state) return 'expired';
+  const status = effectiveStatus(state, now);
+  if (status === 'pending') return undefined;
+  return status === 'canceled' && state.supersededBy ? 'superseded' : ENDINGS[status];
+}
+
+const supported = (locale: string | undefined) =>
+  LOCALES.includes(locale as Locale) ? (locale as Locale) : undefined;
+
+const voice = (locale: Locale) => ({ prompts: CATALOG[locale], locale });

@@ -12,7 +12,7 @@ z.config(en());
  * Secrets (hashing and sealing keys, Plivo credentials) are not here: see lib/secrets.ts.
  */
 export interface Config {
-  /** Unset for the answer function, which needs no database. */
+  /** Every function reads or writes the table; unset only where a config is built without one (tests). */
   tableName: string | undefined;
   /** Set only for DynamoDB Local; the AWS SDK finds the real endpoint by itself. */
   dynamodbEndpoint: string | undefined;

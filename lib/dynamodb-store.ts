@@ -21,7 +21,7 @@ import type {
   TransitionResult,
 } from './store.ts';
 import { keys as itemKeys } from './table.ts';
-import type { CallRecord, Verification } from './verification.ts';
+import type { CallRecord, Verification, VerificationState } from './verification.ts';
 
 export function createDocumentClient(
   options: { endpoint?: string | undefined } = {},
@@ -124,6 +124,28 @@ export class DynamoDbStore implements Store {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
+  async getState(id: string): Promise<VerificationState | undefined> {
+    const out = await this.#call((db) =>
+      db.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { pk: itemKeys.verification(id) },
+          ConsistentRead: true,
+          ProjectionExpression: '#status, #attempts, #maxAttempts, #expiresAt, #locale, #supersededBy',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#attempts': 'attempts',
+            '#maxAttempts': 'maxAttempts',
+            '#expiresAt': 'expiresAt',
+            '#locale': 'locale',
+            '#supersededBy': 'supersededBy',
+          },
+        }),
+      ),
+    );
+    return out.Item as VerificationState | undefined;
+  }
+
   async pointPhoneTo(apiKeyId: string, phoneHash: string, id: string, expiresAt: number) {
     const item = {
       pk: itemKeys.phone(apiKeyId, phoneHash),
@@ -192,9 +214,9 @@ export class DynamoDbStore implements Store {
     });
   }
 
-  cancel(id: string, apiKeyId: string, now: number) {
+  cancel(id: string, apiKeyId: string, now: number, supersededBy?: string) {
     return this.#transition(id, {
-      UpdateExpression: 'SET #status = :canceled, updatedAt = :now',
+      UpdateExpression: `SET #status = :canceled, updatedAt = :now${supersededBy ? ', supersededBy = :by' : ''}`,
       ConditionExpression:
         'apiKeyId = :apiKeyId AND #status = :pending AND attempts < maxAttempts AND expiresAt > :now',
       ExpressionAttributeNames: { '#status': 'status' },
@@ -203,6 +225,7 @@ export class DynamoDbStore implements Store {
         ':pending': 'pending',
         ':apiKeyId': apiKeyId,
         ':now': now,
+        ...(supersededBy && { ':by': supersededBy }),
       },
     });
   }

@@ -29,6 +29,10 @@ const MIN_MATERIAL_LENGTH = 32;
 const derive = (material: string, id: string, purpose: string) =>
   Buffer.from(hkdfSync('sha256', material, `voice-otp:${id}`, `voice-otp/v1/${purpose}`, 32));
 
+/**
+ * Errors name the key ring secret and what is wrong, never a fragment of the value (JSON.parse's own message
+ * quotes its input): a key id is named only once it has the shape of one, so pasted key material never is.
+ */
 export function parseKeyRing(secretString: string): KeyRing {
   let parsed: unknown;
   try {
@@ -42,10 +46,10 @@ export function parseKeyRing(secretString: string): KeyRing {
   const { current, ...materials } = parsed as Record<string, unknown>;
   const keys = new Map<string, KeySet>();
   for (const [id, material] of Object.entries(materials)) {
-    if (!KEY_ID.test(id)) throw new Error(`Key ring: invalid key id "${id}"`);
+    if (!KEY_ID.test(id)) throw new Error('Key ring secret: a key id is not 1-16 letters, digits, _ or -');
     if (typeof material !== 'string' || material.length < MIN_MATERIAL_LENGTH) {
       throw new Error(
-        `Key ring: key "${id}" needs at least ${MIN_MATERIAL_LENGTH} characters of random material`,
+        `Key ring secret: key "${id}" needs at least ${MIN_MATERIAL_LENGTH} characters of random material`,
       );
     }
     keys.set(id, {
@@ -55,9 +59,10 @@ export function parseKeyRing(secretString: string): KeyRing {
       phone: derive(material, id, 'phone'),
     });
   }
-  if (typeof current !== 'string') throw new Error('Key ring: "current" must name a key id');
+  if (typeof current !== 'string' || !KEY_ID.test(current))
+    throw new Error('Key ring secret: "current" must name a key id');
   const currentKey = keys.get(current);
-  if (!currentKey) throw new Error(`Key ring: current key "${current}" is missing`);
+  if (!currentKey) throw new Error(`Key ring secret: current key "${current}" is missing`);
   const all = [currentKey, ...[...keys.values()].filter((key) => key !== currentKey)];
   return { current: currentKey, all, get: (id) => keys.get(id) };
 }

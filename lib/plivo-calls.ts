@@ -21,7 +21,18 @@ export interface PlivoCallsOptions {
   ringTimeoutSeconds: number;
   timeLimitSeconds: number;
   credentials: () => Promise<PlivoCredentials>;
-  onError?: (detail: { status?: number; reason: string }) => void;
+  onError?: (detail: PlivoErrorDetail) => void;
+}
+
+/**
+ * What is logged about a failed Call API request: the HTTP status, a reason of ours and Plivo's api_id (to
+ * look the request up with Plivo). Never Plivo's error text: it repeats the number ("'12025550193' is not a
+ * valid phone number").
+ */
+export interface PlivoErrorDetail {
+  status?: number;
+  reason: 'timeout' | 'network' | 'plivo_4xx' | 'plivo_5xx' | 'plivo_unexpected' | 'unreadable_success';
+  apiId?: string;
 }
 
 /** Plivo writes numbers as digits with the country code and no plus sign. */
@@ -35,6 +46,9 @@ export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) 
     answer_method: 'POST',
     hangup_url: request.hangupUrl,
     hangup_method: 'POST',
+    // Plivo retries a failing answer_url, then asks this one: the same signed route, marked as the last try.
+    fallback_url: request.fallbackUrl,
+    fallback_method: 'POST',
     ring_timeout: options.ringTimeoutSeconds,
     time_limit: options.timeLimitSeconds,
     // Plivo hangs up on answering machines, so no code is ever left on voicemail.
@@ -47,7 +61,7 @@ export const telephonyFor = (deps: { config: Config; secrets: Secrets; logger: L
   createPlivoTelephony({
     ...deps.config.plivo,
     credentials: () => deps.secrets.plivo(),
-    onError: (detail) => deps.logger.warn('Plivo refused the call request', detail),
+    onError: (detail) => deps.logger.warn('Plivo refused the call request', { ...detail }),
   });
 
 export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
@@ -77,11 +91,14 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
         try {
           requestId = (JSON.parse(text) as { request_uuid?: unknown }).request_uuid;
         } catch {
-          options.onError?.({ status: response.status, reason: 'unreadable success body' });
+          options.onError?.({ status: response.status, reason: 'unreadable_success' });
         }
         return { requestId: String(Array.isArray(requestId) ? requestId[0] : (requestId ?? 'unknown')) };
       }
-      options.onError?.({ status: response.status, reason: plivoErrorText(text) });
+      const reason =
+        response.status >= 500 ? 'plivo_5xx' : response.status >= 400 ? 'plivo_4xx' : 'plivo_unexpected';
+      const apiId = plivoApiId(text);
+      options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) });
       // 400/403/404: Plivo refuses this number (invalid, barred, or geo permissions). 401 and 429 are about
       // our account, and 5xx about Plivo: the caller can retry those.
       if ([400, 403, 404, 422].includes(response.status)) throw callRejected();
@@ -90,11 +107,14 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
   };
 }
 
-function plivoErrorText(body: string): string {
+/** Plivo's id for the request, only when it has the shape of one (a UUID): nothing else of the body. */
+function plivoApiId(body: string): string | undefined {
   try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    return typeof parsed.error === 'string' ? parsed.error.slice(0, 200) : 'unknown';
+    const apiId = (JSON.parse(body) as { api_id?: unknown }).api_id;
+    return typeof apiId === 'string' && /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(apiId)
+      ? apiId
+      : undefined;
   } catch {
-    return 'unreadable';
+    return undefined;
   }
 }

@@ -25,6 +25,9 @@ export const ROUTES: readonly Route[] = [
 export const ANSWER_PATH = '/v1/plivo/answer';
 export const HANGUP_PATH = '/v1/plivo/hangup';
 
+/** The step Plivo's fallback_url names: the first answer again, asked because the answer_url failed. */
+export const FALLBACK_STEP = 'fallback';
+
 /** The answer webhook's URL: its query is covered by Plivo's signature and holds no plaintext code. */
 export const answerUrl = (publicUrl: string, query: Record<string, string>) =>
   `${publicUrl}${ANSWER_PATH}?${new URLSearchParams(query)}`;

@@ -3,7 +3,8 @@ import type { KeyRing, KeySet } from './keyring.ts';
 
 /**
  * The code travels to the answer webhook sealed inside its URL (AES-256-GCM, the verification id as
- * associated data), so no URL, log or database holds it in plaintext and the answer webhook needs no read.
+ * associated data), so no URL, log or database holds it in plaintext; the answer webhook reads only the
+ * verification's status (lib/answer-call.ts), never anything it could rebuild the code from.
  * Token: `<key id>.<base64url(iv ‖ ciphertext ‖ tag)>`.
  */
 export interface SealedCall {

@@ -16,17 +16,26 @@ export interface Secrets {
 /** Re-read every few minutes so a rotated key ring or Plivo token reaches warm containers. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-function parsePlivoCredentials(secretString: string): PlivoCredentials {
-  const value = JSON.parse(secretString) as Partial<PlivoCredentials>;
-  if (
-    typeof value.authId !== 'string' ||
-    typeof value.authToken !== 'string' ||
-    !value.authId ||
-    !value.authToken
-  ) {
-    throw new Error('Plivo secret must be {"authId": "...", "authToken": "..."}');
+/**
+ * Errors name the secret and the expected shape, never a fragment of the value: JSON.parse's own message
+ * quotes its input, and this one holds the auth token.
+ */
+export function parsePlivoCredentials(secretString: string): PlivoCredentials {
+  const shape = 'Plivo secret must be JSON {"authId": "...", "authToken": "..."}';
+  let value: unknown;
+  try {
+    value = JSON.parse(secretString);
+  } catch {
+    throw new Error(`${shape}; it is not JSON`);
   }
-  return { authId: value.authId, authToken: value.authToken };
+  const { authId, authToken } = (typeof value === 'object' && value !== null ? value : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof authId !== 'string' || typeof authToken !== 'string' || !authId || !authToken) {
+    throw new Error(shape);
+  }
+  return { authId, authToken };
 }
 
 /** Parses each distinct secret string once: deriving the key ring's subkeys is not free. */

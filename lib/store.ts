@@ -1,4 +1,4 @@
-import type { CallRecord, Verification } from './verification.ts';
+import type { CallRecord, Verification, VerificationState } from './verification.ts';
 
 /**
  * Persistence for verifications. Every transition is one conditional write; when its condition fails the
@@ -8,6 +8,8 @@ export interface VerificationStore {
   /** Stores a new pending verification; its id must be new. */
   create(verification: Verification): Promise<void>;
   get(id: string): Promise<Verification | undefined>;
+  /** A strongly consistent read of the status fields alone (no hashes): what the answer webhook needs. */
+  getState(id: string): Promise<VerificationState | undefined>;
 
   /** Makes `id` the phone's latest verification for this API key; returns the id it replaced, if any. */
   pointPhoneTo(
@@ -23,7 +25,8 @@ export interface VerificationStore {
   approve(input: ApproveInput): Promise<TransitionResult>;
   /** Counts one wrong code against the verification as it was seen (optimistic on `attempts`). */
   recordWrongCode(seen: Verification, now: number): Promise<TransitionResult>;
-  cancel(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
+  /** `supersededBy`: the newer verification of the same phone that replaces this one. */
+  cancel(id: string, apiKeyId: string, now: number, supersededBy?: string): Promise<TransitionResult>;
   /** Marks a pending verification failed because its call could not be placed. */
   fail(id: string, call: CallRecord, now: number): Promise<TransitionResult>;
   /** Records a call's outcome once per Plivo CallUUID; retries with the same CallUUID change nothing. */

@@ -5,6 +5,8 @@ export interface CallRequest {
   verificationId: string;
   to: string;
   answerUrl: string;
+  /** Asked by the provider when the answer URL fails: the same route, marked as the last try. */
+  fallbackUrl: string;
   hangupUrl: string;
 }
 

@@ -51,13 +51,24 @@ export interface Verification {
   call: CallRecord;
   /** The fraud guard's window key for this send, where its approval is counted (lib/abuse.ts). */
   guardWindow?: string;
+  /** Set when a newer send for the phone canceled this one, so its late-answered call can say so. */
+  supersededBy?: string;
 }
+
+/** What the answer webhook reads before it speaks: the status and what decides its effective value. */
+export type VerificationState = Pick<
+  Verification,
+  'status' | 'attempts' | 'maxAttempts' | 'expiresAt' | 'locale' | 'supersededBy'
+>;
 
 /**
  * What a client sees: expiry is enforced here, in code, because DynamoDB's TTL only deletes items some
  * time after the retention period.
  */
-export function effectiveStatus(v: Verification, now: number): VerificationStatus {
+export function effectiveStatus(
+  v: Pick<Verification, 'status' | 'attempts' | 'maxAttempts' | 'expiresAt'>,
+  now: number,
+): VerificationStatus {
   if (v.status !== 'pending') return v.status;
   if (v.attempts >= v.maxAttempts) return 'max_attempts_reached';
   return now >= v.expiresAt ? 'expired' : 'pending';

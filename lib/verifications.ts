@@ -6,7 +6,7 @@ import { newVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
 import { e164Only, maskPhone, type Phone, phoneHash } from './phone.ts';
-import { answerUrl, hangupUrl } from './routes.ts';
+import { answerUrl, FALLBACK_STEP, hangupUrl } from './routes.ts';
 import { sealCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
 import type { Store, TransitionResult } from './store.ts';
@@ -80,6 +80,7 @@ export async function startVerification(
       verificationId: id,
       to: request.phone.e164,
       answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
+      fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
       hangupUrl: hangupUrl(config.publicUrl, id),
     });
   } catch (error) {
@@ -125,7 +126,7 @@ async function supersedeOlder(deps: ServiceDeps, verification: Verification, pho
   if (phoneHashes.length > 1) olderIds.add(await store.latestIdForPhone(apiKeyId, phoneHashes.slice(1)));
   for (const olderId of olderIds) {
     if (!olderId || olderId === id) continue;
-    const result = await store.cancel(olderId, apiKeyId, deps.clock());
+    const result = await store.cancel(olderId, apiKeyId, deps.clock(), id);
     if (result.done) logger.info('Verification superseded', { verificationId: olderId, supersededBy: id });
   }
 }

@@ -89,4 +89,8 @@ export function gateScript(script: Script): string {
 
 export const goodbyeScript = (voice: Voice) => response(speak(voice, voice.prompts.goodbye), el('Hangup'));
 
-export const expiredScript = (voice: Voice) => response(speak(voice, voice.prompts.expired), el('Hangup'));
+/** What a call says instead of the code when there is none to read; each ends the call. */
+export type Ending = 'expired' | 'verified' | 'superseded' | 'canceled' | 'unusable' | 'unavailable';
+
+export const endingScript = (voice: Voice, ending: Ending) =>
+  response(speak(voice, voice.prompts[ending]), el('Hangup'));

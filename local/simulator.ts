@@ -76,6 +76,8 @@ export interface ApiReply {
 interface CallState extends SimCall {
   requestUuid: string;
   answerUrl: string;
+  /** Asked, like Plivo does, once the answer_url failed. */
+  fallbackUrl?: string;
   hangupUrl: string;
   ringTimeout: number;
   machineDetection: boolean;
@@ -115,6 +117,9 @@ function speech(nodes: XmlNode[]): string {
     .replace(/,(\s*,)+/g, ',')
     .trim();
 }
+
+/** Plivo asks the answer_url this many times before it turns to the fallback_url. */
+const ANSWER_ATTEMPTS = 3;
 
 const plivoNumber = (value: unknown) => (typeof value === 'string' ? value.replace(/^\+/, '') : '');
 const e164 = (digits: string) => `+${digits}`;
@@ -171,6 +176,7 @@ export class PhoneSimulator {
       digits: '',
       awaitingInput: false,
       answerUrl: body.answer_url,
+      ...(typeof body.fallback_url === 'string' && { fallbackUrl: body.fallback_url }),
       hangupUrl: typeof body.hangup_url === 'string' ? body.hangup_url : body.answer_url,
       ringTimeout: Number(body.ring_timeout ?? 120),
       machineDetection: body.machine_detection === 'hangup' || body.machine_detection === 'true',
@@ -253,7 +259,7 @@ export class PhoneSimulator {
     } else {
       this.#say(call, 'answered');
     }
-    const document = await this.#webhook(call, call.answerUrl, { Event: 'StartApp' });
+    const document = await this.#answer(call);
     if (behaviour === 'early-hangup') {
       call.talkSeconds += 1;
       this.#say(call, 'hung up before the code');
@@ -279,6 +285,20 @@ export class PhoneSimulator {
               HangupSource: 'Answer XML',
             };
     return this.#end(call, 'completed', { HangupCause: 'NORMAL_CLEARING', ...cause });
+  }
+
+  /**
+   * Like Plivo: the answer_url is tried up to three times for a valid XML document, then the fallback_url
+   * once; null when all failed.
+   */
+  async #answer(call: CallState): Promise<XmlNode[] | null> {
+    for (let attempt = 1; attempt <= ANSWER_ATTEMPTS; attempt++) {
+      const document = await this.#webhook(call, call.answerUrl, { Event: 'StartApp' });
+      if (document) return document;
+    }
+    if (!call.fallbackUrl) return null;
+    this.#say(call, 'answer URL failed; trying the fallback URL');
+    return this.#webhook(call, call.fallbackUrl, { Event: 'StartApp' });
   }
 
   /** Runs one XML document; returns the next document (after a redirect) or how the call ended. */
@@ -390,13 +410,13 @@ export class PhoneSimulator {
       const response = await this.#post(url, params);
       const text = await response.text();
       if (!response.ok) {
-        this.#say(call, `webhook answered ${response.status}; hanging up`);
+        this.#say(call, `webhook answered ${response.status}`);
         return null;
       }
       return xmlParser.parse(text) as XmlNode[];
     } catch (error) {
       if (this.#abort.signal.aborted) throw error;
-      this.#say(call, `webhook failed (${(error as Error).message}); hanging up`);
+      this.#say(call, `webhook failed (${(error as Error).message})`);
       return null;
     }
   }

@@ -152,7 +152,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     handlers = {
       send: createSendHandler({ ...container, store, telephony: telephonyFor(container) }),
       verify: createVerifyHandler({ ...container, store }),
-      answer: createAnswerHandler(container),
+      answer: createAnswerHandler({ ...container, store }),
       hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store }),
     };
   } catch (error) {

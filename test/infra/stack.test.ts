@@ -80,7 +80,7 @@ describe('functions', () => {
     const expectedIds: Record<FunctionName, string[]> = {
       send: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       verify: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
-      answer: ['KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
+      answer: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       hangup: ['TABLE_NAME', 'PLIVO_SECRET_ID'],
     };
     for (const name of FUNCTIONS) {
@@ -181,6 +181,7 @@ describe('least privilege', () => {
     });
     expect(permissions('answer')).toEqual({
       ...base('answer'),
+      'dynamodb:GetItem': [table],
       'secretsmanager:GetSecretValue': sorted([keyRing, plivo]),
     });
     expect(permissions('hangup')).toEqual({
@@ -190,8 +191,10 @@ describe('least privilege', () => {
     });
   });
 
-  test('answer has no DynamoDB action and verify cannot read the Plivo secret', () => {
-    expect(Object.keys(permissions('answer')).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+  test('answer may only read the table (GetItem, never a write) and verify cannot read the Plivo secret', () => {
+    expect(Object.keys(permissions('answer')).filter((action) => action.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:GetItem',
+    ]);
     const plivo = JSON.stringify({ Ref: id('VoiceOtp/PlivoCredentials', 'AWS::SecretsManager::Secret') });
     expect(Object.values(permissions('verify')).flat()).not.toContain(plivo);
   });

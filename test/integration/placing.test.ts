@@ -1,7 +1,11 @@
 import nock from 'nock';
 import plivo from 'plivo';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPlivoTelephony, type PlivoCallsOptions } from '../../lib/plivo-calls.ts';
+import {
+  createPlivoTelephony,
+  type PlivoCallsOptions,
+  type PlivoErrorDetail,
+} from '../../lib/plivo-calls.ts';
 import type { CallRequest } from '../../lib/telephony.ts';
 import { captureServer } from '../support/capture-server.ts';
 import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
@@ -12,6 +16,8 @@ const request: CallRequest = {
   verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
   to: '+14155550123',
   answerUrl: 'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
+  fallbackUrl:
+    'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed&s=fallback',
   hangupUrl: 'https://otp.example.com/prod/v1/plivo/hangup?v=vrf_0123456789ABCDEFGHJKMNPQRS',
 };
 
@@ -52,6 +58,8 @@ describe('Call API request', () => {
       answerMethod: 'POST',
       hangupUrl: request.hangupUrl,
       hangupMethod: 'POST',
+      fallbackUrl: request.fallbackUrl,
+      fallbackMethod: 'POST',
       ringTimeout: 30,
       timeLimit: 120,
       machineDetection: 'hangup',
@@ -78,6 +86,8 @@ describe('Call API request', () => {
       answer_url: request.answerUrl,
       answer_method: 'POST',
       hangup_url: request.hangupUrl,
+      fallback_url: request.fallbackUrl,
+      fallback_method: 'POST',
       ring_timeout: 30,
       time_limit: 120,
       machine_detection: 'hangup',
@@ -104,6 +114,40 @@ describe('Call API failures', () => {
       code,
     });
     await server.close();
+  });
+
+  it("logs the status and a code of ours, never Plivo's error text, which repeats the number", async () => {
+    const refused: PlivoErrorDetail[] = [];
+    const apiId = '9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d21';
+    for (const [statusCode, reason] of [
+      [400, 'plivo_4xx'],
+      [500, 'plivo_5xx'],
+    ] as const) {
+      const server = await captureServer(() => ({
+        status: statusCode,
+        body: JSON.stringify({ api_id: apiId, error: "'14155550123' is not a valid phone number" }),
+      }));
+      await expect(
+        createPlivoTelephony(options(server.url, { onError: (detail) => refused.push(detail) })).placeCall(
+          request,
+        ),
+      ).rejects.toBeDefined();
+      await server.close();
+      expect(refused.at(-1)).toEqual({ status: statusCode, reason, apiId });
+    }
+    // An api_id that is not one is dropped too: nothing of the body but a UUID-shaped id is kept.
+    const server = await captureServer(() => ({
+      status: 404,
+      body: JSON.stringify({ api_id: "'14155550123' unknown", error: 'not found' }),
+    }));
+    await expect(
+      createPlivoTelephony(options(server.url, { onError: (detail) => refused.push(detail) })).placeCall(
+        request,
+      ),
+    ).rejects.toBeDefined();
+    await server.close();
+    expect(refused.at(-1)).toEqual({ status: 404, reason: 'plivo_4xx' });
+    expect(JSON.stringify(refused)).not.toMatch(/555012|is not a valid/);
   });
 
   it('gives up after the timeout', async () => {

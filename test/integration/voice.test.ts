@@ -1,15 +1,24 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CATALOG, LOCALES } from '../../lib/messages.ts';
+import { createAnswerHandler } from '../../functions/answer.ts';
+import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
+import { CATALOG, LOCALES, type Locale } from '../../lib/messages.ts';
+import { telephonyUnavailable } from '../../lib/telephony.ts';
+import type { Ending } from '../../lib/voice-script.ts';
+import { freePort, localClient } from '../../local/dynamodb-local.ts';
 import {
   answerParams,
   apiEvent,
+  cancel,
   check,
   createHarness,
   type Harness,
   hangupParams,
   parse,
+  spokenCode,
   status,
   webhookEvent,
+  wrongCode,
 } from '../support/harness.ts';
 import { descendants, type Node, parseXml } from '../support/xml.ts';
 
@@ -117,16 +126,6 @@ describe('answer XML', () => {
     );
   });
 
-  it('tells the callee politely when the code has expired', async () => {
-    const local = await createHarness();
-    const { call } = await send(local);
-    local.clock.advance(300_000);
-    const xml = await answerXml(local, call.answerUrl);
-    expect(xml.children.map((n) => n.name)).toEqual(['Speak', 'Hangup']);
-    expect(xml.children[0]?.text).toBe('This code has expired. Please request a new one. Goodbye.');
-    expect(spokenDigits(xml)).toBe('');
-  });
-
   it.each(LOCALES)('speaks %s with its own voice and prompts', async (locale) => {
     const { call } = await send(h, '+14155550123', locale);
     const xml = await answerXml(h, call.answerUrl);
@@ -153,11 +152,272 @@ describe('answer XML', () => {
     expect(spokenDigits(none)).toBe('');
   });
 
-  it('needs no database: answering writes and reads nothing', async () => {
+  it('reads the verification with one GetItem before speaking, writes nothing, and reads nothing to say goodbye', async () => {
     const { call } = await send(h);
-    const before = await h.scan();
-    await answerXml(h, call.answerUrl);
-    expect(await h.scan()).toEqual(before);
+    h.dynamoCalls.length = 0;
+    const xml = await answerXml(h, call.answerUrl);
+    expect(h.dynamoCalls).toEqual(['GetItemCommand']);
+    const action = xml.children.find((n) => n.name === 'GetInput')?.attributes.action ?? '';
+    h.dynamoCalls.length = 0;
+    await answerXml(h, action, answerParams('c', { Digits: '1' }));
+    expect(h.dynamoCalls).toEqual(['GetItemCommand']);
+    h.dynamoCalls.length = 0;
+    await answerXml(h, action, answerParams('c', { Digits: '7' }));
+    expect(h.dynamoCalls).toEqual([]);
+  });
+
+  it('asks DynamoDB for a strongly consistent read of the status fields alone', async () => {
+    const { call } = await send(h);
+    const inputs: Record<string, unknown>[] = [];
+    const client = createDocumentClient({ endpoint: h.endpoint });
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        inputs.push({ command: context.commandName, ...(args.input as Record<string, unknown>) });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordInputs' },
+    );
+    const answer = createAnswerHandler({
+      ...h.deps,
+      store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
+    });
+    expect((await answer(webhookEvent(call.answerUrl, answerParams('c')))).statusCode).toBe(200);
+    expect(inputs).toHaveLength(1);
+    const [input = {}] = inputs;
+    expect(input).toMatchObject({ command: 'GetItemCommand', ConsistentRead: true });
+    const names = input.ExpressionAttributeNames as Record<string, string>;
+    const projected = String(input.ProjectionExpression)
+      .split(',')
+      .map((name) => names[name.trim()]);
+    expect(projected.sort()).toEqual(
+      ['attempts', 'expiresAt', 'locale', 'maxAttempts', 'status', 'supersededBy'].sort(),
+    );
+  });
+});
+
+describe('a call for a verification that is no longer pending', () => {
+  /** The one Speak and Hangup of a state message, and the code nowhere in the document. */
+  async function expectEnding(
+    harness: Harness,
+    url: string,
+    ending: Ending,
+    locale: Locale,
+    code: string,
+    params = answerParams('late'),
+  ) {
+    const response = await post(harness, url, params);
+    expect(response.statusCode).toBe(200);
+    const xml = parseXml(response.body);
+    expect(xml.children.map((n) => n.name)).toEqual(['Speak', 'Hangup']);
+    expect(xml.children[0]?.attributes).toEqual({ voice: CATALOG[locale].voice, language: locale });
+    expect(xml.children[0]?.text).toBe(CATALOG[locale][ending]);
+    expect(spokenDigits(xml)).toBe('');
+    expect(xml.text).not.toMatch(/[0-9]/);
+    expect(response.body).not.toContain(code);
+  }
+
+  const states: Array<
+    [string, Ending, Locale, (harness: Harness) => Promise<{ url: string; code: string }>]
+  > = [
+    [
+      'approved',
+      'verified',
+      'fr-FR',
+      async (harness) => {
+        const { id, call } = await send(harness, '+14155550131', 'fr-FR');
+        const code = spokenCode(harness, call);
+        expect(parse(await check(harness, { id, code }))).toMatchObject({ valid: true });
+        return { url: call.answerUrl, code };
+      },
+    ],
+    [
+      'canceled',
+      'canceled',
+      'de-DE',
+      async (harness) => {
+        const { id, call } = await send(harness, '+14155550132', 'de-DE');
+        expect((await cancel(harness, id)).statusCode).toBe(200);
+        return { url: call.answerUrl, code: spokenCode(harness, call) };
+      },
+    ],
+    [
+      'superseded by a newer send',
+      'superseded',
+      'es-ES',
+      async (harness) => {
+        const { call } = await send(harness, '+14155550133', 'es-ES');
+        await send(harness, '+14155550133', 'es-ES');
+        return { url: call.answerUrl, code: spokenCode(harness, call) };
+      },
+    ],
+    [
+      'expired',
+      'expired',
+      'it-IT',
+      async (harness) => {
+        const { call } = await send(harness, '+14155550134', 'it-IT');
+        const code = spokenCode(harness, call);
+        harness.clock.advance(harness.config.codeTtlSeconds * 1000);
+        return { url: call.answerUrl, code };
+      },
+    ],
+    [
+      'max_attempts_reached',
+      'unusable',
+      'pt-BR',
+      async (harness) => {
+        const { id, call } = await send(harness, '+14155550135', 'pt-BR');
+        const code = spokenCode(harness, call);
+        for (let i = 0; i < harness.config.maxAttempts; i++)
+          await check(harness, { id, code: wrongCode(code) });
+        expect(parse(await status(harness, id)).status).toBe('max_attempts_reached');
+        return { url: call.answerUrl, code };
+      },
+    ],
+    [
+      'failed (the call request timed out, yet Plivo placed it)',
+      'unusable',
+      'ja-JP',
+      async (harness) => {
+        harness.telephony.fail = telephonyUnavailable();
+        const response = await harness.send(
+          apiEvent({
+            method: 'POST',
+            resource: '/v1/verifications',
+            body: { phone: '+14155550136', locale: 'ja-JP' },
+          }),
+        );
+        harness.telephony.fail = undefined;
+        expect(response.statusCode).toBe(502);
+        const call = harness.telephony.calls.at(-1);
+        if (!call) throw new Error('no call');
+        return { url: call.answerUrl, code: spokenCode(harness, call) };
+      },
+    ],
+    [
+      'gone (deleted by TTL, or unknown)',
+      'expired',
+      'hi-IN',
+      async (harness) => {
+        const { id, call } = await send(harness, '+14155550137', 'hi-IN');
+        const client = localClient(harness.endpoint);
+        await client.send(
+          new DeleteItemCommand({ TableName: harness.tableName, Key: { pk: { S: `VERIFICATION#${id}` } } }),
+        );
+        client.destroy();
+        return { url: call.answerUrl, code: spokenCode(harness, call) };
+      },
+    ],
+  ];
+
+  it.each(states)(
+    '%s: speaks no digit of the code, says why in the call locale, hangs up',
+    async (_state, ending, locale, arrange) => {
+      const harness = await createHarness({ APP_NAME: 'Acme' });
+      const { url, code } = await arrange(harness);
+      harness.dynamoCalls.length = 0;
+      await expectEnding(harness, url, ending, locale, code);
+      expect(harness.dynamoCalls).toEqual(['GetItemCommand']);
+    },
+  );
+
+  it('a user who pressed "call me" twice and answers the first call hears that it was replaced by a newer code', async () => {
+    const phone = '+14155550138';
+    const first = await send(h, phone);
+    const second = await send(h, phone);
+    await expectEnding(h, first.call.answerUrl, 'superseded', 'en-US', spokenCode(h, first.call));
+    // The newer call speaks its own code, and that code verifies.
+    const xml = await answerXml(h, second.call.answerUrl);
+    const code = spokenDigits(xml.children[0]).slice(0, 6);
+    expect(code).toBe(spokenCode(h, second.call));
+    expect(parse(await check(h, { phone, code }))).toMatchObject({ id: second.id, valid: true });
+  });
+
+  it('re-reads on every step: pressing 1 after the code was approved speaks nothing more', async () => {
+    const { id, call } = await send(h, '+14155550139');
+    const xml = await answerXml(h, call.answerUrl);
+    const code = spokenDigits(xml.children[0]).slice(0, 6);
+    expect(parse(await check(h, { id, code }))).toMatchObject({ valid: true });
+    const action = xml.children.find((n) => n.name === 'GetInput')?.attributes.action ?? '';
+    await expectEnding(h, action, 'verified', 'en-US', code, answerParams('c', { Digits: '1' }));
+  });
+
+  it('re-reads after the key-press gate: a code canceled meanwhile is not spoken', async () => {
+    const gated = await createHarness({ REQUIRE_KEYPRESS: 'true' });
+    const { id, call } = await send(gated, '+14155550140');
+    const gate = await answerXml(gated, call.answerUrl);
+    const action = gate.children[0]?.attributes.action ?? '';
+    expect((await cancel(gated, id)).statusCode).toBe(200);
+    await expectEnding(
+      gated,
+      action,
+      'canceled',
+      'en-US',
+      spokenCode(gated, call),
+      answerParams('g', { Digits: '5' }),
+    );
+  });
+
+  it('every locale has a message for every state, with no digit in it', () => {
+    const endings: Ending[] = ['expired', 'verified', 'superseded', 'canceled', 'unusable', 'unavailable'];
+    for (const locale of LOCALES) {
+      for (const ending of endings) {
+        const text = CATALOG[locale][ending];
+        expect(text.length, `${locale} ${ending}`).toBeGreaterThan(10);
+        expect(text, `${locale} ${ending}`).not.toMatch(/[0-9]/);
+        if (!locale.startsWith('en')) expect(text, `${locale} ${ending}`).not.toBe(CATALOG['en-US'][ending]);
+      }
+      expect(new Set(endings.map((ending) => CATALOG[locale][ending])).size).toBe(endings.length);
+    }
+  });
+});
+
+describe('when the verification cannot be read', () => {
+  async function unreachableStoreAnswer(harness: Harness) {
+    const port = await freePort();
+    const store = new DynamoDbStore(
+      createDocumentClient({ endpoint: `http://127.0.0.1:${port}` }),
+      harness.tableName,
+      harness.config.retentionSeconds,
+    );
+    return createAnswerHandler({ ...harness.deps, store });
+  }
+
+  it('fails the first answer with 503, so Plivo retries and then asks fallback_url, and speaks no code', async () => {
+    const { call } = await send(h, '+14155550141');
+    const answer = await unreachableStoreAnswer(h);
+    const response = await answer(webhookEvent(call.answerUrl, answerParams('d')));
+    expect(response.statusCode).toBe(503);
+    expect(parse(response)).toEqual({ error: { code: 'store_unavailable', message: expect.any(String) } });
+    expect(response.body).not.toContain(spokenCode(h, call));
+  });
+
+  it('tells the callee to try again later where Plivo has no retry left: the fallback and a key press', async () => {
+    const { call } = await send(h, '+14155550142', 'de-DE');
+    const code = spokenCode(h, call);
+    const answer = await unreachableStoreAnswer(h);
+    const fallback = h.telephony.calls.at(-1)?.fallbackUrl ?? '';
+    expect(new URL(fallback).searchParams.get('s')).toBe('fallback');
+    const xml = await answerXml(h, call.answerUrl);
+    const action = xml.children.find((n) => n.name === 'GetInput')?.attributes.action ?? '';
+    for (const [url, params] of [
+      [fallback, answerParams('d')],
+      [action, answerParams('d', { Digits: '1' })],
+    ] as const) {
+      const response = await answer(webhookEvent(url, params));
+      expect(response.statusCode).toBe(200);
+      const ended = parseXml(response.body);
+      expect(ended.children.map((n) => n.name)).toEqual(['Speak', 'Hangup']);
+      expect(ended.children[0]?.text).toBe(CATALOG['de-DE'].unavailable);
+      expect(response.body).not.toContain(code);
+    }
+  });
+
+  it('speaks the code through fallback_url like through answer_url while the store answers', async () => {
+    const { call } = await send(h, '+14155550143');
+    const fallback = h.telephony.calls.at(-1)?.fallbackUrl ?? '';
+    const xml = await answerXml(h, fallback);
+    expect(spokenDigits(xml.children[0])).toBe(spokenCode(h, call).repeat(2));
   });
 });
 
@@ -198,6 +458,20 @@ describe('webhook signatures', () => {
     );
     expect((await h.hangup(forgedHangup)).statusCode).toBe(403);
     expect(await h.scan()).toEqual(before);
+  });
+
+  it('a captured signed answer request replayed after approval speaks nothing', async () => {
+    const { id, call } = await send(h, '+14155550144');
+    const captured = webhookEvent(call.answerUrl, answerParams('victim'));
+    const first = parseXml((await h.answer(captured)).body);
+    const code = spokenDigits(first.children[0]).slice(0, 6);
+    expect(code).toMatch(/^[0-9]{6}$/);
+    expect(parse(await check(h, { id, code }))).toMatchObject({ valid: true });
+    // The very same signed request (URL, form, nonce, signature) is still valid for Plivo's V3 scheme.
+    const replayed = await h.answer(captured);
+    expect(replayed.statusCode).toBe(200);
+    expect(parseXml(replayed.body).children[0]?.text).toBe(CATALOG['en-US'].verified);
+    expect(replayed.body).not.toContain(code);
   });
 
   it('accept one valid signature among several, and the -Ma-V3 header', async () => {

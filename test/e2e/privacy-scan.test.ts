@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { plivoSignature } from '../../lib/plivo-signature.ts';
+import { localClient } from '../../local/dynamodb-local.ts';
+import { SPECIAL_CALLEES } from '../../local/simulator.ts';
+import {
+  ended,
+  heardDigits,
+  type SimCallView,
+  type SpawnedStack,
+  spawnLocalStack,
+  waitForCall,
+} from '../support/local-stack.ts';
+
+/**
+ * The whole flow through the local stack, with the fraud guard's number ranges as long as they can be
+ * (FRAUD_GUARD_PREFIX_DIGITS=8): sends to ordinary numbers and to every special callee, answers, a repeat,
+ * hangups, wrong and right checks, a cancel, a resend, an idempotent replay, rate-limit and Plivo refusals,
+ * bad input and a forged webhook. Then every structured log line and every stored item is scanned for the
+ * codes the phones heard and for any 6 consecutive digits of any number used.
+ */
+const TABLE_NAME = `privacy-${randomUUID()}`;
+const PHONES = {
+  repeat: '+14155550161',
+  cancel: '+14155550162',
+  resend: '+14155550163',
+  guess: '+14155550164',
+  idempotent: '+14155550165',
+  unknown: '+14155550166',
+  /** Not a valid number (one digit short): refused with 400, yet a number the scan must not find. */
+  invalid: '+1415555016',
+};
+const NUMBERS = [...Object.values(PHONES), ...Object.keys(SPECIAL_CALLEES)];
+
+let stack: SpawnedStack;
+let startedAt = 0;
+const heardCodes = new Set<string>();
+let structured: unknown[] = [];
+let items: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  startedAt = Date.now();
+  stack = await spawnLocalStack({
+    TABLE_NAME,
+    // The same key id the scan below uses: DynamoDB Local keeps one database per access key id.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    FRAUD_GUARD_PREFIX_DIGITS: '8',
+    PHONE_MIN_GAP_SECONDS: '0',
+    PHONE_MAX_PER_10_MINUTES: '2',
+    PLIVO_TIMEOUT_MS: '1000',
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  });
+  const ids: string[] = [];
+  const send = async (phone: string, headers: Record<string, string> = {}) => {
+    const response = await stack.api('POST', '/v1/verifications', { phone }, headers);
+    if (response.status === 202) ids.push(response.body.id as string);
+    return response;
+  };
+  const check = (body: Record<string, string>) => stack.api('POST', '/v1/verifications/check', body);
+
+  // Every special callee: busy, no answer, machine, hangs up early, and the three Plivo refusals.
+  const specials = await Promise.all(Object.keys(SPECIAL_CALLEES).map((phone) => send(phone)));
+  expect(specials.map((r) => r.status).sort()).toEqual([202, 202, 202, 202, 422, 502, 502]);
+
+  // Answer, press 1 to hear it again, hang up; a wrong check, then the right one by phone.
+  expect((await send(PHONES.repeat)).status).toBe(202);
+  const waiting = await waitForCall(stack, PHONES.repeat, (c) => c.awaitingInput || ended(c));
+  expect((await stack.api('POST', `/_simulator/calls/${waiting.id}/press`, { digits: '1' })).status).toBe(
+    200,
+  );
+  const repeated = await waitForCall(stack, PHONES.repeat, ended);
+  const code = heardDigits(repeated.transcript).slice(0, 6);
+  expect(code).toMatch(/^[0-9]{6}$/);
+  expect((await check({ phone: PHONES.repeat, code: wrongCode(code) })).body).toMatchObject({ valid: false });
+  expect((await check({ phone: PHONES.repeat, code })).body).toMatchObject({ valid: true });
+
+  // Cancel right after sending.
+  const canceled = await send(PHONES.cancel);
+  expect((await stack.api('POST', `/v1/verifications/${canceled.body.id}/cancel`)).status).toBe(200);
+
+  // Press "call me" twice (the first is superseded), check the second; the third send is rate-limited.
+  await send(PHONES.resend);
+  const resent = await send(PHONES.resend);
+  const resentCall = await waitForCall(stack, PHONES.resend, ended);
+  const resentCode = heardDigits(resentCall.transcript).slice(0, 6);
+  expect((await check({ id: resent.body.id as string, code: resentCode })).body).toMatchObject({
+    valid: true,
+  });
+  expect((await send(PHONES.resend)).status).toBe(429);
+
+  // Guess until the verification is locked.
+  const guessed = await send(PHONES.guess);
+  for (let i = 0; i < 5; i++) await check({ id: guessed.body.id as string, code: String(100000 + i) });
+
+  // An idempotent send and its replay; a check by a phone never seen; bad input; a forged webhook.
+  const key = { 'Idempotency-Key': 'privacy-scan-retry' };
+  expect((await send(PHONES.idempotent, key)).status).toBe(202);
+  expect((await send(PHONES.idempotent, key)).headers.get('idempotent-replayed')).toBe('true');
+  expect((await check({ phone: PHONES.unknown, code: '123456' })).status).toBe(404);
+  expect((await send(PHONES.invalid)).status).toBe(400);
+  const forgedUrl = `${stack.url}/v1/plivo/answer?v=${ids[0]}&t=k1.forged`;
+  const params = { CallUUID: 'forged', To: PHONES.repeat.slice(1), From: '14155550100' };
+  const forged = await fetch(forgedUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'X-Plivo-Signature-V3-Nonce': 'n1',
+      'X-Plivo-Signature-V3': plivoSignature(forgedUrl, Object.entries(params), 'n1', 'not-the-token'),
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  expect(forged.status).toBe(403);
+
+  // Every call ends and its hangup is recorded before the scan.
+  for (const phone of NUMBERS) {
+    const calls = (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[];
+    if (calls.some((c) => c.to === phone)) await waitForCall(stack, phone, ended);
+  }
+  for (const id of ids) await hangupRecorded(id);
+  for (const call of (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[]) {
+    const digits = heardDigits(call.transcript);
+    if (digits.length >= 6) heardCodes.add(digits.slice(0, 6));
+  }
+  await stack.stop();
+
+  structured = stack.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const client = localClient(inject('dynamodbEndpoint'));
+  items = (
+    (await client.send(new ScanCommand({ TableName: TABLE_NAME, ConsistentRead: true }))).Items ?? []
+  ).map((item) => unmarshall(item));
+  client.destroy();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function hangupRecorded(id: string) {
+  for (let i = 0; i < 400; i++) {
+    const view = await stack.api('GET', `/v1/verifications/${id}`);
+    if ((view.body.call as { status?: string } | undefined)?.status !== 'queued') return;
+    await sleep(25);
+  }
+  throw new Error(`hangup of ${id} never recorded`);
+}
+
+const wrongCode = (code: string) => [...code].map((d) => String((Number(d) + 1) % 10)).join('');
+
+/** Every string in a value, keys included. */
+function* strings(value: unknown): Generator<string> {
+  if (typeof value === 'string') yield value;
+  else if (value && typeof value === 'object')
+    for (const [key, child] of Object.entries(value)) {
+      yield key;
+      yield* strings(child);
+    }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Strings as the scan reads them. Left out, because they are random or clock-made and could match six digits
+ * by chance (about one run in a few hundred): whole UUIDs (Plivo's and the simulator's ids) and digit runs
+ * that are exactly a minute, 10-minute or hour window number of this run (counter and window keys).
+ */
+function scanned(values: Iterable<string>): string[] {
+  const windows = new Set<string>();
+  for (const span of [60_000, 600_000, 3_600_000])
+    for (let t = startedAt - 3_600_000; t <= Date.now() + 3_600_000; t += span / 2)
+      windows.add(String(Math.floor(t / span)));
+  return [...values]
+    .filter((value) => !UUID.test(value))
+    .map((value) => value.replace(/[0-9]+/g, (run) => (windows.has(run) ? '#' : run)));
+}
+
+/** Each string that holds six consecutive digits of a number used, or a code a phone heard. */
+function findings(values: string[]) {
+  const found: string[] = [];
+  for (const value of values) {
+    for (const number of NUMBERS) {
+      const digits = number.replace(/\D/g, '');
+      for (let i = 0; i + 6 <= digits.length; i++)
+        if (value.includes(digits.slice(i, i + 6))) found.push(`${number} in ${value}`);
+    }
+    for (const code of heardCodes) {
+      const spaced = new RegExp([...code].join('[^0-9A-Za-z]{1,3}'));
+      if (value.includes(code) || spaced.test(value)) found.push(`code ${code} in ${value}`);
+    }
+  }
+  return [...new Set(found)];
+}
+
+const isRangeKey = (finding: string) => / in GUARD#/.test(finding);
+
+describe('whole-flow privacy scan, FRAUD_GUARD_PREFIX_DIGITS=8', () => {
+  it('ran the whole flow: codes heard, log lines written, items stored', () => {
+    expect(heardCodes.size).toBeGreaterThanOrEqual(2);
+    expect(structured.length).toBeGreaterThan(40);
+    expect(items.filter((item) => String(item.pk).startsWith('VERIFICATION#')).length).toBeGreaterThanOrEqual(
+      10,
+    );
+    const messages = structured.map((line) => (line as { message?: string }).message);
+    for (const message of [
+      'Verification approved',
+      'Call answered',
+      'Call ended',
+      'Call not placed',
+      'Plivo refused the call request',
+      'Request refused',
+    ])
+      expect(messages).toContain(message);
+  });
+
+  it('no structured log line holds a code or 6 consecutive digits of a number', () => {
+    expect(findings(scanned(structured.flatMap((line) => [...strings(line)])))).toEqual([]);
+  });
+
+  it('no stored item holds a code or 6 consecutive digits of a number (number-range keys aside)', () => {
+    const found = findings(scanned(items.flatMap((item) => [...strings(item)])));
+    expect(found.filter((finding) => !isRangeKey(finding))).toEqual([]);
+  });
+
+  // TODO(send-abuse): the fraud guard's range keys (`GUARD#+120255501#…`, stored as items and as each
+  // verification's guardWindow) hold 8 national digits in clear until the send-abuse branch pseudonymises
+  // them. Once it is merged this must pass: replace `it.fails` with `it`.
+  it.fails('no stored number-range key holds 6 consecutive digits of a number', () => {
+    const found = findings(scanned(items.flatMap((item) => [...strings(item)])));
+    expect(found.filter(isRangeKey)).toEqual([]);
+  });
+});

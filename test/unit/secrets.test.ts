@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseKeyRing } from '../../lib/keyring.ts';
+import { parsePlivoCredentials } from '../../lib/secrets.ts';
+
+/** Stands for key material or an auth token: none of it may reach an error message (and so the logs). */
+const SECRET = 'Zq7xKv2M9pLw4Rt8Yb3Nc6Hd1Fg5Js0Ue4Wa';
+
+/** Every 6-character run of the secret: a fragment is as bad as the whole. */
+const fragments = [...Array(SECRET.length - 5).keys()].map((i) => SECRET.slice(i, i + 6));
+
+function messageOf(parse: () => unknown): string {
+  try {
+    parse();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the secret to be refused');
+}
+
+describe('a malformed secret is refused with an error that names it and holds none of its content', () => {
+  it.each([
+    ['not JSON', `current=k1 k1=${SECRET}`],
+    ['cut short', `{"current":"k1","k1":"${SECRET}`],
+    ['an array', `["${SECRET}"]`],
+    ['a JSON string', `"${SECRET}"`],
+    [
+      'material pasted as a key id',
+      `{"current":"k1","k1":"${'a'.repeat(40)}","${SECRET}":"${'b'.repeat(40)}"}`,
+    ],
+    ['material as the current key', `{"current":"${SECRET}","k1":"${'a'.repeat(40)}"}`],
+    ['material too short', `{"current":"k1","k1":"${SECRET.slice(0, 20)}"}`],
+    ['material not a string', `{"current":"k1","k1":[${JSON.stringify(SECRET)}]}`],
+    ['no current key', `{"k1":"${SECRET}"}`],
+  ])('key ring: %s', (_case, secretString) => {
+    const message = messageOf(() => parseKeyRing(secretString));
+    expect(message).toMatch(/^Key ring secret/);
+    for (const fragment of fragments) expect(message).not.toContain(fragment);
+  });
+
+  it.each([
+    ['not JSON', `MAXXXXXXXXXXXXXXXXXX:${SECRET}`],
+    ['cut short', `{"authId":"MAXXXXXXXXXXXXXXXXXX","authToken":"${SECRET}`],
+    ['null', 'null'],
+    ['a JSON string', `"${SECRET}"`],
+    ['no auth id', `{"authToken":"${SECRET}"}`],
+    ['an empty auth token', `{"authId":"${SECRET}","authToken":""}`],
+    [
+      'a token that is not a string',
+      `{"authId":"MAXXXXXXXXXXXXXXXXXX","authToken":[${JSON.stringify(SECRET)}]}`,
+    ],
+  ])('Plivo credentials: %s', (_case, secretString) => {
+    const message = messageOf(() => parsePlivoCredentials(secretString));
+    expect(message).toMatch(/^Plivo secret/);
+    for (const fragment of fragments) expect(message).not.toContain(fragment);
+  });
+
+  it('still reads well-formed secrets', () => {
+    expect(parsePlivoCredentials(`{"authId":"MAXXXXXXXXXXXXXXXXXX","authToken":"${SECRET}"}`)).toEqual({
+      authId: 'MAXXXXXXXXXXXXXXXXXX',
+      authToken: SECRET,
+    });
+    expect(parseKeyRing(`{"current":"k1","k1":"${SECRET}"}`).current.id).toBe('k1');
+  });
+});
