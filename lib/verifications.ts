@@ -116,17 +116,24 @@ export async function startVerification(
   return verification;
 }
 
-/** A new send for a phone cancels that phone's older pending verification (for the same API key). */
+/**
+ * A new send for a phone cancels that phone's older pending verification (for the same API key). The
+ * pointer only moves forward: when it already holds a newer verification, this send is the older one and
+ * cancels itself, so however concurrent resends interleave, only the newest stays pending.
+ */
 async function supersedeOlder(deps: ServiceDeps, verification: Verification, phoneHashes: string[]) {
   const { store, logger } = deps;
-  const { id, apiKeyId, phoneHash: hash, expiresAt } = verification;
-  const olderIds = new Set([await store.pointPhoneTo(apiKeyId, hash, id, expiresAt)]);
+  const { id, apiKeyId } = verification;
+  const pointed = await store.pointPhoneTo(verification);
+  const newest = pointed.moved ? id : pointed.newer;
+  const olderIds = new Set([pointed.moved ? pointed.replaced : id]);
   // After a key rotation the phone's pointer may still sit under an older key's pseudonym.
   if (phoneHashes.length > 1) olderIds.add(await store.latestIdForPhone(apiKeyId, phoneHashes.slice(1)));
   for (const olderId of olderIds) {
-    if (!olderId || olderId === id) continue;
+    if (!olderId || olderId === newest) continue;
     const result = await store.cancel(olderId, apiKeyId, deps.clock());
-    if (result.done) logger.info('Verification superseded', { verificationId: olderId, supersededBy: id });
+    if (result.done)
+      logger.info('Verification superseded', { verificationId: olderId, supersededBy: newest });
   }
 }
 
