@@ -5,8 +5,24 @@ import { apiEvent, check, createHarness, parse, spokenCode, status } from '../su
 
 /** Time-window edges and the order in which concurrent sends finish. */
 
+const DAY = 86_400_000;
 const sendEvent = (phone: string) =>
   apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
+
+describe('the gap between calls to one phone', () => {
+  it('holds across UTC midnight', async () => {
+    const h = await createHarness({ PHONE_MIN_GAP_SECONDS: '30' });
+    // A UTC midnight at least a day ahead of the wall clock, so nothing written is past its TTL.
+    const midnight = (Math.floor(Date.now() / DAY) + 2) * DAY;
+    h.clock.now = midnight - 5_000; // 23:59:55
+    expect((await h.send(sendEvent('+14155550350'))).statusCode).toBe(202);
+    h.clock.now = midnight + 5_000; // 00:00:05, a new day
+    expect((await h.send(sendEvent('+14155550350'))).statusCode).toBe(429);
+    h.clock.now = midnight + 25_000; // 30 s after the first call
+    expect((await h.send(sendEvent('+14155550350'))).statusCode).toBe(202);
+    expect(h.telephony.calls).toHaveLength(2);
+  });
+});
 
 describe('concurrent resends', () => {
   it('leave the newer verification pending when the older send moves the phone pointer last', async () => {
