@@ -240,6 +240,9 @@ async function firstRefusal(checks: Array<Promise<ApiError | undefined>>) {
   for (const result of results) if (result.status === 'fulfilled' && result.value) throw result.value;
 }
 
+/** Upper bound on reservation tries; running out refuses the send (never over-admits). */
+const RESERVE_ROUNDS = 16;
+
 /**
  * Reserves up to `want` guesses from the budget, fewer when fewer remain; 0 when none do. Each try is one
  * conditional write, so however many sends race, the reservations never add up past the budget.
@@ -249,8 +252,8 @@ async function reserveGuesses(
   budget: { key: string; budget: number; want: number; expiresAt: number },
 ): Promise<number> {
   let n = Math.min(budget.want, budget.budget);
-  // Each refused try means the budget shrank under us; a few rounds settle any race.
-  for (let round = 0; n > 0 && round <= budget.want; round++) {
+  // After the first, a try is refused only when another send reserved in between: bounded, like any race.
+  for (let round = 0; n > 0 && round < RESERVE_ROUNDS; round++) {
     const result = await take(budget.key, {
       add: { guesses: n },
       limits: { guesses: budget.budget },
