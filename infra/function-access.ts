@@ -23,7 +23,7 @@ export interface FunctionAccess {
  * What each function may touch: the whole least-privilege policy of the stack, in one table.
  * send: verifications and phone pointers (Get/Put/Update), rate-limit counters (Update), the fraud guard's
  * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
- * verify: checks and cancels (Update), status and phone pointers (Get), wrong-check and approval counters.
+ * verify: checks and cancels (Update), status and phone pointers (Get), the fraud guard's approval counts.
  * answer: the verification's status before it speaks the code (Get), never a write.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and

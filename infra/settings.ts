@@ -150,14 +150,19 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'phoneMaxPerDay', variable: 'PHONE_MAX_PER_DAY', value: (c) => String(c.abuse.phoneMaxPerDay) },
   {
-    setting: 'phoneMaxWrongChecksPerDay',
-    variable: 'PHONE_MAX_WRONG_CHECKS_PER_DAY',
-    value: (c) => String(c.abuse.phoneMaxWrongChecksPerDay),
+    setting: 'phoneMaxGuessesPerDay',
+    variable: 'PHONE_MAX_GUESSES_PER_DAY',
+    value: (c) => String(c.abuse.phoneMaxGuessesPerDay),
   },
   {
     setting: 'apiKeyMaxPerMinute',
     variable: 'API_KEY_MAX_PER_MINUTE',
     value: (c) => String(c.abuse.apiKeyMaxPerMinute),
+  },
+  {
+    setting: 'apiKeyMaxPerDay',
+    variable: 'API_KEY_MAX_PER_DAY',
+    value: (c) => String(c.abuse.apiKeyMaxPerDay),
   },
   {
     setting: 'countryMaxPerHour',
@@ -179,6 +184,11 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
     setting: 'fraudGuardMinCalls',
     variable: 'FRAUD_GUARD_MIN_CALLS',
     value: (c) => String(c.abuse.fraudGuard.minCalls),
+  },
+  {
+    setting: 'fraudGuardGlobalMinCalls',
+    variable: 'FRAUD_GUARD_GLOBAL_MIN_CALLS',
+    value: (c) => String(c.abuse.fraudGuard.globalMinCalls),
   },
   {
     setting: 'fraudGuardMinApprovalRate',

@@ -1,13 +1,17 @@
+import { createHmac } from 'node:crypto';
 import type { AbuseSettings } from './config.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
+import type { KeySet } from './keyring.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
 import type { Phone } from './phone.ts';
-import type { CounterChange, CounterStore } from './store.ts';
+import type { CounterChange, CounterStore, CountResult } from './store.ts';
+import type { Verification } from './verification.ts';
 
 /**
- * Toll-fraud and flooding defences for sends, and the guessing cap for checks. Limits use fixed windows
- * (10 minutes, UTC day, minute, hour) in counter items that each count and check in one conditional write.
+ * Toll-fraud and flooding defences for sends, and the guessing budget checks draw on. Limits use fixed
+ * windows (minute, 10 minutes, hour, UTC day) in counter items that each count and check in one conditional
+ * write, so concurrent sends can never be over-admitted.
  */
 export interface AbuseDeps {
   settings: AbuseSettings;
@@ -22,6 +26,18 @@ const DAY = 24 * HOUR;
 
 const rateLimited = (retryAfterMs: number, message: string) =>
   new ApiError(429, 'rate_limited', message, retryAfterSeconds(retryAfterMs / 1000));
+
+/**
+ * The one refusal for every phone-scope limit (the gap between calls, calls per 10 minutes and per day, the
+ * guess budget). Its body is always the same and its Retry-After depends on the clock alone (the end of the
+ * current 10-minute window, at least a minute), so it tells a tenant neither which limit the phone met nor
+ * when another tenant called it.
+ */
+const phoneLimited = (now: number) =>
+  rateLimited(
+    Math.max(MINUTE, endOf(now, 10 * MINUTE) - now),
+    'This phone cannot receive another verification call right now; try again later.',
+  );
 
 /** Who may be called: refused before anything is written or called. */
 export function assertCallable(settings: AbuseSettings, phone: Phone): void {
@@ -49,124 +65,158 @@ export function assertCallable(settings: AbuseSettings, phone: Phone): void {
 export const guardPrefix = (phone: Phone, digits: number) =>
   `+${phone.callingCode}${phone.e164.slice(1 + phone.callingCode.length, 1 + phone.callingCode.length + digits)}`;
 
-const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10);
+/** The pseudonym a number range is stored under, like a phone's: its digits are never stored. */
+export const rangeHash = (key: KeySet, prefix: string) =>
+  `${key.id}.${createHmac('sha256', key.range).update(prefix).digest('base64url')}`;
 
-/** The phone's counter item for today: sends, sends per 10-minute window, the last send, wrong checks. */
-export const phoneDayKey = (phoneHash: string, now: number) => `RATE#phone#${phoneHash}#${utcDay(now)}`;
+const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10);
 
 const endOf = (now: number, span: number) => (Math.floor(now / span) + 1) * span;
 
-interface Admitted {
+/** The phone's counter item for today, across API keys: sends, and sends per 10-minute window. */
+export const phoneDayKey = (phoneHash: string, now: number) => `RATE#phone#${phoneHash}#${utcDay(now)}`;
+
+/** The phone's last call, across API keys: its own item, so the gap does not reset at midnight. */
+const phoneGapKey = (phoneHash: string) => `RATE#gap#${phoneHash}`;
+
+/** The codes one API key may have tested for one phone today. */
+const guessesKey = (apiKeyId: string, phoneHash: string, now: number) =>
+  `RATE#guesses#${apiKeyId}#${phoneHash}#${utcDay(now)}`;
+
+export interface SendRequest {
+  apiKeyId: string;
+  phone: Phone;
+  /** The ring's keys, current first: older ones only during a rotation. */
+  keys: KeySet[];
+  /** The phone's pseudonym under each key of the ring, in the same order. */
+  phoneHashes: string[];
+  now: number;
+  codeTtlMs: number;
+  /** Attempts a verification gets when the guess budget allows (MAX_ATTEMPTS). */
+  maxAttempts: number;
+}
+
+export interface Admission {
+  /** Guesses reserved from the (API key, phone) day's budget: the verification's `maxAttempts`. */
+  maxAttempts: number;
+  /** The fraud guard's window for this send, where its placed call and its approval are counted. */
+  guardWindow: string;
+}
+
+interface Taken {
   key: string;
   add: Record<string, number>;
 }
 
 /**
- * Admits one send, or throws 429 rate_limited / 503 daily_call_cap_reached with Retry-After. The phone's
- * own limits are taken last, so a send refused by another limit leaves the phone's counters (and its gap)
- * as they were; counters already taken are given back. Returns the fraud-guard window key the verification
- * records, so its approval can be counted against the same window.
+ * Admits one send, or throws 429 rate_limited / 503 daily_call_cap_reached with Retry-After. Limits are
+ * taken from the narrowest scope outwards: the API key's own (per minute, per day, its guess budget for
+ * this phone), then those shared by every tenant (country, the day's spend guard), then the phone's, its
+ * gap last. So a send refused by its own key's limits touches nothing another tenant depends on, and a
+ * refused send never leaves the phone "called moments ago". Whatever a refused send took is given back.
  */
-export async function admitSend(
-  deps: AbuseDeps,
-  request: {
-    apiKeyId: string;
-    phone: Phone;
-    /** The phone's pseudonym under each key of the ring, current first (older ones during a rotation). */
-    phoneHashes: string[];
-    now: number;
-    codeTtlMs: number;
-  },
-): Promise<string> {
+export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<Admission> {
   const { settings, store } = deps;
-  const { now, phone } = request;
+  const { apiKeyId, now, phone } = request;
   const [currentHash = '', ...olderHashes] = request.phoneHashes;
   const prefix = guardPrefix(phone, settings.fraudGuard.prefixDigits);
-  const guard = guardKeys(prefix, now, request.codeTtlMs, settings.fraudGuard.windowMinutes);
-  const olderPhoneKeys = olderHashes.map((hash) => phoneDayKey(hash, now));
-  // One read for the fraud guard and, during a key rotation, today's counts under the older pseudonyms.
-  const items = await store.readCounters([guard.pauseKey, guard.judgedKey, ...olderPhoneKeys]);
-  await assertNotPaused(deps, prefix, guard, items, now);
+  const ranges = request.keys.map((key) =>
+    guardKeys(rangeHash(key, prefix), now, request.codeTtlMs, settings.fraudGuard.windowMinutes),
+  );
+  const older = olderHashes.map((hash) => ({
+    day: phoneDayKey(hash, now),
+    gap: phoneGapKey(hash),
+    guesses: guessesKey(apiKeyId, hash, now),
+  }));
+  // One read for the fraud guard and, during a key rotation, what the phone used under older pseudonyms.
+  const items = await store.readCounters([
+    ...ranges.flatMap((range) => [range.pauseKey, range.judgedKey]),
+    ...older.flatMap((keys) => [keys.day, keys.gap, keys.guesses]),
+  ]);
+  await assertNotPaused(deps, { apiKeyId, phone, ranges, items, now });
+  const used = (attribute: string, pick: (keys: (typeof older)[number]) => string) =>
+    older.reduce((sum, keys) => sum + (items.get(pick(keys))?.[attribute] ?? 0), 0);
 
-  const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
-  const admitted: Admitted[] = [];
+  const taken: Taken[] = [];
   const take = async (key: string, change: CounterChange & { add: Record<string, number> }) => {
     const result = await store.count(key, change);
-    if (result.counted) admitted.push({ key, add: change.add });
-    return result.counted;
+    if (result.counted) taken.push({ key, add: change.add });
+    return result;
   };
+  const within = (key: string, max: number, span: number, refuse: () => ApiError) =>
+    take(key, { add: { n: 1 }, limits: { n: max }, expiresAt: endOf(now, span) + HOUR }).then((result) =>
+      result.counted ? undefined : refuse(),
+    );
   try {
-    // Windows shared by many phones: per API key, per destination country, and the day's spend guard.
-    const windows = [
-      {
-        key: `RATE#key#${request.apiKeyId}#${Math.floor(now / MINUTE)}`,
-        max: settings.apiKeyMaxPerMinute,
-        span: MINUTE,
-        refuse: (retryMs: number) =>
-          rateLimited(retryMs, 'This API key has sent too many verifications this minute.'),
-      },
-      {
-        key: `RATE#country#${phone.country}#${Math.floor(now / HOUR)}`,
-        max: settings.countryMaxPerHour,
-        span: HOUR,
-        refuse: (retryMs: number) =>
-          rateLimited(retryMs, `Too many calls to ${phone.country} this hour; try again later.`),
-      },
-      {
-        key: `RATE#global#${utcDay(now)}`,
-        max: settings.dailyCallCap,
-        span: DAY,
-        refuse: (retryMs: number) => {
-          deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
-          return new ApiError(
-            503,
-            'daily_call_cap_reached',
-            'The service has placed as many calls as it may today.',
-            retryAfterSeconds(retryMs / 1000),
-          );
-        },
-      },
-    ];
-    for (const window of windows) {
-      if (!(await take(window.key, limit('n', window.max, now, window.span)))) {
-        throw window.refuse(endOf(now, window.span) - now);
-      }
-    }
-    // What the phone already used today under older pseudonyms counts against its limits too.
-    const older = olderPhoneKeys.map((key) => items.get(key) ?? {});
-    const used = (attribute: string) => older.reduce((sum, item) => sum + (item[attribute] ?? 0), 0);
-    const lastOlderSend = Math.max(0, ...older.map((item) => item.lastSendAt ?? 0));
     const gapMs = settings.phoneMinGapSeconds * 1000;
-    const phoneResult = await store.count(phoneDayKey(currentHash, now), {
+    const lastOlderSend = Math.max(0, ...older.map((keys) => items.get(keys.gap)?.lastSendAt ?? 0));
+    // Checked from the read, before anything is taken: older pseudonyms are no longer written.
+    if (lastOlderSend > now - gapMs) throw refusal(deps, 'phone gap', now);
+
+    let maxAttempts = 0;
+    await firstRefusal([
+      within(`RATE#key#${apiKeyId}#${Math.floor(now / MINUTE)}`, settings.apiKeyMaxPerMinute, MINUTE, () =>
+        rateLimited(endOf(now, MINUTE) - now, 'This API key has sent too many verifications this minute.'),
+      ),
+      within(`RATE#keyday#${apiKeyId}#${utcDay(now)}`, settings.apiKeyMaxPerDay, DAY, () => {
+        deps.logger.warn('API key daily call cap reached', { apiKeyId, cap: settings.apiKeyMaxPerDay });
+        return rateLimited(endOf(now, DAY) - now, 'This API key has placed as many calls as it may today.');
+      }),
+      reserveGuesses(take, {
+        key: guessesKey(apiKeyId, currentHash, now),
+        budget: settings.phoneMaxGuessesPerDay - used('guesses', (keys) => keys.guesses),
+        want: request.maxAttempts,
+        expiresAt: endOf(now, DAY) + DAY,
+      }).then((reserved) => {
+        maxAttempts = reserved;
+        return reserved > 0 ? undefined : refusal(deps, 'guess budget', now);
+      }),
+    ]);
+    await firstRefusal([
+      within(
+        `RATE#country#${phone.country}#${Math.floor(now / HOUR)}`,
+        settings.countryMaxPerHour,
+        HOUR,
+        () =>
+          rateLimited(
+            endOf(now, HOUR) - now,
+            `Too many calls to ${phone.country} this hour; try again later.`,
+          ),
+      ),
+      within(`RATE#global#${utcDay(now)}`, settings.dailyCallCap, DAY, () => {
+        deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
+        return new ApiError(
+          503,
+          'daily_call_cap_reached',
+          'The service has placed as many calls as it may today.',
+          retryAfterSeconds((endOf(now, DAY) - now) / 1000),
+        );
+      }),
+    ]);
+
+    const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
+    const day = await take(phoneDayKey(currentHash, now), {
       add: { sends: 1, [tenMinute]: 1 },
       limits: {
-        sends: settings.phoneMaxPerDay - used('sends'),
-        [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute),
-        // Once the day's wrong checks reach the cap, no new verification can be used to keep guessing.
-        wrong: settings.phoneMaxWrongChecksPerDay - 1 - used('wrong'),
+        sends: settings.phoneMaxPerDay - used('sends', (keys) => keys.day),
+        [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute, (keys) => keys.day),
       },
-      gap: { attribute: 'lastSendAt', now, ms: gapMs },
       expiresAt: endOf(now, DAY) + DAY,
     });
-    if (!phoneResult.counted || lastOlderSend > now - gapMs) {
-      const current = phoneResult.counted ? {} : phoneResult.current;
-      const total = (attribute: string) => (current[attribute] ?? 0) + used(attribute);
-      throw phoneRefusal(
-        settings,
-        {
-          sends: total('sends'),
-          wrong: total('wrong'),
-          [tenMinute]: total(tenMinute),
-          lastSendAt: Math.max(current.lastSendAt ?? 0, lastOlderSend),
-        },
-        tenMinute,
-        now,
-      );
+    if (!day.counted) throw refusal(deps, 'phone calls', now);
+    // Last: nothing after it can refuse, so a refused send never leaves the phone "called moments ago".
+    if (gapMs > 0) {
+      const gap = await store.count(phoneGapKey(currentHash), {
+        gap: { attribute: 'lastSendAt', now, ms: gapMs },
+        expiresAt: now + gapMs + HOUR,
+      });
+      if (!gap.counted) throw refusal(deps, 'phone gap', now);
     }
+    return { maxAttempts, guardWindow: ranges[0]?.windowKey ?? '' };
   } catch (error) {
     if (error instanceof ApiError) deps.metrics.count('RateLimited');
     await Promise.allSettled(
-      admitted.map(({ key, add }) =>
+      taken.map(({ key, add }) =>
         store.count(key, {
           add: Object.fromEntries(Object.entries(add).map(([name, n]) => [name, -n])),
           expiresAt: now + DAY,
@@ -175,78 +225,139 @@ export async function admitSend(
     );
     throw error;
   }
-
-  await store.count(guard.windowKey, { add: { sent: 1 }, expiresAt: now + DAY });
-  return guard.windowKey;
 }
 
-const limit = (attribute: string, max: number, now: number, span: number) => ({
-  add: { [attribute]: 1 },
-  limits: { [attribute]: max },
-  expiresAt: endOf(now, span) + HOUR,
-});
+/** A phone-scope refusal: the client sees the generic one; the operator's log says which limit. */
+function refusal(deps: AbuseDeps, limit: string, now: number) {
+  deps.logger.info('Send refused by a phone limit', { limit });
+  return phoneLimited(now);
+}
 
-function phoneRefusal(
-  settings: AbuseSettings,
-  current: Record<string, number>,
-  tenMinute: string,
-  now: number,
-) {
-  if ((current.wrong ?? 0) >= settings.phoneMaxWrongChecksPerDay) {
-    return rateLimited(endOf(now, DAY) - now, 'Too many wrong codes for this phone today.');
+/** Waits for every check (so all that was taken is known), then throws the first refusal in order. */
+async function firstRefusal(checks: Array<Promise<ApiError | undefined>>) {
+  const results = await Promise.allSettled(checks);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  for (const result of results) if (result.status === 'fulfilled' && result.value) throw result.value;
+}
+
+/** Upper bound on reservation tries; running out refuses the send (never over-admits). */
+const RESERVE_ROUNDS = 16;
+
+/**
+ * Reserves up to `want` guesses from the budget, fewer when fewer remain; 0 when none do. Each try is one
+ * conditional write, so however many sends race, the reservations never add up past the budget.
+ */
+async function reserveGuesses(
+  take: (key: string, change: CounterChange & { add: Record<string, number> }) => Promise<CountResult>,
+  budget: { key: string; budget: number; want: number; expiresAt: number },
+): Promise<number> {
+  let n = Math.min(budget.want, budget.budget);
+  // After the first, a try is refused only when another send reserved in between: bounded, like any race.
+  for (let round = 0; n > 0 && round < RESERVE_ROUNDS; round++) {
+    const result = await take(budget.key, {
+      add: { guesses: n },
+      limits: { guesses: budget.budget },
+      expiresAt: budget.expiresAt,
+    });
+    if (result.counted) return n;
+    n = Math.min(budget.want, budget.budget - (result.current.guesses ?? 0));
   }
-  if ((current.sends ?? 0) >= settings.phoneMaxPerDay) {
-    return rateLimited(endOf(now, DAY) - now, 'Too many verifications for this phone today.');
-  }
-  if ((current[tenMinute] ?? 0) >= settings.phoneMaxPer10Minutes) {
-    return rateLimited(endOf(now, 10 * MINUTE) - now, 'Too many verifications for this phone in 10 minutes.');
-  }
-  const retry = (current.lastSendAt ?? now) + settings.phoneMinGapSeconds * 1000 - now;
-  return rateLimited(retry, 'A call to this phone was placed moments ago; wait before sending another.');
+  return 0;
 }
 
 interface GuardKeys {
-  /** Where this send is counted. */
+  /** Where this send's call and approval are counted. */
   windowKey: string;
   /** The newest window whose codes have all expired, so its approvals are final. */
   judgedKey: string;
+  /** The range's pauses: `pausedUntil` for every key, `pausedUntil#<api key id>` for one key. */
   pauseKey: string;
 }
 
-function guardKeys(prefix: string, now: number, codeTtlMs: number, windowMinutes: number): GuardKeys {
+function guardKeys(range: string, now: number, codeTtlMs: number, windowMinutes: number): GuardKeys {
   const span = windowMinutes * MINUTE;
   return {
-    windowKey: `GUARD#${prefix}#${Math.floor(now / span)}`,
-    judgedKey: `GUARD#${prefix}#${Math.floor((now - codeTtlMs) / span) - 1}`,
-    pauseKey: `GUARD#${prefix}#pause`,
+    windowKey: `GUARD#${range}#${Math.floor(now / span)}`,
+    judgedKey: `GUARD#${range}#${Math.floor((now - codeTtlMs) / span) - 1}`,
+    pauseKey: `GUARD#${range}#pause`,
   };
 }
 
+/** Per-key counters and pauses live in the range's items, next to the totals: one read judges both. */
+const perKey = (attribute: 'sent' | 'approved' | 'pausedUntil', apiKeyId: string) =>
+  `${attribute}#${apiKeyId}`;
+
+/** The same items under every key of the ring, merged: counts add up, pauses take the latest end. */
+function merged(
+  items: Array<Record<string, unknown> | undefined>,
+  combine: (a: number, b: number) => number,
+) {
+  const out: Record<string, number> = {};
+  for (const item of items)
+    for (const [name, value] of Object.entries(item ?? {}))
+      if (typeof value === 'number' && name !== 'ttl') out[name] = combine(out[name] ?? 0, value);
+  return out;
+}
+
 /**
- * The voice fraud guard. A number range whose calls keep going unapproved is paused: when its judged window
- * had at least `minCalls` sends and an approval rate below `minApprovalRate`, calls to the range stop for
- * `pauseMinutes` from the moment that is noticed.
+ * The voice fraud guard. A judged window (one whose codes have all expired) where an API key placed at
+ * least `minCalls` calls with an approval rate below `minApprovalRate` pauses the range for that key. The
+ * range is paused for every key only on evidence no single tenant can forge cheaply: two or more keys each
+ * failing that way in the same window, or all keys together placing at least `globalMinCalls` calls (never
+ * fewer than `minCalls`) at that low rate. A pause lasts `pauseMinutes` from the moment it is noticed. Only
+ * placed calls are counted (countPlacedCall), so numbers the provider refuses cannot trip it.
  */
 async function assertNotPaused(
   deps: AbuseDeps,
-  prefix: string,
-  keys: GuardKeys,
-  items: Map<string, Record<string, number>>,
-  now: number,
+  request: {
+    apiKeyId: string;
+    phone: Phone;
+    ranges: GuardKeys[];
+    items: Map<string, Record<string, number>>;
+    now: number;
+  },
 ) {
-  const { minCalls, minApprovalRate, pauseMinutes } = deps.settings.fraudGuard;
-  let pausedUntil = items.get(keys.pauseKey)?.pausedUntil ?? 0;
+  const { apiKeyId, phone, ranges, items, now } = request;
+  const guard = deps.settings.fraudGuard;
+  // During a key rotation the range has a pseudonym under each key: its windows and pauses span them all.
+  const pauses = merged(
+    ranges.map((range) => items.get(range.pauseKey)),
+    Math.max,
+  );
+  let pausedUntil = Math.max(pauses.pausedUntil ?? 0, pauses[perKey('pausedUntil', apiKeyId)] ?? 0);
   if (pausedUntil <= now) {
-    const sent = items.get(keys.judgedKey)?.sent ?? 0;
-    const approved = items.get(keys.judgedKey)?.approved ?? 0;
-    if (sent < minCalls || approved / sent >= minApprovalRate) return;
-    pausedUntil = now + pauseMinutes * MINUTE;
-    await deps.store.count(keys.pauseKey, { set: { pausedUntil }, expiresAt: pausedUntil + DAY });
+    const judged = merged(
+      ranges.map((range) => items.get(range.judgedKey)),
+      (a, b) => a + b,
+    );
+    const failing = (sent: number, approved: number, minCalls: number) =>
+      sent >= minCalls && approved / sent < guard.minApprovalRate;
+    const offenders = Object.keys(judged)
+      .filter((name) => name.startsWith('sent#'))
+      .map((name) => name.slice('sent#'.length))
+      .filter((key) =>
+        failing(judged[perKey('sent', key)] ?? 0, judged[perKey('approved', key)] ?? 0, guard.minCalls),
+      );
+    const everyone =
+      offenders.length >= 2 ||
+      failing(judged.sent ?? 0, judged.approved ?? 0, Math.max(guard.globalMinCalls, guard.minCalls));
+    if (!everyone && !offenders.includes(apiKeyId)) return;
+    pausedUntil = now + guard.pauseMinutes * MINUTE;
+    const attribute = everyone ? 'pausedUntil' : perKey('pausedUntil', apiKeyId);
+    await deps.store.count(ranges[0]?.pauseKey ?? '', {
+      set: { [attribute]: pausedUntil },
+      expiresAt: pausedUntil + DAY,
+    });
     deps.metrics.count('FraudGuardPaused');
+    // The range's digits stay out of the logs: its country and calling code say where to look.
     deps.logger.warn('Fraud guard paused calls to a number range', {
-      prefix,
-      sent,
-      approved,
+      country: phone.country,
+      callingCode: phone.callingCode,
+      scope: everyone ? 'every API key' : 'one API key',
+      ...(!everyone && { apiKeyId }),
+      offendingKeys: offenders.length,
+      sent: judged.sent ?? 0,
+      approved: judged.approved ?? 0,
       pausedUntil: new Date(pausedUntil).toISOString(),
     });
   }
@@ -257,10 +368,39 @@ async function assertNotPaused(
   );
 }
 
-/** Counts a wrong check against the phone's day, for the daily guessing cap. */
-export const countWrongCheck = (store: CounterStore, phoneHash: string, now: number) =>
-  store.count(phoneDayKey(phoneHash, now), { add: { wrong: 1 }, expiresAt: endOf(now, DAY) + DAY });
+type Guarded = Pick<Verification, 'apiKeyId' | 'guardWindow'>;
+
+const countInWindow = (
+  store: CounterStore,
+  verification: Guarded,
+  attribute: 'sent' | 'approved',
+  now: number,
+) =>
+  verification.guardWindow
+    ? store.count(verification.guardWindow, {
+        add: { [attribute]: 1, [perKey(attribute, verification.apiKeyId)]: 1 },
+        expiresAt: now + DAY,
+      })
+    : Promise.resolve(undefined);
+
+/** Counts a placed call for the fraud guard, in the window it was sent in: calls never placed never count. */
+export const countPlacedCall = (store: CounterStore, verification: Guarded, now: number) =>
+  countInWindow(store, verification, 'sent', now);
 
 /** Counts an approval for the fraud guard, in the window the verification was sent in. */
-export const countApproval = (store: CounterStore, windowKey: string, now: number) =>
-  store.count(windowKey, { add: { approved: 1 }, expiresAt: now + DAY });
+export const countApproval = (store: CounterStore, verification: Guarded, now: number) =>
+  countInWindow(store, verification, 'approved', now);
+
+/**
+ * Gives back the guesses a verification whose call was not placed can never use. Only for one that is no
+ * longer pending: its `attempts` can no longer grow, so what it may still test is exactly what stays taken.
+ */
+export async function returnUnusedGuesses(store: CounterStore, verification: Verification): Promise<void> {
+  const unused = verification.maxAttempts - verification.attempts;
+  if (verification.status === 'pending' || unused <= 0) return;
+  const { apiKeyId, phoneHash, createdAt } = verification;
+  await store.count(guessesKey(apiKeyId, phoneHash, createdAt), {
+    add: { guesses: -unused },
+    expiresAt: endOf(createdAt, DAY) + DAY,
+  });
+}

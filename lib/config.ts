@@ -51,15 +51,24 @@ export interface AbuseSettings {
   phoneMinGapSeconds: number;
   phoneMaxPer10Minutes: number;
   phoneMaxPerDay: number;
-  phoneMaxWrongChecksPerDay: number;
+  /**
+   * Codes that may be tested per (API key, phone) per UTC day: each send reserves its verification's
+   * attempts from this budget, so concurrent checks can never test more.
+   */
+  phoneMaxGuessesPerDay: number;
   apiKeyMaxPerMinute: number;
+  /** Calls one API key may place per UTC day, under the global `dailyCallCap`. */
+  apiKeyMaxPerDay: number;
   countryMaxPerHour: number;
   dailyCallCap: number;
   fraudGuard: {
     /** National digits after the country calling code that make a prefix: 3 → +1202. */
     prefixDigits: number;
     windowMinutes: number;
+    /** Calls by one API key in a judged window before that key's calls are judged. */
     minCalls: number;
+    /** Calls by all keys together in a judged window before the range is judged for everyone. */
+    globalMinCalls: number;
     minApprovalRate: number;
     pauseMinutes: number;
   };
@@ -128,13 +137,15 @@ const envSchema = z.object({
   PHONE_MIN_GAP_SECONDS: integer(30, 0, 3600),
   PHONE_MAX_PER_10_MINUTES: integer(3, 1, 1_000_000),
   PHONE_MAX_PER_DAY: integer(10, 1, 1_000_000),
-  PHONE_MAX_WRONG_CHECKS_PER_DAY: integer(20, 1, 1_000_000),
+  PHONE_MAX_GUESSES_PER_DAY: integer(25, 1, 1_000_000),
   API_KEY_MAX_PER_MINUTE: integer(60, 1, 10_000_000),
+  API_KEY_MAX_PER_DAY: integer(5000, 1, 1_000_000_000),
   COUNTRY_MAX_PER_HOUR: integer(1000, 1, 100_000_000),
   DAILY_CALL_CAP: integer(10_000, 1, 1_000_000_000),
   FRAUD_GUARD_PREFIX_DIGITS: integer(3, 0, 8),
   FRAUD_GUARD_WINDOW_MINUTES: integer(10, 1, 1440),
   FRAUD_GUARD_MIN_CALLS: integer(20, 1, 1_000_000_000),
+  FRAUD_GUARD_GLOBAL_MIN_CALLS: integer(100, 1, 1_000_000_000),
   FRAUD_GUARD_MIN_APPROVAL_RATE: fraction(0.2),
   FRAUD_GUARD_PAUSE_MINUTES: integer(60, 1, 10_080),
 });
@@ -171,14 +182,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       phoneMinGapSeconds: e.PHONE_MIN_GAP_SECONDS,
       phoneMaxPer10Minutes: e.PHONE_MAX_PER_10_MINUTES,
       phoneMaxPerDay: e.PHONE_MAX_PER_DAY,
-      phoneMaxWrongChecksPerDay: e.PHONE_MAX_WRONG_CHECKS_PER_DAY,
+      phoneMaxGuessesPerDay: e.PHONE_MAX_GUESSES_PER_DAY,
       apiKeyMaxPerMinute: e.API_KEY_MAX_PER_MINUTE,
+      apiKeyMaxPerDay: e.API_KEY_MAX_PER_DAY,
       countryMaxPerHour: e.COUNTRY_MAX_PER_HOUR,
       dailyCallCap: e.DAILY_CALL_CAP,
       fraudGuard: {
         prefixDigits: e.FRAUD_GUARD_PREFIX_DIGITS,
         windowMinutes: e.FRAUD_GUARD_WINDOW_MINUTES,
         minCalls: e.FRAUD_GUARD_MIN_CALLS,
+        globalMinCalls: e.FRAUD_GUARD_GLOBAL_MIN_CALLS,
         minApprovalRate: e.FRAUD_GUARD_MIN_APPROVAL_RATE,
         pauseMinutes: e.FRAUD_GUARD_PAUSE_MINUTES,
       },

@@ -16,6 +16,7 @@ import type {
   CountResult,
   IdempotencyClaim,
   IdempotencyRecord,
+  PointResult,
   Store,
   StoredResponse,
   TransitionResult,
@@ -146,16 +147,34 @@ export class DynamoDbStore implements Store {
     return out.Item as VerificationState | undefined;
   }
 
-  async pointPhoneTo(apiKeyId: string, phoneHash: string, id: string, expiresAt: number) {
-    const item = {
-      pk: itemKeys.phone(apiKeyId, phoneHash),
-      verificationId: id,
-      ttl: epochSeconds(expiresAt),
-    };
-    const out = await this.#call((db) =>
-      db.send(new PutCommand({ TableName: this.#table, Item: item, ReturnValues: 'ALL_OLD' })),
-    );
-    return out.Attributes?.verificationId as string | undefined;
+  async pointPhoneTo(
+    verification: Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>,
+  ): Promise<PointResult> {
+    const { id, apiKeyId, phoneHash, createdAt, expiresAt } = verification;
+    try {
+      const out = await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: itemKeys.phone(apiKeyId, phoneHash),
+            verificationId: id,
+            createdAt,
+            ttl: epochSeconds(expiresAt),
+          },
+          // Equal times: the last writer wins, which still leaves one pending. Pointers written before they
+          // carried createdAt count as older.
+          ConditionExpression: 'attribute_not_exists(createdAt) OR createdAt <= :createdAt',
+          ExpressionAttributeValues: { ':createdAt': createdAt },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { moved: true, replaced: out.Attributes?.verificationId as string | undefined };
+    } catch (error) {
+      const failed = error as { name?: string; Item?: Record<string, never> };
+      if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
+      return { moved: false, newer: unmarshall(failed.Item).verificationId as string };
+    }
   }
 
   async latestIdForPhone(apiKeyId: string, phoneHashes: string[]) {

@@ -4,16 +4,18 @@ import { hkdfSync, randomBytes } from 'node:crypto';
  * The service's keys, from one secret shaped `{"current":"k2","k1":"<random>","k2":"<random>"}`.
  *
  * Each key id maps to at least 32 characters of random material; independent subkeys for code hashes,
- * sealed tokens and phone pseudonyms are derived from it with HKDF-SHA256. This flat shape is what
- * Secrets Manager can generate by itself (`generateStringKey`), so no key ever passes through a template
- * or a custom resource. Rotation: add a new id, point `current` at it, and drop the old id once every code
- * it protected has expired (code lifetime plus the retention period).
+ * sealed tokens, phone pseudonyms and number-range pseudonyms are derived from it with HKDF-SHA256. This
+ * flat shape is what Secrets Manager can generate by itself (`generateStringKey`), so no key ever passes
+ * through a template or a custom resource. Rotation: add a new id, point `current` at it, and drop the old
+ * id once every code it protected has expired (code lifetime plus the retention period).
  */
 export interface KeySet {
   id: string;
   hmac: Buffer;
   seal: Buffer;
   phone: Buffer;
+  /** For the fraud guard's number-range pseudonyms (lib/abuse.ts). */
+  range: Buffer;
 }
 
 export interface KeyRing {
@@ -57,6 +59,7 @@ export function parseKeyRing(secretString: string): KeyRing {
       hmac: derive(material, id, 'code-hash'),
       seal: derive(material, id, 'seal'),
       phone: derive(material, id, 'phone'),
+      range: derive(material, id, 'range'),
     });
   }
   if (typeof current !== 'string' || !KEY_ID.test(current))

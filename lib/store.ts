@@ -11,13 +11,13 @@ export interface VerificationStore {
   /** A strongly consistent read of the status fields alone (no hashes): what the answer webhook needs. */
   getState(id: string): Promise<VerificationState | undefined>;
 
-  /** Makes `id` the phone's latest verification for this API key; returns the id it replaced, if any. */
+  /**
+   * Makes the verification its phone's latest for its API key, unless the pointer already holds a newer one
+   * (a later `createdAt`): the pointer only moves forward.
+   */
   pointPhoneTo(
-    apiKeyId: string,
-    phoneHash: string,
-    id: string,
-    expiresAt: number,
-  ): Promise<string | undefined>;
+    verification: Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>,
+  ): Promise<PointResult>;
   /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
   latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
 
@@ -32,6 +32,9 @@ export interface VerificationStore {
   /** Records a call's outcome once per Plivo CallUUID; retries with the same CallUUID change nothing. */
   recordCall(id: string, call: CallRecord & { uuid: string }, now: number): Promise<TransitionResult>;
 }
+
+/** Either the pointer moved (and names the id it replaced), or it already held this newer one. */
+export type PointResult = { moved: true; replaced: string | undefined } | { moved: false; newer: string };
 
 export interface ApproveInput {
   id: string;

@@ -1,6 +1,7 @@
 /**
  * The single table's shape, shared by the CDK stack, the local stack and the tests so they cannot drift.
- * Items: VERIFICATION#<id>, PHONE#<api key id>#<phone hash>, RATE#<scope>#<window>, IDEMPOTENCY#<api key id>#<key>.
+ * Items: VERIFICATION#<id>, PHONE#<api key id>#<phone hash>, RATE#<scope>#<window>,
+ * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>.
  */
 export const TABLE = {
   partitionKey: 'pk',

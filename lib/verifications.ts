@@ -1,4 +1,4 @@
-import { admitSend, assertCallable, countApproval, countWrongCheck } from './abuse.ts';
+import { admitSend, assertCallable, countApproval, countPlacedCall, returnUnusedGuesses } from './abuse.ts';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import type { Config } from './config.ts';
 import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
@@ -42,14 +42,16 @@ export async function startVerification(
   const now = deps.clock();
   const phoneHashes = ring.all.map((ringKey) => phoneHash(ringKey, request.phone.e164));
   const hash = phoneHashes[0] ?? '';
-  const guardWindow = await admitSend(
+  const { maxAttempts, guardWindow } = await admitSend(
     { settings: config.abuse, store, logger, metrics: deps.metrics },
     {
       apiKeyId: request.apiKeyId,
       phone: request.phone,
+      keys: ring.all,
       phoneHashes,
       now,
       codeTtlMs: config.codeTtlSeconds * 1000,
+      maxAttempts: config.maxAttempts,
     },
   );
   const id = newVerificationId();
@@ -65,7 +67,8 @@ export async function startVerification(
     country: request.phone.country,
     locale: request.locale,
     attempts: 0,
-    maxAttempts: config.maxAttempts,
+    // What the (API key, phone) guess budget reserved for it: it can never test more.
+    maxAttempts,
     createdAt: now,
     expiresAt: now + config.codeTtlSeconds * 1000,
     updatedAt: now,
@@ -86,9 +89,13 @@ export async function startVerification(
   } catch (error) {
     // Whatever went wrong, this verification can never be completed: say so rather than leave it pending.
     // The call's error is what the client must see, even if recording the failure fails too.
-    await store.fail(id, { status: 'failed' }, deps.clock()).catch((failure: unknown) => {
+    const failed = await store.fail(id, { status: 'failed' }, deps.clock()).catch((failure: unknown) => {
       logger.error('Could not mark the verification failed', { verificationId: id, error: failure as Error });
     });
+    // A call never placed spends no guesses: a provider outage must not use up the phone's day.
+    if (failed?.done) {
+      await returnUnusedGuesses(store, failed.verification).catch(logCounterFailure(deps, id));
+    }
     deps.metrics.count('CallsNotPlaced');
     logger.warn('Call not placed', {
       verificationId: id,
@@ -99,6 +106,8 @@ export async function startVerification(
   }
   deps.metrics.count('VerificationsStarted');
   deps.metrics.count('CallsPlaced');
+  // The fraud guard judges only calls actually placed.
+  await countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id));
   // Only once the call is out: a send that fails leaves the phone's earlier verification as it was. And
   // once it is out, nothing may turn this send into an error: a client retrying it would place a second
   // paid call. Should the pointer fail, the verification still works by id.
@@ -117,17 +126,24 @@ export async function startVerification(
   return verification;
 }
 
-/** A new send for a phone cancels that phone's older pending verification (for the same API key). */
+/**
+ * A new send for a phone cancels that phone's older pending verification (for the same API key). The
+ * pointer only moves forward: when it already holds a newer verification, this send is the older one and
+ * cancels itself, so however concurrent resends interleave, only the newest stays pending.
+ */
 async function supersedeOlder(deps: ServiceDeps, verification: Verification, phoneHashes: string[]) {
   const { store, logger } = deps;
-  const { id, apiKeyId, phoneHash: hash, expiresAt } = verification;
-  const olderIds = new Set([await store.pointPhoneTo(apiKeyId, hash, id, expiresAt)]);
+  const { id, apiKeyId } = verification;
+  const pointed = await store.pointPhoneTo(verification);
+  const newest = pointed.moved ? id : pointed.newer;
+  const olderIds = new Set([pointed.moved ? pointed.replaced : id]);
   // After a key rotation the phone's pointer may still sit under an older key's pseudonym.
   if (phoneHashes.length > 1) olderIds.add(await store.latestIdForPhone(apiKeyId, phoneHashes.slice(1)));
   for (const olderId of olderIds) {
-    if (!olderId || olderId === id) continue;
-    const result = await store.cancel(olderId, apiKeyId, deps.clock(), id);
-    if (result.done) logger.info('Verification superseded', { verificationId: olderId, supersededBy: id });
+    if (!olderId || olderId === newest) continue;
+    const result = await store.cancel(olderId, apiKeyId, deps.clock(), newest);
+    if (result.done)
+      logger.info('Verification superseded', { verificationId: olderId, supersededBy: newest });
   }
 }
 
@@ -160,17 +176,13 @@ async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: st
       if (result.verification.status === 'approved') {
         deps.logger.info('Verification approved', { verificationId: id });
         deps.metrics.count('ChecksApproved');
-        const window = result.verification.guardWindow;
         // The approval is written: a failing counter must not make the client retry into "approved, invalid".
-        if (window) await countApproval(deps.store, window, now).catch(logCounterFailure(deps, id));
+        await countApproval(deps.store, result.verification, now).catch(logCounterFailure(deps, id));
         return { id, valid: true, status: 'approved', wasPending: true };
       }
       const { attempts, maxAttempts, status } = result.verification;
       deps.logger.info('Wrong code', { verificationId: id, attempts });
       deps.metrics.count('ChecksRefused');
-      await countWrongCheck(deps.store, result.verification.phoneHash, now).catch(
-        logCounterFailure(deps, id),
-      );
       return {
         id,
         valid: false,

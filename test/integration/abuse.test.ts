@@ -7,7 +7,7 @@ import {
   type Harness,
   parse,
   startVerification,
-  wrongCode,
+  status,
 } from '../support/harness.ts';
 
 const send = (h: Harness, phone: string, options: { apiKeyId?: string; key?: string; body?: unknown } = {}) =>
@@ -95,11 +95,13 @@ describe('how often', () => {
 
   it('keeps a minimum gap between calls to one phone', async () => {
     const h = await createHarness({ PHONE_MIN_GAP_SECONDS: '30' });
+    h.clock.now = alignedStart();
     expect((await send(h, '+14155550125')).statusCode).toBe(202);
     h.clock.advance(10_000);
     const early = await send(h, '+14155550125');
     expect(early.statusCode).toBe(429);
-    expect(early.headers?.['Retry-After']).toBe('20');
+    // Phone-scope refusals say when the 10-minute window ends, never when another call was placed.
+    expect(early.headers?.['Retry-After']).toBe('590');
     h.clock.advance(20_000);
     expect((await send(h, '+14155550125')).statusCode).toBe(202);
   });
@@ -148,20 +150,38 @@ describe('how often', () => {
     expect((await send(h, '+14155550231')).statusCode).toBe(202);
   });
 
-  it('caps wrong checks per phone per day across verifications', async () => {
-    const h = await createHarness({ PHONE_MAX_WRONG_CHECKS_PER_DAY: '7' });
-    const phone = '+14155550126';
-    const first = await startVerification(h, phone);
-    for (let i = 0; i < 5; i++) await check(h, { id: first.id, code: wrongCode(first.code) });
-    const second = await startVerification(h, phone);
-    for (let i = 0; i < 2; i++) await check(h, { id: second.id, code: wrongCode(second.code) });
-    const third = await send(h, phone);
-    expect(third.statusCode).toBe(429);
-    expect(parse(third)).toMatchObject({
-      error: { code: 'rate_limited', message: expect.stringContaining('wrong codes') },
+  it('gives back everything a send refused by the phone took', async () => {
+    const h = await createHarness({
+      PHONE_MIN_GAP_SECONDS: '30',
+      API_KEY_MAX_PER_MINUTE: '2',
+      API_KEY_MAX_PER_DAY: '3',
+      COUNTRY_MAX_PER_HOUR: '3',
+      DAILY_CALL_CAP: '3',
+      PHONE_MAX_GUESSES_PER_DAY: '10',
     });
-    // Another phone is not affected.
+    h.clock.now = alignedStart();
+    expect((await send(h, '+14155550126')).statusCode).toBe(202);
+    h.clock.advance(1_000);
+    // Refused by the phone's gap, after the key, country, spend and guess limits had each taken their share.
+    expect((await send(h, '+14155550126')).statusCode).toBe(429);
+    h.clock.advance(1_000);
     expect((await send(h, '+14155550127')).statusCode).toBe(202);
+    // A new minute: the day's third call, and the phone's second full set of five guesses.
+    h.clock.advance(60_000);
+    const third = await startVerification(h, '+14155550126');
+    expect(parse(await status(h, third.id))).toMatchObject({ attemptsLeft: 5 });
+    expect(h.telephony.calls).toHaveLength(3);
+  });
+
+  it('gives back the guesses of a call that was not placed', async () => {
+    const h = await createHarness({ PHONE_MAX_GUESSES_PER_DAY: '10' });
+    h.telephony.fail = telephonyUnavailable();
+    for (let i = 0; i < 3; i++) expect((await send(h, '+14155550128')).statusCode).toBe(502);
+    h.telephony.fail = undefined;
+    const sent = [await startVerification(h, '+14155550128'), await startVerification(h, '+14155550128')];
+    for (const { id } of sent) expect(parse(await status(h, id))).toMatchObject({ attemptsLeft: 5 });
+    // The budget itself still holds: both verifications took all of it.
+    expect((await send(h, '+14155550128')).statusCode).toBe(429);
   });
 });
 

@@ -30,6 +30,21 @@ it('stores no plaintext code and no full phone number', async () => {
   expect(verification?.ttl).toBe(Math.ceil((h.clock.now + 300_000) / 1000) + 86_400);
 });
 
+it('stores number ranges only as pseudonyms, even at the longest fraud-guard prefix', async () => {
+  const h = await createHarness({ FRAUD_GUARD_PREFIX_DIGITS: '8' });
+  const phone = '+14155550123';
+  const sent = await startVerification(h, phone);
+  await check(h, { id: sent.id, code: sent.code });
+  const items = await h.scan();
+  expect(items.some((item) => String(item.pk).startsWith('GUARD#'))).toBe(true);
+  // Keys, attribute names and string values: no run of six digits of the number (timestamps are numbers).
+  const texts = [...allStrings(items), ...items.flatMap((item) => Object.keys(item))];
+  const digits = phone.slice(1);
+  for (let i = 0; i + 6 <= digits.length; i++) {
+    for (const text of texts) expect(text).not.toContain(digits.slice(i, i + 6));
+  }
+});
+
 function* allStrings(value: unknown): Generator<string> {
   if (typeof value === 'string') yield value;
   else if (value && typeof value === 'object')

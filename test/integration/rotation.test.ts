@@ -8,6 +8,7 @@ import {
   answerParams,
   apiEvent,
   createHarness,
+  type Harness,
   parse,
   startVerification,
   status,
@@ -53,6 +54,56 @@ describe('key rotation', () => {
     const refused = await send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }));
     expect(refused.statusCode).toBe(429);
     expect(after.telephony.calls).toHaveLength(0);
+  });
+
+  /** A send handler serving `before`'s table with the rotated ring, on `after`'s clock and telephony. */
+  const rotatedSend = (before: Harness, after: Harness) =>
+    createSendHandler({ ...after.deps, store: before.store, telephony: after.telephony });
+  const sendEvent = (phone: string) =>
+    apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
+  const alignedStart = () => (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000;
+
+  it("gives back what a send refused by the older key's gap took", async () => {
+    const limits = { PHONE_MIN_GAP_SECONDS: '30', PHONE_MAX_PER_DAY: '2', PHONE_MAX_GUESSES_PER_DAY: '10' };
+    const before = await createHarness({ KEYRING: JSON.stringify(k1), ...limits });
+    const after = await createHarness({ KEYRING: JSON.stringify(both), ...limits });
+    const phone = '+14155550196';
+    before.clock.now = alignedStart();
+    await startVerification(before, phone);
+    const send = rotatedSend(before, after);
+    after.clock.now = before.clock.now + 10_000;
+    expect((await send(sendEvent(phone))).statusCode).toBe(429);
+    // The day's second call and the second set of guesses are still there for the phone.
+    after.clock.now = before.clock.now + 31_000;
+    const admitted = await send(sendEvent(phone));
+    expect(admitted.statusCode).toBe(202);
+    expect(parse(admitted)).toMatchObject({ status: 'pending' });
+    expect(after.telephony.calls).toHaveLength(1);
+    const verification = (await before.scan()).find((item) => item.id === parse(admitted).id);
+    expect(verification?.maxAttempts).toBe(5);
+  });
+
+  it("keeps an API key's guess budget for a phone across a rotation", async () => {
+    const before = await createHarness({ KEYRING: JSON.stringify(k1), PHONE_MAX_GUESSES_PER_DAY: '7' });
+    const after = await createHarness({ KEYRING: JSON.stringify(both), PHONE_MAX_GUESSES_PER_DAY: '7' });
+    const phone = '+14155550197';
+    await startVerification(before, phone);
+    const send = rotatedSend(before, after);
+    const second = await send(sendEvent(phone));
+    expect((await before.scan()).find((item) => item.id === parse(second).id)?.maxAttempts).toBe(2);
+    expect((await send(sendEvent(phone))).statusCode).toBe(429);
+  });
+
+  it("keeps the fraud guard's windows across a rotation", async () => {
+    const guard = { FRAUD_GUARD_MIN_CALLS: '4', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' };
+    const before = await createHarness({ KEYRING: JSON.stringify(k1), ...guard });
+    const after = await createHarness({ KEYRING: JSON.stringify(both), ...guard });
+    before.clock.now = alignedStart();
+    for (let i = 0; i < 4; i++) await startVerification(before, `+120255501${60 + i}`);
+    const send = rotatedSend(before, after);
+    // Judged under the new key's pseudonym of the range, with the calls counted under the old one's.
+    after.clock.now = before.clock.now + 15 * 60_000;
+    expect((await send(sendEvent('+12025550170'))).statusCode).toBe(429);
   });
 
   it('answers an unknown phone and a finished one with the same work during a rotation', async () => {

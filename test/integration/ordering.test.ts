@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { createSendHandler } from '../../functions/send.ts';
+import type { CallRequest, Telephony } from '../../lib/telephony.ts';
+import { apiEvent, check, createHarness, parse, spokenCode, status } from '../support/harness.ts';
+
+/** Time-window edges and the order in which concurrent sends finish. */
+
+const DAY = 86_400_000;
+const sendEvent = (phone: string) =>
+  apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
+
+describe('the gap between calls to one phone', () => {
+  it('holds across UTC midnight', async () => {
+    const h = await createHarness({ PHONE_MIN_GAP_SECONDS: '30' });
+    // A UTC midnight at least a day ahead of the wall clock, so nothing written is past its TTL.
+    const midnight = (Math.floor(Date.now() / DAY) + 2) * DAY;
+    h.clock.now = midnight - 5_000; // 23:59:55
+    expect((await h.send(sendEvent('+14155550350'))).statusCode).toBe(202);
+    h.clock.now = midnight + 5_000; // 00:00:05, a new day
+    expect((await h.send(sendEvent('+14155550350'))).statusCode).toBe(429);
+    h.clock.now = midnight + 25_000; // 30 s after the first call
+    expect((await h.send(sendEvent('+14155550350'))).statusCode).toBe(202);
+    expect(h.telephony.calls).toHaveLength(2);
+  });
+});
+
+describe('concurrent resends', () => {
+  it('leave the newer verification pending when the older send moves the phone pointer last', async () => {
+    const h = await createHarness();
+    const phone = '+14155550351';
+    // The first call is held in flight until the second send has finished entirely.
+    let arrived: () => void = () => {};
+    let release: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    const telephony: Telephony = {
+      async placeCall(request: CallRequest) {
+        const placed = await h.telephony.placeCall(request);
+        if (!held) {
+          held = true;
+          arrived();
+          await released;
+        }
+        return placed;
+      },
+    };
+    const send = createSendHandler({ ...h.deps, telephony });
+
+    const older = send(sendEvent(phone));
+    await inFlight;
+    h.clock.advance(1_000);
+    const newer = await send(sendEvent(phone));
+    expect(newer.statusCode).toBe(202);
+    release();
+    const olderResponse = await older;
+    expect(olderResponse.statusCode).toBe(202);
+
+    const newerId = parse(newer).id as string;
+    const olderId = parse(olderResponse).id as string;
+    expect(parse(await status(h, newerId))).toMatchObject({ status: 'pending' });
+    expect(parse(await status(h, olderId))).toMatchObject({ status: 'canceled' });
+    // The phone's latest is the newer one: its code verifies by phone.
+    const call = h.telephony.calls.find((c) => c.verificationId === newerId);
+    const code = spokenCode(h, call as CallRequest);
+    expect(parse(await check(h, { phone, code }))).toEqual({ id: newerId, valid: true, status: 'approved' });
+  });
+});
