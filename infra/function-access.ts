@@ -23,7 +23,9 @@ export interface FunctionAccess {
  * What each function may touch: the whole least-privilege policy of the stack, in one table.
  * send: verifications and phone pointers (Get/Put/Update), rate-limit counters (Update), the fraud guard's
  * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
- * verify: checks and cancels (Update), status and phone pointers (Get), wrong-check and approval counters.
+ * verify: checks and cancels (Update), status and phone pointers (Get; BatchGet while a key rotation leaves
+ * a phone's pointer under two pseudonyms), wrong-check and approval counters.
+ * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
  * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. Only send
@@ -40,7 +42,10 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     ],
     secrets: ['keyRing', 'plivo'],
   },
-  verify: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing'] },
+  verify: {
+    table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    secrets: ['keyRing'],
+  },
   // Opens the sealed token from its URL and answers XML: no database at all.
   answer: { table: [], secrets: ['keyRing', 'plivo'] },
   hangup: { table: ['dynamodb:UpdateItem'], secrets: ['plivo'] },

@@ -28,8 +28,8 @@ describe('failures after the call is placed', () => {
   it('still answer 202 when the phone pointer cannot be written, so a retry places no second call', async () => {
     const h = await createHarness();
     const send = createSendHandler({
-      ...h.deps,
-      store: failing(h.store, 'pointPhoneTo'),
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'pointPhoneTo'),
       telephony: h.telephony,
     });
     const event = apiEvent({
@@ -49,8 +49,8 @@ describe('failures after the call is placed', () => {
   it('still answer 202 when the idempotency record cannot be completed', async () => {
     const h = await createHarness();
     const send = createSendHandler({
-      ...h.deps,
-      store: failing(h.store, 'completeIdempotencyKey'),
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'completeIdempotencyKey'),
       telephony: h.telephony,
     });
     const response = await send(
@@ -68,7 +68,11 @@ describe('failures after the call is placed', () => {
     const h = await createHarness();
     const { callRejected } = await import('../../lib/telephony.ts');
     h.telephony.fail = callRejected();
-    const send = createSendHandler({ ...h.deps, store: failing(h.store, 'fail'), telephony: h.telephony });
+    const send = createSendHandler({
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'fail'),
+      telephony: h.telephony,
+    });
     const response = await send(
       apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: '+14155550173' } }),
     );
@@ -80,7 +84,7 @@ describe('failing abuse counters', () => {
   it('do not turn a written approval into an error', async () => {
     const h = await createHarness();
     const sent = await startVerification(h, '+14155550174');
-    const verify = createVerifyHandler({ ...h.deps, store: failing(h.store, 'count') });
+    const verify = createVerifyHandler({ ...h.depsFor('verify'), store: failing(h.stores.verify, 'count') });
     const response = await verify(
       apiEvent({
         method: 'POST',
@@ -94,7 +98,7 @@ describe('failing abuse counters', () => {
   it('do not turn a counted wrong code into an error', async () => {
     const h = await createHarness();
     const sent = await startVerification(h, '+14155550175');
-    const verify = createVerifyHandler({ ...h.deps, store: failing(h.store, 'count') });
+    const verify = createVerifyHandler({ ...h.depsFor('verify'), store: failing(h.stores.verify, 'count') });
     const response = await verify(
       apiEvent({
         method: 'POST',
