@@ -8,6 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from './config.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
 import type {
@@ -23,18 +25,77 @@ import type {
 import { keys as itemKeys } from './table.ts';
 import type { CallRecord, Verification } from './verification.ts';
 
+/**
+ * The time one DynamoDB call may take, so a store that stops answering becomes a 503 long before the
+ * function's timeout (README, "Store time budget"). Each attempt ends within `requestMs`, connecting
+ * included; a call makes at most `attempts`, pausing up to `backoffMs(n)` before retry n.
+ */
+export const STORE_TIME_BUDGET = {
+  connectMs: 500,
+  requestMs: 1000,
+  attempts: 3,
+  backoffMs: (retry: number) => 100 * retry,
+  /** After a call ran out of time, the container's next calls fail at once for this long (= Retry-After). */
+  failFastMs: 1000,
+} as const;
+
+/** The longest one store call can take before it fails: every attempt timing out, every pause at its longest. */
+export function storeCallWorstCaseMs(budget = STORE_TIME_BUDGET): number {
+  let total = budget.attempts * budget.requestMs;
+  for (let retry = 1; retry < budget.attempts; retry++) total += budget.backoffMs(retry);
+  return total;
+}
+
 export function createDocumentClient(
   options: { endpoint?: string | undefined } = {},
 ): DynamoDBDocumentClient {
+  const budget = STORE_TIME_BUDGET;
   const client = new DynamoDBClient({
-    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: budget.connectMs,
+      requestTimeout: budget.requestMs,
+      // Without it the SDK only logs a warning when requestTimeout passes, and keeps waiting.
+      throwOnRequestTimeout: true,
+    }),
+    // A fixed, short backoff (jittered) for every retryable error, throttling included: the SDK's own
+    // throttling backoff (up to 1 s, then 2 s) would not fit the budget.
+    retryStrategy: new ConfiguredRetryStrategy(budget.attempts, (retry) =>
+      Math.floor(Math.random() * budget.backoffMs(retry)),
+    ),
     ...(options.endpoint && {
       endpoint: options.endpoint,
       region: process.env.AWS_REGION ?? 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }),
   });
+  failFastAfterTimeouts(client, budget.failFastMs);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * The budget bounds one call; a request makes several, some best-effort after the call is placed. Once a
+ * call has timed out, waiting the whole budget again for each of the others would take the function past
+ * its timeout, so for a moment they fail at once (a 503, like the first).
+ */
+function failFastAfterTimeouts(client: DynamoDBClient, pauseMs: number) {
+  let waitUntil = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (Date.now() < waitUntil) {
+        throw Object.assign(new Error('DynamoDB timed out moments ago; not waiting for it again yet.'), {
+          name: 'TimeoutError',
+        });
+      }
+      try {
+        return await next(args);
+      } catch (error) {
+        const e = error as SdkError;
+        if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') waitUntil = Date.now() + pauseMs;
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'failFastAfterTimeouts' },
+  );
 }
 
 /** The store for a function's configuration: one client per container. */
@@ -62,22 +123,46 @@ const RETRYABLE = new Set([
   'RequestLimitExceeded',
   'InternalServerError',
   'ServiceUnavailable',
+  // The HTTP handler's connection and request timeouts (STORE_TIME_BUDGET), and the service's own.
   'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 
-/** DynamoDB being down or throttled is the client's cue to retry (503), not a bug of ours (500). */
-export function storeError(error: unknown): unknown {
-  const e = error as {
-    name?: string;
-    code?: string;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const unavailable =
-    RETRYABLE.has(e.name ?? '') ||
+/** Network failures: the store could not be reached or stopped answering mid-request. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+type SdkError = {
+  name?: string;
+  code?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+};
+
+const isUnavailable = (e: SdkError | undefined): boolean =>
+  e !== undefined &&
+  (RETRYABLE.has(e.name ?? '') ||
     e.$retryable !== undefined ||
     (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '');
+    UNREACHABLE.has(e.code ?? ''));
+
+/**
+ * DynamoDB being down, throttled or slower than STORE_TIME_BUDGET is the client's cue to retry (503), not
+ * a bug of ours (500).
+ */
+export function storeError(error: unknown): unknown {
+  const e = error as SdkError | undefined;
+  const unavailable = isUnavailable(e) || isUnavailable(e?.cause as SdkError | undefined);
   return unavailable
     ? new ApiError(
         503,
