@@ -393,17 +393,21 @@ export class DynamoDbStore implements Store {
           TableName: this.#table,
           Item: {
             pk: claim.key,
+            claimId: claim.claimId,
             bodyHash: claim.bodyHash,
             startedAt: claim.now,
             ttl: epochSeconds(claim.expiresAt),
           },
+          // Free, expired, abandoned before any call could be placed, or this very claim (an SDK retry of a
+          // write that landed). A claim bound to a verification is never taken over.
           ConditionExpression:
-            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (attribute_not_exists(#response) AND startedAt < :stale AND bodyHash = :bodyHash)',
+            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR claimId = :claimId OR (attribute_not_exists(#response) AND attribute_not_exists(verificationId) AND startedAt < :stale AND bodyHash = :bodyHash)',
           ExpressionAttributeNames: { '#ttl': 'ttl', '#response': 'response' },
           ExpressionAttributeValues: {
             ':nowSeconds': Math.floor(claim.now / 1000),
             ':stale': claim.staleBefore,
             ':bodyHash': claim.bodyHash,
+            ':claimId': claim.claimId,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -412,28 +416,67 @@ export class DynamoDbStore implements Store {
     } catch (error) {
       const failed = error as { name?: string; Item?: Record<string, never> };
       if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
-      const { bodyHash, startedAt, response } = unmarshall(failed.Item) as IdempotencyRecord;
-      return { claimed: false, record: { bodyHash, startedAt, ...(response && { response }) } } as const;
+      const { bodyHash, startedAt, verificationId, response } = unmarshall(failed.Item) as IdempotencyRecord;
+      return {
+        claimed: false,
+        record: {
+          bodyHash,
+          startedAt,
+          ...(verificationId && { verificationId }),
+          ...(response && { response }),
+        },
+      } as const;
     }
   }
 
-  async completeIdempotencyKey(key: string, response: StoredResponse) {
+  async bindIdempotencyKey(key: string, claimId: string, verificationId: string) {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          UpdateExpression: 'SET verificationId = :verificationId',
+          ConditionExpression:
+            'claimId = :claimId AND (attribute_not_exists(verificationId) OR verificationId = :verificationId)',
+          ExpressionAttributeValues: { ':claimId': claimId, ':verificationId': verificationId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw storeError(error);
+    }
+  }
+
+  async completeIdempotencyKey(key: string, claimId: string, response: StoredResponse) {
     await this.#call((db) =>
       db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: key },
           UpdateExpression: 'SET #response = :response',
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: 'claimId = :claimId',
           ExpressionAttributeNames: { '#response': 'response' },
-          ExpressionAttributeValues: { ':response': response },
+          ExpressionAttributeValues: { ':response': response, ':claimId': claimId },
         }),
       ),
     );
   }
 
-  async releaseIdempotencyKey(key: string) {
-    await this.#call((db) => db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: key } })));
+  async releaseIdempotencyKey(key: string, claimId: string) {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          ConditionExpression: 'claimId = :claimId AND attribute_not_exists(verificationId)',
+          ExpressionAttributeValues: { ':claimId': claimId },
+        }),
+      );
+    } catch (error) {
+      // Already gone, taken over, or bound to a verification (a call may be out): leave it be.
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
+    }
   }
 
   async #transition(

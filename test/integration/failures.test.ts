@@ -1,28 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { ApiError } from '../../lib/errors.ts';
-import type { Store } from '../../lib/store.ts';
+import { failing } from '../support/failing-store.ts';
 import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
-
-const unavailable = () => new ApiError(503, 'store_unavailable', 'DynamoDB is down (test).');
-
-/** The harness's real store, with one method failing. */
-function failing<K extends keyof Store>(
-  store: Store,
-  method: K,
-  when: (...args: Parameters<Store[K]>) => boolean = () => true,
-): Store {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property !== method || typeof value !== 'function')
-        return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: Parameters<Store[K]>) =>
-        when(...args) ? Promise.reject(unavailable()) : value.apply(target, args);
-    },
-  });
-}
 
 describe('failures after the call is placed', () => {
   it('still answer 202 when the phone pointer cannot be written, so a retry places no second call', async () => {

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSendHandler } from '../../functions/send.ts';
 import { readSettings } from '../../infra/settings.ts';
 import { functionSizing } from '../../infra/voice-otp-stack.ts';
+import type { HttpResult } from '../../lib/http.ts';
+import type { CallRequest } from '../../lib/telephony.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
 import {
   apiEvent,
@@ -8,6 +12,7 @@ import {
   createHarness,
   type Harness,
   parse,
+  RecordingTelephony,
   startVerification,
   status,
 } from '../support/harness.ts';
@@ -71,7 +76,7 @@ describe('a store that stops answering', () => {
   it('gets 503 store_unavailable with Retry-After within the Lambda timeout, then exactly-once', async () => {
     const sent = await startVerification(h, '+14155550181');
     const phone = '+14155550182';
-    let during: Array<{ result: Awaited<ReturnType<Harness['send']>>; ms: number }>;
+    let during: Array<{ result: HttpResult; ms: number }>;
     try {
       freeze();
       during = await Promise.all([
@@ -121,5 +126,37 @@ describe('a store that stops answering', () => {
     const replayed = await h.send(sendEvent(phone, 'frozen-send'));
     expect(parse(replayed).id).toBe(parse(again).id);
     expect(h.telephony.calls.filter((call) => call.to === phone)).toHaveLength(1);
+  });
+
+  it('still answers 202 in time when the store stops once the call is placed; a retry places no second call', async () => {
+    /** Plivo answers at the last moment of its timeout; by then the store has stopped answering. */
+    class SlowPlivoThenFrozenStore extends RecordingTelephony {
+      override async placeCall(request: CallRequest) {
+        this.calls.push(request);
+        await new Promise((resolve) => setTimeout(resolve, h.config.plivo.timeoutMs));
+        freeze();
+        return { requestId: randomUUID() };
+      }
+    }
+    const telephony = new SlowPlivoThenFrozenStore();
+    const send = createSendHandler({ ...h.depsFor('send'), telephony });
+    const phone = '+14155550183';
+    let first: { result: HttpResult; ms: number };
+    try {
+      first = await timed(() => send(sendEvent(phone, 'slow-plivo')));
+    } finally {
+      resume();
+    }
+    // The pointer and the stored answer cannot be written: the call is out, so the answer is still 202, and
+    // after the first timed-out write the others fail at once instead of each waiting the whole budget.
+    expect(first.result.statusCode).toBe(202);
+    expect(first.ms).toBeLessThan(lambdaTimeoutMs('send'));
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const again = await send(sendEvent(phone, 'slow-plivo'));
+    expect(again.statusCode).toBe(202);
+    expect(again.headers?.['Idempotent-Replayed']).toBe('true');
+    expect(parse(again).id).toBe(parse(first.result).id);
+    expect(telephony.calls).toHaveLength(1);
   });
 });
