@@ -15,7 +15,8 @@ import { telephonyFor } from '../lib/plivo-calls.ts';
 import { sendRequest } from '../lib/requests.ts';
 import { ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
-import { type SendDeps, startVerification } from '../lib/verifications.ts';
+import { callOutcomeUnknown } from '../lib/telephony.ts';
+import { getVerification, type SendDeps, startVerification } from '../lib/verifications.ts';
 import { createdView } from '../lib/views.ts';
 
 /** POST /v1/verifications: start a verification and place its call. */
@@ -25,13 +26,29 @@ export const createSendHandler = (deps: SendDeps) =>
     if (event.httpMethod !== 'POST' || event.resource !== '/v1/verifications') routeNotServed(event, ROUTES);
     const body = parseJsonBody(event, sendRequest);
     const idempotencyKey = header(event, 'idempotency-key');
-    return idempotent(deps, { apiKeyId, idempotencyKey, body }, () =>
-      respond(async () => {
-        const phone = parsePhone(body.phone);
-        const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
-        const verification = await startVerification(deps, { apiKeyId, phone, locale });
-        return json(202, createdView(verification));
-      }),
+    return idempotent(
+      deps,
+      { apiKeyId, idempotencyKey, body },
+      {
+        run: (bind) =>
+          respond(async () => {
+            const phone = parsePhone(body.phone);
+            const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
+            const verification = await startVerification(
+              deps,
+              { apiKeyId, phone, locale },
+              { beforeCall: (created) => bind(created.id) },
+            );
+            return json(202, createdView(verification));
+          }),
+        // The first answer was lost after its call may have been placed: say what became of the verification.
+        replay: (id) =>
+          respond(async () => {
+            const verification = await getVerification(deps, apiKeyId, id);
+            if (verification.status === 'failed') throw callOutcomeUnknown();
+            return json(202, createdView(verification));
+          }),
+      },
     );
   });
 

@@ -23,8 +23,10 @@ export interface FunctionAccess {
  * What each function may touch: the whole least-privilege policy of the stack, in one table.
  * send: verifications and phone pointers (Get/Put/Update), rate-limit counters (Update), the fraud guard's
  * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
- * verify: checks and cancels (Update), status and phone pointers (Get), the fraud guard's approval counts.
+ * verify: checks and cancels (Update), status and phone pointers (Get; BatchGet while a key rotation leaves
+ * a phone's pointer under two pseudonyms), the fraud guard's approval counts.
  * answer: the verification's status before it speaks the code (Get), never a write.
+ * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
  * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. Only send
@@ -41,7 +43,10 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     ],
     secrets: ['keyRing', 'plivo'],
   },
-  verify: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing'] },
+  verify: {
+    table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    secrets: ['keyRing'],
+  },
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
   answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
   hangup: { table: ['dynamodb:UpdateItem'], secrets: ['plivo'] },

@@ -8,6 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from './config.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
 import type {
@@ -24,18 +26,77 @@ import type {
 import { keys as itemKeys } from './table.ts';
 import type { CallRecord, Verification, VerificationState } from './verification.ts';
 
+/**
+ * The time one DynamoDB call may take, so a store that stops answering becomes a 503 long before the
+ * function's timeout (README, "Store time budget"). Each attempt ends within `requestMs`, connecting
+ * included; a call makes at most `attempts`, pausing up to `backoffMs(n)` before retry n.
+ */
+export const STORE_TIME_BUDGET = {
+  connectMs: 500,
+  requestMs: 1000,
+  attempts: 3,
+  backoffMs: (retry: number) => 100 * retry,
+  /** After a call ran out of time, the container's next calls fail at once for this long (= Retry-After). */
+  failFastMs: 1000,
+} as const;
+
+/** The longest one store call can take before it fails: every attempt timing out, every pause at its longest. */
+export function storeCallWorstCaseMs(budget = STORE_TIME_BUDGET): number {
+  let total = budget.attempts * budget.requestMs;
+  for (let retry = 1; retry < budget.attempts; retry++) total += budget.backoffMs(retry);
+  return total;
+}
+
 export function createDocumentClient(
   options: { endpoint?: string | undefined } = {},
 ): DynamoDBDocumentClient {
+  const budget = STORE_TIME_BUDGET;
   const client = new DynamoDBClient({
-    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: budget.connectMs,
+      requestTimeout: budget.requestMs,
+      // Without it the SDK only logs a warning when requestTimeout passes, and keeps waiting.
+      throwOnRequestTimeout: true,
+    }),
+    // A fixed, short backoff (jittered) for every retryable error, throttling included: the SDK's own
+    // throttling backoff (up to 1 s, then 2 s) would not fit the budget.
+    retryStrategy: new ConfiguredRetryStrategy(budget.attempts, (retry) =>
+      Math.floor(Math.random() * budget.backoffMs(retry)),
+    ),
     ...(options.endpoint && {
       endpoint: options.endpoint,
       region: process.env.AWS_REGION ?? 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }),
   });
+  failFastAfterTimeouts(client, budget.failFastMs);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/**
+ * The budget bounds one call; a request makes several, some best-effort after the call is placed. Once a
+ * call has timed out, waiting the whole budget again for each of the others would take the function past
+ * its timeout, so for a moment they fail at once (a 503, like the first).
+ */
+function failFastAfterTimeouts(client: DynamoDBClient, pauseMs: number) {
+  let waitUntil = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (Date.now() < waitUntil) {
+        throw Object.assign(new Error('DynamoDB timed out moments ago; not waiting for it again yet.'), {
+          name: 'TimeoutError',
+        });
+      }
+      try {
+        return await next(args);
+      } catch (error) {
+        const e = error as SdkError;
+        if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') waitUntil = Date.now() + pauseMs;
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'failFastAfterTimeouts' },
+  );
 }
 
 /** The store for a function's configuration: one client per container. */
@@ -63,22 +124,46 @@ const RETRYABLE = new Set([
   'RequestLimitExceeded',
   'InternalServerError',
   'ServiceUnavailable',
+  // The HTTP handler's connection and request timeouts (STORE_TIME_BUDGET), and the service's own.
   'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
 ]);
 
-/** DynamoDB being down or throttled is the client's cue to retry (503), not a bug of ours (500). */
-export function storeError(error: unknown): unknown {
-  const e = error as {
-    name?: string;
-    code?: string;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const unavailable =
-    RETRYABLE.has(e.name ?? '') ||
+/** Network failures: the store could not be reached or stopped answering mid-request. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+type SdkError = {
+  name?: string;
+  code?: string;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+};
+
+const isUnavailable = (e: SdkError | undefined): boolean =>
+  e !== undefined &&
+  (RETRYABLE.has(e.name ?? '') ||
     e.$retryable !== undefined ||
     (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '');
+    UNREACHABLE.has(e.code ?? ''));
+
+/**
+ * DynamoDB being down, throttled or slower than STORE_TIME_BUDGET is the client's cue to retry (503), not
+ * a bug of ours (500).
+ */
+export function storeError(error: unknown): unknown {
+  const e = error as SdkError | undefined;
+  const unavailable = isUnavailable(e) || isUnavailable(e?.cause as SdkError | undefined);
   return unavailable
     ? new ApiError(
         503,
@@ -350,17 +435,21 @@ export class DynamoDbStore implements Store {
           TableName: this.#table,
           Item: {
             pk: claim.key,
+            claimId: claim.claimId,
             bodyHash: claim.bodyHash,
             startedAt: claim.now,
             ttl: epochSeconds(claim.expiresAt),
           },
+          // Free, expired, abandoned before any call could be placed, or this very claim (an SDK retry of a
+          // write that landed). A claim bound to a verification is never taken over.
           ConditionExpression:
-            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (attribute_not_exists(#response) AND startedAt < :stale AND bodyHash = :bodyHash)',
+            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR claimId = :claimId OR (attribute_not_exists(#response) AND attribute_not_exists(verificationId) AND startedAt < :stale AND bodyHash = :bodyHash)',
           ExpressionAttributeNames: { '#ttl': 'ttl', '#response': 'response' },
           ExpressionAttributeValues: {
             ':nowSeconds': Math.floor(claim.now / 1000),
             ':stale': claim.staleBefore,
             ':bodyHash': claim.bodyHash,
+            ':claimId': claim.claimId,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -369,28 +458,67 @@ export class DynamoDbStore implements Store {
     } catch (error) {
       const failed = error as { name?: string; Item?: Record<string, never> };
       if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
-      const { bodyHash, startedAt, response } = unmarshall(failed.Item) as IdempotencyRecord;
-      return { claimed: false, record: { bodyHash, startedAt, ...(response && { response }) } } as const;
+      const { bodyHash, startedAt, verificationId, response } = unmarshall(failed.Item) as IdempotencyRecord;
+      return {
+        claimed: false,
+        record: {
+          bodyHash,
+          startedAt,
+          ...(verificationId && { verificationId }),
+          ...(response && { response }),
+        },
+      } as const;
     }
   }
 
-  async completeIdempotencyKey(key: string, response: StoredResponse) {
+  async bindIdempotencyKey(key: string, claimId: string, verificationId: string) {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          UpdateExpression: 'SET verificationId = :verificationId',
+          ConditionExpression:
+            'claimId = :claimId AND (attribute_not_exists(verificationId) OR verificationId = :verificationId)',
+          ExpressionAttributeValues: { ':claimId': claimId, ':verificationId': verificationId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw storeError(error);
+    }
+  }
+
+  async completeIdempotencyKey(key: string, claimId: string, response: StoredResponse) {
     await this.#call((db) =>
       db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: key },
           UpdateExpression: 'SET #response = :response',
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: 'claimId = :claimId',
           ExpressionAttributeNames: { '#response': 'response' },
-          ExpressionAttributeValues: { ':response': response },
+          ExpressionAttributeValues: { ':response': response, ':claimId': claimId },
         }),
       ),
     );
   }
 
-  async releaseIdempotencyKey(key: string) {
-    await this.#call((db) => db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: key } })));
+  async releaseIdempotencyKey(key: string, claimId: string) {
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          ConditionExpression: 'claimId = :claimId AND attribute_not_exists(verificationId)',
+          ExpressionAttributeValues: { ':claimId': claimId },
+        }),
+      );
+    } catch (error) {
+      // Already gone, taken over, or bound to a verification (a call may be out): leave it be.
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
+    }
   }
 
   async #transition(

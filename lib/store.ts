@@ -72,23 +72,33 @@ export interface CounterChange {
 
 export type CountResult = { counted: true } | { counted: false; current: Record<string, number> };
 
-/** Stored first responses for Idempotency-Key, scoped to the API key. */
+/**
+ * Idempotency-Key records, scoped to the API key: a claim by one request, then either the verification whose
+ * call it may place (after which the key is never run again) and its stored response, or nothing (released).
+ */
 export interface IdempotencyStore {
   /** Claims the key for a request with this body hash; when taken, returns the record that holds it. */
   claimIdempotencyKey(
     input: IdempotencyClaim,
   ): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }>;
-  completeIdempotencyKey(key: string, response: StoredResponse): Promise<void>;
-  /** Frees the key after a 5xx, so the client's retry runs again. */
-  releaseIdempotencyKey(key: string): Promise<void>;
+  /**
+   * Binds this request's claim to the verification whose call it is about to place: from then on the key is
+   * never run again, however old the claim. False when the claim is no longer this request's.
+   */
+  bindIdempotencyKey(key: string, claimId: string, verificationId: string): Promise<boolean>;
+  completeIdempotencyKey(key: string, claimId: string, response: StoredResponse): Promise<void>;
+  /** Frees this request's claim so a retry runs afresh; a claim bound to a verification is never freed. */
+  releaseIdempotencyKey(key: string, claimId: string): Promise<void>;
 }
 
 export interface IdempotencyClaim {
   key: string;
+  /** This request's own id for its claim (random): the later writes apply only to its own claim. */
+  claimId: string;
   bodyHash: string;
   now: number;
   expiresAt: number;
-  /** A claim older than this (ms epoch) is from a request that died: it may be taken over. */
+  /** An unbound claim older than this (ms epoch) is from a request that died: it may be taken over. */
   staleBefore: number;
 }
 
@@ -101,6 +111,8 @@ export interface StoredResponse {
 export interface IdempotencyRecord {
   bodyHash: string;
   startedAt: number;
+  /** Set before the call was placed: a call may be out for it. */
+  verificationId?: string;
   response?: StoredResponse;
 }
 

@@ -28,3 +28,11 @@ export const telephonyUnavailable = () =>
     'telephony_unavailable',
     'The telephony provider could not be reached; try again shortly.',
   );
+
+/** A send whose call request went out and whose answer was lost: whether a call was placed is unknown. */
+export const callOutcomeUnknown = () =>
+  new ApiError(
+    502,
+    'telephony_unavailable',
+    'The call for this request could not be placed, or whether it was is unknown; send again with a new Idempotency-Key.',
+  );

@@ -34,6 +34,8 @@ export interface SendDeps extends ServiceDeps {
 export async function startVerification(
   deps: SendDeps,
   request: { apiKeyId: string; phone: Phone; locale: string },
+  /** `beforeCall` runs once the verification is stored, before its call may be placed; throwing stops it. */
+  hooks: { beforeCall?: (verification: Verification) => Promise<void> } = {},
 ): Promise<Verification> {
   const { config, store, logger } = deps;
   assertCallable(config.abuse, request.phone);
@@ -79,6 +81,7 @@ export async function startVerification(
 
   const token = sealCall(key, id, { code, locale: request.locale, expiresAt: verification.expiresAt });
   try {
+    await hooks.beforeCall?.(verification);
     await deps.telephony.placeCall({
       verificationId: id,
       to: request.phone.e164,

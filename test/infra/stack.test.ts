@@ -176,6 +176,8 @@ describe('least privilege', () => {
     expect(permissions('verify')).toEqual({
       ...base('verify'),
       'dynamodb:GetItem': [table],
+      // Check by phone during a key rotation reads the pointers under both pseudonyms at once.
+      'dynamodb:BatchGetItem': [table],
       'dynamodb:UpdateItem': [table],
       'secretsmanager:GetSecretValue': [keyRing],
     });

@@ -1,35 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { ApiError } from '../../lib/errors.ts';
-import type { Store } from '../../lib/store.ts';
+import { failing } from '../support/failing-store.ts';
 import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
-
-const unavailable = () => new ApiError(503, 'store_unavailable', 'DynamoDB is down (test).');
-
-/** The harness's real store, with one method failing. */
-function failing<K extends keyof Store>(
-  store: Store,
-  method: K,
-  when: (...args: Parameters<Store[K]>) => boolean = () => true,
-): Store {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property !== method || typeof value !== 'function')
-        return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: Parameters<Store[K]>) =>
-        when(...args) ? Promise.reject(unavailable()) : value.apply(target, args);
-    },
-  });
-}
 
 describe('failures after the call is placed', () => {
   it('still answer 202 when the phone pointer cannot be written, so a retry places no second call', async () => {
     const h = await createHarness();
     const send = createSendHandler({
-      ...h.deps,
-      store: failing(h.store, 'pointPhoneTo'),
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'pointPhoneTo'),
       telephony: h.telephony,
     });
     const event = apiEvent({
@@ -49,8 +29,8 @@ describe('failures after the call is placed', () => {
   it('still answer 202 when the idempotency record cannot be completed', async () => {
     const h = await createHarness();
     const send = createSendHandler({
-      ...h.deps,
-      store: failing(h.store, 'completeIdempotencyKey'),
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'completeIdempotencyKey'),
       telephony: h.telephony,
     });
     const response = await send(
@@ -68,7 +48,11 @@ describe('failures after the call is placed', () => {
     const h = await createHarness();
     const { callRejected } = await import('../../lib/telephony.ts');
     h.telephony.fail = callRejected();
-    const send = createSendHandler({ ...h.deps, store: failing(h.store, 'fail'), telephony: h.telephony });
+    const send = createSendHandler({
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'fail'),
+      telephony: h.telephony,
+    });
     const response = await send(
       apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: '+14155550173' } }),
     );
@@ -80,7 +64,7 @@ describe('failing abuse counters', () => {
   it('do not turn a written approval into an error', async () => {
     const h = await createHarness();
     const sent = await startVerification(h, '+14155550174');
-    const verify = createVerifyHandler({ ...h.deps, store: failing(h.store, 'count') });
+    const verify = createVerifyHandler({ ...h.depsFor('verify'), store: failing(h.stores.verify, 'count') });
     const response = await verify(
       apiEvent({
         method: 'POST',
@@ -94,7 +78,7 @@ describe('failing abuse counters', () => {
   it('do not turn a counted wrong code into an error', async () => {
     const h = await createHarness();
     const sent = await startVerification(h, '+14155550175');
-    const verify = createVerifyHandler({ ...h.deps, store: failing(h.store, 'count') });
+    const verify = createVerifyHandler({ ...h.depsFor('verify'), store: failing(h.stores.verify, 'count') });
     const response = await verify(
       apiEvent({
         method: 'POST',

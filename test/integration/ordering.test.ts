@@ -49,7 +49,7 @@ describe('concurrent resends', () => {
         return placed;
       },
     };
-    const send = createSendHandler({ ...h.deps, telephony });
+    const send = createSendHandler({ ...h.depsFor('send'), telephony });
 
     const older = send(sendEvent(phone));
     await inFlight;

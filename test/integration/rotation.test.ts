@@ -37,7 +37,7 @@ describe('key rotation', () => {
     const sent = await startVerification(before, phone);
     // The same table, now served with the rotated ring.
     const after = await createHarness({ KEYRING: JSON.stringify(both) });
-    const rotated = createVerifyHandler({ ...after.deps, store: before.store });
+    const rotated = createVerifyHandler({ ...after.depsFor('verify'), store: before.stores.verify });
     const byPhone = await rotated(
       apiEvent({ method: 'POST', resource: '/v1/verifications/check', body: { phone, code: sent.code } }),
     );
@@ -50,7 +50,11 @@ describe('key rotation', () => {
     await startVerification(before, phone);
     await startVerification(before, phone);
     const after = await createHarness({ KEYRING: JSON.stringify(both), PHONE_MAX_PER_DAY: '2' });
-    const send = createSendHandler({ ...after.deps, store: before.store, telephony: after.telephony });
+    const send = createSendHandler({
+      ...after.depsFor('send'),
+      store: before.stores.send,
+      telephony: after.telephony,
+    });
     const refused = await send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }));
     expect(refused.statusCode).toBe(429);
     expect(after.telephony.calls).toHaveLength(0);
@@ -58,7 +62,7 @@ describe('key rotation', () => {
 
   /** A send handler serving `before`'s table with the rotated ring, on `after`'s clock and telephony. */
   const rotatedSend = (before: Harness, after: Harness) =>
-    createSendHandler({ ...after.deps, store: before.store, telephony: after.telephony });
+    createSendHandler({ ...after.depsFor('send'), store: before.stores.send, telephony: after.telephony });
   const sendEvent = (phone: string) =>
     apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
   const alignedStart = () => (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000;
@@ -109,7 +113,7 @@ describe('key rotation', () => {
   it('answers an unknown phone and a finished one with the same work during a rotation', async () => {
     const h = await createHarness({ KEYRING: JSON.stringify(both) });
     const done = await startVerification(h, '+14155550194');
-    await createVerifyHandler(h.deps)(
+    await createVerifyHandler(h.depsFor('verify'))(
       apiEvent({
         method: 'POST',
         resource: '/v1/verifications/check',
@@ -133,7 +137,7 @@ describe('key rotation', () => {
     const h = await createHarness({ KEYRING: JSON.stringify(both) });
     const sent = await startVerification(h, '+14155550191');
     const refreshes: string[] = [];
-    const stale = createVerifyHandler({ ...h.deps, secrets: staleSecrets(refreshes) });
+    const stale = createVerifyHandler({ ...h.depsFor('verify'), secrets: staleSecrets(refreshes) });
     const wrong = await stale(
       apiEvent({
         method: 'POST',
@@ -159,7 +163,7 @@ describe('key rotation', () => {
     await startVerification(h, '+14155550192');
     const call = h.telephony.calls.at(-1);
     const refreshes: string[] = [];
-    const answer = createAnswerHandler({ ...h.deps, secrets: staleSecrets(refreshes) });
+    const answer = createAnswerHandler({ ...h.depsFor('answer'), secrets: staleSecrets(refreshes) });
     const xml = parseXml((await answer(webhookEvent(call?.answerUrl ?? '', answerParams('c')))).body);
     expect(xml.children[0]?.text).toContain('Your verification code is');
     expect(refreshes).toEqual(['refresh']);

@@ -178,7 +178,7 @@ describe('answer XML', () => {
       { step: 'initialize', name: 'recordInputs' },
     );
     const answer = createAnswerHandler({
-      ...h.deps,
+      ...h.depsFor('answer'),
       store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
     });
     expect((await answer(webhookEvent(call.answerUrl, answerParams('c')))).statusCode).toBe(200);
@@ -380,7 +380,7 @@ describe('when the verification cannot be read', () => {
       harness.tableName,
       harness.config.retentionSeconds,
     );
-    return createAnswerHandler({ ...harness.deps, store });
+    return createAnswerHandler({ ...harness.depsFor('answer'), store });
   }
 
   it('fails the first answer with 503, so Plivo retries and then asks fallback_url, and speaks no code', async () => {

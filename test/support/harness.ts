@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { relative } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
 import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
@@ -11,10 +12,12 @@ import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { recordingCounters } from '../../lib/metrics.ts';
+import type { FunctionName } from '../../lib/routes.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, localClient } from '../../local/dynamodb-local.ts';
+import { CommandLog, iamActions, recordCommands } from './dynamodb-commands.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
 export {
@@ -74,9 +77,11 @@ export interface Harness {
   clock: TestClock;
   telephony: RecordingTelephony;
   keyRingSecret: string;
-  store: DynamoDbStore;
-  /** What the handlers were built with, to build more (e.g. with other secrets). */
-  deps: Parameters<typeof createVerifyHandler>[0];
+  /** Each function's own store and client, as on AWS; what each issues is recorded under its name. */
+  stores: Record<FunctionName, DynamoDbStore>;
+  /** What `name`'s handler was built with, to build another (e.g. with other secrets or a failing store). */
+  depsFor(name: FunctionName): HandlerDeps;
+  /** Every DynamoDB round trip any of the handlers made, by command name (e.g. UpdateItemCommand). */
   dynamoCalls: string[];
   metrics: ReturnType<typeof recordingCounters>;
   send: ReturnType<typeof createSendHandler>;
@@ -86,9 +91,29 @@ export interface Harness {
   scan(): Promise<Record<string, unknown>[]>;
 }
 
-/** Real handlers on a fresh table in the run's DynamoDB Local, with a recording telephony and a hand clock. */
-export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const endpoint = inject('dynamodbEndpoint');
+export type HandlerDeps = Parameters<typeof createVerifyHandler>[0];
+
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+const ROOT = new URL('../..', import.meta.url).pathname;
+let commandLog: CommandLog | undefined;
+
+/** This test file's log of the commands its handlers issue (read by test/grants after the suite). */
+function commandLogOfThisFile(): CommandLog {
+  const directory = inject('dynamodbCommandLog');
+  if (!directory) throw new Error("No dynamodbCommandLog: the suite project's global setup provides it.");
+  commandLog ??= new CommandLog(directory);
+  return commandLog;
+}
+
+/**
+ * Real handlers on a fresh table in the run's DynamoDB Local (or the one at `options.endpoint`), with a
+ * recording telephony and a hand clock.
+ */
+export async function createHarness(
+  env: Record<string, string> = {},
+  options: { endpoint?: string } = {},
+): Promise<Harness> {
+  const endpoint = options.endpoint ?? inject('dynamodbEndpoint');
   const tableName = `t-${randomUUID()}`;
   await createTable(endpoint, tableName);
   const config = loadConfig({
@@ -103,24 +128,29 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const keyRingSecret = env.KEYRING ?? newKeyRingSecret();
   const metrics = recordingCounters();
   const dynamoCalls: string[] = [];
-  const documentClient = createDocumentClient({ endpoint });
-  // Every DynamoDB round trip the service makes, by command name (e.g. UpdateItemCommand).
-  documentClient.middlewareStack.add(
-    (next, context) => (args) => {
-      dynamoCalls.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRoundTrips' },
-  );
-  const store = new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
-  const deps = {
+  const log = commandLogOfThisFile();
+  const file = relative(ROOT, expect.getState().testPath ?? '');
+  log.harness(file);
+  const storeFor = (name: FunctionName) => {
+    const documentClient = createDocumentClient({ endpoint });
+    recordCommands(documentClient, (command, input) => {
+      dynamoCalls.push(command);
+      log.command({ file, function: name, command, actions: iamActions(command, input) });
+    });
+    return new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
+  };
+  const stores = Object.fromEntries(FUNCTIONS.map((name) => [name, storeFor(name)])) as Record<
+    FunctionName,
+    DynamoDbStore
+  >;
+  const base = {
     config,
-    store,
     secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: PLIVO_AUTH_TOKEN }),
     clock: clock.read,
     metrics,
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
+  const depsFor = (name: FunctionName): HandlerDeps => ({ ...base, store: stores[name] });
   const client = localClient(endpoint);
   return {
     config,
@@ -129,14 +159,14 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     clock,
     telephony,
     keyRingSecret,
-    store,
-    deps,
+    stores,
+    depsFor,
     dynamoCalls,
     metrics,
-    send: createSendHandler({ ...deps, telephony }),
-    verify: createVerifyHandler(deps),
-    answer: createAnswerHandler(deps),
-    hangup: createHangupHandler({ ...deps, publicUrl: config.publicUrl }),
+    send: createSendHandler({ ...depsFor('send'), telephony }),
+    verify: createVerifyHandler(depsFor('verify')),
+    answer: createAnswerHandler(depsFor('answer')),
+    hangup: createHangupHandler({ ...depsFor('hangup'), publicUrl: config.publicUrl }),
     async scan() {
       const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
       return (out.Items ?? []).map((item) => unmarshall(item));

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { createSendHandler } from '../../functions/send.ts';
+import type { Store } from '../../lib/store.ts';
+import type { CallRequest } from '../../lib/telephony.ts';
+import { telephonyUnavailable } from '../../lib/telephony.ts';
+import { failing } from '../support/failing-store.ts';
+import {
+  apiEvent,
+  createHarness,
+  type Harness,
+  parse,
+  RecordingTelephony,
+  status,
+} from '../support/harness.ts';
+
+/**
+ * Idempotency-Key never pays twice: once a send may have placed its call, the key never runs again, however
+ * old its claim and whatever became of its answer. Transient refusals are not stored, so a client that
+ * obeys Retry-After is not refused for a day.
+ */
+const STALE_CLAIM_MS = 60_000;
+
+/** A chosen instant: noon UTC tomorrow, far from any window edge, with every TTL in the future. */
+const noonTomorrow = () => (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 + 12 * 3_600_000;
+
+const sendEvent = (phone: string, key: string) =>
+  apiEvent({
+    method: 'POST',
+    resource: '/v1/verifications',
+    body: { phone },
+    headers: { 'Idempotency-Key': key },
+  });
+
+/** A send handler on the harness's table with another store or telephony. */
+const sendWith = (h: Harness, options: { store?: Store; telephony?: RecordingTelephony }) =>
+  createSendHandler({
+    ...h.depsFor('send'),
+    ...(options.store && { store: options.store }),
+    telephony: options.telephony ?? h.telephony,
+  });
+
+/** Places the call, then never returns: the function dies (timeout, crash) before it can answer. */
+class DyingTelephony extends RecordingTelephony {
+  override placeCall(request: CallRequest) {
+    this.calls.push(request);
+    return new Promise<never>(() => {});
+  }
+}
+
+describe('Idempotency-Key after the call may have been placed', () => {
+  it('replays the verification when its answer could not be stored, also after the stale-claim time', async () => {
+    const h = await createHarness();
+    h.clock.now = noonTomorrow();
+    const send = sendWith(h, { store: failing(h.stores.send, 'completeIdempotencyKey') });
+    const first = await send(sendEvent('+14155550141', 'lost-answer'));
+    expect(first.statusCode).toBe(202);
+    const id = parse(first).id;
+
+    const again = await send(sendEvent('+14155550141', 'lost-answer'));
+    expect(again.statusCode).toBe(202);
+    expect(again.headers?.['Idempotent-Replayed']).toBe('true');
+    expect(parse(again)).toMatchObject({ id, status: 'pending' });
+
+    h.clock.advance(STALE_CLAIM_MS + 1_000);
+    const later = await send(sendEvent('+14155550141', 'lost-answer'));
+    expect(later.statusCode).toBe(202);
+    expect(parse(later).id).toBe(id);
+    expect(h.telephony.calls).toHaveLength(1);
+  });
+
+  it('replays the verification when the function died after placing the call', async () => {
+    const h = await createHarness();
+    h.clock.now = noonTomorrow();
+    const dying = new DyingTelephony();
+    // The first request never answers; its call is out.
+    void sendWith(h, { telephony: dying })(sendEvent('+14155550142', 'died'));
+    await expect.poll(() => dying.calls.length).toBe(1);
+
+    for (const wait of [0, STALE_CLAIM_MS + 1_000]) {
+      h.clock.advance(wait);
+      const retry = await h.send(sendEvent('+14155550142', 'died'));
+      expect(retry.statusCode).toBe(202);
+      expect(parse(retry)).toMatchObject({ status: 'pending', to: '+1********42' });
+      expect(parse(retry).id).toBe(dying.calls[0]?.verificationId);
+    }
+    expect(dying.calls).toHaveLength(1);
+    expect(h.telephony.calls).toHaveLength(0);
+  });
+
+  it('answers 502 to every retry when the call failed and its answer was lost', async () => {
+    const h = await createHarness();
+    h.clock.now = noonTomorrow();
+    h.telephony.fail = telephonyUnavailable();
+    const send = sendWith(h, { store: failing(h.stores.send, 'completeIdempotencyKey') });
+    expect((await send(sendEvent('+14155550143', 'failed-call'))).statusCode).toBe(502);
+    h.telephony.fail = undefined;
+    h.clock.advance(STALE_CLAIM_MS + 1_000);
+    const retry = await send(sendEvent('+14155550143', 'failed-call'));
+    expect(retry.statusCode).toBe(502);
+    expect(parse(retry)).toMatchObject({
+      error: { code: 'telephony_unavailable', message: expect.stringContaining('new Idempotency-Key') },
+    });
+    expect(h.telephony.calls).toHaveLength(1);
+  });
+
+  it('lets no call out from a request whose claim was taken over as abandoned', async () => {
+    const h = await createHarness();
+    h.clock.now = noonTomorrow();
+    let resume: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    // The first request stalls before its call, past the stale-claim time.
+    const slow = new Proxy(h.stores.send, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        if (property !== 'create') return value.bind(target);
+        return async (...args: unknown[]) => {
+          await held;
+          return value.apply(target, args);
+        };
+      },
+    });
+    const stalled = sendWith(h, { store: slow })(sendEvent('+14155550144', 'taken-over'));
+    await expect
+      .poll(async () => (await h.scan()).some((item) => String(item.pk).startsWith('IDEMPOTENCY#')))
+      .toBe(true);
+    h.clock.advance(STALE_CLAIM_MS + 1_000);
+    const takeover = await h.send(sendEvent('+14155550144', 'taken-over'));
+    expect(takeover.statusCode).toBe(202);
+
+    resume();
+    const late = await stalled;
+    expect(late.statusCode).toBe(409);
+    expect(parse(late)).toMatchObject({ error: { code: 'idempotency_request_in_progress' } });
+    expect(h.telephony.calls.map((call) => call.verificationId)).toEqual([parse(takeover).id]);
+    // The stalled request's verification never had a call: it is not left pending.
+    const stalledIds = (await h.scan())
+      .filter((item) => String(item.pk).startsWith('VERIFICATION#') && item.id !== parse(takeover).id)
+      .map((item) => item.id as string);
+    expect(stalledIds).toHaveLength(1);
+    expect(parse(await status(h, stalledIds[0] ?? ''))).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('Idempotency-Key before any call could be placed', () => {
+  it('does not replay a 429: after Retry-After the same key and body runs afresh', async () => {
+    const h = await createHarness({ API_KEY_MAX_PER_MINUTE: '1' });
+    h.clock.now = noonTomorrow();
+    expect((await h.send(sendEvent('+14155550145', 'first'))).statusCode).toBe(202);
+    const refused = await h.send(sendEvent('+14155550146', 'second'));
+    expect(refused.statusCode).toBe(429);
+    const retryAfter = Number(refused.headers?.['Retry-After']);
+    expect(retryAfter).toBeGreaterThan(0);
+
+    const tooSoon = await h.send(sendEvent('+14155550146', 'second'));
+    expect(tooSoon.statusCode).toBe(429);
+    expect(tooSoon.headers?.['Idempotent-Replayed']).toBeUndefined();
+
+    h.clock.advance(retryAfter * 1000);
+    const obeyed = await h.send(sendEvent('+14155550146', 'second'));
+    expect(obeyed.statusCode).toBe(202);
+    expect(h.telephony.calls).toHaveLength(2);
+    const replay = await h.send(sendEvent('+14155550146', 'second'));
+    expect(replay.body).toBe(obeyed.body);
+    expect(h.telephony.calls).toHaveLength(2);
+  });
+
+  it('frees the key after a 5xx that came before the call, so the retry runs again', async () => {
+    const h = await createHarness();
+    const broken = sendWith(h, {
+      store: failing(
+        h.stores.send,
+        'create',
+        () => true,
+        () => new Error('a bug (test)'),
+      ),
+    });
+    expect((await broken(sendEvent('+14155550147', 'five-hundred'))).statusCode).toBe(500);
+    expect(h.telephony.calls).toHaveLength(0);
+    const retry = await h.send(sendEvent('+14155550147', 'five-hundred'));
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers?.['Idempotent-Replayed']).toBeUndefined();
+    expect(h.telephony.calls).toHaveLength(1);
+  });
+
+  it("keeps a claim and a binding that the SDK wrote twice (a retry of a write that had landed) as this request's", async () => {
+    const h = await createHarness();
+    const claim = {
+      key: 'IDEMPOTENCY#k#twice',
+      claimId: 'claim-1',
+      bodyHash: 'b',
+      now: Date.now(),
+      expiresAt: Date.now() + 60_000,
+      staleBefore: Date.now() - 60_000,
+    };
+    expect(await h.stores.send.claimIdempotencyKey(claim)).toEqual({ claimed: true });
+    expect(await h.stores.send.claimIdempotencyKey(claim)).toEqual({ claimed: true });
+    expect((await h.stores.send.claimIdempotencyKey({ ...claim, claimId: 'claim-2' })).claimed).toBe(false);
+    const bind = (claimId: string, verificationId: string) =>
+      h.stores.send.bindIdempotencyKey(claim.key, claimId, verificationId);
+    expect(await bind('claim-1', 'vrf_A')).toBe(true);
+    expect(await bind('claim-1', 'vrf_A')).toBe(true);
+    expect(await bind('claim-1', 'vrf_B')).toBe(false);
+    expect(await bind('claim-2', 'vrf_A')).toBe(false);
+  });
+});
