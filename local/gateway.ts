@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ApiError } from '../lib/errors.ts';
+import { errorResponse } from '../lib/http.ts';
 import { ROUTES, type Route } from '../lib/routes.ts';
 
 /**
@@ -104,3 +106,25 @@ export function toProxyEvent(
     } as unknown as APIGatewayProxyEvent['requestContext'],
   };
 }
+
+/**
+ * The Host values this gateway answers: loopback names with its port, and in real mode PUBLIC_URL's host
+ * (a tunnel forwards Plivo's requests with it). A DNS-rebinding page sends its own name and is refused.
+ */
+export function localHosts(port: number, publicUrl?: string): ReadonlySet<string> {
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  // Browsers leave out the scheme's default port.
+  if (port === 80) for (const name of ['127.0.0.1', 'localhost']) hosts.add(name);
+  if (publicUrl) hosts.add(new URL(publicUrl).host.toLowerCase());
+  return hosts;
+}
+
+/** 421 Misdirected Request, in the contract's error shape, for a Host this gateway does not serve. */
+export const misdirected = (hosts: ReadonlySet<string>) =>
+  errorResponse(
+    new ApiError(
+      421,
+      'invalid_request',
+      `This server answers only requests for Host ${[...hosts].join(' or ')}.`,
+    ),
+  );

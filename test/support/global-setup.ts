@@ -1,9 +1,11 @@
 import type { TestProject } from 'vitest/node';
-import { startDynamoDbLocal } from '../../local/dynamodb-local.ts';
+import { type DynamoDbConnection, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamodbEndpoint: string;
+    /** The run's random key pair: DynamoDB Local shows other key ids an empty database. */
+    dynamodbCredentials: DynamoDbConnection['credentials'];
   }
 }
 
@@ -11,5 +13,6 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dynamodb = await startDynamoDbLocal();
   project.provide('dynamodbEndpoint', dynamodb.endpoint);
+  project.provide('dynamodbCredentials', dynamodb.credentials);
   return () => dynamodb.stop();
 }

@@ -14,7 +14,7 @@ import { recordingCounters } from '../../lib/metrics.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallRequest, Telephony } from '../../lib/telephony.ts';
-import { createTable, localClient } from '../../local/dynamodb-local.ts';
+import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
 export {
@@ -84,11 +84,18 @@ export interface Harness {
   scan(): Promise<Record<string, unknown>[]>;
 }
 
+/** The test run's DynamoDB Local (started by the global setup) and its key pair. */
+export const runDynamoDb = (): DynamoDbConnection => ({
+  endpoint: inject('dynamodbEndpoint'),
+  credentials: inject('dynamodbCredentials'),
+});
+
 /** Real handlers on a fresh table in the run's DynamoDB Local, with a recording telephony and a hand clock. */
 export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const endpoint = inject('dynamodbEndpoint');
+  const connection = runDynamoDb();
+  const { endpoint } = connection;
   const tableName = `t-${randomUUID()}`;
-  await createTable(endpoint, tableName);
+  await createTable(connection, tableName);
   const config = loadConfig({
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: endpoint,
@@ -101,7 +108,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const keyRingSecret = env.KEYRING ?? newKeyRingSecret();
   const metrics = recordingCounters();
   const dynamoCalls: string[] = [];
-  const documentClient = createDocumentClient({ endpoint });
+  const documentClient = createDocumentClient(connection);
   // Every DynamoDB round trip the service makes, by command name (e.g. UpdateItemCommand).
   documentClient.middlewareStack.add(
     (next, context) => (args) => {
@@ -119,7 +126,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     metrics,
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
-  const client = localClient(endpoint);
+  const client = localClient(connection);
   return {
     config,
     tableName,
