@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ApiError } from '../lib/errors.ts';
 import { errorResponse } from '../lib/http.ts';
-import { ROUTES, type Route } from '../lib/routes.ts';
+import { MEDIA_TYPES, ROUTES, type Route } from '../lib/routes.ts';
 
 /**
  * What API Gateway does for us in AWS, done locally: match the route, turn the HTTP request into a REST
@@ -128,3 +128,12 @@ export const misdirected = (hosts: ReadonlySet<string>) =>
       `This server answers only requests for Host ${[...hosts].join(' or ')}.`,
     ),
   );
+
+/**
+ * Whether API Gateway's 405 mock integration takes this Content-Type: it maps only MEDIA_TYPES (parameters
+ * such as charset aside), and takes a request without one as application/json.
+ */
+export function mockAccepts(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return !type || (MEDIA_TYPES as readonly string[]).includes(type);
+}

@@ -15,7 +15,14 @@ import { telephonyFor } from '../lib/plivo-calls.ts';
 import type { FunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
-import { GATEWAY_MAX_PAYLOAD_BYTES, localHosts, matchRoute, misdirected, toProxyEvent } from './gateway.ts';
+import {
+  GATEWAY_MAX_PAYLOAD_BYTES,
+  localHosts,
+  matchRoute,
+  misdirected,
+  mockAccepts,
+  toProxyEvent,
+} from './gateway.ts';
 import { PhoneSimulator } from './simulator.ts';
 
 /**
@@ -115,6 +122,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return errorResponse(new ApiError(401, 'unauthorized', 'A valid x-api-key header is required.'));
     }
     if (match.kind === 'method_not_allowed') {
+      // API Gateway's 405 is a mock integration that maps only the API's own media types: others get 415.
+      if (!mockAccepts(request.headers['content-type'])) {
+        return errorResponse(
+          new ApiError(415, 'unsupported_media_type', 'This content type is not supported here.'),
+        );
+      }
       return errorResponse(new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`));
     }
     const event = toProxyEvent(request, url, body, match, needsKey ? LOCAL_API_KEY_ID : null);

@@ -268,6 +268,15 @@ describe('the local gateway', () => {
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ error: { code: 'invalid_request' } });
   });
+
+  it("answers another method with a foreign media type 415, like the mock behind API Gateway's 405", async () => {
+    const response = await stack.api('DELETE', '/v1/verifications', 'x', { 'content-type': 'text/plain' });
+    expect(response).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    for (const type of ['application/json; charset=utf-8', 'application/x-www-form-urlencoded']) {
+      const allowed = await stack.api('DELETE', '/v1/verifications', 'x', { 'content-type': type });
+      expect(allowed).toMatchObject({ status: 405, body: { error: { code: 'method_not_allowed' } } });
+    }
+  });
 });
 
 describe('privacy of the local stack', () => {

@@ -257,6 +257,7 @@ describe('api', () => {
     Integration: { Type: string; Uri?: unknown };
     RequestModels?: Record<string, { Ref: string }>;
     RequestValidatorId?: unknown;
+    RequestParameters?: Record<string, boolean>;
   };
   const methods = () => {
     const paths = apiResourcePaths(template);
@@ -300,38 +301,22 @@ describe('api', () => {
     }
   });
 
-  test('app bodies are validated for shape only; webhooks take form bodies unvalidated', () => {
-    const models = Object.fromEntries(
-      ofType(template, 'AWS::ApiGateway::Model').map(([logicalId, model]) => [logicalId, model.Properties]),
-    );
-    const schemaOf = (route: string) => {
-      const method = methods().find((m) => `${m.HttpMethod} ${m.path}` === route);
-      const model = method?.RequestModels?.['application/json']?.Ref;
-      expect(method?.RequestValidatorId, route).toBeDefined();
-      return (models[model ?? ''] as { Schema: Record<string, unknown> }).Schema;
-    };
-    expect(schemaOf('POST /v1/verifications')).toMatchObject({
-      type: 'object',
-      required: ['phone'],
-      additionalProperties: false,
-      properties: { phone: { type: 'string', maxLength: 64 }, locale: { type: 'string', maxLength: 35 } },
+  test("the functions decide every body (no gateway body model); the validator checks app methods' parameters", () => {
+    // A model would answer 400 first where the function says 413, invalid_json or a field's own code
+    // (integration/gateway-parity holds the two to the same answers).
+    template.resourceCountIs('AWS::ApiGateway::Model', 0);
+    const [validatorId, validator] = ofType(template, 'AWS::ApiGateway::RequestValidator')[0] ?? [];
+    expect(validator?.Properties).toMatchObject({
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
     });
-    expect(schemaOf('POST /v1/verifications/check')).toMatchObject({
-      type: 'object',
-      required: ['code'],
-      additionalProperties: false,
-      properties: {
-        code: { type: 'string', maxLength: 64 },
-        id: { type: 'string', maxLength: 64 },
-        phone: { type: 'string', maxLength: 64 },
-      },
-      oneOf: [{ required: ['id'] }, { required: ['phone'] }],
-    });
-    // Formats belong to the functions (invalid_phone, invalid_code).
-    expect(JSON.stringify(models)).not.toContain('pattern');
-    for (const method of methods().filter((m) => m.path.startsWith('/v1/plivo/'))) {
-      expect(method.RequestModels).toBeUndefined();
+    for (const method of methods().filter((m) => m.HttpMethod !== 'ANY')) {
+      expect(method.RequestModels, method.path).toBeUndefined();
+      const app = ROUTES.some((route) => route.resource === method.path && route.auth === 'api-key');
+      expect(method.RequestValidatorId, method.path).toEqual(app ? { Ref: validatorId } : undefined);
     }
+    const status = methods().find((m) => m.HttpMethod === 'GET' && m.path === '/v1/verifications/{id}');
+    expect(status?.RequestParameters).toEqual({ 'method.request.path.id': true });
   });
 
   test("API Gateway's own errors use the contract's error shape", () => {
@@ -340,6 +325,14 @@ describe('api', () => {
       THROTTLED: { status: '429', code: 'rate_limited', retryAfter: true },
       QUOTA_EXCEEDED: { status: '429', code: 'rate_limited', retryAfter: true },
       BAD_REQUEST_BODY: { status: '400', code: 'invalid_request' },
+      BAD_REQUEST_PARAMETERS: { status: '400', code: 'invalid_request' },
+      // WAF, resource policy, authorizer and IAM signature denials keep the gateway's own 403.
+      WAF_FILTERED: { code: 'forbidden' },
+      ACCESS_DENIED: { code: 'forbidden' },
+      EXPIRED_TOKEN: { code: 'forbidden' },
+      INVALID_SIGNATURE: { code: 'forbidden' },
+      UNAUTHORIZED: { status: '401', code: 'unauthorized' },
+      RESOURCE_NOT_FOUND: { status: '404', code: 'route_not_found' },
       REQUEST_TOO_LARGE: { status: '413', code: 'payload_too_large' },
       UNSUPPORTED_MEDIA_TYPE: { status: '415', code: 'unsupported_media_type' },
       MISSING_AUTHENTICATION_TOKEN: { status: '404', code: 'route_not_found' },
