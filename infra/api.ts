@@ -21,11 +21,17 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ErrorCode } from '../lib/errors.ts';
-import { type FunctionName, MEDIA_TYPES, ROUTES } from '../lib/routes.ts';
+import { type FunctionName, MEDIA_TYPES, ROUTES, type Route } from '../lib/routes.ts';
 import type { Settings } from './settings.ts';
+import type { WebhookFunction } from './webhook-capacity.ts';
 
 /** Fixed, so PUBLIC_URL can be built from the API id alone (see `publicUrl`). */
 export const STAGE_NAME = 'prod';
+
+/** Plivo's answer and hangup routes: signature-checked, no API key. */
+export const WEBHOOK_ROUTES = ROUTES.filter(
+  (route): route is Route & { function: WebhookFunction } => route.auth === 'plivo-signature',
+);
 
 /**
  * No JSON-schema body models: a gateway model answers 400 before the function can say 413 (a body over 16 KB
@@ -142,7 +148,7 @@ export const errorBody = (code: ErrorCode, message: string) => JSON.stringify({ 
 
 export interface VoiceOtpApiProps {
   functions: Record<FunctionName, IFunction>;
-  settings: Pick<Settings, 'throttle' | 'quota' | 'webhookThrottle' | 'customDomain' | 'apiGatewayLogsRole'>;
+  settings: Pick<Settings, 'throttle' | 'quota' | 'webhookThrottles' | 'customDomain' | 'apiGatewayLogsRole'>;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
@@ -169,15 +175,17 @@ export class VoiceOtpApi extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
-    // Webhooks carry no API key, so the stage throttles them per method. A method setting replaces the
-    // stage-wide one, so it repeats the logging level.
+    // Webhooks carry no API key, so the stage throttles them, each method with its own bucket: a flood on
+    // hangup cannot use up answer's. Per-method metrics feed the webhook rejection alarm. A method setting
+    // replaces the stage-wide one, so it repeats the logging level.
     const webhookMethodOptions = Object.fromEntries(
-      ROUTES.filter((route) => route.auth === 'plivo-signature').map((route) => [
+      WEBHOOK_ROUTES.map((route) => [
         `${route.resource}/${route.method}`,
         {
           loggingLevel: MethodLoggingLevel.ERROR,
-          throttlingRateLimit: settings.webhookThrottle.rateLimit,
-          throttlingBurstLimit: settings.webhookThrottle.burstLimit,
+          metricsEnabled: true,
+          throttlingRateLimit: settings.webhookThrottles[route.function].rateLimit,
+          throttlingBurstLimit: settings.webhookThrottles[route.function].burstLimit,
         },
       ]),
     );

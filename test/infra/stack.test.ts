@@ -470,4 +470,73 @@ describe('alarms', () => {
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
+
+  test("webhook rejections: 4xx and 429 of Plivo's webhook methods, and the WAF's webhook blocks, over all", () => {
+    type MetricQuery = {
+      Id: string;
+      Expression?: string;
+      MetricStat?: {
+        Metric: {
+          Namespace: string;
+          MetricName: string;
+          Dimensions: Array<{ Name: string; Value: unknown }>;
+        };
+      };
+    };
+    const rejectionAlarm = (t: Template) => {
+      const found = ofType(t, 'AWS::CloudWatch::Alarm')
+        .map(
+          ([, alarm]) =>
+            alarm.Properties as { AlarmDescription: string; Threshold: number; Metrics: MetricQuery[] },
+        )
+        .filter((alarm) => alarm.AlarmDescription.includes("Plivo's webhooks"));
+      expect(found).toHaveLength(1);
+      const alarm = found[0] as (typeof found)[number];
+      const dims = (query: MetricQuery) =>
+        Object.fromEntries((query.MetricStat?.Metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+      const stats = alarm.Metrics.filter((query) => query.MetricStat).map((query) => ({
+        id: query.Id,
+        name: `${query.MetricStat?.Metric.Namespace} ${query.MetricStat?.Metric.MetricName}`,
+        ...dims(query),
+      }));
+      return { alarm, stats, expression: alarm.Metrics.find((query) => query.Expression)?.Expression ?? '' };
+    };
+
+    const { alarm, stats, expression } = rejectionAlarm(template);
+    expect(alarm.Threshold).toBe(0.1);
+    expect(alarm.AlarmDescription).toMatch(/real calls may be failing/);
+    const perMethod = (name: string) =>
+      ['/v1/plivo/answer', '/v1/plivo/hangup'].map((resource) =>
+        expect.objectContaining({
+          name: `AWS/ApiGateway ${name}`,
+          ApiName: 'VoiceOtp-api',
+          Stage: 'prod',
+          Method: 'POST',
+          Resource: resource,
+        }),
+      );
+    expect(stats).toEqual([...perMethod('4XXError'), ...perMethod('Count')]);
+    // Refused over served, once at least 20 requests came in.
+    expect(expression).toBe(
+      'IF((FILL(served0, 0) + FILL(served1, 0)) >= 20, (FILL(refused0, 0) + FILL(refused1, 0)) / (FILL(served0, 0) + FILL(served1, 0)), 0)',
+    );
+
+    // With the WAF, its blocks on webhook routes count too: they never reach API Gateway's metrics.
+    const withWaf = synthTemplate({ waf: 'true', webhookAllowedCidrs: '203.0.113.0/24' });
+    const [acl] = ofType(withWaf, 'AWS::WAFv2::WebACL').map(([, resource]) => resource.Properties) as Array<{
+      Name: string;
+      Rules: Array<{ Name: string; VisibilityConfig: { MetricName: string } }>;
+    }>;
+    const blocked = rejectionAlarm(withWaf);
+    const webhookRules = ['webhook-source-allowlist', 'webhook-rate-limit-per-ip'];
+    expect(blocked.stats.filter((stat) => stat.name === 'AWS/WAFV2 BlockedRequests')).toEqual(
+      webhookRules.map((rule) => expect.objectContaining({ WebACL: acl?.Name, Rule: rule })),
+    );
+    for (const rule of webhookRules) {
+      expect(acl?.Rules.find((r) => r.Name === rule)?.VisibilityConfig.MetricName).toBe(rule);
+    }
+    expect(blocked.expression).toContain(
+      '(FILL(refused0, 0) + FILL(refused1, 0) + FILL(blocked0, 0) + FILL(blocked1, 0)) /',
+    );
+  });
 });
