@@ -1,5 +1,6 @@
 import { readSettings } from '../infra/settings.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
+import type { DynamoDbConnection } from '../local/dynamodb-local.ts';
 
 /**
  * Settings changed for the run, within lib/config.ts's ranges. Every rate limit and cap is raised:
@@ -23,7 +24,7 @@ export const BENCH_SETTINGS = {
 
 /** Where the local stand-ins for AWS and Plivo are. */
 export interface LocalResources {
-  dynamodbEndpoint: string;
+  dynamodb: DynamoDbConnection;
   tableName: string;
   /** PUBLIC_URL: webhook URLs are built and their signatures checked against it. */
   publicUrl: string;
@@ -45,7 +46,9 @@ export function functionEnvironment(local: LocalResources): Record<string, strin
     POWERTOOLS_LOG_LEVEL: settings.logLevel,
     AWS_REGION: 'us-east-1',
     TABLE_NAME: local.tableName,
-    DYNAMODB_ENDPOINT: local.dynamodbEndpoint,
+    DYNAMODB_ENDPOINT: local.dynamodb.endpoint,
+    AWS_ACCESS_KEY_ID: local.dynamodb.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: local.dynamodb.credentials.secretAccessKey,
     PUBLIC_URL: local.publicUrl,
     KEYRING: local.keyRingSecret,
     PLIVO_API_URL: local.plivo.apiUrl,

@@ -84,10 +84,11 @@ async function main(): Promise<Results> {
   running.dynamodb = await startDynamoDbLocal();
   running.plivo = await startPlivoApi();
   const keyRingSecret = newKeyRingSecret();
+  const dynamodb = running.dynamodb;
   const environment = async (tableName: string) => {
-    await createTable(running.dynamodb?.endpoint ?? '', tableName);
+    await createTable(dynamodb, tableName);
     const local: LocalResources = {
-      dynamodbEndpoint: running.dynamodb?.endpoint ?? '',
+      dynamodb,
       tableName,
       publicUrl: PUBLIC_URL,
       keyRingSecret,

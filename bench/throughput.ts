@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { loadConfig } from '../lib/config.ts';
 import { createDocumentClient } from '../lib/dynamodb-store.ts';
 import { keys } from '../lib/table.ts';
 import { LOCAL_API_KEY_ID, startLocalStack } from '../local/stack.ts';
@@ -53,7 +54,8 @@ export async function measureThroughput(
     },
     log: () => {},
   });
-  const raw = createDocumentClient({ endpoint: env.DYNAMODB_ENDPOINT });
+  const { dynamodbEndpoint, dynamodbCredentials } = loadConfig(env);
+  const raw = createDocumentClient({ endpoint: dynamodbEndpoint, credentials: dynamodbCredentials });
   try {
     progress('throughput: creating verifications to check');
     const fixtures = await fixtureMaker(env, LOCAL_API_KEY_ID)(benchPhones(warmup + requests));

@@ -89,7 +89,10 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   const { config } = container;
   const tableName = config.tableName ?? '';
   const meter = new DynamoDbMeter();
-  const documentClient = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  const documentClient = createDocumentClient({
+    endpoint: config.dynamodbEndpoint,
+    credentials: config.dynamodbCredentials,
+  });
   meter.attach(documentClient);
   const store = new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
   const telephony = capturingTelephony(telephonyFor(container));
@@ -101,7 +104,10 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   const authToken = env.PLIVO_AUTH_TOKEN ?? '';
 
   // The floor's own client, configured the same way and not metered.
-  const raw = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  const raw = createDocumentClient({
+    endpoint: config.dynamodbEndpoint,
+    credentials: config.dynamodbCredentials,
+  });
   const floorKey = (i: number) => `BENCH#floor#${i}`;
   let template: Record<string, unknown> = {};
   const floors: Record<FloorOperation, (i: number, fixture: Fixture | undefined) => Promise<unknown>> = {

@@ -23,8 +23,10 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../lib/metrics.ts';
 import type { FunctionName } from '../lib/routes.ts';
+import { STAGE_NAME, WEBHOOK_ROUTES } from './api.ts';
 import { FUNCTION_ACCESS, type TableAction } from './function-access.ts';
 import type { Settings } from './settings.ts';
+import type { ApiFirewall } from './waf.ts';
 
 /** The DynamoDB operation each granted action shows up under in CloudWatch. */
 const OPERATION_OF: Record<TableAction, Operation> = {
@@ -35,6 +37,8 @@ const OPERATION_OF: Record<TableAction, Operation> = {
   'dynamodb:DeleteItem': Operation.DELETE_ITEM,
 };
 
+/** Below this many webhook requests in 5 minutes, a rejection rate says nothing (a stray scanner). */
+const WEBHOOK_MIN_REQUESTS = 20;
 /** Below this many call attempts in a window, a failure rate says nothing (one busy line is not an outage). */
 const CALL_FAILURE_MIN_ATTEMPTS = 10;
 const CALL_WINDOW = Duration.minutes(15);
@@ -44,6 +48,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 export interface MonitoringProps {
   api: RestApi;
+  /** With waf=true: its webhook blocks count as webhook rejections. */
+  firewall: ApiFirewall | undefined;
   functions: Record<FunctionName, IFunction>;
   table: Table;
   alarmEmail: string | undefined;
@@ -110,6 +116,20 @@ export class Monitoring extends Construct {
     // API Gateway: its 5xx include the functions' 502/503 (Plivo or DynamoDB unavailable).
     const apiErrors = props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
     this.alarm('Api5xx', apiErrors, 5, 'API answered 5 or more 5xx in 5 minutes.');
+
+    // Plivo's webhooks refused before or by the functions: throttled (429), blocked by the WAF (429, 403) or
+    // badly signed (403). Each is a call that may have failed for a real user.
+    const webhookRejectionRate = this.webhookRejectionRate(props);
+    this.alarm(
+      'WebhookRejectionRate',
+      webhookRejectionRate,
+      props.thresholds.webhookRejectionRate,
+      `${props.thresholds.webhookRejectionRate * 100}% or more of the requests to Plivo's webhooks (answer, hangup) ` +
+        `were refused in 5 minutes (4xx, 429 or a WAF block; at least ${WEBHOOK_MIN_REQUESTS} requests): real calls ` +
+        'may be failing. A flood of junk being throttled or blocked: set waf=true, or webhookAllowedCidrs. Plivo ' +
+        "refused: check the WAF's blocked requests (webhookAllowedCidrs out of date, wafWebhookRateLimit too low), " +
+        'the Plivo auth token in its secret, and PUBLIC_URL (403 invalid_signature). README "Webhook capacity".',
+    );
 
     for (const [name, fn] of Object.entries(props.functions)) {
       // httpHandler turns every error into a response, so a Lambda error is a crash or a timeout.
@@ -246,9 +266,55 @@ export class Monitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new GraphWidget({ title: 'Rates', left: [callFailureRate, approvalRate], width: 12 }),
+      new GraphWidget({
+        title: 'Rates',
+        left: [callFailureRate, approvalRate, webhookRejectionRate],
+        width: 12,
+      }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
     );
+  }
+
+  /**
+   * Refused webhook requests over all webhook requests, in 5 minutes: API Gateway's 4XXError (429 throttles
+   * included) per webhook method, plus the WAF's webhook blocks, which never reach API Gateway.
+   */
+  private webhookRejectionRate(props: MonitoringProps): MathExpression {
+    const method = (metricName: string, route: (typeof WEBHOOK_ROUTES)[number]) =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: {
+          ApiName: props.api.restApiName,
+          Stage: STAGE_NAME,
+          Resource: route.resource,
+          Method: route.method,
+        },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      });
+    const refused = WEBHOOK_ROUTES.map((route) => method('4XXError', route));
+    const served = WEBHOOK_ROUTES.map((route) => method('Count', route));
+    const blocked = props.firewall?.metricWebhookBlocked(FIVE_MINUTES) ?? [];
+    const ids = (prefix: string, metrics: IMetric[]) =>
+      metrics.map((metric, i) => [`${prefix}${i}`, metric] as const);
+    const usingMetrics = Object.fromEntries([
+      ...ids('refused', refused),
+      ...ids('served', served),
+      ...ids('blocked', blocked),
+    ]);
+    const sum = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, i) => `FILL(${prefix}${i}, 0)`).join(' + ');
+    const rejected = [sum('refused', refused.length), sum('blocked', blocked.length)]
+      .filter(Boolean)
+      .join(' + ');
+    const total = [sum('served', served.length), sum('blocked', blocked.length)].filter(Boolean).join(' + ');
+    return new MathExpression({
+      label: 'Webhook rejection rate',
+      expression: `IF((${total}) >= ${WEBHOOK_MIN_REQUESTS}, (${rejected}) / (${total}), 0)`,
+      usingMetrics,
+      period: FIVE_MINUTES,
+    });
   }
 
   private alarm(

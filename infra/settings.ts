@@ -1,5 +1,7 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { type Config, loadConfig } from '../lib/config.ts';
+import { plivoWebhookPeak, type WebhookFunction } from './webhook-capacity.ts';
 
 // English zod messages ("Too big: expected … <=10") are switched on by lib/config.ts, imported above.
 
@@ -19,19 +21,34 @@ export interface Settings {
   /** Active X-Ray tracing on the functions (X-Ray bills per trace recorded: see README "Costs"). */
   tracing: boolean;
   alarmEmail: string | undefined;
-  waf: { enabled: boolean; rateLimitPerFiveMinutes: number };
+  waf: {
+    enabled: boolean;
+    /** Requests per client IP per 5 minutes, on the app routes and on Plivo's webhook routes. */
+    rateLimitPerFiveMinutes: number;
+    webhookRateLimitPerFiveMinutes: number;
+    /** When not empty, webhook requests from other addresses are refused (403 forbidden). */
+    webhookAllowedCidrs: string[];
+  };
   removalPolicy: 'retain' | 'destroy';
   deletionProtection: boolean;
   /** Per API key (usage plan): steady requests per second, burst, and quota. */
   throttle: { rateLimit: number; burstLimit: number };
   quota: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH' };
-  /** Per webhook method for all of Plivo's traffic together (webhooks carry no API key). */
-  webhookThrottle: { rateLimit: number; burstLimit: number };
+  /**
+   * Stage throttle of each webhook method, for all its callers together (webhooks carry no API key): sized
+   * for Plivo's traffic at the daily call cap (infra/webhook-capacity.ts).
+   */
+  webhookThrottles: Record<WebhookFunction, { rateLimit: number; burstLimit: number }>;
   logRetentionDays: number;
   customDomain: { domainName: string; certificateArn: string } | undefined;
   /** Sets API Gateway's account-wide CloudWatch Logs role for this region (see infra/api.ts). */
   apiGatewayLogsRole: boolean;
-  alarms: { callFailureRate: number; approvalRate: number; approvalMinStarted: number };
+  alarms: {
+    callFailureRate: number;
+    approvalRate: number;
+    approvalMinStarted: number;
+    webhookRejectionRate: number;
+  };
 }
 
 type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -59,6 +76,19 @@ const infraSettings = z.object({
   waf: flag(false),
   // AWS WAF counts per client IP over 5 minutes; its minimum is 10.
   wafRateLimit: integer(1000, 10, 2_000_000_000),
+  wafWebhookRateLimit: integer(20_000, 10, 2_000_000_000),
+  webhookAllowedCidrs: z.pipe(
+    z._default(z.string(), ''),
+    z.pipe(
+      z.transform((value: string) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      ),
+      z.array(z.string().check(z.refine(isCidr, { message: 'must be IPv4 or IPv6 CIDRs, comma-separated' }))),
+    ),
+  ),
   removalPolicy: z._default(z.enum(['retain', 'destroy']), 'retain'),
   // Defaults to on when the table is retained, off when it is destroyed with the stack.
   deletionProtection: z.optional(z.pipe(booleanLike, isTrue)),
@@ -66,8 +96,10 @@ const infraSettings = z.object({
   throttleBurstLimit: integer(20, 1, 5_000),
   quotaLimit: integer(10_000, 1, 1_000_000_000),
   quotaPeriod: z._default(z.enum(['DAY', 'WEEK', 'MONTH']), 'DAY'),
-  webhookRateLimit: integer(50, 1, 10_000),
-  webhookBurstLimit: integer(100, 1, 5_000),
+  answerRateLimit: integer(200, 1, 10_000),
+  answerBurstLimit: integer(400, 1, 5_000),
+  hangupRateLimit: integer(50, 1, 10_000),
+  hangupBurstLimit: integer(100, 1, 5_000),
   logRetentionDays: z._default(
     z.coerce.number().check(
       z.refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -88,7 +120,14 @@ const infraSettings = z.object({
   callFailureRateAlarm: ratio(0.25),
   approvalRateAlarm: ratio(0.2),
   approvalAlarmMinStarted: integer(50, 1, 1_000_000),
+  webhookRejectionRateAlarm: ratio(0.1),
 });
+
+/** Settings that were replaced: a value left in cdk.json must not be dropped silently. */
+const REPLACED: Record<string, string> = {
+  webhookRateLimit: 'answerRateLimit and hangupRateLimit',
+  webhookBurstLimit: 'answerBurstLimit and hangupBurstLimit',
+};
 
 type InfraKey = keyof z.infer<typeof infraSettings>;
 
@@ -214,6 +253,10 @@ export class SettingsError extends Error {
 
 /** Reads the settings through `context(key)` (the App's `node.tryGetContext`). Throws SettingsError. */
 export function readSettings(context: (key: string) => unknown): Settings {
+  const replaced = Object.entries(REPLACED).filter(([key]) => context(key) !== undefined);
+  if (replaced.length > 0) {
+    throw new SettingsError(describe(replaced.map(([key, now]) => ({ key, message: `replaced by ${now}` }))));
+  }
   const raw = Object.fromEntries(SETTING_NAMES.map((key) => [key, context(key)]));
   const parsed = z.safeParse(infraSettings, raw);
   if (!parsed.success) {
@@ -236,9 +279,41 @@ export function readSettings(context: (key: string) => unknown): Settings {
       ]),
     );
   }
-  if (s.throttleBurstLimit < s.throttleRateLimit) {
+  for (const [burst, rate] of [
+    ['throttleBurstLimit', 'throttleRateLimit'],
+    ['answerBurstLimit', 'answerRateLimit'],
+    ['hangupBurstLimit', 'hangupRateLimit'],
+  ] as const) {
+    if (s[burst] < s[rate])
+      throw new SettingsError(describe([{ key: burst, message: `must be at least ${rate}` }]));
+  }
+  if (s.webhookAllowedCidrs.length > 0 && !s.waf) {
+    throw new SettingsError(describe([{ key: 'webhookAllowedCidrs', message: 'needs waf=true' }]));
+  }
+  // Plivo must never be throttled or rate-limited at the daily call cap (infra/webhook-capacity.ts).
+  const need = plivoWebhookPeak(service);
+  const tooLow = [
+    { key: 'answerRateLimit', value: s.answerRateLimit, need: need.answerPerSecond, unit: 'requests/s' },
+    { key: 'hangupRateLimit', value: s.hangupRateLimit, need: need.hangupPerSecond, unit: 'requests/s' },
+    ...(s.waf
+      ? [
+          {
+            key: 'wafWebhookRateLimit',
+            value: s.wafWebhookRateLimit,
+            need: need.perAddressPerFiveMinutes,
+            unit: 'requests per 5 minutes',
+          },
+        ]
+      : []),
+  ].filter((limit) => limit.value < Math.ceil(limit.need));
+  if (tooLow.length > 0) {
     throw new SettingsError(
-      describe([{ key: 'throttleBurstLimit', message: 'must be at least throttleRateLimit' }]),
+      describe(
+        tooLow.map(({ key, need: needed, unit }) => ({
+          key,
+          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} (README "Webhook capacity")`,
+        })),
+      ),
     );
   }
 
@@ -251,12 +326,20 @@ export function readSettings(context: (key: string) => unknown): Settings {
     logLevel: s.logLevel,
     tracing: s.tracing,
     alarmEmail: s.alarmEmail,
-    waf: { enabled: s.waf, rateLimitPerFiveMinutes: s.wafRateLimit },
+    waf: {
+      enabled: s.waf,
+      rateLimitPerFiveMinutes: s.wafRateLimit,
+      webhookRateLimitPerFiveMinutes: s.wafWebhookRateLimit,
+      webhookAllowedCidrs: s.webhookAllowedCidrs,
+    },
     removalPolicy: s.removalPolicy,
     deletionProtection: s.deletionProtection ?? s.removalPolicy === 'retain',
     throttle: { rateLimit: s.throttleRateLimit, burstLimit: s.throttleBurstLimit },
     quota: { limit: s.quotaLimit, period: s.quotaPeriod },
-    webhookThrottle: { rateLimit: s.webhookRateLimit, burstLimit: s.webhookBurstLimit },
+    webhookThrottles: {
+      answer: { rateLimit: s.answerRateLimit, burstLimit: s.answerBurstLimit },
+      hangup: { rateLimit: s.hangupRateLimit, burstLimit: s.hangupBurstLimit },
+    },
     logRetentionDays: s.logRetentionDays,
     customDomain:
       s.customDomain && s.certificateArn
@@ -267,6 +350,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
       callFailureRate: s.callFailureRateAlarm,
       approvalRate: s.approvalRateAlarm,
       approvalMinStarted: s.approvalAlarmMinStarted,
+      webhookRejectionRate: s.webhookRejectionRateAlarm,
     },
   };
 }
@@ -296,4 +380,12 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
 function describe(problems: Array<{ key: InfraKey | string; message: string }>): string {
   const lines = problems.map(({ key, message }) => `${key} (-c ${key}=…): ${message}`);
   return `Invalid settings: ${lines.join('; ')}`;
+}
+
+/** A CIDR AWS WAF takes in an IP set: IPv4 /1–/32 or IPv6 /1–/128. */
+function isCidr(value: string): boolean {
+  const [address = '', prefix = '', ...rest] = value.split('/');
+  const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+  const length = /^[0-9]{1,3}$/.test(prefix) ? Number(prefix) : 0;
+  return rest.length === 0 && bits > 0 && length >= 1 && length <= bits;
 }

@@ -143,10 +143,13 @@ export class VoiceOtpStack extends Stack {
       );
     }
 
+    let firewall: ApiFirewall | undefined;
     if (settings.waf.enabled) {
-      new ApiFirewall(this, 'Firewall', {
+      firewall = new ApiFirewall(this, 'Firewall', {
         stage: this.api.restApi.deploymentStage,
         rateLimitPerFiveMinutes: settings.waf.rateLimitPerFiveMinutes,
+        webhookRateLimitPerFiveMinutes: settings.waf.webhookRateLimitPerFiveMinutes,
+        webhookAllowedCidrs: settings.waf.webhookAllowedCidrs,
       });
     } else {
       acknowledge(this.api.restApi.deploymentStage, 'AwsSolutions-APIG3');
@@ -154,6 +157,7 @@ export class VoiceOtpStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api.restApi,
+      firewall,
       functions: handlers,
       table: this.table,
       alarmEmail: settings.alarmEmail,

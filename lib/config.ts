@@ -16,6 +16,11 @@ export interface Config {
   tableName: string | undefined;
   /** Set only for DynamoDB Local; the AWS SDK finds the real endpoint by itself. */
   dynamodbEndpoint: string | undefined;
+  /**
+   * With an endpoint only: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both are set (DynamoDB Local keeps
+   * one database per key id). On AWS the SDK's default chain finds the role's credentials.
+   */
+  dynamodbCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Base of the webhook URLs given to Plivo, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod */
   publicUrl: string;
   appName: string;
@@ -111,6 +116,8 @@ const httpUrl = z.pipe(
 const envSchema = z.object({
   TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
   DYNAMODB_ENDPOINT: z.optional(httpUrl),
+  AWS_ACCESS_KEY_ID: z.optional(z.string()),
+  AWS_SECRET_ACCESS_KEY: z.optional(z.string()),
   PUBLIC_URL: httpUrl,
   APP_NAME: z._default(
     z.string().check(z.minLength(1), z.maxLength(60), z.regex(/^[\p{L}\p{N} .'&-]+$/u)),
@@ -160,6 +167,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     tableName: e.TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    dynamodbCredentials: e.DYNAMODB_ENDPOINT
+      ? endpointCredentials(e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY)
+      : undefined,
     publicUrl: e.PUBLIC_URL,
     appName: e.APP_NAME,
     codeLength: e.CODE_LENGTH,
@@ -197,4 +207,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
   };
+}
+
+function endpointCredentials(accessKeyId = '', secretAccessKey = ''): Config['dynamodbCredentials'] {
+  if (!accessKeyId && !secretAccessKey) return undefined;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new Error(
+      'Invalid configuration: with DYNAMODB_ENDPOINT, set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither',
+    );
+  }
+  return { accessKeyId, secretAccessKey };
 }

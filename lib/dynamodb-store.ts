@@ -47,8 +47,20 @@ export function storeCallWorstCaseMs(budget = STORE_TIME_BUDGET): number {
   return total;
 }
 
+export type DynamoDbCredentials = NonNullable<Config['dynamodbCredentials']>;
+
+/** An endpoint's key pair when none is given (DynamoDB Local's usual one, shared with anyone who guesses it). */
+export const DEFAULT_ENDPOINT_CREDENTIALS: DynamoDbCredentials = {
+  accessKeyId: 'local',
+  secretAccessKey: 'local',
+};
+
+/**
+ * On AWS (no endpoint) the SDK's default credential chain. With an endpoint (DynamoDB Local), the key pair
+ * given, else the shared default: DynamoDB Local keeps one database per access key id.
+ */
 export function createDocumentClient(
-  options: { endpoint?: string | undefined } = {},
+  options: { endpoint?: string | undefined; credentials?: DynamoDbCredentials | undefined } = {},
 ): DynamoDBDocumentClient {
   const budget = STORE_TIME_BUDGET;
   const client = new DynamoDBClient({
@@ -66,7 +78,7 @@ export function createDocumentClient(
     ...(options.endpoint && {
       endpoint: options.endpoint,
       region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: options.credentials ?? DEFAULT_ENDPOINT_CREDENTIALS,
     }),
   });
   failFastAfterTimeouts(client, budget.failFastMs);
@@ -101,11 +113,11 @@ function failFastAfterTimeouts(client: DynamoDBClient, pauseMs: number) {
 
 /** The store for a function's configuration: one client per container. */
 export function createStore(
-  config: Pick<Config, 'dynamodbEndpoint' | 'tableName' | 'retentionSeconds'>,
+  config: Pick<Config, 'dynamodbEndpoint' | 'dynamodbCredentials' | 'tableName' | 'retentionSeconds'>,
 ): DynamoDbStore {
   if (!config.tableName) throw new Error('TABLE_NAME is not set');
   return new DynamoDbStore(
-    createDocumentClient({ endpoint: config.dynamodbEndpoint }),
+    createDocumentClient({ endpoint: config.dynamodbEndpoint, credentials: config.dynamodbCredentials }),
     config.tableName,
     config.retentionSeconds,
   );

@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'unsupported_locale'
   | 'unsupported_number_type'
   | 'unauthorized'
+  // Answered by API Gateway alone (infra/api.ts): AWS WAF, resource policy or authorizer denials.
+  | 'forbidden'
   | 'country_not_allowed'
   | 'number_blocked'
   | 'invalid_signature'

@@ -22,6 +22,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', resource: '/v1/plivo/hangup', function: 'hangup', auth: 'plivo-signature' },
 ];
 
+/** The media types the API speaks: JSON on app routes, Plivo's forms on webhooks. */
+export const MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const;
+
 export const ANSWER_PATH = '/v1/plivo/answer';
 export const HANGUP_PATH = '/v1/plivo/hangup';
 

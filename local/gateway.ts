@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ROUTES, type Route } from '../lib/routes.ts';
+import { ApiError } from '../lib/errors.ts';
+import { errorResponse } from '../lib/http.ts';
+import { MEDIA_TYPES, ROUTES, type Route } from '../lib/routes.ts';
 
 /**
  * What API Gateway does for us in AWS, done locally: match the route, turn the HTTP request into a REST
@@ -103,4 +105,35 @@ export function toProxyEvent(
       resourcePath: match.route.resource,
     } as unknown as APIGatewayProxyEvent['requestContext'],
   };
+}
+
+/**
+ * The Host values this gateway answers: loopback names with its port, and in real mode PUBLIC_URL's host
+ * (a tunnel forwards Plivo's requests with it). A DNS-rebinding page sends its own name and is refused.
+ */
+export function localHosts(port: number, publicUrl?: string): ReadonlySet<string> {
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  // Browsers leave out the scheme's default port.
+  if (port === 80) for (const name of ['127.0.0.1', 'localhost']) hosts.add(name);
+  if (publicUrl) hosts.add(new URL(publicUrl).host.toLowerCase());
+  return hosts;
+}
+
+/** 421 Misdirected Request, in the contract's error shape, for a Host this gateway does not serve. */
+export const misdirected = (hosts: ReadonlySet<string>) =>
+  errorResponse(
+    new ApiError(
+      421,
+      'invalid_request',
+      `This server answers only requests for Host ${[...hosts].join(' or ')}.`,
+    ),
+  );
+
+/**
+ * Whether API Gateway's 405 mock integration takes this Content-Type: it maps only MEDIA_TYPES (parameters
+ * such as charset aside), and takes a request without one as application/json.
+ */
+export function mockAccepts(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return !type || (MEDIA_TYPES as readonly string[]).includes(type);
 }

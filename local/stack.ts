@@ -7,7 +7,7 @@ import { createAnswerHandler } from '../functions/answer.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
-import { createStore } from '../lib/dynamodb-store.ts';
+import { createStore, DEFAULT_ENDPOINT_CREDENTIALS } from '../lib/dynamodb-store.ts';
 import { ApiError } from '../lib/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
@@ -15,7 +15,14 @@ import { telephonyFor } from '../lib/plivo-calls.ts';
 import type { FunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
-import { GATEWAY_MAX_PAYLOAD_BYTES, matchRoute, toProxyEvent } from './gateway.ts';
+import {
+  GATEWAY_MAX_PAYLOAD_BYTES,
+  localHosts,
+  matchRoute,
+  misdirected,
+  mockAccepts,
+  toProxyEvent,
+} from './gateway.ts';
 import { PhoneSimulator } from './simulator.ts';
 
 /**
@@ -55,7 +62,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let simulator: PhoneSimulator | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
 
-  const server = createServer((request, response) => {
+  // A request without Host is refused by the Host check below, in the contract's shape, not by Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     serve(request, response).catch((error: unknown) => {
       log(`local gateway error: ${(error as Error).message}`);
       if (!response.headersSent)
@@ -66,8 +74,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   async function serve(request: IncomingMessage, response: ServerResponse) {
     const startedAt = Date.now();
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const body = await readBody(request);
     const method = request.method ?? 'GET';
+    // Before anything else: a page on another site that rebinds its DNS name to 127.0.0.1 would otherwise
+    // read the demo page (which holds the API key) and the simulator's transcripts.
+    if (!allowedHosts.has(request.headers.host?.toLowerCase() ?? '')) {
+      send(response, misdirected(allowedHosts));
+      return;
+    }
+    const body = await readBody(request);
     const result = await route(request, url, method, body);
     send(response, result);
     // The path only: webhook queries carry sealed tokens.
@@ -108,6 +122,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return errorResponse(new ApiError(401, 'unauthorized', 'A valid x-api-key header is required.'));
     }
     if (match.kind === 'method_not_allowed') {
+      // API Gateway's 405 is a mock integration that maps only the API's own media types: others get 415.
+      if (!mockAccepts(request.headers['content-type'])) {
+        return errorResponse(
+          new ApiError(415, 'unsupported_media_type', 'This content type is not supported here.'),
+        );
+      }
       return errorResponse(new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`));
     }
     const event = toProxyEvent(request, url, body, match, needsKey ? LOCAL_API_KEY_ID : null);
@@ -118,22 +138,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const allowedHosts = localHosts(port, mode === 'real' ? env.PUBLIC_URL : undefined);
 
   let dynamodb: DynamoDbLocal | undefined;
   try {
-    if (!env.DYNAMODB_ENDPOINT) dynamodb = await startDynamoDbLocal();
-    const endpoint = env.DYNAMODB_ENDPOINT || (dynamodb?.endpoint ?? '');
-    const tableName = env.TABLE_NAME || 'voice-otp-local';
-    await createTable(endpoint, tableName).catch((error: Error) => {
-      if (error.name !== 'ResourceInUseException') throw error;
-    });
     const serviceEnv: Record<string, string | undefined> = {
       ...env,
-      TABLE_NAME: tableName,
-      DYNAMODB_ENDPOINT: endpoint,
+      TABLE_NAME: env.TABLE_NAME || 'voice-otp-local',
       KEYRING: env.KEYRING || newKeyRingSecret(),
     };
+    if (!env.DYNAMODB_ENDPOINT) {
+      dynamodb = await startDynamoDbLocal();
+      // The service reaches it as it would an external endpoint: with this run's random key pair.
+      Object.assign(serviceEnv, {
+        DYNAMODB_ENDPOINT: dynamodb.endpoint,
+        AWS_ACCESS_KEY_ID: dynamodb.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: dynamodb.credentials.secretAccessKey,
+      });
+      if (mode === 'real') log(dynamoDbLocalWarning(dynamodb.endpoint));
+    }
     if (mode === 'simulated') {
       const authId = `MALOCAL${randomBytes(7).toString('hex').toUpperCase()}`;
       const authToken = randomBytes(24).toString('base64url');
@@ -148,6 +173,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       demo = await loadDemo(apiKey);
     }
     const container = containerFromEnvironment(serviceEnv);
+    const { dynamodbEndpoint, tableName } = container.config;
+    await createTable(
+      {
+        endpoint: dynamodbEndpoint ?? '',
+        credentials: container.config.dynamodbCredentials ?? DEFAULT_ENDPOINT_CREDENTIALS,
+      },
+      tableName ?? '',
+    ).catch((error: Error) => {
+      if (error.name !== 'ResourceInUseException') throw error;
+    });
     const store = createStore(container.config);
     handlers = {
       send: createSendHandler({ ...container, store, telephony: telephonyFor(container) }),
@@ -226,6 +261,12 @@ async function loadDemo(apiKey: string) {
     styles: styles ?? '',
   };
 }
+
+/** DynamoDB Local cannot be bound to loopback: said at start in real mode, where real calls are at stake. */
+const dynamoDbLocalWarning = (endpoint: string) =>
+  `WARNING: DynamoDB Local (${endpoint}) listens on every network interface: its jar has no option to bind ` +
+  'to 127.0.0.1 alone. Its tables are kept under a random access key id made for this run, so others on ' +
+  'the network see an empty database; block its port in your firewall to keep them off it entirely.';
 
 const simulatorError = (status: number, code: string, message: string) =>
   json(status, { error: { code, message } });

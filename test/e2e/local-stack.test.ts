@@ -1,13 +1,21 @@
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignature } from '../../lib/plivo-signature.ts';
+import { localClient } from '../../local/dynamodb-local.ts';
+import { runDynamoDb } from '../support/harness.ts';
 import {
   ended,
   heardDigits,
+  type SimCallView,
   type SpawnedStack,
   spawnLocalStack,
   waitForCall,
 } from '../support/local-stack.ts';
+
+/** The key pair anyone would guess: DynamoDB Local's usual `local`. */
+const LOCAL_KEY = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 let stack: SpawnedStack;
 const codesHeard: string[] = [];
@@ -211,9 +219,28 @@ describe('real mode', () => {
       PLIVO_AUTH_TOKEN: 'real-token',
       PLIVO_FROM_NUMBER: '+14155550100',
       PUBLIC_URL: 'https://otp.example.com',
+      // It starts its own DynamoDB Local, as `npm start` does in a shell without AWS credentials.
+      DYNAMODB_ENDPOINT: '',
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
     });
     try {
       expect(real.lines.join('\n')).toContain('REAL calls');
+      // DynamoDB Local cannot be bound to loopback: said plainly, and a guessed key id sees nothing.
+      const warning = real.lines.find((line) => line.startsWith('WARNING: DynamoDB Local'));
+      expect(warning).toMatch(/listens on every network interface.*random access key id/);
+      const endpoint = /\((http:\/\/127\.0\.0\.1:\d+)\)/.exec(warning ?? '')?.[1] ?? '';
+      const guessed = localClient({ endpoint, credentials: LOCAL_KEY });
+      try {
+        expect((await guessed.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+        await expect(guessed.send(new ScanCommand({ TableName: 'voice-otp-local' }))).rejects.toThrow(
+          /non-existent table/,
+        );
+      } finally {
+        guessed.destroy();
+      }
+      // And the stack is serving from that DynamoDB Local: its table exists under its own key.
+      expect((await real.api('GET', '/v1/verifications/vrf_00000000000000000000000000')).status).toBe(404);
       expect((await fetch(`${real.url}/health`)).status).toBe(200);
       for (const path of ['/', '/demo.js', '/_simulator/calls']) {
         const response = await fetch(`${real.url}${path}`);
@@ -240,5 +267,97 @@ describe('the local gateway', () => {
     const response = await stack.api('GET', '/v1/verifications/%ZZ');
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+
+  it("answers another method with a foreign media type 415, like the mock behind API Gateway's 405", async () => {
+    const response = await stack.api('DELETE', '/v1/verifications', 'x', { 'content-type': 'text/plain' });
+    expect(response).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    for (const type of ['application/json; charset=utf-8', 'application/x-www-form-urlencoded']) {
+      const allowed = await stack.api('DELETE', '/v1/verifications', 'x', { 'content-type': type });
+      expect(allowed).toMatchObject({ status: 405, body: { error: { code: 'method_not_allowed' } } });
+    }
+  });
+});
+
+describe('privacy of the local stack', () => {
+  /** A request with the Host header as given (fetch always sends the URL's own). */
+  const withHost = (path: string, host: string | null, method = 'GET', body?: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const { port } = new URL(stack.url);
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method,
+          setHost: false,
+          headers: {
+            ...(host !== null && { host }),
+            'x-api-key': stack.apiKey,
+            ...(body && { 'content-type': 'application/json' }),
+          },
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString('utf8');
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        },
+      );
+      request.once('error', reject);
+      request.end(body);
+    });
+
+  it('refuses a foreign Host (DNS rebinding) before any routing: API, demo page, simulator', async () => {
+    const port = new URL(stack.url).port;
+    const phone = '+14155550177';
+    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, null]) {
+      for (const [method, path, body] of [
+        ['GET', '/', undefined],
+        ['GET', '/demo.js', undefined],
+        ['GET', '/_simulator/calls', undefined],
+        ['GET', '/health', undefined],
+        ['GET', '/v1/verifications/vrf_00000000000000000000000000', undefined],
+        ['POST', '/v1/verifications', JSON.stringify({ phone })],
+      ] as const) {
+        const response = await withHost(path, host, method, body);
+        expect(response.status, `${host} ${method} ${path}`).toBe(421);
+        expect(JSON.parse(response.text)).toEqual({
+          error: { code: 'invalid_request', message: expect.stringContaining(`127.0.0.1:${port}`) },
+        });
+        expect(response.text).not.toContain(stack.apiKey);
+      }
+    }
+    // Nothing was routed: the send placed no call.
+    const calls = (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[];
+    expect(calls.filter((call) => call.to === phone)).toEqual([]);
+  });
+
+  it('answers its own names: 127.0.0.1 and localhost with its port', async () => {
+    const port = new URL(stack.url).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
+      const page = await withHost('/', host);
+      expect(page.status, host).toBe(200);
+      expect(page.text).toContain(stack.apiKey);
+      expect((await withHost('/_simulator/calls', host)).status).toBe(200);
+    }
+  });
+
+  it("keeps the run's tables from the DynamoDB Local key id `local`", async () => {
+    const run = runDynamoDb();
+    const guessed = localClient({ endpoint: run.endpoint, credentials: LOCAL_KEY });
+    const own = localClient(run);
+    try {
+      // The stack's table exists, under the run's random key id only.
+      expect((await own.send(new ListTablesCommand({}))).TableNames).toContain(stack.tableName);
+      expect((await guessed.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+      await expect(guessed.send(new ScanCommand({ TableName: stack.tableName }))).rejects.toThrow(
+        /non-existent table/,
+      );
+    } finally {
+      guessed.destroy();
+      own.destroy();
+    }
   });
 });

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignature } from '../../lib/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
 import { SPECIAL_CALLEES } from '../../local/simulator.ts';
+import { runDynamoDb } from '../support/harness.ts';
 import {
   ended,
   heardDigits,
@@ -45,9 +46,6 @@ beforeAll(async () => {
   startedAt = Date.now();
   stack = await spawnLocalStack({
     TABLE_NAME,
-    // The same key id the scan below uses: DynamoDB Local keeps one database per access key id.
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
     FRAUD_GUARD_PREFIX_DIGITS: '8',
     PHONE_MIN_GAP_SECONDS: '0',
     PHONE_MAX_PER_10_MINUTES: '2',
@@ -128,7 +126,7 @@ beforeAll(async () => {
   await stack.stop();
 
   structured = stack.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
-  const client = localClient(inject('dynamodbEndpoint'));
+  const client = localClient(runDynamoDb());
   items = (
     (await client.send(new ScanCommand({ TableName: TABLE_NAME, ConsistentRead: true }))).Items ?? []
   ).map((item) => unmarshall(item));

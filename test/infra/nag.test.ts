@@ -27,6 +27,7 @@ describe('cdk-nag AwsSolutions', () => {
       'every option on',
       {
         waf: 'true',
+        webhookAllowedCidrs: '203.0.113.0/24,2001:db8::/32',
         alarmEmail: 'ops@example.com',
         customDomain: 'otp.example.com',
         certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123',

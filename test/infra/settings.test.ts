@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { readSettings, SettingsError } from '../../infra/settings.ts';
+import { plivoWebhookPeak } from '../../infra/webhook-capacity.ts';
 import { synthTemplate } from './synth.ts';
 import { ofType } from './template.ts';
 
@@ -13,8 +14,12 @@ describe('reading settings', () => {
       stackName: 'VoiceOtp',
       removalPolicy: 'retain',
       deletionProtection: true,
-      waf: { enabled: false },
+      waf: { enabled: false, webhookRateLimitPerFiveMinutes: 20_000, webhookAllowedCidrs: [] },
       throttle: { rateLimit: 10, burstLimit: 20 },
+      webhookThrottles: {
+        answer: { rateLimit: 200, burstLimit: 400 },
+        hangup: { rateLimit: 50, burstLimit: 100 },
+      },
       quota: { limit: 10_000, period: 'DAY' },
       logRetentionDays: 30,
       customDomain: undefined,
@@ -44,9 +49,48 @@ describe('reading settings', () => {
     [{ customDomain: 'otp.example.com' }, /customDomain and certificateArn go together/],
     [{ removalPolicy: 'destroy', deletionProtection: 'true' }, /deletionProtection/],
     [{ throttleRateLimit: 50, throttleBurstLimit: 10 }, /throttleBurstLimit/],
+    [{ answerRateLimit: 500 }, /answerBurstLimit .*must be at least answerRateLimit/],
+    [{ webhookRateLimit: 80 }, /webhookRateLimit .*replaced by answerRateLimit and hangupRateLimit/],
+    [{ webhookBurstLimit: 80 }, /webhookBurstLimit .*replaced by answerBurstLimit and hangupBurstLimit/],
+    [{ waf: 'true', webhookAllowedCidrs: '203.0.113.0/33' }, /webhookAllowedCidrs .*CIDRs/],
+    [{ waf: 'true', webhookAllowedCidrs: '203.0.113.7' }, /webhookAllowedCidrs .*CIDRs/],
+    [{ waf: 'true', webhookAllowedCidrs: 'plivo.com/24' }, /webhookAllowedCidrs .*CIDRs/],
+    [{ webhookAllowedCidrs: '203.0.113.0/24' }, /webhookAllowedCidrs .*needs waf=true/],
   ])('%o is refused with a message naming the setting', (context, message) => {
     expect(() => read(context)).toThrow(SettingsError);
     expect(() => read(context)).toThrow(message);
+  });
+
+  test('webhook limits below what Plivo needs at the daily call cap are refused, naming the need', () => {
+    // 100,000 calls in the peak hour, 8 answer and 2 hangup requests each (README "Webhook capacity").
+    expect(() => read({ dailyCallCap: '100000' })).toThrow(
+      /answerRateLimit .*Plivo needs at least 223 requests\/s at dailyCallCap 100000.*; hangupRateLimit .*at least 56 requests\/s/,
+    );
+    expect(() => read({ waf: 'true', dailyCallCap: '30000' })).toThrow(
+      /wafWebhookRateLimit .*Plivo needs at least 25000 requests per 5 minutes/,
+    );
+    // The WAF's need counts only when the WAF is on; a key press before the code adds an answer per call.
+    expect(() => read({ dailyCallCap: '30000' })).not.toThrow();
+    expect(() => read({ waf: 'true', requireKeypress: 'true', dailyCallCap: '24000' })).toThrow(
+      /wafWebhookRateLimit .*at least 24000/,
+    );
+    expect(() =>
+      read({ waf: 'true', requireKeypress: 'true', dailyCallCap: '24000', wafWebhookRateLimit: '24000' }),
+    ).not.toThrow();
+  });
+
+  test("the defaults carry Plivo's peak at the default daily call cap with room to spare", () => {
+    const settings = read({ waf: 'true', requireKeypress: 'true' });
+    const need = plivoWebhookPeak(settings.service);
+    // 10,000 calls in one hour is 2.78 calls/s; with a key press, 10 answer and 2 hangup requests per call.
+    expect(need.answerPerSecond).toBeCloseTo(27.78, 2);
+    expect(need.hangupPerSecond).toBeCloseTo(5.56, 2);
+    expect(need.perAddressPerFiveMinutes).toBeCloseTo(10_000, 5);
+    expect(settings.webhookThrottles.answer.rateLimit / need.answerPerSecond).toBeGreaterThan(7);
+    expect(settings.webhookThrottles.hangup.rateLimit / need.hangupPerSecond).toBeGreaterThan(8);
+    expect(settings.waf.webhookRateLimitPerFiveMinutes / need.perAddressPerFiveMinutes).toBe(2);
+    // A flood of 100 requests/s from one address is over the WAF's webhook limit in 5 minutes.
+    expect(100 * 300).toBeGreaterThan(settings.waf.webhookRateLimitPerFiveMinutes);
   });
 
   test('destroying the stack also drops deletion protection unless asked', () => {
@@ -94,51 +138,136 @@ describe('settings in the template', () => {
     });
   });
 
-  test('waf=true adds a per-IP rate limit on app routes that spares the webhooks, in our error shape', () => {
-    const template = synthTemplate({ waf: 'true', wafRateLimit: '300' });
+  test('waf=true: per-IP rate limits, one on the webhook routes and one on the app routes, in our error shape', () => {
+    const template = synthTemplate({ waf: 'true', wafRateLimit: '300', wafWebhookRateLimit: '25000' });
+    const webhookPaths = {
+      OrStatement: {
+        Statements: ['/v1/plivo/answer', '/v1/plivo/hangup'].map((path) =>
+          Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: path }) }),
+        ),
+      },
+    };
+    const rateLimited = {
+      Block: {
+        CustomResponse: Match.objectLike({
+          ResponseCode: 429,
+          CustomResponseBodyKey: 'rateLimited',
+          ResponseHeaders: [{ Name: 'Retry-After', Value: Match.stringLikeRegexp('^\\d+$') }],
+        }),
+      },
+    };
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
       Rules: [
         Match.objectLike({
-          Action: {
-            Block: {
-              CustomResponse: Match.objectLike({
-                ResponseCode: 429,
-                ResponseHeaders: [{ Name: 'Retry-After', Value: Match.stringLikeRegexp('^\\d+$') }],
-              }),
-            },
-          },
+          Name: 'webhook-rate-limit-per-ip',
+          Priority: 0,
+          Action: rateLimited,
           Statement: {
-            RateBasedStatement: Match.objectLike({
+            RateBasedStatement: { Limit: 25000, AggregateKeyType: 'IP', ScopeDownStatement: webhookPaths },
+          },
+          // Sampled requests keep full URLs: the answer webhook's query is a sealed token.
+          VisibilityConfig: Match.objectLike({ SampledRequestsEnabled: false }),
+        }),
+        Match.objectLike({
+          Name: 'app-routes-rate-limit-per-ip',
+          Priority: 1,
+          Action: rateLimited,
+          Statement: {
+            RateBasedStatement: {
               Limit: 300,
               AggregateKeyType: 'IP',
-              ScopeDownStatement: {
-                NotStatement: {
-                  Statement: {
-                    OrStatement: {
-                      Statements: [
-                        Match.objectLike({
-                          ByteMatchStatement: Match.objectLike({ SearchString: '/v1/plivo/answer' }),
-                        }),
-                        Match.objectLike({
-                          ByteMatchStatement: Match.objectLike({ SearchString: '/v1/plivo/hangup' }),
-                        }),
-                      ],
-                    },
-                  },
-                },
-              },
-            }),
+              ScopeDownStatement: { NotStatement: { Statement: webhookPaths } },
+            },
           },
         }),
       ],
     });
     const bodies = ofType(template, 'AWS::WAFv2::WebACL').map(
-      ([, acl]) => (acl.Properties.CustomResponseBodies as Record<string, { Content: string }>).rateLimited,
+      ([, acl]) => acl.Properties.CustomResponseBodies as Record<string, { Content: string }>,
     );
-    expect(JSON.parse(bodies[0]?.Content ?? '')).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(JSON.parse(bodies[0]?.rateLimited?.Content ?? '')).toMatchObject({
+      error: { code: 'rate_limited' },
+    });
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.resourceCountIs('AWS::WAFv2::IPSet', 0);
+  });
+
+  test('webhookAllowedCidrs: only those addresses may call the webhooks (403 forbidden), checked first', () => {
+    const template = synthTemplate({
+      waf: 'true',
+      webhookAllowedCidrs: '203.0.113.0/24, 198.51.100.7/32,2001:db8::/32',
+    });
+    const sets = ofType(template, 'AWS::WAFv2::IPSet').map(([id, set]) => [id, set.Properties] as const);
+    expect(sets.map(([, set]) => set)).toEqual([
+      expect.objectContaining({ IPAddressVersion: 'IPV4', Addresses: ['203.0.113.0/24', '198.51.100.7/32'] }),
+      expect.objectContaining({ IPAddressVersion: 'IPV6', Addresses: ['2001:db8::/32'] }),
+    ]);
+    const [acl] = ofType(template, 'AWS::WAFv2::WebACL').map(([, resource]) => resource.Properties) as Array<{
+      Rules: Array<{ Name: string; Priority: number; Action: unknown; Statement: unknown }>;
+      CustomResponseBodies: Record<string, { Content: string }>;
+    }>;
+    expect(acl?.Rules.map((rule) => rule.Name)).toEqual([
+      'webhook-source-allowlist',
+      'webhook-rate-limit-per-ip',
+      'app-routes-rate-limit-per-ip',
+    ]);
+    expect(acl?.Rules[0]).toMatchObject({
+      Priority: 0,
+      Action: { Block: { CustomResponse: { ResponseCode: 403, CustomResponseBodyKey: 'forbidden' } } },
+      Statement: {
+        AndStatement: {
+          Statements: [
+            {
+              OrStatement: { Statements: [{ ByteMatchStatement: { SearchString: '/v1/plivo/answer' } }, {}] },
+            },
+            {
+              NotStatement: {
+                Statement: {
+                  OrStatement: {
+                    Statements: sets.map(([id]) => ({
+                      IPSetReferenceStatement: { Arn: { 'Fn::GetAtt': [id, 'Arn'] } },
+                    })),
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+    expect(JSON.parse(acl?.CustomResponseBodies.forbidden?.Content ?? '')).toMatchObject({
+      error: { code: 'forbidden' },
+    });
+  });
+
+  test('answer and hangup each have their own stage throttle and per-method metrics', () => {
+    const template = synthTemplate({
+      answerRateLimit: '300',
+      answerBurstLimit: '600',
+      hangupRateLimit: '60',
+      hangupBurstLimit: '90',
+    });
+    const [stage] = ofType(template, 'AWS::ApiGateway::Stage').map(
+      ([, resource]) => resource.Properties,
+    ) as Array<{
+      MethodSettings: Array<Record<string, unknown>>;
+    }>;
+    const webhook = (path: string) =>
+      stage?.MethodSettings.find((setting) => setting.ResourcePath === `/${path.replaceAll('/', '~1')}`);
+    expect(webhook('/v1/plivo/answer')).toMatchObject({
+      HttpMethod: 'POST',
+      ThrottlingRateLimit: 300,
+      ThrottlingBurstLimit: 600,
+      MetricsEnabled: true,
+    });
+    expect(webhook('/v1/plivo/hangup')).toMatchObject({
+      HttpMethod: 'POST',
+      ThrottlingRateLimit: 60,
+      ThrottlingBurstLimit: 90,
+      MetricsEnabled: true,
+    });
   });
 
   test('a custom domain becomes PUBLIC_URL and is mapped at the root', () => {

@@ -262,6 +262,7 @@ describe('api', () => {
     Integration: { Type: string; Uri?: unknown };
     RequestModels?: Record<string, { Ref: string }>;
     RequestValidatorId?: unknown;
+    RequestParameters?: Record<string, boolean>;
   };
   const methods = () => {
     const paths = apiResourcePaths(template);
@@ -305,38 +306,22 @@ describe('api', () => {
     }
   });
 
-  test('app bodies are validated for shape only; webhooks take form bodies unvalidated', () => {
-    const models = Object.fromEntries(
-      ofType(template, 'AWS::ApiGateway::Model').map(([logicalId, model]) => [logicalId, model.Properties]),
-    );
-    const schemaOf = (route: string) => {
-      const method = methods().find((m) => `${m.HttpMethod} ${m.path}` === route);
-      const model = method?.RequestModels?.['application/json']?.Ref;
-      expect(method?.RequestValidatorId, route).toBeDefined();
-      return (models[model ?? ''] as { Schema: Record<string, unknown> }).Schema;
-    };
-    expect(schemaOf('POST /v1/verifications')).toMatchObject({
-      type: 'object',
-      required: ['phone'],
-      additionalProperties: false,
-      properties: { phone: { type: 'string', maxLength: 64 }, locale: { type: 'string', maxLength: 35 } },
+  test("the functions decide every body (no gateway body model); the validator checks app methods' parameters", () => {
+    // A model would answer 400 first where the function says 413, invalid_json or a field's own code
+    // (integration/gateway-parity holds the two to the same answers).
+    template.resourceCountIs('AWS::ApiGateway::Model', 0);
+    const [validatorId, validator] = ofType(template, 'AWS::ApiGateway::RequestValidator')[0] ?? [];
+    expect(validator?.Properties).toMatchObject({
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
     });
-    expect(schemaOf('POST /v1/verifications/check')).toMatchObject({
-      type: 'object',
-      required: ['code'],
-      additionalProperties: false,
-      properties: {
-        code: { type: 'string', maxLength: 64 },
-        id: { type: 'string', maxLength: 64 },
-        phone: { type: 'string', maxLength: 64 },
-      },
-      oneOf: [{ required: ['id'] }, { required: ['phone'] }],
-    });
-    // Formats belong to the functions (invalid_phone, invalid_code).
-    expect(JSON.stringify(models)).not.toContain('pattern');
-    for (const method of methods().filter((m) => m.path.startsWith('/v1/plivo/'))) {
-      expect(method.RequestModels).toBeUndefined();
+    for (const method of methods().filter((m) => m.HttpMethod !== 'ANY')) {
+      expect(method.RequestModels, method.path).toBeUndefined();
+      const app = ROUTES.some((route) => route.resource === method.path && route.auth === 'api-key');
+      expect(method.RequestValidatorId, method.path).toEqual(app ? { Ref: validatorId } : undefined);
     }
+    const status = methods().find((m) => m.HttpMethod === 'GET' && m.path === '/v1/verifications/{id}');
+    expect(status?.RequestParameters).toEqual({ 'method.request.path.id': true });
   });
 
   test("API Gateway's own errors use the contract's error shape", () => {
@@ -345,6 +330,14 @@ describe('api', () => {
       THROTTLED: { status: '429', code: 'rate_limited', retryAfter: true },
       QUOTA_EXCEEDED: { status: '429', code: 'rate_limited', retryAfter: true },
       BAD_REQUEST_BODY: { status: '400', code: 'invalid_request' },
+      BAD_REQUEST_PARAMETERS: { status: '400', code: 'invalid_request' },
+      // WAF, resource policy, authorizer and IAM signature denials keep the gateway's own 403.
+      WAF_FILTERED: { code: 'forbidden' },
+      ACCESS_DENIED: { code: 'forbidden' },
+      EXPIRED_TOKEN: { code: 'forbidden' },
+      INVALID_SIGNATURE: { code: 'forbidden' },
+      UNAUTHORIZED: { status: '401', code: 'unauthorized' },
+      RESOURCE_NOT_FOUND: { status: '404', code: 'route_not_found' },
       REQUEST_TOO_LARGE: { status: '413', code: 'payload_too_large' },
       UNSUPPORTED_MEDIA_TYPE: { status: '415', code: 'unsupported_media_type' },
       MISSING_AUTHENTICATION_TOKEN: { status: '404', code: 'route_not_found' },
@@ -481,5 +474,74 @@ describe('alarms', () => {
       ]),
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test("webhook rejections: 4xx and 429 of Plivo's webhook methods, and the WAF's webhook blocks, over all", () => {
+    type MetricQuery = {
+      Id: string;
+      Expression?: string;
+      MetricStat?: {
+        Metric: {
+          Namespace: string;
+          MetricName: string;
+          Dimensions: Array<{ Name: string; Value: unknown }>;
+        };
+      };
+    };
+    const rejectionAlarm = (t: Template) => {
+      const found = ofType(t, 'AWS::CloudWatch::Alarm')
+        .map(
+          ([, alarm]) =>
+            alarm.Properties as { AlarmDescription: string; Threshold: number; Metrics: MetricQuery[] },
+        )
+        .filter((alarm) => alarm.AlarmDescription.includes("Plivo's webhooks"));
+      expect(found).toHaveLength(1);
+      const alarm = found[0] as (typeof found)[number];
+      const dims = (query: MetricQuery) =>
+        Object.fromEntries((query.MetricStat?.Metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+      const stats = alarm.Metrics.filter((query) => query.MetricStat).map((query) => ({
+        id: query.Id,
+        name: `${query.MetricStat?.Metric.Namespace} ${query.MetricStat?.Metric.MetricName}`,
+        ...dims(query),
+      }));
+      return { alarm, stats, expression: alarm.Metrics.find((query) => query.Expression)?.Expression ?? '' };
+    };
+
+    const { alarm, stats, expression } = rejectionAlarm(template);
+    expect(alarm.Threshold).toBe(0.1);
+    expect(alarm.AlarmDescription).toMatch(/real calls may be failing/);
+    const perMethod = (name: string) =>
+      ['/v1/plivo/answer', '/v1/plivo/hangup'].map((resource) =>
+        expect.objectContaining({
+          name: `AWS/ApiGateway ${name}`,
+          ApiName: 'VoiceOtp-api',
+          Stage: 'prod',
+          Method: 'POST',
+          Resource: resource,
+        }),
+      );
+    expect(stats).toEqual([...perMethod('4XXError'), ...perMethod('Count')]);
+    // Refused over served, once at least 20 requests came in.
+    expect(expression).toBe(
+      'IF((FILL(served0, 0) + FILL(served1, 0)) >= 20, (FILL(refused0, 0) + FILL(refused1, 0)) / (FILL(served0, 0) + FILL(served1, 0)), 0)',
+    );
+
+    // With the WAF, its blocks on webhook routes count too: they never reach API Gateway's metrics.
+    const withWaf = synthTemplate({ waf: 'true', webhookAllowedCidrs: '203.0.113.0/24' });
+    const [acl] = ofType(withWaf, 'AWS::WAFv2::WebACL').map(([, resource]) => resource.Properties) as Array<{
+      Name: string;
+      Rules: Array<{ Name: string; VisibilityConfig: { MetricName: string } }>;
+    }>;
+    const blocked = rejectionAlarm(withWaf);
+    const webhookRules = ['webhook-source-allowlist', 'webhook-rate-limit-per-ip'];
+    expect(blocked.stats.filter((stat) => stat.name === 'AWS/WAFV2 BlockedRequests')).toEqual(
+      webhookRules.map((rule) => expect.objectContaining({ WebACL: acl?.Name, Rule: rule })),
+    );
+    for (const rule of webhookRules) {
+      expect(acl?.Rules.find((r) => r.Name === rule)?.VisibilityConfig.MetricName).toBe(rule);
+    }
+    expect(blocked.expression).toContain(
+      '(FILL(refused0, 0) + FILL(refused1, 0) + FILL(blocked0, 0) + FILL(blocked1, 0)) /',
+    );
   });
 });

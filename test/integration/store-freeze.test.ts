@@ -70,7 +70,7 @@ describe('a store that stops answering', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await createHarness({}, { endpoint: dynamodb.endpoint });
+    h = await createHarness({}, { connection: dynamodb });
   });
 
   it('gets 503 store_unavailable with Retry-After within the Lambda timeout, then exactly-once', async () => {

@@ -300,7 +300,7 @@ describe('a call for a verification that is no longer pending', () => {
       'hi-IN',
       async (harness) => {
         const { id, call } = await send(harness, '+14155550137', 'hi-IN');
-        const client = localClient(harness.endpoint);
+        const client = localClient(harness.connection);
         await client.send(
           new DeleteItemCommand({ TableName: harness.tableName, Key: { pk: { S: `VERIFICATION#${id}` } } }),
         );

@@ -16,7 +16,7 @@ import type { FunctionName } from '../../lib/routes.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallRequest, Telephony } from '../../lib/telephony.ts';
-import { createTable, localClient } from '../../local/dynamodb-local.ts';
+import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
 import { CommandLog, iamActions, recordCommands } from './dynamodb-commands.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
@@ -74,6 +74,8 @@ export interface Harness {
   config: Config;
   tableName: string;
   endpoint: string;
+  /** The DynamoDB Local and key pair the table lives in, for clients of the test's own. */
+  connection: DynamoDbConnection;
   clock: TestClock;
   telephony: RecordingTelephony;
   keyRingSecret: string;
@@ -91,6 +93,12 @@ export interface Harness {
   scan(): Promise<Record<string, unknown>[]>;
 }
 
+/** The test run's DynamoDB Local (started by the global setup) and its key pair. */
+export const runDynamoDb = (): DynamoDbConnection => ({
+  endpoint: inject('dynamodbEndpoint'),
+  credentials: inject('dynamodbCredentials'),
+});
+
 export type HandlerDeps = Parameters<typeof createVerifyHandler>[0];
 
 const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
@@ -106,16 +114,17 @@ function commandLogOfThisFile(): CommandLog {
 }
 
 /**
- * Real handlers on a fresh table in the run's DynamoDB Local (or the one at `options.endpoint`), with a
+ * Real handlers on a fresh table in the run's DynamoDB Local (or the one at `options.connection`), with a
  * recording telephony and a hand clock.
  */
 export async function createHarness(
   env: Record<string, string> = {},
-  options: { endpoint?: string } = {},
+  options: { connection?: DynamoDbConnection } = {},
 ): Promise<Harness> {
-  const endpoint = options.endpoint ?? inject('dynamodbEndpoint');
+  const connection = options.connection ?? runDynamoDb();
+  const { endpoint } = connection;
   const tableName = `t-${randomUUID()}`;
-  await createTable(endpoint, tableName);
+  await createTable(connection, tableName);
   const config = loadConfig({
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: endpoint,
@@ -132,7 +141,7 @@ export async function createHarness(
   const file = relative(ROOT, expect.getState().testPath ?? '');
   log.harness(file);
   const storeFor = (name: FunctionName) => {
-    const documentClient = createDocumentClient({ endpoint });
+    const documentClient = createDocumentClient(connection);
     recordCommands(documentClient, (command, input) => {
       dynamoCalls.push(command);
       log.command({ file, function: name, command, actions: iamActions(command, input) });
@@ -151,11 +160,12 @@ export async function createHarness(
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
   const depsFor = (name: FunctionName): HandlerDeps => ({ ...base, store: stores[name] });
-  const client = localClient(endpoint);
+  const client = localClient(connection);
   return {
     config,
     tableName,
     endpoint,
+    connection,
     clock,
     telephony,
     keyRingSecret,

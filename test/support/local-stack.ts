@@ -6,6 +6,8 @@ import { inject } from 'vitest';
 export interface SpawnedStack {
   url: string;
   apiKey: string;
+  /** Its table, in the test run's DynamoDB Local (unless it was told to start its own). */
+  tableName: string;
   /** Every line the process printed so far, stdout and stderr. */
   lines: string[];
   child: ChildProcess;
@@ -27,13 +29,16 @@ export async function spawnLocalStack(
   command: string[] = [process.execPath, 'local/start.ts'],
 ): Promise<SpawnedStack> {
   const lines: string[] = [];
+  const tableName = env.TABLE_NAME ?? `e2e-${randomUUID()}`;
   const child = spawn(command[0] ?? '', command.slice(1), {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       ...process.env,
       PORT: '0',
       DYNAMODB_ENDPOINT: inject('dynamodbEndpoint'),
-      TABLE_NAME: `e2e-${randomUUID()}`,
+      AWS_ACCESS_KEY_ID: inject('dynamodbCredentials').accessKeyId,
+      AWS_SECRET_ACCESS_KEY: inject('dynamodbCredentials').secretAccessKey,
+      TABLE_NAME: tableName,
       SIMULATOR_SPEED: '10',
       ...env,
     },
@@ -73,6 +78,7 @@ export async function spawnLocalStack(
   return {
     url: base,
     apiKey,
+    tableName,
     lines,
     child,
     async stop() {

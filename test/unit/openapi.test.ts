@@ -53,6 +53,7 @@ describe('openapi.yaml', () => {
       unsupported_locale: true,
       unsupported_number_type: true,
       unauthorized: true,
+      forbidden: true,
       country_not_allowed: true,
       number_blocked: true,
       invalid_signature: true,

@@ -61,6 +61,28 @@ describe('config', () => {
   });
 });
 
+describe('DynamoDB credentials', () => {
+  const base = { PUBLIC_URL: 'https://x.example/prod', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' };
+  const key = { AWS_ACCESS_KEY_ID: 'LOCALABC123', AWS_SECRET_ACCESS_KEY: 'secret' };
+
+  it('with an endpoint, come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both are set', () => {
+    expect(loadConfig({ ...base, ...key }).dynamodbCredentials).toEqual({
+      accessKeyId: 'LOCALABC123',
+      secretAccessKey: 'secret',
+    });
+    expect(loadConfig(base).dynamodbCredentials).toBeUndefined();
+    expect(() => loadConfig({ ...base, AWS_ACCESS_KEY_ID: 'LOCALABC123' })).toThrow(
+      /set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither/,
+    );
+  });
+
+  it("on AWS (no endpoint) are left to the SDK's default chain", () => {
+    const { DYNAMODB_ENDPOINT: _, ...aws } = base;
+    expect(loadConfig({ ...aws, ...key, AWS_SESSION_TOKEN: 'token' }).dynamodbCredentials).toBeUndefined();
+    expect(loadConfig({ ...aws, AWS_ACCESS_KEY_ID: 'ASIA' }).dynamodbCredentials).toBeUndefined();
+  });
+});
+
 describe('locales', () => {
   it('resolve case-insensitively and refuse others', () => {
     expect(resolveLocale('pt-br')).toBe('pt-BR');
