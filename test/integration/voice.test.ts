@@ -169,7 +169,7 @@ describe('answer XML', () => {
   it('asks DynamoDB for a strongly consistent read of the status fields alone', async () => {
     const { call } = await send(h);
     const inputs: Record<string, unknown>[] = [];
-    const client = createDocumentClient({ endpoint: h.endpoint });
+    const client = createDocumentClient(h.connection);
     client.middlewareStack.add(
       (next, context) => (args) => {
         inputs.push({ command: context.commandName, ...(args.input as Record<string, unknown>) });
