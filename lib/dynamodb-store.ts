@@ -47,6 +47,13 @@ export function storeCallWorstCaseMs(budget = STORE_TIME_BUDGET): number {
   return total;
 }
 
+/**
+ * The region a DynamoDB endpoint (DynamoDB Local) is addressed in. DynamoDB Local keeps one database per
+ * access key id and region, so every client of one stack (the service, the table's creator, the tests) must
+ * agree: one function, AWS_REGION when set.
+ */
+export const endpointRegion = () => process.env.AWS_REGION ?? 'us-east-1';
+
 export type DynamoDbCredentials = NonNullable<Config['dynamodbCredentials']>;
 
 /** An endpoint's key pair when none is given (DynamoDB Local's usual one, shared with anyone who guesses it). */
@@ -77,7 +84,7 @@ export function createDocumentClient(
     ),
     ...(options.endpoint && {
       endpoint: options.endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
+      region: endpointRegion(),
       credentials: options.credentials ?? DEFAULT_ENDPOINT_CREDENTIALS,
     }),
   });

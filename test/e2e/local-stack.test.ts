@@ -262,6 +262,18 @@ describe('real mode', () => {
   });
 });
 
+describe('another AWS region in the shell', () => {
+  it('still finds its table: DynamoDB Local keeps one database per key id and region', async () => {
+    const elsewhere = await spawnLocalStack({ AWS_REGION: 'eu-west-1' });
+    try {
+      const sent = await elsewhere.api('POST', '/v1/verifications', { phone: '+14155550177' });
+      expect(sent.status).toBe(202);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+});
+
 describe('the local gateway', () => {
   it('answers a path with broken percent-encoding 400, like API Gateway', async () => {
     const response = await stack.api('GET', '/v1/verifications/%ZZ');
