@@ -27,8 +27,10 @@ interface FunctionSizing {
 
 /**
  * Memory buys CPU on Lambda, and cold starts (bundle parse, key derivation) are CPU-bound, so even light
- * handlers get 256 MB. Timeouts cover a cold start with its first secret reads (about 1 s) plus the work,
- * and stay far below API Gateway's 29 s integration timeout so a stuck call fails as a clean 5xx.
+ * handlers get 256 MB. Timeouts cover the worst case of the AWS time budgets (lib/aws-budget.ts): a cold
+ * start whose secret reads time out (2.1 s) followed by a store call that does (3.3 s), plus the work, so a
+ * request always ends in our own 503 rather than the Lambda's timeout; and they stay far below API
+ * Gateway's 29 s integration timeout. test/infra/store-budget.test.ts holds them to that arithmetic.
  */
 export function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing> {
   return {
@@ -37,23 +39,23 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       // The busiest bundle (phone metadata, both secrets, DynamoDB): 512 MB keeps its cold start short.
       memorySize: 512,
       // Waits up to PLIVO_TIMEOUT_MS for Plivo, plus cold start, secrets, the rate-limit counters and writes.
-      timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 6),
+      timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 7),
     },
     verify: {
       description: 'Check, status and cancel: DynamoDB only, never telephony',
       memorySize: 256,
-      timeout: Duration.seconds(5),
+      timeout: Duration.seconds(7),
     },
     answer: {
       description: "Plivo's answer webhook: checks the signature, reads the status, speaks a pending code",
       // Plivo is waiting with a caller on the line: one read, and the same fast cold start matters.
       memorySize: 256,
-      timeout: Duration.seconds(5),
+      timeout: Duration.seconds(7),
     },
     hangup: {
       description: "Plivo's hangup webhook: checks the signature, records the call's outcome",
       memorySize: 256,
-      timeout: Duration.seconds(5),
+      timeout: Duration.seconds(7),
     },
   };
 }

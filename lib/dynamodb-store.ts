@@ -8,8 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { awsServiceUnavailable, boundedClientOptions, type SdkError, type TimeBudget } from './aws-budget.ts';
 import type { Config } from './config.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
 import type {
@@ -31,21 +30,14 @@ import type { CallRecord, Verification, VerificationState } from './verification
  * function's timeout (README, "Store time budget"). Each attempt ends within `requestMs`, connecting
  * included; a call makes at most `attempts`, pausing up to `backoffMs(n)` before retry n.
  */
-export const STORE_TIME_BUDGET = {
+export const STORE_TIME_BUDGET: TimeBudget & { failFastMs: number } = {
   connectMs: 500,
   requestMs: 1000,
   attempts: 3,
   backoffMs: (retry: number) => 100 * retry,
   /** After a call ran out of time, the container's next calls fail at once for this long (= Retry-After). */
   failFastMs: 1000,
-} as const;
-
-/** The longest one store call can take before it fails: every attempt timing out, every pause at its longest. */
-export function storeCallWorstCaseMs(budget = STORE_TIME_BUDGET): number {
-  let total = budget.attempts * budget.requestMs;
-  for (let retry = 1; retry < budget.attempts; retry++) total += budget.backoffMs(retry);
-  return total;
-}
+};
 
 /**
  * The region a DynamoDB endpoint (DynamoDB Local) is addressed in. DynamoDB Local keeps one database per
@@ -71,17 +63,7 @@ export function createDocumentClient(
 ): DynamoDBDocumentClient {
   const budget = STORE_TIME_BUDGET;
   const client = new DynamoDBClient({
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: budget.connectMs,
-      requestTimeout: budget.requestMs,
-      // Without it the SDK only logs a warning when requestTimeout passes, and keeps waiting.
-      throwOnRequestTimeout: true,
-    }),
-    // A fixed, short backoff (jittered) for every retryable error, throttling included: the SDK's own
-    // throttling backoff (up to 1 s, then 2 s) would not fit the budget.
-    retryStrategy: new ConfiguredRetryStrategy(budget.attempts, (retry) =>
-      Math.floor(Math.random() * budget.backoffMs(retry)),
-    ),
+    ...boundedClientOptions(budget),
     ...(options.endpoint && {
       endpoint: options.endpoint,
       region: endpointRegion(),
@@ -137,53 +119,12 @@ const fromItem = (item: Record<string, unknown>): Verification => {
   return verification as unknown as Verification;
 };
 
-const RETRYABLE = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  // The HTTP handler's connection and request timeouts (STORE_TIME_BUDGET), and the service's own.
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-/** Network failures: the store could not be reached or stopped answering mid-request. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
-
-type SdkError = {
-  name?: string;
-  code?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-  cause?: unknown;
-};
-
-const isUnavailable = (e: SdkError | undefined): boolean =>
-  e !== undefined &&
-  (RETRYABLE.has(e.name ?? '') ||
-    e.$retryable !== undefined ||
-    (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
-    UNREACHABLE.has(e.code ?? ''));
-
 /**
  * DynamoDB being down, throttled or slower than STORE_TIME_BUDGET is the client's cue to retry (503), not
  * a bug of ours (500).
  */
 export function storeError(error: unknown): unknown {
-  const e = error as SdkError | undefined;
-  const unavailable = isUnavailable(e) || isUnavailable(e?.cause as SdkError | undefined);
-  return unavailable
+  return awsServiceUnavailable(error)
     ? new ApiError(
         503,
         'store_unavailable',

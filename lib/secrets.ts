@@ -1,4 +1,7 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsServiceUnavailable, boundedClientOptions, type TimeBudget } from './aws-budget.ts';
+import { ApiError, retryAfterSeconds } from './errors.ts';
 import { type KeyRing, parseKeyRing } from './keyring.ts';
 
 export interface PlivoCredentials {
@@ -47,15 +50,45 @@ function memoByString<T>(parse: (secretString: string) => T): (secretString: str
   };
 }
 
+/**
+ * A cold start reads its secrets before anything else: bounded like the store (lib/dynamodb-store.ts), two
+ * attempts of at most 1 s, so a slow Secrets Manager answers 503 well inside every function's timeout
+ * instead of running into it.
+ */
+export const SECRETS_TIME_BUDGET: TimeBudget = {
+  connectMs: 500,
+  requestMs: 1000,
+  attempts: 2,
+  backoffMs: (retry) => 100 * retry,
+};
+
 /** AWS: both secrets in Secrets Manager, named by the stack; never in plaintext environment variables. */
-export function secretsManagerSecrets(ids: {
-  keyRing?: string | undefined;
-  plivo?: string | undefined;
-}): Secrets {
+export function secretsManagerSecrets(
+  ids: { keyRing?: string | undefined; plivo?: string | undefined },
+  /** Tests point the client at a server of their own. */
+  client: ConstructorParameters<typeof SecretsManagerClient>[0] = {},
+): Secrets {
   const keyRing = memoByString(parseKeyRing);
   const plivo = memoByString(parsePlivoCredentials);
+  const provider = new SecretsProvider({
+    awsSdkV3Client: new SecretsManagerClient({
+      ...boundedClientOptions(SECRETS_TIME_BUDGET),
+      ...client,
+    }),
+  });
   const read = async (id: string, refresh = false) => {
-    const value = await getSecret(id, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: refresh });
+    let value: unknown;
+    try {
+      value = await provider.get(id, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: refresh });
+    } catch (error) {
+      if (!awsServiceUnavailable(error)) throw error;
+      throw new ApiError(
+        503,
+        'store_unavailable',
+        "The service's keys could not be read; retry shortly.",
+        retryAfterSeconds(1),
+      );
+    }
     if (typeof value !== 'string') throw new Error(`Secret ${id} has no string value`);
     return value;
   };

@@ -122,7 +122,7 @@ describe('settings in the template', () => {
       },
     });
     // send's timeout follows Plivo's: 8 s of waiting plus its own work.
-    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 14 });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 15 });
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
       Properties: Match.objectLike({ DeletionProtectionEnabled: false }),

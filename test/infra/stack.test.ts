@@ -35,12 +35,12 @@ describe('functions', () => {
   test('send waits for Plivo: more memory and a timeout above PLIVO_TIMEOUT_MS', () => {
     expect(props(id(`${pathOf('send')}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
       MemorySize: 512,
-      Timeout: 10,
+      Timeout: 11,
     });
     for (const name of ['verify', 'answer', 'hangup'] as const) {
       expect(props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
         MemorySize: 256,
-        Timeout: 5,
+        Timeout: 7,
       });
     }
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyRing } from '../../lib/keyring.ts';
-import { parsePlivoCredentials } from '../../lib/secrets.ts';
+import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
+import { parsePlivoCredentials, SECRETS_TIME_BUDGET, secretsManagerSecrets } from '../../lib/secrets.ts';
+import { captureServer } from '../support/capture-server.ts';
 
 /** Stands for key material or an auth token: none of it may reach an error message (and so the logs). */
 const SECRET = 'Zq7xKv2M9pLw4Rt8Yb3Nc6Hd1Fg5Js0Ue4Wa';
@@ -60,5 +61,43 @@ describe('a malformed secret is refused with an error that names it and holds no
       authToken: SECRET,
     });
     expect(parseKeyRing(`{"current":"k1","k1":"${SECRET}"}`).current.id).toBe('k1');
+  });
+});
+
+describe('Secrets Manager within its time budget', () => {
+  const client = (endpoint: string) => ({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+
+  it("reads the key ring through Secrets Manager's API", async () => {
+    const secret = newKeyRingSecret('k7');
+    const server = await captureServer(() => ({
+      status: 200,
+      body: JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ring', SecretString: secret }),
+    }));
+    try {
+      const ring = await secretsManagerSecrets({ keyRing: 'ring' }, client(server.url)).keyRing();
+      expect(ring.current.id).toBe('k7');
+      expect(server.requests[0]?.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 503 store_unavailable with Retry-After when it does not answer, rather than waiting on', async () => {
+    const server = await captureServer(() => 'hang');
+    try {
+      const reading = secretsManagerSecrets({ keyRing: 'ring' }, client(server.url)).keyRing();
+      await expect(reading).rejects.toMatchObject({
+        status: 503,
+        code: 'store_unavailable',
+        headers: { 'Retry-After': '1' },
+      });
+      expect(server.requests).toHaveLength(SECRETS_TIME_BUDGET.attempts);
+    } finally {
+      await server.close();
+    }
   });
 });
