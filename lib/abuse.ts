@@ -4,6 +4,7 @@ import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
 import type { Phone } from './phone.ts';
 import type { CounterChange, CounterStore } from './store.ts';
+import type { Verification } from './verification.ts';
 
 /**
  * Toll-fraud and flooding defences for sends, and the guessing cap for checks. Limits use fixed windows
@@ -262,5 +263,7 @@ export const countWrongCheck = (store: CounterStore, phoneHash: string, now: num
   store.count(phoneDayKey(phoneHash, now), { add: { wrong: 1 }, expiresAt: endOf(now, DAY) + DAY });
 
 /** Counts an approval for the fraud guard, in the window the verification was sent in. */
-export const countApproval = (store: CounterStore, windowKey: string, now: number) =>
-  store.count(windowKey, { add: { approved: 1 }, expiresAt: now + DAY });
+export async function countApproval(store: CounterStore, verification: Verification, now: number) {
+  if (verification.guardWindow)
+    await store.count(verification.guardWindow, { add: { approved: 1 }, expiresAt: now + DAY });
+}

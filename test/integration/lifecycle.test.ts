@@ -81,6 +81,8 @@ describe('check', () => {
     expect(parse(await check(h, { id, code: wrongCode(code) }))).toMatchObject({ attemptsLeft: 3 });
     expect(parse(await status(h, id))).toMatchObject({ attempts: 2, attemptsLeft: 3, status: 'pending' });
     expect(parse(await check(h, { id, code }))).toEqual({ id, valid: true, status: 'approved' });
+    // The right code took an attempt too: each check reserves one before its code is tested.
+    expect(parse(await status(h, id))).toMatchObject({ attempts: 3, status: 'approved' });
   });
 
   it('refuses the right code after the fifth wrong one', async () => {
