@@ -1,11 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiEvent, createHarness, type Harness, parse, startVerification } from '../support/harness.ts';
+import {
+  apiEvent,
+  createHarness,
+  type Harness,
+  parse,
+  startVerification,
+  wrongCode,
+} from '../support/harness.ts';
 
 let h: Harness;
 let pendingId: string;
+/** Never the pending verification's code, so no case could pass by guessing it. */
+let wrong: string;
 beforeAll(async () => {
   h = await createHarness();
-  pendingId = (await startVerification(h)).id;
+  const started = await startVerification(h);
+  pendingId = started.id;
+  wrong = wrongCode(started.code);
 });
 
 type Case = [name: string, event: () => ReturnType<typeof apiEvent>, status: number, code: string];
@@ -95,11 +106,11 @@ const sendCases: Case[] = [
 const checkCases: Case[] = [
   [
     'id and phone',
-    () => checkWith({ body: { id: pendingId, phone: '+14155550123', code: '123456' } }),
+    () => checkWith({ body: { id: pendingId, phone: '+14155550123', code: wrong } }),
     400,
     'invalid_request',
   ],
-  ['neither id nor phone', () => checkWith({ body: { code: '123456' } }), 400, 'invalid_request'],
+  ['neither id nor phone', () => checkWith({ body: { code: wrong } }), 400, 'invalid_request'],
   ['code missing', () => checkWith({ body: { id: pendingId } }), 400, 'invalid_request'],
   ['code as a number', () => checkWith({ body: { id: pendingId, code: 123456 } }), 400, 'invalid_request'],
   [
@@ -125,34 +136,34 @@ const checkCases: Case[] = [
   ['code with letters', () => checkWith({ body: { id: pendingId, code: '12a456' } }), 400, 'invalid_code'],
   ['code with a tab', () => checkWith({ body: { id: pendingId, code: '123\t456' } }), 400, 'invalid_code'],
   ['code empty', () => checkWith({ body: { id: pendingId, code: '' } }), 400, 'invalid_code'],
-  ['malformed id', () => checkWith({ body: { id: 'vrf_123', code: '123456' } }), 400, 'invalid_request'],
+  ['malformed id', () => checkWith({ body: { id: 'vrf_123', code: wrong } }), 400, 'invalid_request'],
   [
     'lower-case id',
-    () => checkWith({ body: { id: pendingId.toLowerCase(), code: '123456' } }),
+    () => checkWith({ body: { id: pendingId.toLowerCase(), code: wrong } }),
     400,
     'invalid_request',
   ],
   [
     'very long id',
-    () => checkWith({ body: { id: `vrf_${'A'.repeat(10_000)}`, code: '123456' } }),
+    () => checkWith({ body: { id: `vrf_${'A'.repeat(10_000)}`, code: wrong } }),
     400,
     'invalid_request',
   ],
   [
     'phone not E.164',
-    () => checkWith({ body: { phone: '(415) 555-0123', code: '123456' } }),
+    () => checkWith({ body: { phone: '(415) 555-0123', code: wrong } }),
     400,
     'invalid_phone',
   ],
   [
     'nested object body',
-    () => checkWith({ body: { id: { $ne: null }, code: '123456' } }),
+    () => checkWith({ body: { id: { $ne: null }, code: wrong } }),
     400,
     'invalid_request',
   ],
   [
     'no API key',
-    () => checkWith({ body: { id: pendingId, code: '123456' }, apiKeyId: null }),
+    () => checkWith({ body: { id: pendingId, code: wrong }, apiKeyId: null }),
     401,
     'unauthorized',
   ],

@@ -3,7 +3,15 @@ import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Store } from '../../lib/store.ts';
-import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
+import {
+  apiEvent,
+  check,
+  createHarness,
+  parse,
+  startVerification,
+  status,
+  wrongCode,
+} from '../support/harness.ts';
 
 const unavailable = () => new ApiError(503, 'store_unavailable', 'DynamoDB is down (test).');
 
@@ -99,7 +107,7 @@ describe('failing abuse counters', () => {
       apiEvent({
         method: 'POST',
         resource: '/v1/verifications/check',
-        body: { id: sent.id, code: '000000' },
+        body: { id: sent.id, code: wrongCode(sent.code) },
       }),
     );
     expect(parse(response)).toMatchObject({ valid: false, attemptsLeft: 4 });
