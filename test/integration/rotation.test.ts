@@ -104,6 +104,35 @@ describe('key rotation', () => {
     expect(parse(await status(h, sent.id))).toMatchObject({ attempts: 2 });
   });
 
+  it('re-reads the ring only for a key id it does not know', async () => {
+    const h = await createHarness({ KEYRING: JSON.stringify(k1) });
+    const sent = await startVerification(h, '+14155550196');
+    const refreshes: string[] = [];
+    const verify = createVerifyHandler({ ...h.deps, secrets: staleSecrets(refreshes) });
+    const right = await verify(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/verifications/check',
+        body: { id: sent.id, code: sent.code },
+      }),
+    );
+    expect(parse(right)).toEqual({ id: sent.id, valid: true, status: 'approved' });
+    expect(refreshes).toEqual([]);
+  });
+
+  it("cancels a phone's verification made under the old key when a send after the rotation replaces it", async () => {
+    const before = await createHarness({ KEYRING: JSON.stringify(k1) });
+    const phone = '+14155550197';
+    const older = await startVerification(before, phone);
+    const after = await createHarness({ KEYRING: JSON.stringify(both) });
+    const send = createSendHandler({ ...after.deps, store: before.store, telephony: after.telephony });
+    const newer = parse(
+      await send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } })),
+    );
+    expect(parse(await status(before, older.id))).toMatchObject({ status: 'canceled' });
+    expect(parse(await status(before, newer.id as string))).toMatchObject({ status: 'pending' });
+  });
+
   it('lets an answer container with a stale ring open a token sealed under the new key', async () => {
     const h = await createHarness({ KEYRING: JSON.stringify(both) });
     await startVerification(h, '+14155550192');
