@@ -12,7 +12,6 @@ import { awsServiceUnavailable, boundedClientOptions, type SdkError, type TimeBu
 import type { Config } from './config.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
 import type {
-  ApproveInput,
   CounterChange,
   CountResult,
   IdempotencyClaim,
@@ -241,38 +240,39 @@ export class DynamoDbStore implements Store {
     return pointers.map(({ pk }) => found.get(pk)).find(Boolean);
   }
 
-  approve({ id, apiKeyId, keyId, codeHash, now }: ApproveInput) {
-    // The hash comparison happens in the condition so the happy path is one round trip. DynamoDB compares
-    // a keyed HMAC of the caller's input, so its timing tells nothing about the stored code.
+  reserveAttempt(id: string, apiKeyId: string, now: number) {
+    return this.#transition(id, {
+      UpdateExpression: 'SET updatedAt = :now ADD attempts :one',
+      ConditionExpression:
+        'apiKeyId = :apiKeyId AND #status = :pending AND expiresAt > :now AND attempts < maxAttempts',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':pending': 'pending', ':apiKeyId': apiKeyId, ':now': now },
+    });
+  }
+
+  approve(id: string, apiKeyId: string, now: number) {
     return this.#transition(id, {
       UpdateExpression: 'SET #status = :approved, updatedAt = :now',
-      ConditionExpression:
-        'apiKeyId = :apiKeyId AND #status = :pending AND keyId = :keyId AND codeHash = :codeHash AND attempts < maxAttempts AND expiresAt > :now',
+      ConditionExpression: 'apiKeyId = :apiKeyId AND #status = :pending',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':approved': 'approved',
         ':pending': 'pending',
         ':apiKeyId': apiKeyId,
-        ':keyId': keyId,
-        ':codeHash': codeHash,
         ':now': now,
       },
     });
   }
 
-  recordWrongCode(seen: Verification, now: number) {
-    const attempts = seen.attempts + 1;
-    return this.#transition(seen.id, {
-      UpdateExpression: 'SET attempts = :attempts, #status = :status, updatedAt = :now',
-      ConditionExpression:
-        'apiKeyId = :apiKeyId AND #status = :pending AND attempts = :seen AND expiresAt > :now',
+  lockOut(id: string, apiKeyId: string, now: number) {
+    return this.#transition(id, {
+      UpdateExpression: 'SET #status = :locked, updatedAt = :now',
+      ConditionExpression: 'apiKeyId = :apiKeyId AND #status = :pending AND attempts >= maxAttempts',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
-        ':attempts': attempts,
-        ':status': attempts >= seen.maxAttempts ? 'max_attempts_reached' : 'pending',
+        ':locked': 'max_attempts_reached',
         ':pending': 'pending',
-        ':apiKeyId': seen.apiKeyId,
-        ':seen': seen.attempts,
+        ':apiKeyId': apiKeyId,
         ':now': now,
       },
     });
@@ -281,8 +281,8 @@ export class DynamoDbStore implements Store {
   cancel(id: string, apiKeyId: string, now: number, supersededBy?: string) {
     return this.#transition(id, {
       UpdateExpression: `SET #status = :canceled, updatedAt = :now${supersededBy ? ', supersededBy = :by' : ''}`,
-      ConditionExpression:
-        'apiKeyId = :apiKeyId AND #status = :pending AND attempts < maxAttempts AND expiresAt > :now',
+      // A verification whose last attempt is still being tested is pending: its outcome becomes canceled.
+      ConditionExpression: 'apiKeyId = :apiKeyId AND #status = :pending AND expiresAt > :now',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':canceled': 'canceled',

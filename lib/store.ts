@@ -21,10 +21,19 @@ export interface VerificationStore {
   /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
   latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
 
-  /** Approves when the verification is pending, unexpired, under its attempt limit and the hash matches. */
-  approve(input: ApproveInput): Promise<TransitionResult>;
-  /** Counts one wrong code against the verification as it was seen (optimistic on `attempts`). */
-  recordWrongCode(seen: Verification, now: number): Promise<TransitionResult>;
+  /**
+   * Reserves one attempt before any code is tested: adds 1 to `attempts` while the verification belongs to
+   * `apiKeyId`, is pending, unexpired and under its limit. Done: the item as reserved, whose code the caller
+   * may now test once. So however many checks arrive at once, at most `maxAttempts` codes are ever tested.
+   */
+  reserveAttempt(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
+  /** After a reserved attempt tested right: approves while still pending. */
+  approve(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
+  /**
+   * After the last reserved attempt tested wrong: `max_attempts_reached` while still pending, so the stored
+   * status is the outcome. Approval and lock-out are both conditional on pending: the first written wins.
+   */
+  lockOut(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
   /** `supersededBy`: the newer verification of the same phone that replaces this one. */
   cancel(id: string, apiKeyId: string, now: number, supersededBy?: string): Promise<TransitionResult>;
   /** Marks a pending verification failed because its call could not be placed. */
@@ -35,14 +44,6 @@ export interface VerificationStore {
 
 /** Either the pointer moved (and names the id it replaced), or it already held this newer one. */
 export type PointResult = { moved: true; replaced: string | undefined } | { moved: false; newer: string };
-
-export interface ApproveInput {
-  id: string;
-  apiKeyId: string;
-  keyId: string;
-  codeHash: string;
-  now: number;
-}
 
 export type TransitionResult =
   | { done: true; verification: Verification }

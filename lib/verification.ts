@@ -63,13 +63,13 @@ export type VerificationState = Pick<
 
 /**
  * What a client sees: expiry is enforced here, in code, because DynamoDB's TTL only deletes items some
- * time after the retention period.
+ * time after the retention period. Attempts are not: a verification whose last attempt is reserved stays
+ * pending until that check settles it (approved, or max_attempts_reached when the code was wrong).
  */
 export function effectiveStatus(
   v: Pick<Verification, 'status' | 'attempts' | 'maxAttempts' | 'expiresAt'>,
   now: number,
 ): VerificationStatus {
   if (v.status !== 'pending') return v.status;
-  if (v.attempts >= v.maxAttempts) return 'max_attempts_reached';
   return now >= v.expiresAt ? 'expired' : 'pending';
 }

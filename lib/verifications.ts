@@ -9,7 +9,7 @@ import { e164Only, maskPhone, type Phone, phoneHash } from './phone.ts';
 import { answerUrl, FALLBACK_STEP, hangupUrl } from './routes.ts';
 import { sealCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
-import type { Store, TransitionResult } from './store.ts';
+import type { Store } from './store.ts';
 import type { Telephony } from './telephony.ts';
 import { effectiveStatus, type Verification, type VerificationStatus } from './verification.ts';
 
@@ -160,57 +160,55 @@ type Attempt = CheckResult & { wasPending: boolean };
 const logCounterFailure = (deps: ServiceDeps, verificationId: string) => (error: unknown) =>
   deps.logger.error('Could not update an abuse counter', { verificationId, error: error as Error });
 
-/** Upper bound on optimistic retries; each retry means another request changed this verification. */
-const MAX_ROUNDS = 16;
-
+/**
+ * One check: reserve an attempt, then test the code, then settle. The reservation is one conditional write
+ * made before the code is compared, so however many checks arrive at once, at most `maxAttempts` codes are
+ * ever tested per verification. A right code costs two writes (reserve, approve), a wrong one one; the last
+ * wrong one also locks the verification out, so its stored status says what happened.
+ */
 async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: string): Promise<Attempt> {
   let ring = await deps.secrets.keyRing();
   const now = deps.clock();
-  const key = ring.current;
-  let result: TransitionResult = await deps.store.approve({
-    id,
-    apiKeyId,
-    keyId: key.id,
-    codeHash: hashCode(key, id, code),
-    now,
-  });
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    if (result.done) {
-      if (result.verification.status === 'approved') {
-        deps.logger.info('Verification approved', { verificationId: id });
-        deps.metrics.count('ChecksApproved');
-        // The approval is written: a failing counter must not make the client retry into "approved, invalid".
-        await countApproval(deps.store, result.verification, now).catch(logCounterFailure(deps, id));
-        return { id, valid: true, status: 'approved', wasPending: true };
-      }
-      const { attempts, maxAttempts, status } = result.verification;
-      deps.logger.info('Wrong code', { verificationId: id, attempts });
-      deps.metrics.count('ChecksRefused');
-      return {
-        id,
-        valid: false,
-        status: status === 'pending' ? 'pending' : 'max_attempts_reached',
-        attemptsLeft: Math.max(0, maxAttempts - attempts),
-        wasPending: true,
-      };
-    }
-    const current = result.current;
+  const reserved = await deps.store.reserveAttempt(id, apiKeyId, now);
+  if (!reserved.done) {
+    const current = reserved.current;
     if (!current || current.apiKeyId !== apiKeyId) throw verificationNotFound();
     const status = effectiveStatus(current, now);
     if (status !== 'pending') return { id, valid: false, status, wasPending: false };
-
-    // Pending, yet refused: either the code is wrong, or it was hashed under another key than ours.
-    if (!ring.get(current.keyId)) ring = await deps.secrets.keyRing({ refresh: true });
-    const itemKey = ring.get(current.keyId);
-    const matches = itemKey !== undefined && hashesEqual(hashCode(itemKey, id, code), current.codeHash);
-    result =
-      matches && itemKey
-        ? await deps.store.approve({ id, apiKeyId, keyId: itemKey.id, codeHash: current.codeHash, now })
-        : await deps.store.recordWrongCode(current, now);
+    // Pending, yet every attempt is reserved by checks still testing their codes: this one tests nothing.
+    return { id, valid: false, status: 'pending', attemptsLeft: 0, wasPending: true };
   }
-  throw new ApiError(503, 'store_unavailable', 'The verification is changing too fast; retry shortly.', {
-    'Retry-After': '1',
-  });
+
+  const verification = reserved.verification;
+  if (!ring.get(verification.keyId)) ring = await deps.secrets.keyRing({ refresh: true });
+  const key = ring.get(verification.keyId);
+  if (key && hashesEqual(hashCode(key, id, code), verification.codeHash)) {
+    const approval = await deps.store.approve(id, apiKeyId, now);
+    if (!approval.done) return settled(approval.current, id);
+    deps.logger.info('Verification approved', { verificationId: id });
+    deps.metrics.count('ChecksApproved');
+    // The approval is written: a failing counter must not make the client retry into "approved, invalid".
+    await countApproval(deps.store, approval.verification, now).catch(logCounterFailure(deps, id));
+    return { id, valid: true, status: 'approved', wasPending: true };
+  }
+
+  const { attempts, maxAttempts } = verification;
+  deps.logger.info('Wrong code', { verificationId: id, attempts });
+  deps.metrics.count('ChecksRefused');
+  if (attempts < maxAttempts) {
+    return { id, valid: false, status: 'pending', attemptsLeft: maxAttempts - attempts, wasPending: true };
+  }
+  const locked = await deps.store.lockOut(id, apiKeyId, now);
+  if (!locked.done) return settled(locked.current, id);
+  return { id, valid: false, status: 'max_attempts_reached', attemptsLeft: 0, wasPending: true };
+}
+
+/** The answer for a check whose settlement lost to another transition: a cancel, a resend, another check. */
+function settled(current: Verification | undefined, id: string): Attempt {
+  const status = current?.status;
+  // Settlements are conditional on pending alone (the reservation checked the rest): refused means it moved on.
+  if (status === undefined || status === 'pending') throw new Error('Settlement refused while pending');
+  return { id, valid: false, status, wasPending: true };
 }
 
 export async function checkById(

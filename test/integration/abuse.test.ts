@@ -321,10 +321,10 @@ describe('enumeration safety and round trips', () => {
     await check(h, { id: done.id, code: done.code });
 
     h.dynamoCalls.length = 0;
-    const unknown = await check(h, { phone: '+14155550181', code: '123456' });
+    const unknown = await check(h, { phone: '+14155550181', code: done.code });
     const unknownCalls = [...h.dynamoCalls];
     h.dynamoCalls.length = 0;
-    const notPending = await check(h, { phone: '+14155550180', code: '123456' });
+    const notPending = await check(h, { phone: '+14155550180', code: done.code });
     expect(unknown.statusCode).toBe(404);
     expect(notPending.statusCode).toBe(404);
     expect(unknown.body).toBe(notPending.body);
@@ -332,11 +332,11 @@ describe('enumeration safety and round trips', () => {
     expect(unknownCalls).toEqual(['GetItemCommand', 'UpdateItemCommand']);
   });
 
-  it('checks a right code by id with one conditional write plus the fraud guard count', async () => {
+  it('checks a right code by id with two conditional writes (reserve, approve) plus the fraud guard count', async () => {
     const h = await createHarness();
     const sent = await startVerification(h, '+14155550182');
     h.dynamoCalls.length = 0;
     await check(h, { id: sent.id, code: sent.code });
-    expect(h.dynamoCalls).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    expect(h.dynamoCalls).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
   });
 });

@@ -1,12 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkCases, idRouteCases, sendCases } from '../support/bad-input-cases.ts';
-import { createHarness, type Harness, parse, startVerification } from '../support/harness.ts';
+import { createHarness, type Harness, parse, startVerification, wrongCode } from '../support/harness.ts';
 
 let h: Harness;
 let pendingId: string;
+/** Never the pending verification's code, so no case could pass by guessing it. */
+let wrong: string;
 beforeAll(async () => {
   h = await createHarness();
-  pendingId = (await startVerification(h)).id;
+  const started = await startVerification(h);
+  pendingId = started.id;
+  wrong = wrongCode(started.code);
 });
 
 describe.each([
@@ -16,7 +20,7 @@ describe.each([
   it.each(cases)('%s → %i %s, nothing written', async (_case, event, statusCode, code) => {
     const before = await h.scan();
     const callsBefore = h.telephony.calls.length;
-    const response = await handler()(event(pendingId));
+    const response = await handler()(event(pendingId, wrong));
     expect(response.statusCode).toBe(statusCode);
     const body = parse(response);
     expect(body).toEqual({ error: { code, message: expect.any(String) } });

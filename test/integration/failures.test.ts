@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import { failing } from '../support/failing-store.ts';
-import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
+import {
+  apiEvent,
+  check,
+  createHarness,
+  parse,
+  startVerification,
+  status,
+  wrongCode,
+} from '../support/harness.ts';
 
 describe('failures after the call is placed', () => {
   it('still answer 202 when the phone pointer cannot be written, so a retry places no second call', async () => {
@@ -83,7 +91,7 @@ describe('failing abuse counters', () => {
       apiEvent({
         method: 'POST',
         resource: '/v1/verifications/check',
-        body: { id: sent.id, code: '000000' },
+        body: { id: sent.id, code: wrongCode(sent.code) },
       }),
     );
     expect(parse(response)).toMatchObject({ valid: false, attemptsLeft: 4 });

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { synthTemplate } from '../infra/synth.ts';
 import { apiGatewayModel, type GatewayOutcome } from '../support/api-gateway-model.ts';
 import { type Case, checkCases, idRouteCases, sendCases } from '../support/bad-input-cases.ts';
-import { createHarness, type Harness, parse, startVerification } from '../support/harness.ts';
+import { createHarness, type Harness, parse, startVerification, wrongCode } from '../support/harness.ts';
 
 /**
  * Gateway parity: every request of the bad-input corpus gets the same status and error code on AWS as
@@ -14,10 +14,13 @@ type Template = Parameters<typeof apiGatewayModel>[0];
 
 let h: Harness;
 let pendingId: string;
+let wrong: string;
 let template: Template;
 beforeAll(async () => {
   h = await createHarness();
-  pendingId = (await startVerification(h)).id;
+  const started = await startVerification(h);
+  pendingId = started.id;
+  wrong = wrongCode(started.code);
   template = synthTemplate().toJSON() as Template;
 });
 
@@ -30,7 +33,7 @@ const corpus = [
 async function disagreements(gateway: (event: ReturnType<Case[1]>) => GatewayOutcome) {
   const found: string[] = [];
   for (const [fn, [name, event, status, code]] of corpus) {
-    const request = event(pendingId);
+    const request = event(pendingId, wrong);
     const answered = await h[fn](request);
     const local = { status: answered.statusCode, code: (parse(answered).error as { code: string }).code };
     expect(local, name).toEqual({ status, code });
@@ -50,7 +53,7 @@ describe('API Gateway and the functions answer the bad-input corpus alike', () =
     expect(await disagreements(gateway)).toEqual([]);
     // The gateway does answer some of them itself, with the functions' codes.
     const byGateway = corpus
-      .map(([, [name, event]]) => [name, gateway(event(pendingId))] as const)
+      .map(([, [name, event]]) => [name, gateway(event(pendingId, wrong))] as const)
       .filter(([, outcome]) => outcome.by === 'gateway');
     expect(
       Object.fromEntries(

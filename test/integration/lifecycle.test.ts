@@ -9,6 +9,7 @@ import {
   startVerification,
   status,
   wrongCode,
+  wrongCodes,
 } from '../support/harness.ts';
 
 let h: Harness;
@@ -81,6 +82,8 @@ describe('check', () => {
     expect(parse(await check(h, { id, code: wrongCode(code) }))).toMatchObject({ attemptsLeft: 3 });
     expect(parse(await status(h, id))).toMatchObject({ attempts: 2, attemptsLeft: 3, status: 'pending' });
     expect(parse(await check(h, { id, code }))).toEqual({ id, valid: true, status: 'approved' });
+    // The right code took an attempt too: each check reserves one before its code is tested.
+    expect(parse(await status(h, id))).toMatchObject({ attempts: 3, status: 'approved' });
   });
 
   it('refuses the right code after the fifth wrong one', async () => {
@@ -121,6 +124,19 @@ describe('check', () => {
     expect(parse(after)).toEqual({
       error: { code: 'verification_not_found', message: expect.any(String) },
     });
+  });
+
+  it('locks a verification out by phone on the fifth wrong code, then answers 404 by phone', async () => {
+    const phone = '+14155550178';
+    const { id, code } = await startVerification(h, phone);
+    for (const [i, guess] of wrongCodes(code, 5).entries()) {
+      const expected =
+        i < 4
+          ? { status: 'pending', attemptsLeft: 4 - i }
+          : { status: 'max_attempts_reached', attemptsLeft: 0 };
+      expect(parse(await check(h, { phone, code: guess }))).toEqual({ id, valid: false, ...expected });
+    }
+    expect((await check(h, { phone, code })).statusCode).toBe(404);
   });
 
   it('answers 404 alike for a phone never seen and for an unknown id', async () => {

@@ -13,6 +13,7 @@ import {
   startVerification,
   status,
   webhookEvent,
+  wrongCode,
 } from '../support/harness.ts';
 import { parseXml } from '../support/xml.ts';
 
@@ -122,7 +123,7 @@ describe('key rotation', () => {
     );
     const checkPhone = (phone: string) =>
       h.verify(
-        apiEvent({ method: 'POST', resource: '/v1/verifications/check', body: { phone, code: '123456' } }),
+        apiEvent({ method: 'POST', resource: '/v1/verifications/check', body: { phone, code: done.code } }),
       );
     h.dynamoCalls.length = 0;
     expect((await checkPhone('+14155550195')).statusCode).toBe(404);
@@ -133,7 +134,7 @@ describe('key rotation', () => {
     expect(unknown).toEqual(['BatchGetItemCommand', 'UpdateItemCommand']);
   });
 
-  it('lets a container with a stale ring verify a code made under the new key, without counting an attempt', async () => {
+  it('lets a container with a stale ring verify a code made under the new key, one attempt per check', async () => {
     const h = await createHarness({ KEYRING: JSON.stringify(both) });
     const sent = await startVerification(h, '+14155550191');
     const refreshes: string[] = [];
@@ -142,7 +143,7 @@ describe('key rotation', () => {
       apiEvent({
         method: 'POST',
         resource: '/v1/verifications/check',
-        body: { id: sent.id, code: '000000' },
+        body: { id: sent.id, code: wrongCode(sent.code) },
       }),
     );
     expect(parse(wrong)).toMatchObject({ valid: false, attemptsLeft: 4 });
@@ -155,7 +156,40 @@ describe('key rotation', () => {
     );
     expect(parse(right)).toEqual({ id: sent.id, valid: true, status: 'approved' });
     expect(refreshes.length).toBeGreaterThanOrEqual(1);
-    expect(parse(await status(h, sent.id))).toMatchObject({ attempts: 1 });
+    expect(parse(await status(h, sent.id))).toMatchObject({ attempts: 2 });
+  });
+
+  it('re-reads the ring only for a key id it does not know', async () => {
+    const h = await createHarness({ KEYRING: JSON.stringify(k1) });
+    const sent = await startVerification(h, '+14155550196');
+    const refreshes: string[] = [];
+    const verify = createVerifyHandler({ ...h.depsFor('verify'), secrets: staleSecrets(refreshes) });
+    const right = await verify(
+      apiEvent({
+        method: 'POST',
+        resource: '/v1/verifications/check',
+        body: { id: sent.id, code: sent.code },
+      }),
+    );
+    expect(parse(right)).toEqual({ id: sent.id, valid: true, status: 'approved' });
+    expect(refreshes).toEqual([]);
+  });
+
+  it("cancels a phone's verification made under the old key when a send after the rotation replaces it", async () => {
+    const before = await createHarness({ KEYRING: JSON.stringify(k1) });
+    const phone = '+14155550197';
+    const older = await startVerification(before, phone);
+    const after = await createHarness({ KEYRING: JSON.stringify(both) });
+    const send = createSendHandler({
+      ...after.depsFor('send'),
+      store: before.stores.send,
+      telephony: after.telephony,
+    });
+    const newer = parse(
+      await send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } })),
+    );
+    expect(parse(await status(before, older.id))).toMatchObject({ status: 'canceled' });
+    expect(parse(await status(before, newer.id as string))).toMatchObject({ status: 'pending' });
   });
 
   it('lets an answer container with a stale ring open a token sealed under the new key', async () => {

@@ -9,7 +9,8 @@ import { apiEvent } from './events.ts';
 /** A malformed request, as the gateway hands it to the function, and the answer the contract promises. */
 export type Case = [
   name: string,
-  event: (pendingId: string) => ReturnType<typeof apiEvent>,
+  /** `wrong`: never the pending verification's code, so no case could pass by guessing it. */
+  event: (pendingId: string, wrong: string) => ReturnType<typeof apiEvent>,
   status: number,
   code: string,
 ];
@@ -115,11 +116,11 @@ export const sendCases: Case[] = [
 export const checkCases: Case[] = [
   [
     'id and phone',
-    (pendingId) => checkWith({ body: { id: pendingId, phone: '+14155550123', code: '123456' } }),
+    (pendingId, wrong) => checkWith({ body: { id: pendingId, phone: '+14155550123', code: wrong } }),
     400,
     'invalid_request',
   ],
-  ['neither id nor phone', () => checkWith({ body: { code: '123456' } }), 400, 'invalid_request'],
+  ['neither id nor phone', (_, wrong) => checkWith({ body: { code: wrong } }), 400, 'invalid_request'],
   ['code missing', (pendingId) => checkWith({ body: { id: pendingId } }), 400, 'invalid_request'],
   [
     'code as a number',
@@ -171,34 +172,34 @@ export const checkCases: Case[] = [
     'invalid_code',
   ],
   ['code empty', (pendingId) => checkWith({ body: { id: pendingId, code: '' } }), 400, 'invalid_code'],
-  ['malformed id', () => checkWith({ body: { id: 'vrf_123', code: '123456' } }), 400, 'invalid_request'],
+  ['malformed id', (_, wrong) => checkWith({ body: { id: 'vrf_123', code: wrong } }), 400, 'invalid_request'],
   [
     'lower-case id',
-    (pendingId) => checkWith({ body: { id: pendingId.toLowerCase(), code: '123456' } }),
+    (pendingId, wrong) => checkWith({ body: { id: pendingId.toLowerCase(), code: wrong } }),
     400,
     'invalid_request',
   ],
   [
     'very long id',
-    () => checkWith({ body: { id: `vrf_${'A'.repeat(10_000)}`, code: '123456' } }),
+    (_, wrong) => checkWith({ body: { id: `vrf_${'A'.repeat(10_000)}`, code: wrong } }),
     400,
     'invalid_request',
   ],
   [
     'phone not E.164',
-    () => checkWith({ body: { phone: '(415) 555-0123', code: '123456' } }),
+    (_, wrong) => checkWith({ body: { phone: '(415) 555-0123', code: wrong } }),
     400,
     'invalid_phone',
   ],
   [
     'nested object body',
-    () => checkWith({ body: { id: { $ne: null }, code: '123456' } }),
+    (_, wrong) => checkWith({ body: { id: { $ne: null }, code: wrong } }),
     400,
     'invalid_request',
   ],
   [
     'no API key',
-    (pendingId) => checkWith({ body: { id: pendingId, code: '123456' }, apiKeyId: null }),
+    (pendingId, wrong) => checkWith({ body: { id: pendingId, code: wrong }, apiKeyId: null }),
     401,
     'unauthorized',
   ],

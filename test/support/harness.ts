@@ -238,3 +238,12 @@ export const cancel = (harness: Harness, id: string, apiKeyId = API_KEY_ID) =>
 /** A code that differs from `code` in every digit. */
 export const wrongCode = (code: string) =>
   [...code].map((digit) => String((Number(digit) + 1) % 10)).join('');
+
+/** `count` distinct codes of `code`'s length, none of them `code`: the next ones after it, wrapping round. */
+export const wrongCodes = (code: string, count: number) => {
+  const space = 10 ** code.length;
+  if (count >= space) throw new Error(`only ${space - 1} codes of length ${code.length} are wrong`);
+  return Array.from({ length: count }, (_, i) =>
+    String((Number(code) + i + 1) % space).padStart(code.length, '0'),
+  );
+};

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from '../../lib/codes.ts';
 import { isVerificationId, newVerificationId } from '../../lib/ids.ts';
@@ -55,16 +56,37 @@ describe('key ring', () => {
     expect(parsed.get('k1')?.hmac.equals(parsed.get('k1')?.seal ?? Buffer.alloc(0))).toBe(false);
   });
 
-  it('refuses malformed secrets', () => {
-    for (const bad of [
-      'not json',
-      '[]',
-      JSON.stringify({ current: 'k1' }),
-      JSON.stringify({ current: 'k1', k1: 'short' }),
-      JSON.stringify({ current: 'k9', k1: 'a'.repeat(40) }),
-      JSON.stringify({ current: 'k1', 'bad id!': 'a'.repeat(40), k1: 'a'.repeat(40) }),
-    ]) {
-      expect(() => parseKeyRing(bad)).toThrow();
+  it('refuses malformed secrets, saying what is wrong', () => {
+    const material = 'a'.repeat(40);
+    for (const [bad, message] of [
+      ['not json', /not JSON/],
+      ['[]', /must be a JSON object/],
+      ['null', /must be a JSON object/],
+      ['7', /must be a JSON object/],
+      [JSON.stringify({ current: 'k1' }), /current key "k1" is missing/],
+      [JSON.stringify({ current: 'k9', k1: material }), /current key "k9" is missing/],
+      [JSON.stringify({ current: 7, k1: material }), /"current" must name a key id/],
+      [JSON.stringify({ current: 'k1', k1: 'short' }), /key "k1" needs at least 32 characters/],
+      [JSON.stringify({ current: 'k1', k1: 'a'.repeat(31) }), /key "k1" needs at least 32 characters/],
+      [JSON.stringify({ current: 'k1', k1: 7 }), /key "k1" needs at least 32 characters/],
+      [JSON.stringify({ current: 'k1', 'bad id!': material, k1: material }), /invalid key id "bad id!"/],
+      [JSON.stringify({ current: 'k1', '!k2': material, k1: material }), /invalid key id "!k2"/],
+      [JSON.stringify({ current: 'k1', ['k'.repeat(17)]: material, k1: material }), /invalid key id/],
+    ] as const) {
+      expect(() => parseKeyRing(bad), bad).toThrow(message);
+    }
+    expect(parseKeyRing(JSON.stringify({ current: 'k1', k1: 'a'.repeat(32) })).current.id).toBe('k1');
+  });
+
+  it('derives each subkey with HKDF-SHA256 from the key id and its purpose, so stored hashes outlive deploys', () => {
+    const material = 'm'.repeat(40);
+    const parsed = parseKeyRing(JSON.stringify({ current: 'k1', k1: material, k2: material }));
+    const derived = (id: string, purpose: string) =>
+      Buffer.from(hkdfSync('sha256', material, `voice-otp:${id}`, `voice-otp/v1/${purpose}`, 32));
+    for (const id of ['k1', 'k2']) {
+      expect(parsed.get(id)?.hmac).toEqual(derived(id, 'code-hash'));
+      expect(parsed.get(id)?.seal).toEqual(derived(id, 'seal'));
+      expect(parsed.get(id)?.phone).toEqual(derived(id, 'phone'));
     }
   });
 });
@@ -89,6 +111,9 @@ describe('sealed call tokens', () => {
     expect(openCall(ring, 'vrf_A', `k7.${body}`, now).kind).toBe('invalid');
     expect(openCall(ring, 'vrf_A', 'garbage', now).kind).toBe('invalid');
     expect(openCall(ring, 'vrf_A', `${token}.x`, now).kind).toBe('invalid');
+    for (const short of ['', 'AAAA', body.slice(0, 37), body.slice(0, 38)]) {
+      expect(openCall(ring, 'vrf_A', `k1.${short}`, now).kind).toBe('invalid');
+    }
     expect(openCall(parseKeyRing(newKeyRingSecret()), 'vrf_A', token, now).kind).toBe('invalid');
     expect(openCall(ring, 'vrf_A', token, call.expiresAt).kind).toBe('expired');
   });

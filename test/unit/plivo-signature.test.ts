@@ -40,6 +40,26 @@ describe('Plivo V3 signature', () => {
     );
   });
 
+  it('matches the official SDK when a key repeats, in the query or the body', () => {
+    const pair = fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.stringMatching(/^[0-9a-z]{0,3}$/));
+    fc.assert(
+      fc.property(
+        fc.array(pair, { maxLength: 6 }),
+        fc.array(pair, { minLength: 1, maxLength: 6 }),
+        (query, body) => {
+          const search = new URLSearchParams(query).toString();
+          const url = `https://otp.example.com/v1/plivo/answer${search ? `?${search}` : ''}`;
+          // The SDK takes the body as an object whose repeated keys hold arrays.
+          const params: Record<string, string[]> = {};
+          for (const [key, value] of body) params[key] = [...(params[key] ?? []), value];
+          const signature = plivoSignature(url, body, 'n0nce', TOKEN);
+          expect(plivo.validateV3Signature('POST', url, 'n0nce', TOKEN, signature, params)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   const url = 'https://otp.example.com/v1/plivo/answer?v=vrf_A&t=k1.abc';
   const params = { CallUUID: 'u-1', Digits: '1', From: '14155550100' };
   const signed = plivoSignature(url, Object.entries(params), 'n0nce', TOKEN);
@@ -57,6 +77,7 @@ describe('Plivo V3 signature', () => {
     expect(valid({})).toBe(true);
     expect(valid({ signatures: [`AAAA,${signed}`] })).toBe(true);
     expect(valid({ signatures: [undefined, signed] })).toBe(true);
+    expect(valid({ signatures: [`AAAA, ${signed}`] })).toBe(true);
   });
 
   it('refuses missing signature or nonce, another token, a tampered parameter, another URL or nonce', () => {
@@ -64,6 +85,10 @@ describe('Plivo V3 signature', () => {
     expect(valid({ signatures: [''] })).toBe(false);
     expect(valid({ nonce: undefined })).toBe(false);
     expect(valid({ nonce: 'other' })).toBe(false);
+    // Signed over an empty nonce is still a request without one.
+    expect(valid({ nonce: '', signatures: [plivoSignature(url, Object.entries(params), '', TOKEN)] })).toBe(
+      false,
+    );
     expect(valid({ authToken: 'other-token' })).toBe(false);
     expect(valid({ bodyParams: Object.entries({ ...params, Digits: '2' }) })).toBe(false);
     expect(valid({ bodyParams: Object.entries({ ...params, Extra: '' }) })).toBe(false);

@@ -1,0 +1,149 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createSendHandler } from '../../functions/send.ts';
+import { createVerifyHandler } from '../../functions/verify.ts';
+import type { MetricName } from '../../lib/metrics.ts';
+import type { Store } from '../../lib/store.ts';
+import { telephonyUnavailable } from '../../lib/telephony.ts';
+import { failing } from '../support/failing-store.ts';
+import {
+  apiEvent,
+  cancel,
+  check,
+  createHarness,
+  type Harness,
+  parse,
+  startVerification,
+  wrongCode,
+} from '../support/harness.ts';
+
+/**
+ * What operators see: each outcome is logged (ids and masked numbers only) and counted under the metric
+ * names the stack's alarms watch; a failure after the outcome is decided is logged, never answered.
+ */
+function watch(h: Harness) {
+  const { logger } = h.depsFor('verify');
+  return {
+    info: vi.spyOn(logger, 'info'),
+    warn: vi.spyOn(logger, 'warn'),
+    error: vi.spyOn(logger, 'error'),
+    counted: (...names: MetricName[]) =>
+      h.metrics.counted.map((c) => c.name).filter((name) => names.length === 0 || names.includes(name)),
+  };
+}
+
+/** The function's store with one method failing, with an error that is not ours. */
+const failingWith = (store: Store, method: keyof Store): Store =>
+  failing(
+    store,
+    method,
+    () => true,
+    () => new Error('store down (test)'),
+  );
+
+const sendEvent = (phone: string) =>
+  apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
+const checkEvent = (body: unknown) => apiEvent({ method: 'POST', resource: '/v1/verifications/check', body });
+
+describe('logs and metrics', () => {
+  it('log and count each outcome of a verification, and nothing as an error', async () => {
+    const h = await createHarness();
+    const seen = watch(h);
+    const phone = '+14155550123';
+    const first = await startVerification(h, phone);
+    expect(seen.info).toHaveBeenCalledWith('Verification started', {
+      verificationId: first.id,
+      to: '+1********23',
+      country: 'US',
+      locale: 'en-US',
+    });
+    const second = await startVerification(h, phone);
+    expect(seen.info).toHaveBeenCalledWith('Verification superseded', {
+      verificationId: first.id,
+      supersededBy: second.id,
+    });
+    await check(h, { id: second.id, code: wrongCode(second.code) });
+    expect(seen.info).toHaveBeenCalledWith('Wrong code', { verificationId: second.id, attempts: 1 });
+    await check(h, { id: second.id, code: second.code });
+    expect(seen.info).toHaveBeenCalledWith('Verification approved', { verificationId: second.id });
+    // A send after an approved one supersedes nothing.
+    const third = await startVerification(h, phone);
+    expect(seen.info).not.toHaveBeenCalledWith(
+      'Verification superseded',
+      expect.objectContaining({ supersededBy: third.id }),
+    );
+    await cancel(h, third.id);
+    expect(seen.info).toHaveBeenCalledWith('Verification canceled', { verificationId: third.id });
+
+    expect(seen.counted()).toEqual([
+      'VerificationsStarted',
+      'CallsPlaced',
+      'VerificationsStarted',
+      'CallsPlaced',
+      'ChecksRefused',
+      'ChecksApproved',
+      'VerificationsStarted',
+      'CallsPlaced',
+    ]);
+    expect(seen.warn).not.toHaveBeenCalled();
+    expect(seen.error).not.toHaveBeenCalled();
+  });
+
+  it('log and count a call that was not placed, with the error code as the reason', async () => {
+    const h = await createHarness();
+    const seen = watch(h);
+    h.telephony.fail = telephonyUnavailable();
+    const refused = await h.send(sendEvent('+14155550124'));
+    expect(refused.statusCode).toBe(502);
+    h.telephony.fail = new Error('socket hang up');
+    expect((await h.send(sendEvent('+14155550125'))).statusCode).toBe(500);
+    const [byCode, unknown] = seen.warn.mock.calls.filter(([message]) => message === 'Call not placed');
+    expect(byCode?.[1]).toEqual({
+      verificationId: expect.any(String),
+      to: '+1********24',
+      reason: 'telephony_unavailable',
+    });
+    expect(unknown?.[1]).toEqual({ verificationId: expect.any(String), to: '+1********25', reason: 'error' });
+    expect(seen.counted()).toEqual(['CallsNotPlaced', 'CallsNotPlaced']);
+  });
+
+  it('log, and do not answer, the writes that fail once the outcome is decided', async () => {
+    const h = await createHarness();
+    const seen = watch(h);
+    const errorFor = (message: string) => seen.error.mock.calls.find(([logged]) => logged === message)?.[1];
+
+    h.telephony.fail = telephonyUnavailable();
+    const send = createSendHandler({
+      ...h.depsFor('send'),
+      store: failingWith(h.stores.send, 'fail'),
+      telephony: h.telephony,
+    });
+    expect((await send(sendEvent('+14155550126'))).statusCode).toBe(502);
+    expect(errorFor('Could not mark the verification failed')).toEqual({
+      verificationId: expect.any(String),
+      error: expect.any(Error),
+    });
+
+    h.telephony.fail = undefined;
+    const pointless = createSendHandler({
+      ...h.depsFor('send'),
+      store: failingWith(h.stores.send, 'pointPhoneTo'),
+      telephony: h.telephony,
+    });
+    const sent = parse(await pointless(sendEvent('+14155550127')));
+    expect(errorFor('Could not supersede the earlier verification')).toEqual({
+      verificationId: sent.id,
+      error: expect.any(Error),
+    });
+
+    const { id, code } = await startVerification(h, '+14155550128');
+    const verify = createVerifyHandler({
+      ...h.depsFor('verify'),
+      store: failingWith(h.stores.verify, 'count'),
+    });
+    expect(parse(await verify(checkEvent({ id, code })))).toEqual({ id, valid: true, status: 'approved' });
+    expect(errorFor('Could not update an abuse counter')).toEqual({
+      verificationId: id,
+      error: expect.any(Error),
+    });
+  });
+});
