@@ -240,14 +240,27 @@ export class DynamoDbStore implements Store {
     return pointers.map(({ pk }) => found.get(pk)).find(Boolean);
   }
 
-  reserveAttempt(id: string, apiKeyId: string, now: number) {
-    return this.#transition(id, {
-      UpdateExpression: 'SET updatedAt = :now ADD attempts :one',
+  async reserveAttempt(id: string, apiKeyId: string, now: number, token: string) {
+    const result = await this.#transition(id, {
+      UpdateExpression: 'SET updatedAt = :now ADD attempts :one, reservations :token',
+      // The token makes the write idempotent: the SDK retries a write that timed out, and every one of its
+      // attempts may still land once the store recovers.
       ConditionExpression:
-        'apiKeyId = :apiKeyId AND #status = :pending AND expiresAt > :now AND attempts < maxAttempts',
+        'apiKeyId = :apiKeyId AND #status = :pending AND expiresAt > :now AND attempts < maxAttempts AND NOT contains(reservations, :tokenValue)',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':one': 1, ':pending': 'pending', ':apiKeyId': apiKeyId, ':now': now },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':token': new Set([token]),
+        ':tokenValue': token,
+        ':pending': 'pending',
+        ':apiKeyId': apiKeyId,
+        ':now': now,
+      },
     });
+    // Refused because an earlier attempt of this very write landed: the attempt is reserved, once.
+    if (!result.done && result.current?.reservations?.has(token))
+      return { done: true, verification: result.current } as const;
+    return result;
   }
 
   approve(id: string, apiKeyId: string, now: number) {

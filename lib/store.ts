@@ -25,8 +25,9 @@ export interface VerificationStore {
    * Reserves one attempt before any code is tested: adds 1 to `attempts` while the verification belongs to
    * `apiKeyId`, is pending, unexpired and under its limit. Done: the item as reserved, whose code the caller
    * may now test once. So however many checks arrive at once, at most `maxAttempts` codes are ever tested.
+   * `token` is the check's own: a retry of the same write (after a timeout) finds it and reserves nothing more.
    */
-  reserveAttempt(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
+  reserveAttempt(id: string, apiKeyId: string, now: number, token: string): Promise<TransitionResult>;
   /** After a reserved attempt tested right: approves while still pending. */
   approve(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
   /**

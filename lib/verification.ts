@@ -43,6 +43,11 @@ export interface Verification {
   country: string;
   locale: string;
   attempts: number;
+  /**
+   * One token per check that reserved an attempt, so a reservation the SDK retried after a timeout (each
+   * retry may land once the store recovers) counts once. Never shown.
+   */
+  reservations?: Set<string>;
   maxAttempts: number;
   /** Epoch milliseconds. */
   createdAt: number;

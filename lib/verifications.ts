@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { admitSend, assertCallable, countApproval, countPlacedCall, returnUnusedGuesses } from './abuse.ts';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import type { Config } from './config.ts';
@@ -169,7 +170,7 @@ const logCounterFailure = (deps: ServiceDeps, verificationId: string) => (error:
 async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: string): Promise<Attempt> {
   let ring = await deps.secrets.keyRing();
   const now = deps.clock();
-  const reserved = await deps.store.reserveAttempt(id, apiKeyId, now);
+  const reserved = await deps.store.reserveAttempt(id, apiKeyId, now, randomBytes(12).toString('base64url'));
   if (!reserved.done) {
     const current = reserved.current;
     if (!current || current.apiKeyId !== apiKeyId) throw verificationNotFound();

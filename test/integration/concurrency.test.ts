@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import type { Store } from '../../lib/store.ts';
 import {
+  API_KEY_ID,
   apiEvent,
   cancel,
   check,
@@ -168,5 +169,21 @@ describe('a check between testing its code and settling', () => {
     expect(parse(await cancel(h, id))).toEqual({ id, status: 'canceled' });
     held.release();
     expect(await last).toEqual({ id, valid: false, status: 'canceled' });
+  });
+});
+
+describe('a reservation written again', () => {
+  it('counts once: an SDK retry of a timed-out reservation may land after the first one did', async () => {
+    const { id } = await startVerification(h);
+    const store = h.stores.verify;
+    const first = await store.reserveAttempt(id, API_KEY_ID, h.clock.now, 'check-token-1');
+    const retried = await store.reserveAttempt(id, API_KEY_ID, h.clock.now, 'check-token-1');
+    expect(first).toMatchObject({ done: true, verification: { attempts: 1 } });
+    expect(retried).toMatchObject({ done: true, verification: { attempts: 1 } });
+    const another = await store.reserveAttempt(id, API_KEY_ID, h.clock.now, 'check-token-2');
+    expect(another).toMatchObject({ done: true, verification: { attempts: 2 } });
+    expect(parse(await status(h, id))).toMatchObject({ attempts: 2, attemptsLeft: 3 });
+    // The tokens are bookkeeping: never part of what a client sees.
+    expect(JSON.stringify(parse(await status(h, id)))).not.toContain('check-token');
   });
 });
