@@ -17,7 +17,11 @@ export const handler = async (event: { pk: string }) => {
       ...(endpoint && {
         endpoint,
         region: process.env.AWS_REGION ?? 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        // The local stack's DynamoDB Local runs under a random key pair (its database is per key id).
+        credentials: {
+          accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+          secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        },
       }),
     }),
   );
