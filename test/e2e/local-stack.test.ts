@@ -21,6 +21,8 @@ const LOCAL_KEY = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 let stack: SpawnedStack;
 const codesHeard: string[] = [];
+/** Codes the phones read in an SMS. */
+const codesRead: string[] = [];
 
 beforeAll(async () => {
   stack = await spawnLocalStack({ PLIVO_TIMEOUT_MS: '1500' });
@@ -138,7 +140,7 @@ describe.concurrent('the local stack over HTTP', () => {
     expect(message.status).toBe('delivered');
     const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1] ?? '';
     expect(code).toMatch(/^[0-9]{6}$/);
-    codesHeard.push(code);
+    codesRead.push(code);
     const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
     expect(checked).toMatchObject({ status: 200, body: { id, valid: true, status: 'approved' } });
     // The simulator's signed reports pass the service's signature check and are recorded.
@@ -153,6 +155,8 @@ describe.concurrent('the local stack over HTTP', () => {
     // No call was placed.
     const calls = (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[];
     expect(calls.filter((call) => call.to === phone)).toEqual([]);
+    // Sent with log: false: Plivo keeps neither the text nor the full number.
+    expect(stack.lines.filter((line) => line.includes('logged by Plivo'))).toEqual([]);
   });
 
   // TODO(sms): as above. Flip to `it` on merge.
@@ -272,9 +276,9 @@ describe('after the run', () => {
     expect(structured.length).toBeGreaterThan(10);
     for (const line of structured) {
       JSON.parse(line);
-      for (const code of codesHeard)
+      for (const code of [...codesHeard, ...codesRead])
         expect(line).not.toMatch(new RegExp(`(^|[^0-9A-Za-z])${code}([^0-9A-Za-z]|$)`));
-      expect(line).not.toMatch(/\+?1415555010[12]/);
+      expect(line).not.toMatch(/\+?1415555010[123]/);
     }
     // The simulated phone did hear them: it is the only place they appear.
     expect(
@@ -283,6 +287,11 @@ describe('after the run', () => {
           line.startsWith('[simulated phone') && line.includes(codesHeard[0]?.split('').join(', ') ?? '-'),
       ),
     ).toBe(true);
+    for (const code of codesRead) {
+      const holding = stack.lines.filter((line) => line.includes(code));
+      expect(holding.some((line) => line.includes('received SMS'))).toBe(true);
+      expect(holding.every((line) => line.startsWith('[simulated phone'))).toBe(true);
+    }
   });
 });
 
