@@ -173,7 +173,7 @@ async function poll() {
 
 /** The phone's messages since the last send, oldest first: the text once received, else where it stands. */
 function showInbox() {
-  inboxStatus.textContent = messages.length === 0 ? 'No messages.' : '';
+  inboxStatus.hidden = messages.length > 0;
   inbox.replaceChildren(
     ...messages.map((message) => {
       const item = document.createElement('li');
