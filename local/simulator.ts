@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
-import { plivoSignature } from '../lib/plivo-signature.ts';
+import {
+  type ApiReply,
+  authFailure,
+  callbackHeaders,
+  e164,
+  mask,
+  plivoNumber,
+  type SimulatorOptions,
+  validNumber,
+} from './plivo-wire.ts';
+
+export type { ApiReply, SimulatorOptions };
 
 /**
  * A phone network in a box that speaks Plivo's protocol: it accepts the Call API request exactly as Plivo
@@ -9,14 +20,6 @@ import { plivoSignature } from '../lib/plivo-signature.ts';
  * GetInput, Wait, Redirect, Hangup), keys pressed through its control API — and ends with a signed hangup
  * webhook carrying Plivo's parameter names. Time is compressed by `speed`.
  */
-export interface SimulatorOptions {
-  authId: string;
-  authToken: string;
-  /** Simulated seconds per real second: 10 plays a 20-second call in 2 seconds. */
-  speed: number;
-  log: (line: string) => void;
-}
-
 export type SimCallStatus =
   | 'ringing'
   | 'in-progress'
@@ -68,11 +71,6 @@ const BEHAVIOURS: Record<string, Behaviour> = {
   '+12025550196': 'early-hangup',
 };
 
-export interface ApiReply {
-  status: number;
-  body: unknown;
-}
-
 interface CallState extends SimCall {
   requestUuid: string;
   answerUrl: string;
@@ -121,10 +119,6 @@ function speech(nodes: XmlNode[]): string {
 /** Plivo asks the answer_url this many times before it turns to the fallback_url. */
 const ANSWER_ATTEMPTS = 3;
 
-const plivoNumber = (value: unknown) => (typeof value === 'string' ? value.replace(/^\+/, '') : '');
-const e164 = (digits: string) => `+${digits}`;
-const mask = (number: string) =>
-  `${number.slice(0, 2)}${'*'.repeat(Math.max(0, number.length - 4))}${number.slice(-2)}`;
 const plivoTime = (date: Date) => date.toISOString().replace('T', ' ').slice(0, 19);
 
 export class PhoneSimulator {
@@ -140,10 +134,8 @@ export class PhoneSimulator {
   /** Plivo's Call API: `POST /v1/Account/{authId}/Call/`. */
   async createCall(authorization: string | undefined, authId: string, rawBody: string): Promise<ApiReply> {
     const apiId = randomUUID();
-    const expected = `Basic ${Buffer.from(`${this.#options.authId}:${this.#options.authToken}`).toString('base64')}`;
-    if (authorization !== expected || authId !== this.#options.authId) {
-      return { status: 401, body: { api_id: apiId, error: 'Authentication credentials invalid' } };
-    }
+    const refused = authFailure(this.#options, authorization, authId, apiId);
+    if (refused) return refused;
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(rawBody) as Record<string, unknown>;
@@ -152,7 +144,7 @@ export class PhoneSimulator {
     }
     const to = plivoNumber(body.to);
     const from = plivoNumber(body.from);
-    if (!/^[1-9][0-9]{6,14}$/.test(to) || !from || typeof body.answer_url !== 'string') {
+    if (!validNumber(to) || !from || typeof body.answer_url !== 'string') {
       return { status: 400, body: { api_id: apiId, error: 'from, to and answer_url are required' } };
     }
     const behaviour = BEHAVIOURS[e164(to)] ?? 'listen';
@@ -422,17 +414,9 @@ export class PhoneSimulator {
   }
 
   #post(url: string, params: Record<string, string>) {
-    const nonce = randomUUID().replace(/-/g, '');
-    const signature = plivoSignature(url, Object.entries(params), nonce, this.#options.authToken);
     return fetch(url, {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'X-Plivo-Signature-V3': signature,
-        'X-Plivo-Signature-Ma-V3': signature,
-        'X-Plivo-Signature-V3-Nonce': nonce,
-        'User-Agent': 'PlivoPhoneSimulator/1.0',
-      },
+      headers: callbackHeaders(url, params, this.#options.authToken),
       body: new URLSearchParams(params).toString(),
       signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(15_000)]),
     });

@@ -24,6 +24,7 @@ import {
   toProxyEvent,
 } from './gateway.ts';
 import { PhoneSimulator } from './simulator.ts';
+import { SmsSimulator } from './sms-simulator.ts';
 
 /**
  * The whole service on one port: the same handler code the Lambdas run, behind a local stand-in for API
@@ -59,7 +60,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const mode = REAL_MODE_SETTINGS.every((name) => env[name]) ? 'real' : 'simulated';
   const apiKey = env.API_KEY || `local-${randomBytes(12).toString('base64url')}`;
   let handlers: Record<FunctionName, Handler> | undefined;
-  let simulator: PhoneSimulator | undefined;
+  let simulator: Phone | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
 
   // A request without Host is refused by the Host check below, in the contract's shape, not by Node's bare 400.
@@ -169,7 +170,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         PLIVO_AUTH_TOKEN: authToken,
         PLIVO_FROM_NUMBER: env.PLIVO_FROM_NUMBER || '+14155550100',
       });
-      simulator = new PhoneSimulator({ authId, authToken, speed: Number(env.SIMULATOR_SPEED || 10), log });
+      const simulatorOptions = { authId, authToken, speed: Number(env.SIMULATOR_SPEED || 10), log };
+      simulator = { calls: new PhoneSimulator(simulatorOptions), sms: new SmsSimulator(simulatorOptions) };
       demo = await loadDemo(apiKey);
     }
     const container = containerFromEnvironment(serviceEnv);
@@ -202,7 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mode,
     startupMs: Date.now() - started,
     async stop() {
-      await simulator?.stop();
+      await Promise.all([simulator?.calls.stop(), simulator?.sms.stop()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamodb?.stop();
@@ -210,9 +212,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 }
 
+/** The simulated phone: Plivo's Call and Message APIs behind one phone network. */
+interface Phone {
+  calls: PhoneSimulator;
+  sms: SmsSimulator;
+}
+
 /** The simulator's Plivo API and control routes, and the demo page: simulated mode only. */
 async function simulatorRoutes(
-  simulator: PhoneSimulator,
+  simulator: Phone,
   demo: { html: string; script: string; styles: string },
   request: IncomingMessage,
   method: string,
@@ -221,14 +229,25 @@ async function simulatorRoutes(
 ): Promise<HttpResult | undefined> {
   const plivoCall = /^\/_plivo\/v1\/Account\/([^/]+)\/Call\/$/.exec(path);
   if (plivoCall && method === 'POST') {
-    const reply = await simulator.createCall(
+    const reply = await simulator.calls.createCall(
       request.headers.authorization,
       plivoCall[1] ?? '',
       body.toString('utf8'),
     );
     return json(reply.status, reply.body);
   }
-  if (path === '/_simulator/calls' && method === 'GET') return json(200, { calls: simulator.calls() });
+  const plivoMessage = /^\/_plivo\/v1\/Account\/([^/]+)\/Message\/$/.exec(path);
+  if (plivoMessage && method === 'POST') {
+    const reply = await simulator.sms.createMessage(
+      request.headers.authorization,
+      plivoMessage[1] ?? '',
+      body.toString('utf8'),
+    );
+    return json(reply.status, reply.body);
+  }
+  if (path === '/_simulator/calls' && method === 'GET') return json(200, { calls: simulator.calls.calls() });
+  if (path === '/_simulator/messages' && method === 'GET')
+    return json(200, { messages: simulator.sms.messages() });
   const press = /^\/_simulator\/calls\/([^/]+)\/press$/.exec(path);
   if (press && method === 'POST') {
     let digits: unknown;
@@ -240,7 +259,7 @@ async function simulatorRoutes(
     if (typeof digits !== 'string' || !/^[0-9*#]{1,32}$/.test(digits)) {
       return simulatorError(400, 'invalid_request', 'Send {"digits": "1"}: keys 0-9, * or #.');
     }
-    return simulator.press(press[1] ?? '', digits)
+    return simulator.calls.press(press[1] ?? '', digits)
       ? json(200, { pressed: digits })
       : simulatorError(409, 'not_waiting_for_input', 'That call is not waiting for a key press.');
   }

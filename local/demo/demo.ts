@@ -11,6 +11,16 @@ interface SimulatedCall {
   awaitingInput: boolean;
 }
 
+interface SimulatedMessage {
+  id: string;
+  to: string;
+  from: string;
+  /** Null until the phone received it. */
+  text: string | null;
+  status: string;
+  sentAt: string;
+}
+
 const apiKey = document.querySelector<HTMLMetaElement>('meta[name="api-key"]')?.content ?? '';
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -24,10 +34,15 @@ const result = byId<HTMLParagraphElement>('result');
 const verificationStatus = byId<HTMLParagraphElement>('verification-status');
 const phoneStatus = byId<HTMLParagraphElement>('phone-status');
 const transcript = byId<HTMLDivElement>('transcript');
+const fallbackInput = byId<HTMLInputElement>('fallback');
+const sendButton = byId<HTMLButtonElement>('call-button');
+const inbox = byId<HTMLOListElement>('inbox');
+const inboxStatus = byId<HTMLParagraphElement>('inbox-status');
 
 let verificationId: string | undefined;
 let sentAt = '';
 let currentCall: SimulatedCall | undefined;
+let messages: SimulatedMessage[] = [];
 let timer: number | undefined;
 
 async function api(
@@ -46,23 +61,39 @@ async function api(
 const errorText = (body: Record<string, unknown>) =>
   (body.error as { message?: string } | undefined)?.message ?? 'Something went wrong.';
 
+const channel = () =>
+  document.querySelector<HTMLInputElement>('input[name="channel"]:checked')?.value === 'sms'
+    ? 'sms'
+    : 'voice';
+
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="channel"]')) {
+  radio.addEventListener('change', () => {
+    sendButton.textContent = channel() === 'sms' ? 'Text me a code' : 'Call me with a code';
+  });
+}
+
 byId<HTMLFormElement>('send-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   result.textContent = '';
   result.className = 'result';
   transcript.textContent = '';
+  inbox.replaceChildren();
   currentCall = undefined;
+  messages = [];
   sentAt = new Date(Date.now() - 1000).toISOString();
   const response = await api('POST', '/v1/verifications', {
     phone: phoneInput.value.trim(),
     locale: localeInput.value,
+    channel: channel(),
+    fallback: fallbackInput.checked,
   });
   if (response.status !== 202) {
     sendStatus.textContent = `Refused (${response.status}): ${errorText(response.body)}`;
     return;
   }
   verificationId = String(response.body.id);
-  sendStatus.textContent = `Calling ${String(response.body.to)}… verification ${verificationId}, expires ${new Date(String(response.body.expiresAt)).toLocaleTimeString()}.`;
+  const verb = response.body.channel === 'sms' ? 'Texting' : 'Calling';
+  sendStatus.textContent = `${verb} ${String(response.body.to)}… verification ${verificationId}, expires ${new Date(String(response.body.expiresAt)).toLocaleTimeString()}.`;
   codeInput.disabled = false;
   verifyButton.disabled = false;
   codeInput.value = '';
@@ -102,7 +133,10 @@ pressButton.addEventListener('click', async () => {
 });
 
 async function poll() {
-  const calls = (await (await fetch('/_simulator/calls')).json()) as { calls: SimulatedCall[] };
+  const [calls, sms] = await Promise.all([
+    fetch('/_simulator/calls').then((r) => r.json() as Promise<{ calls: SimulatedCall[] }>),
+    fetch('/_simulator/messages').then((r) => r.json() as Promise<{ messages: SimulatedMessage[] }>),
+  ]);
   const phone = phoneInput.value.trim();
   currentCall = calls.calls.filter((call) => call.to === phone && call.startedAt >= sentAt).at(-1);
   if (currentCall) {
@@ -113,11 +147,46 @@ async function poll() {
     phoneStatus.textContent = 'No call yet.';
     pressButton.disabled = true;
   }
+  messages = sms.messages.filter((message) => message.to === phone && message.sentAt >= sentAt);
+  showInbox();
   if (verificationId) {
     const view = await api('GET', `/v1/verifications/${verificationId}`);
     const call = view.body.call as { status?: string; durationSeconds?: number | null } | undefined;
-    verificationStatus.textContent = `Verification: ${String(view.body.status)} · attempts left ${String(view.body.attemptsLeft)} · call ${call?.status ?? '?'}${call?.durationSeconds ? `, ${call.durationSeconds} s` : ''}`;
-    const finished = currentCall && !['ringing', 'in-progress'].includes(currentCall.status);
-    if (finished && view.body.status !== 'pending') window.clearInterval(timer);
+    const message = view.body.message as { status?: string; errorCode?: string | null } | undefined;
+    const fallback = view.body.fallback as { channel?: string; reason?: string } | undefined;
+    verificationStatus.textContent = [
+      `Verification: ${String(view.body.status)}`,
+      `attempts left ${String(view.body.attemptsLeft)}`,
+      call && `call ${call.status ?? '?'}${call.durationSeconds ? `, ${call.durationSeconds} s` : ''}`,
+      message && `SMS ${message.status ?? '?'}${message.errorCode ? ` (error ${message.errorCode})` : ''}`,
+      fallback && `fallback to ${fallback.channel ?? '?'}${fallback.reason ? `: ${fallback.reason}` : ''}`,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    // Poll until the verification is settled and neither the phone nor the network has anything left to do.
+    const callBusy = currentCall && ['ringing', 'in-progress'].includes(currentCall.status);
+    const smsBusy = messages.some((m) => m.status === 'queued' || m.status === 'sent');
+    const started = currentCall || messages.length > 0;
+    if (started && !callBusy && !smsBusy && view.body.status !== 'pending') window.clearInterval(timer);
   }
+}
+
+/** The phone's messages since the last send, oldest first: the text once received, else where it stands. */
+function showInbox() {
+  inboxStatus.hidden = messages.length > 0;
+  inbox.replaceChildren(
+    ...messages.map((message) => {
+      const item = document.createElement('li');
+      item.className = message.status;
+      const meta = document.createElement('div');
+      meta.className = 'meta';
+      meta.textContent = `From ${message.from} · ${message.status} · ${new Date(message.sentAt).toLocaleTimeString()}`;
+      const text = document.createElement('p');
+      text.className = 'sms-text';
+      text.textContent =
+        message.text ?? (message.status === 'undelivered' ? '(never reached the phone)' : '(on its way…)');
+      item.append(meta, text);
+      return item;
+    }),
+  );
 }

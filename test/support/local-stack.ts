@@ -137,3 +137,32 @@ export const ended = (call: SimCallView) => !['ringing', 'in-progress'].includes
 /** The code's digits the phone heard, in order (each read alone between pauses, not "press 1."). */
 export const heardDigits = (transcript: string) =>
   [...transcript.matchAll(/(?:^|, )([0-9])(?=[,.\s]|$)/g)].map((m) => m[1]).join('');
+
+export interface SimMessageView {
+  id: string;
+  to: string;
+  from: string;
+  text: string | null;
+  status: string;
+  sentAt: string;
+}
+
+/** Polls the phone's SMS inbox until `until` holds for the latest message to `to`. */
+export async function waitForMessage(
+  stack: SpawnedStack,
+  to: string,
+  until: (message: SimMessageView) => boolean,
+  timeoutMs = 20_000,
+): Promise<SimMessageView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await stack.api('GET', '/_simulator/messages');
+    const message = (body.messages as SimMessageView[]).filter((m) => m.to === to).at(-1);
+    if (message && until(message)) return message;
+    if (Date.now() > deadline)
+      throw new Error(`message to ${to} never reached the expected state: ${JSON.stringify(message)}`);
+    await sleep(20);
+  }
+}
+
+export const settled = (message: SimMessageView) => !['queued', 'sent'].includes(message.status);

@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type ApiReply,
+  authFailure,
+  callbackHeaders,
+  e164,
+  mask,
+  plivoNumber,
+  type SimulatorOptions,
+  validNumber,
+} from './plivo-wire.ts';
+
+/**
+ * The phone's SMS side, speaking Plivo's protocol: it accepts the Message API request as Plivo does
+ * (`POST /v1/Account/{authId}/Message/`, the body the official SDK's `messages.create` sends), keeps an
+ * inbox, and posts signed delivery reports with Plivo's parameter names — queued, sent, then delivered or
+ * undelivered — retrying a report that got no 2xx on Plivo's schedule. Time is compressed by `speed`.
+ */
+export type SimMessageStatus = 'queued' | 'sent' | 'delivered' | 'undelivered';
+
+export interface SimMessage {
+  id: string;
+  to: string;
+  from: string;
+  /** What the phone shows: the text once delivered, null before and for a message never delivered. */
+  text: string | null;
+  status: SimMessageStatus;
+  sentAt: string;
+}
+
+/** SMS recipients with scripted behaviour (DESIGN.md); the special callees receive SMS normally. */
+export const SPECIAL_RECIPIENTS = {
+  '+12025550197': 'SMS undelivered (delivery report undelivered)',
+  '+12025550198': 'Plivo rejects the SMS (4xx)',
+} as const;
+
+const UNDELIVERED = '+12025550197';
+const REJECTED = '+12025550198';
+/** Plivo's error code "Destination permanently unavailable". */
+const UNDELIVERED_ERROR_CODE = '70';
+/** Plivo waits this long for an answer to a callback (not compressed: it is the receiver's time). */
+const REPORT_TIMEOUT_MS = 8000;
+/** Plivo retries a callback that got no 2xx three times: 60, 120 and 240 seconds after the previous try. */
+const REPORT_RETRY_SECONDS = [60, 120, 240];
+/** Simulated seconds from queued to sent, and from sent to the handset's delivery report. */
+const SEND_SECONDS = 1;
+const DELIVER_SECONDS = 2;
+/** A reference price per SMS segment to a US number (Plivo's list price is of this order). */
+const RATE_PER_UNIT = 0.0055;
+/** ITU's test network (MCC 001, MNC 01): no real operator is claimed. */
+const TEST_NETWORK = { MCC: '001', MNC: '01' };
+const LOG_VALUES = new Set<unknown>([true, false, 'true', 'false', 'content_only', 'number_only']);
+
+interface MessageState extends SimMessage {
+  body: string;
+  reportUrl: string | undefined;
+  units: number;
+  outcome: 'delivered' | 'undelivered';
+  messageTime: Date;
+  sentTime?: Date;
+  reportTime?: Date;
+  sequence: number;
+}
+
+// GSM 03.38: the basic alphabet costs one septet a character, the extension table two.
+const GSM_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+const GSM_EXTENSION = new Set('\f^{}\\[~]|€');
+
+/**
+ * Segments (Plivo's Units) of a text: GSM-7 when every character is in the GSM alphabet (160 septets in
+ * one segment, 153 a segment when split), UCS-2 otherwise (70 UTF-16 units, 67 when split).
+ */
+export function smsUnits(text: string): { encoding: 'GSM' | 'UCS-2'; length: number; units: number } {
+  let septets = 0;
+  for (const char of text) {
+    if (GSM_BASIC.has(char)) septets += 1;
+    else if (GSM_EXTENSION.has(char)) septets += 2;
+    else {
+      const length = text.length;
+      return { encoding: 'UCS-2', length, units: length <= 70 ? 1 : Math.ceil(length / 67) };
+    }
+  }
+  return { encoding: 'GSM', length: septets, units: septets <= 160 ? 1 : Math.ceil(septets / 153) };
+}
+
+/** Plivo's longest texts: 1,600 GSM characters or 737 Unicode ones. */
+const tooLong = ({ encoding, length }: ReturnType<typeof smsUnits>) =>
+  encoding === 'GSM' ? length > 1600 : length > 737;
+
+/** Plivo's callback time format: `YYYY-mm-dd HH:MM:SS.SSSSSS`, UTC. */
+const plivoTime = (date: Date | undefined) =>
+  date ? `${date.toISOString().replace('T', ' ').replace('Z', '')}000` : '';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function validUrl(value: string) {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+export class SmsSimulator {
+  readonly #options: SimulatorOptions;
+  readonly #messages: MessageState[] = [];
+  readonly #running = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+
+  constructor(options: SimulatorOptions) {
+    this.#options = options;
+  }
+
+  /** Plivo's Message API: `POST /v1/Account/{authId}/Message/`. */
+  async createMessage(authorization: string | undefined, authId: string, rawBody: string): Promise<ApiReply> {
+    const apiId = randomUUID();
+    const refused = authFailure(this.#options, authorization, authId, apiId);
+    if (refused) return refused;
+    const bad = (error: string): ApiReply => ({ status: 400, body: { api_id: apiId, error } });
+    let body: unknown;
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      return bad('invalid JSON body');
+    }
+    if (!isRecord(body)) return bad('the body must be a JSON object');
+    const { src, dst, text, type, url, method, log } = body;
+    if (typeof src !== 'string' || !src) return bad('src parameter is required');
+    if (typeof dst !== 'string' || !dst) return bad('dst parameter is required');
+    if (typeof text !== 'string' || !text) return bad('text parameter is required');
+    if (dst.includes('<')) return bad('the simulator sends to one dst at a time');
+    const to = plivoNumber(dst);
+    if (!validNumber(to)) return bad('dst is not a valid phone number');
+    if (type !== undefined && type !== 'sms') return bad('the simulator sends type sms only');
+    if (url !== undefined && (typeof url !== 'string' || !validUrl(url)))
+      return bad('url is not a valid URL');
+    if (method !== undefined && String(method).toUpperCase() !== 'POST')
+      return bad('the simulator posts delivery reports with method POST only');
+    if (log !== undefined && !LOG_VALUES.has(log))
+      return bad('log must be true, false, content_only or number_only');
+    const size = smsUnits(text);
+    if (tooLong(size)) return bad('text is longer than 1600 GSM or 737 Unicode characters');
+    // Like Plivo's refusals, the text repeats the number: the service must not log it verbatim.
+    if (e164(to) === REJECTED) return bad(`'${to}' is not a valid destination for this message`);
+
+    const messageTime = new Date();
+    const message: MessageState = {
+      id: randomUUID(),
+      to: e164(to),
+      from: validNumber(plivoNumber(src)) ? e164(plivoNumber(src)) : src,
+      text: null,
+      status: 'queued',
+      sentAt: messageTime.toISOString(),
+      body: text,
+      reportUrl: url,
+      units: size.units,
+      outcome: e164(to) === UNDELIVERED ? 'undelivered' : 'delivered',
+      messageTime,
+      sequence: 0,
+    };
+    this.#messages.push(message);
+    if (log !== false && log !== 'false') {
+      this.#options.log(
+        `[simulated Plivo] message ${message.id} is logged by Plivo with its text and full number (send log: false)`,
+      );
+    }
+    this.#track(this.#deliver(message));
+    return {
+      status: 202,
+      body: { api_id: apiId, message: 'message(s) queued', message_uuid: [message.id] },
+    };
+  }
+
+  /** `GET /_simulator/messages`, oldest first. */
+  messages(): SimMessage[] {
+    return this.#messages.map(({ id, to, from, text, status, sentAt }) => ({
+      id,
+      to,
+      from,
+      text,
+      status,
+      sentAt,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.allSettled([...this.#running]);
+  }
+
+  #track(run: Promise<void>) {
+    const tracked = run.catch((error: unknown) => {
+      if (!this.#abort.signal.aborted) this.#options.log(`SMS simulator error: ${(error as Error).message}`);
+    });
+    this.#running.add(tracked);
+    void tracked.finally(() => this.#running.delete(tracked));
+  }
+
+  async #wait(simulatedSeconds: number) {
+    await sleep((simulatedSeconds * 1000) / this.#options.speed, undefined, { signal: this.#abort.signal });
+  }
+
+  #say(message: MessageState, line: string) {
+    this.#options.log(`[simulated phone ${mask(message.to)}] ${line}`);
+  }
+
+  async #deliver(message: MessageState) {
+    await this.#report(message);
+    await this.#wait(SEND_SECONDS);
+    message.status = 'sent';
+    message.sentTime = new Date();
+    await this.#report(message);
+    await this.#wait(DELIVER_SECONDS);
+    message.reportTime = new Date();
+    message.status = message.outcome;
+    if (message.outcome === 'delivered') {
+      // The phone shows what it received: this line and the inbox are the only places the text appears.
+      // JSON-quoted, so a text of several lines stays on the one labelled line.
+      message.text = message.body;
+      this.#say(message, `received SMS: ${JSON.stringify(message.body)}`);
+    } else {
+      this.#say(message, `SMS not delivered (error ${UNDELIVERED_ERROR_CODE})`);
+    }
+    await this.#report(message);
+  }
+
+  /** One delivery report for the message's current status; retried in the background if it failed. */
+  async #report(message: MessageState) {
+    const url = message.reportUrl;
+    if (!url) return;
+    const params = this.#reportParams(message);
+    if (await this.#post(message, url, params)) return;
+    this.#track(this.#retry(message, url, params));
+  }
+
+  async #retry(message: MessageState, url: string, params: Record<string, string>) {
+    for (const seconds of REPORT_RETRY_SECONDS) {
+      await this.#wait(seconds);
+      if (await this.#post(message, url, params)) return;
+    }
+    this.#say(message, `gave up on the ${params.Status} delivery report`);
+  }
+
+  #reportParams(message: MessageState): Record<string, string> {
+    message.sequence += 1;
+    const amount = (message.units * RATE_PER_UNIT).toFixed(5);
+    return {
+      MessageUUID: message.id,
+      ParentMessageUUID: message.id,
+      PartInfo: '1 of 1',
+      To: plivoNumber(message.to),
+      From: plivoNumber(message.from),
+      Type: 'sms',
+      Status: message.status,
+      Units: String(message.units),
+      TotalRate: RATE_PER_UNIT.toFixed(5),
+      TotalAmount: amount,
+      ...TEST_NETWORK,
+      Sequence: String(message.sequence),
+      MessageTime: plivoTime(message.messageTime),
+      QueuedTime: plivoTime(message.messageTime),
+      SentTime: plivoTime(message.sentTime),
+      DeliveryReportTime: plivoTime(message.reportTime),
+      PowerpackUUID: '',
+      ...(message.status === 'undelivered' && { ErrorCode: UNDELIVERED_ERROR_CODE }),
+    };
+  }
+
+  /** True when the report got a 2xx within Plivo's timeout. */
+  async #post(message: MessageState, url: string, params: Record<string, string>): Promise<boolean> {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: callbackHeaders(url, params, this.#options.authToken, { v2: true }),
+        body: new URLSearchParams(params).toString(),
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(REPORT_TIMEOUT_MS)]),
+      });
+      await response.text();
+      if (response.ok) return true;
+      this.#say(message, `${params.Status} delivery report answered ${response.status}`);
+    } catch (error) {
+      if (this.#abort.signal.aborted) throw error;
+      this.#say(message, `${params.Status} delivery report failed (${(error as Error).message})`);
+    }
+    return false;
+  }
+}
