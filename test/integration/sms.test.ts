@@ -261,6 +261,10 @@ describe('when Plivo does not send the SMS', () => {
       message: { status: 'failed' },
     });
     expect(h.metrics.counted.map((m) => m.name)).toContain('MessagesNotSent');
+    // A message Plivo sent after all (a timeout) reports in vain: a final status never changes.
+    const lost = h.telephony.messages.at(-1)?.statusUrl ?? '';
+    expect((await report(h, lost, reportParams(randomUUID(), 'delivered'))).statusCode).toBe(200);
+    expect(await messageOf(h, failed?.id as string)).toEqual({ status: 'failed' });
     // With a budget of one verification's attempts, the next send only works if they were given back.
     h.telephony.fail = undefined;
     h.clock.advance(60_000);
