@@ -59,7 +59,7 @@ export function assertCallable(settings: AbuseSettings, phone: Phone, channel: C
     throw new ApiError(
       400,
       'unsupported_number_type',
-      `Only ${settings.allowedNumberTypes.join(', ').toLowerCase()} numbers can be verified by voice.`,
+      `Only ${settings.allowedNumberTypes.join(', ').toLowerCase()} numbers can be verified.`,
     );
   }
   if (channel === 'sms' && !SMS_NUMBER_TYPES.includes(phone.type)) {
