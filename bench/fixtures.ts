@@ -57,6 +57,9 @@ export function capturingTelephony(inner?: Telephony): Telephony & { calls: Map<
       calls.set(request.verificationId, request);
       return inner ? inner.placeCall(request) : Promise.resolve({ requestId: randomUUID() });
     },
+    sendMessage(request) {
+      return inner ? inner.sendMessage(request) : Promise.resolve({ messageId: randomUUID() });
+    },
   };
 }
 

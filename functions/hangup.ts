@@ -1,17 +1,27 @@
 import { createStore } from '../lib/dynamodb-store.ts';
 import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
 import { type HangupDeps, recordHangup } from '../lib/record-hangup.ts';
-import { HANGUP_PATH, ROUTES } from '../lib/routes.ts';
+import { recordMessageStatus } from '../lib/record-message.ts';
+import { HANGUP_PATH, MESSAGE_STATUS_PATH, ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import type { Secrets } from '../lib/secrets.ts';
 import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
 
-/** POST /v1/plivo/hangup: Plivo reports how the call ended. Signed, idempotent per CallUUID. */
+/** Delivery outcomes from Plivo, each signed and idempotent: how a call ended, how far an SMS got. */
+const RECORDERS = {
+  // POST /v1/plivo/hangup: once per CallUUID.
+  [HANGUP_PATH]: recordHangup,
+  // POST /v1/plivo/message-status: once per MessageUUID and status, forward only.
+  [MESSAGE_STATUS_PATH]: recordMessageStatus,
+} as const;
+
 export const createHangupHandler = (deps: HangupDeps & { publicUrl: string; secrets: Secrets }) =>
   httpHandler(deps, async (event) => {
-    if (event.httpMethod !== 'POST' || event.resource !== HANGUP_PATH) routeNotServed(event, ROUTES);
-    const params = await authenticateWebhook(event, deps, HANGUP_PATH);
-    await recordHangup(deps, webhookQuery(event), params);
+    const path = event.resource;
+    if (event.httpMethod !== 'POST' || (path !== HANGUP_PATH && path !== MESSAGE_STATUS_PATH))
+      routeNotServed(event, ROUTES);
+    const params = await authenticateWebhook(event, deps, path);
+    await RECORDERS[path](deps, webhookQuery(event), params);
     return xml('<Response/>');
   });
 

@@ -19,7 +19,7 @@ import { callOutcomeUnknown } from '../lib/telephony.ts';
 import { getVerification, type SendDeps, startVerification } from '../lib/verifications.ts';
 import { createdView } from '../lib/views.ts';
 
-/** POST /v1/verifications: start a verification and place its call. */
+/** POST /v1/verifications: start a verification and place its call or send its SMS. */
 export const createSendHandler = (deps: SendDeps) =>
   httpHandler(deps, async (event) => {
     const apiKeyId = apiKeyIdOf(event);
@@ -36,7 +36,14 @@ export const createSendHandler = (deps: SendDeps) =>
             const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
             const verification = await startVerification(
               deps,
-              { apiKeyId, phone, locale },
+              {
+                apiKeyId,
+                phone,
+                locale,
+                channel: body.channel ?? deps.config.defaultChannel,
+                fallback: body.fallback ?? deps.config.fallback,
+                appHash: body.appHash,
+              },
               { beforeCall: (created) => bind(created.id) },
             );
             return json(202, createdView(verification));

@@ -42,6 +42,8 @@ const WEBHOOK_MIN_REQUESTS = 20;
 /** Below this many call attempts in a window, a failure rate says nothing (one busy line is not an outage). */
 const CALL_FAILURE_MIN_ATTEMPTS = 10;
 const CALL_WINDOW = Duration.minutes(15);
+/** The same for SMS: a handful of undelivered messages to dead numbers is not an outage. */
+const SMS_FAILURE_MIN_ATTEMPTS = 10;
 /** Codes live minutes and people are slow: an hour smooths the approval rate without hiding an attack. */
 const APPROVAL_WINDOW = Duration.hours(1);
 const FIVE_MINUTES = Duration.minutes(5);
@@ -124,7 +126,7 @@ export class Monitoring extends Construct {
       'WebhookRejectionRate',
       webhookRejectionRate,
       props.thresholds.webhookRejectionRate,
-      `${props.thresholds.webhookRejectionRate * 100}% or more of the requests to Plivo's webhooks (answer, hangup) ` +
+      `${props.thresholds.webhookRejectionRate * 100}% or more of the requests to Plivo's webhooks (answer, hangup, message-status) ` +
         `were refused in 5 minutes (4xx, 429 or a WAF block; at least ${WEBHOOK_MIN_REQUESTS} requests): real calls ` +
         'may be failing. A flood of junk being throttled or blocked: set waf=true, or webhookAllowedCidrs. Plivo ' +
         "refused: check the WAF's blocked requests (webhookAllowedCidrs out of date, wafWebhookRateLimit too low), " +
@@ -191,6 +193,28 @@ export class Monitoring extends Construct {
       `More than ${props.thresholds.callFailureRate * 100}% of calls failed or were refused by Plivo in 15 minutes.`,
     );
 
+    // SMS that Plivo refused or could not be reached for, or that its delivery reports say failed or were
+    // undelivered, against all sends. Refusals at the send are counted at once; delivery failures within
+    // minutes, so the window is the calls' one.
+    const smsAttempts = 'FILL(smsSent, 0) + FILL(smsNotSent, 0)';
+    const smsFailureRate = new MathExpression({
+      label: 'SMS failure rate',
+      expression: `IF(${smsAttempts} >= ${SMS_FAILURE_MIN_ATTEMPTS}, (FILL(smsNotSent, 0) + FILL(smsFailed, 0)) / (${smsAttempts}), 0)`,
+      usingMetrics: {
+        smsSent: service('MessagesSent', {}, CALL_WINDOW),
+        smsNotSent: service('MessagesNotSent', {}, CALL_WINDOW),
+        smsFailed: service('MessagesFailed', {}, CALL_WINDOW),
+      },
+      period: CALL_WINDOW,
+    });
+    this.alarm(
+      'SmsFailureRate',
+      smsFailureRate,
+      props.thresholds.smsFailureRate,
+      `More than ${props.thresholds.smsFailureRate * 100}% of SMS were refused by Plivo or reported failed or ` +
+        'undelivered in 15 minutes: check Plivo (sender number, 10DLC or sender-ID registration, geo permissions).',
+    );
+
     // Toll fraud's shape: many calls started, few codes ever checked right.
     const approvalRate = new MathExpression({
       label: 'Approval rate (checks approved / verifications started)',
@@ -206,7 +230,7 @@ export class Monitoring extends Construct {
       approvalRate,
       props.thresholds.approvalRate,
       `Fewer than ${props.thresholds.approvalRate * 100}% of verifications approved in an hour with at least ` +
-        `${props.thresholds.approvalMinStarted} started: possible toll fraud (calls to premium numbers).`,
+        `${props.thresholds.approvalMinStarted} started: possible toll fraud (calls to premium numbers) or SMS pumping.`,
       ComparisonOperator.LESS_THAN_THRESHOLD,
     );
 
@@ -248,6 +272,19 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
+        title: 'SMS',
+        left: [
+          service('MessagesSent'),
+          service('MessagesNotSent'),
+          service('MessagesDelivered'),
+          service('MessagesFailed'),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({ title: 'SMS failure rate', left: [smsFailureRate], width: 12 }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
         title: 'API',
         left: [
           props.api.metricCount({ period: FIVE_MINUTES }),
@@ -268,7 +305,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Rates',
-        left: [callFailureRate, approvalRate, webhookRejectionRate],
+        left: [callFailureRate, smsFailureRate, approvalRate, webhookRejectionRate],
         width: 12,
       }),
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),

@@ -45,6 +45,7 @@ export interface Settings {
   apiGatewayLogsRole: boolean;
   alarms: {
     callFailureRate: number;
+    smsFailureRate: number;
     approvalRate: number;
     approvalMinStarted: number;
     webhookRejectionRate: number;
@@ -118,6 +119,7 @@ const infraSettings = z.object({
   ),
   apiGatewayLogsRole: flag(true),
   callFailureRateAlarm: ratio(0.25),
+  smsFailureRateAlarm: ratio(0.25),
   approvalRateAlarm: ratio(0.2),
   approvalAlarmMinStarted: integer(50, 1, 1_000_000),
   webhookRejectionRateAlarm: ratio(0.1),
@@ -161,6 +163,13 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'maxRepeats', variable: 'MAX_REPEATS', value: (c) => String(c.voice.maxRepeats) },
   { setting: 'requireKeypress', variable: 'REQUIRE_KEYPRESS', value: (c) => String(c.voice.requireKeypress) },
+  { setting: 'defaultChannel', variable: 'DEFAULT_CHANNEL', value: (c) => c.defaultChannel },
+  { setting: 'fallback', variable: 'FALLBACK', value: (c) => String(c.fallback) },
+  {
+    setting: 'smsWebOtpDomain',
+    variable: 'SMS_WEBOTP_DOMAIN',
+    value: (c) => c.sms.webOtpDomain ?? '',
+  },
   // Abuse defences (lib/abuse.ts, SECURITY.md).
   {
     setting: 'allowedCountries',
@@ -209,6 +218,7 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
     value: (c) => String(c.abuse.countryMaxPerHour),
   },
   { setting: 'dailyCallCap', variable: 'DAILY_CALL_CAP', value: (c) => String(c.abuse.dailyCallCap) },
+  { setting: 'dailySmsCap', variable: 'DAILY_SMS_CAP', value: (c) => String(c.abuse.dailySmsCap) },
   {
     setting: 'fraudGuardPrefixDigits',
     variable: 'FRAUD_GUARD_PREFIX_DIGITS',
@@ -294,7 +304,13 @@ export function readSettings(context: (key: string) => unknown): Settings {
   const need = plivoWebhookPeak(service);
   const tooLow = [
     { key: 'answerRateLimit', value: s.answerRateLimit, need: need.answerPerSecond, unit: 'requests/s' },
-    { key: 'hangupRateLimit', value: s.hangupRateLimit, need: need.hangupPerSecond, unit: 'requests/s' },
+    // Its value also throttles the delivery-report route (the hangup function's), in a bucket of its own.
+    {
+      key: 'hangupRateLimit',
+      value: s.hangupRateLimit,
+      need: Math.max(need.hangupPerSecond, need.messageStatusPerSecond),
+      unit: 'requests/s',
+    },
     ...(s.waf
       ? [
           {
@@ -311,7 +327,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
       describe(
         tooLow.map(({ key, need: needed, unit }) => ({
           key,
-          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} (README "Webhook capacity")`,
+          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} and dailySmsCap ${service.abuse.dailySmsCap} (README "Webhook capacity")`,
         })),
       ),
     );
@@ -348,6 +364,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
     apiGatewayLogsRole: s.apiGatewayLogsRole,
     alarms: {
       callFailureRate: s.callFailureRateAlarm,
+      smsFailureRate: s.smsFailureRateAlarm,
       approvalRate: s.approvalRateAlarm,
       approvalMinStarted: s.approvalAlarmMinStarted,
       webhookRejectionRate: s.webhookRejectionRateAlarm,

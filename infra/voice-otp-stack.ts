@@ -53,7 +53,7 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       timeout: Duration.seconds(7),
     },
     hangup: {
-      description: "Plivo's hangup webhook: checks the signature, records the call's outcome",
+      description: "Plivo's hangup and SMS delivery-report webhooks: check the signature, record the outcome",
       memorySize: 256,
       timeout: Duration.seconds(7),
     },

@@ -12,22 +12,34 @@ export type WebhookFunction = Extract<FunctionName, 'answer' | 'hangup'>;
 const PEAK_HOURS = 1;
 /** Each webhook request may come twice: Plivo's fallback_url retry of an answer, a retried hangup. */
 const RETRIES = 2;
+/** Delivery reports per SMS: queued, sent, and one final status (delivered, undelivered or failed). */
+const REPORTS_PER_MESSAGE = 3;
 
 /**
- * The most webhook traffic Plivo can send at the daily call cap, so that the stage throttles and the WAF's
+ * The most webhook traffic Plivo can send at the daily caps, so that the stage throttles and the WAF's
  * per-IP rule can be held above it (settings.ts refuses lower values; README "Webhook capacity" shows the
  * arithmetic). Counted from one Plivo address, since Plivo calls back from a few.
  *
  * Per call, answer is requested once, once more after the key-press gate (REQUIRE_KEYPRESS), and once per
- * repeat (MAX_REPEATS); hangup once.
+ * repeat (MAX_REPEATS); hangup once. Per SMS, the delivery-report route (served by hangup, with hangup's
+ * throttle values in a bucket of its own) is requested once per status. Calls and SMS share the daily call
+ * cap, so the peak per address is the larger of "all calls" and "all SMS the SMS cap allows, calls for the
+ * rest".
  */
 export function plivoWebhookPeak(service: Pick<Config, 'abuse' | 'voice'>) {
-  const callsPerSecond = service.abuse.dailyCallCap / (PEAK_HOURS * 3600);
+  const peakSeconds = PEAK_HOURS * 3600;
+  const calls = service.abuse.dailyCallCap;
+  const sms = Math.min(service.abuse.dailySmsCap, calls);
   const answersPerCall = RETRIES * (1 + (service.voice.requireKeypress ? 1 : 0) + service.voice.maxRepeats);
   const hangupsPerCall = RETRIES;
+  const reportsPerMessage = RETRIES * REPORTS_PER_MESSAGE;
+  const perCall = answersPerCall + hangupsPerCall;
+  // Requests in the peak hour, from whole counts first (divided once, so round figures stay exact).
+  const busiest = Math.max(calls * perCall, sms * reportsPerMessage + (calls - sms) * perCall);
   return {
-    answerPerSecond: callsPerSecond * answersPerCall,
-    hangupPerSecond: callsPerSecond * hangupsPerCall,
-    perAddressPerFiveMinutes: callsPerSecond * 300 * (answersPerCall + hangupsPerCall),
+    answerPerSecond: (calls * answersPerCall) / peakSeconds,
+    hangupPerSecond: (calls * hangupsPerCall) / peakSeconds,
+    messageStatusPerSecond: (sms * reportsPerMessage) / peakSeconds,
+    perAddressPerFiveMinutes: (busiest * 300) / peakSeconds,
   };
 }

@@ -6,7 +6,7 @@ import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
 import type { Phone } from './phone.ts';
 import type { CounterChange, CounterStore, CountResult } from './store.ts';
-import type { Verification } from './verification.ts';
+import type { Channel, Verification } from './verification.ts';
 
 /**
  * Toll-fraud and flooding defences for sends, and the guessing budget checks draw on. Limits use fixed
@@ -36,17 +36,20 @@ const rateLimited = (retryAfterMs: number, message: string) =>
 const phoneLimited = (now: number) =>
   rateLimited(
     Math.max(MINUTE, endOf(now, 10 * MINUTE) - now),
-    'This phone cannot receive another verification call right now; try again later.',
+    'This phone cannot receive another verification right now; try again later.',
   );
 
-/** Who may be called: refused before anything is written or called. */
-export function assertCallable(settings: AbuseSettings, phone: Phone): void {
+/** The number types that can receive an SMS; the others (fixed lines, VoIP, pagers…) get calls only. */
+export const SMS_NUMBER_TYPES: readonly string[] = ['MOBILE', 'FIXED_LINE_OR_MOBILE'];
+
+/** Who may be called or sent an SMS: refused before anything is written, called or sent. */
+export function assertCallable(settings: AbuseSettings, phone: Phone, channel: Channel = 'voice'): void {
   const countries = settings.allowedCountries;
   if (!countries.includes('*') && !countries.includes(phone.country)) {
     throw new ApiError(
       403,
       'country_not_allowed',
-      `Calls to ${phone.country} are not enabled for this service.`,
+      `Verifications to ${phone.country} are not enabled for this service.`,
     );
   }
   if (settings.blockedPrefixes.some((prefix) => phone.e164.startsWith(prefix))) {
@@ -56,7 +59,14 @@ export function assertCallable(settings: AbuseSettings, phone: Phone): void {
     throw new ApiError(
       400,
       'unsupported_number_type',
-      `Only ${settings.allowedNumberTypes.join(', ').toLowerCase()} numbers can be verified by voice.`,
+      `Only ${settings.allowedNumberTypes.join(', ').toLowerCase()} numbers can be verified.`,
+    );
+  }
+  if (channel === 'sms' && !SMS_NUMBER_TYPES.includes(phone.type)) {
+    throw new ApiError(
+      400,
+      'unsupported_number_type',
+      'Only mobile numbers can receive a verification by SMS; use the voice channel for this number.',
     );
   }
 }
@@ -94,6 +104,8 @@ export interface SendRequest {
   codeTtlMs: number;
   /** Attempts a verification gets when the guess budget allows (MAX_ATTEMPTS). */
   maxAttempts: number;
+  /** Every limit counts both channels; an SMS also takes from the day's SMS cap. */
+  channel?: Channel;
 }
 
 export interface Admission {
@@ -160,7 +172,10 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
       ),
       within(`RATE#keyday#${apiKeyId}#${utcDay(now)}`, settings.apiKeyMaxPerDay, DAY, () => {
         deps.logger.warn('API key daily call cap reached', { apiKeyId, cap: settings.apiKeyMaxPerDay });
-        return rateLimited(endOf(now, DAY) - now, 'This API key has placed as many calls as it may today.');
+        return rateLimited(
+          endOf(now, DAY) - now,
+          'This API key has sent as many verifications as it may today.',
+        );
       }),
       reserveGuesses(take, {
         key: guessesKey(apiKeyId, currentHash, now),
@@ -180,18 +195,22 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
         () =>
           rateLimited(
             endOf(now, HOUR) - now,
-            `Too many calls to ${phone.country} this hour; try again later.`,
+            `Too many verifications to ${phone.country} this hour; try again later.`,
           ),
       ),
       within(`RATE#global#${utcDay(now)}`, settings.dailyCallCap, DAY, () => {
         deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
-        return new ApiError(
-          503,
-          'daily_call_cap_reached',
-          'The service has placed as many calls as it may today.',
-          retryAfterSeconds((endOf(now, DAY) - now) / 1000),
-        );
+        return dailyCapReached(now, 'The service has sent as many verifications as it may today.');
       }),
+      // SMS pumping's spend guard: one code for both caps, since a client handles them alike (README).
+      ...(request.channel === 'sms'
+        ? [
+            within(`RATE#globalsms#${utcDay(now)}`, settings.dailySmsCap, DAY, () => {
+              deps.logger.error('Daily SMS cap reached', { cap: settings.dailySmsCap });
+              return dailyCapReached(now, 'The service has sent as many verification SMS as it may today.');
+            }),
+          ]
+        : []),
     ]);
 
     const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
@@ -226,6 +245,10 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     throw error;
   }
 }
+
+/** The service's own spend guard (not one client's limit): 503 until UTC midnight. */
+const dailyCapReached = (now: number, message: string) =>
+  new ApiError(503, 'daily_call_cap_reached', message, retryAfterSeconds((endOf(now, DAY) - now) / 1000));
 
 /** A phone-scope refusal: the client sees the generic one; the operator's log says which limit. */
 function refusal(deps: AbuseDeps, limit: string, now: number) {
@@ -364,7 +387,7 @@ async function assertNotPaused(
   deps.metrics.count('RateLimited');
   throw rateLimited(
     pausedUntil - now,
-    'Calls to this number range are paused: too many recent calls went unanswered or unapproved.',
+    'Verifications to this number range are paused: too many recent ones went unapproved.',
   );
 }
 
@@ -383,7 +406,10 @@ const countInWindow = (
       })
     : Promise.resolve(undefined);
 
-/** Counts a placed call for the fraud guard, in the window it was sent in: calls never placed never count. */
+/**
+ * Counts a placed call or a sent SMS for the fraud guard, in the window it was sent in: the two channels
+ * count together (a code sent out to the range, approved or not), and what never went out never counts.
+ */
 export const countPlacedCall = (store: CounterStore, verification: Guarded, now: number) =>
   countInWindow(store, verification, 'sent', now);
 

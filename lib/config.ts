@@ -1,6 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { LOCALES, type Locale } from './messages.ts';
+import type { Channel } from './verification.ts';
 
 // zod/mini ships without messages; a bad deployment deserves "Too big: expected number to be <=10".
 // Imported by name: `z.locales.en()` would bundle every locale zod has (about 280 KiB).
@@ -37,6 +38,14 @@ export interface Config {
     ringTimeoutSeconds: number;
     timeLimitSeconds: number;
   };
+  /** The channel a send uses when it names none. */
+  defaultChannel: Channel;
+  /** Whether a send that names no `fallback` may use the other channel once (stored on the verification). */
+  fallback: boolean;
+  sms: {
+    /** With it, the SMS ends with the WebOTP line `@<domain> #<code>` (a host name, no scheme or port). */
+    webOtpDomain: string | undefined;
+  };
   voice: {
     maxRepeats: number;
     /** Ask the callee to press a key before the code is spoken: voicemail and robots never hear it. */
@@ -65,7 +74,10 @@ export interface AbuseSettings {
   /** Calls one API key may place per UTC day, under the global `dailyCallCap`. */
   apiKeyMaxPerDay: number;
   countryMaxPerHour: number;
+  /** Sends over both channels per UTC day, all together (spend guard). */
   dailyCallCap: number;
+  /** SMS per UTC day, all together: a spend guard of its own against SMS pumping, inside `dailyCallCap`. */
+  dailySmsCap: number;
   fraudGuard: {
     /** National digits after the country calling code that make a prefix: 3 → +1202. */
     prefixDigits: number;
@@ -108,6 +120,9 @@ const list = (fallback: string, item: RegExp) =>
 
 const fraction = (fallback: number) => z._default(z.coerce.number().check(z.gte(0), z.lte(1)), fallback);
 
+/** A DNS host name in lower case (punycode for IDNs): what WebOTP's `@<domain>` line names. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }),
   z.transform((value) => value.replace(/\/+$/, '')),
@@ -133,6 +148,16 @@ const envSchema = z.object({
   PLIVO_TIMEOUT_MS: integer(4000, 500, 10_000),
   RING_TIMEOUT_SECONDS: integer(30, 5, 120),
   CALL_TIME_LIMIT_SECONDS: integer(120, 30, 600),
+  DEFAULT_CHANNEL: z._default(z.enum(['voice', 'sms']), 'voice'),
+  FALLBACK: bool(true),
+  // Empty: none (the stack sets every variable, blank when unused).
+  SMS_WEBOTP_DOMAIN: z.optional(
+    z.string().check(
+      z.refine((value) => value === '' || HOST_NAME.test(value), {
+        message: 'must be a lower-case host name, such as example.com',
+      }),
+    ),
+  ),
   MAX_REPEATS: integer(3, 0, 10),
   REQUIRE_KEYPRESS: bool(false),
   ALLOWED_COUNTRIES: list(DEFAULT_ALLOWED_COUNTRIES, /^([A-Z]{2}|\*)$/),
@@ -149,6 +174,7 @@ const envSchema = z.object({
   API_KEY_MAX_PER_DAY: integer(5000, 1, 1_000_000_000),
   COUNTRY_MAX_PER_HOUR: integer(1000, 1, 100_000_000),
   DAILY_CALL_CAP: integer(10_000, 1, 1_000_000_000),
+  DAILY_SMS_CAP: integer(5000, 1, 1_000_000_000),
   FRAUD_GUARD_PREFIX_DIGITS: integer(3, 0, 8),
   FRAUD_GUARD_WINDOW_MINUTES: integer(10, 1, 1440),
   FRAUD_GUARD_MIN_CALLS: integer(20, 1, 1_000_000_000),
@@ -184,6 +210,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
       timeLimitSeconds: e.CALL_TIME_LIMIT_SECONDS,
     },
+    defaultChannel: e.DEFAULT_CHANNEL,
+    fallback: e.FALLBACK,
+    // An empty value (a stack setting left blank) means none.
+    sms: { webOtpDomain: e.SMS_WEBOTP_DOMAIN || undefined },
     voice: { maxRepeats: e.MAX_REPEATS, requireKeypress: e.REQUIRE_KEYPRESS },
     abuse: {
       allowedCountries: e.ALLOWED_COUNTRIES,
@@ -197,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKeyMaxPerDay: e.API_KEY_MAX_PER_DAY,
       countryMaxPerHour: e.COUNTRY_MAX_PER_HOUR,
       dailyCallCap: e.DAILY_CALL_CAP,
+      dailySmsCap: e.DAILY_SMS_CAP,
       fraudGuard: {
         prefixDigits: e.FRAUD_GUARD_PREFIX_DIGITS,
         windowMinutes: e.FRAUD_GUARD_WINDOW_MINUTES,

@@ -22,7 +22,15 @@ import type {
   TransitionResult,
 } from './store.ts';
 import { keys as itemKeys } from './table.ts';
-import type { CallRecord, Verification, VerificationState } from './verification.ts';
+import {
+  type CallRecord,
+  isFinalMessageStatus,
+  MESSAGE_STATUS_RANK,
+  type MessageRecord,
+  type MessageStatus,
+  type Verification,
+  type VerificationState,
+} from './verification.ts';
 
 /**
  * The time one DynamoDB call may take, so a store that stops answering becomes a 503 long before the
@@ -307,12 +315,56 @@ export class DynamoDbStore implements Store {
     });
   }
 
-  fail(id: string, call: CallRecord, now: number) {
+  fail(id: string, outcome: { call: CallRecord } | { message: MessageRecord }, now: number) {
+    const [channel, record] = 'call' in outcome ? ['call', outcome.call] : ['message', outcome.message];
     return this.#transition(id, {
-      UpdateExpression: 'SET #status = :failed, #call = :call, updatedAt = :now',
+      UpdateExpression: 'SET #status = :failed, #channel = :record, updatedAt = :now',
       ConditionExpression: '#status = :pending',
-      ExpressionAttributeNames: { '#status': 'status', '#call': 'call' },
-      ExpressionAttributeValues: { ':failed': 'failed', ':pending': 'pending', ':call': call, ':now': now },
+      ExpressionAttributeNames: { '#status': 'status', '#channel': channel },
+      ExpressionAttributeValues: {
+        ':failed': 'failed',
+        ':pending': 'pending',
+        ':record': record,
+        ':now': now,
+      },
+    });
+  }
+
+  recordMessage(id: string, report: MessageRecord & { uuid: string }, now: number) {
+    const statuses = Object.keys(MESSAGE_STATUS_RANK) as MessageStatus[];
+    const rank = MESSAGE_STATUS_RANK[report.status];
+    // Bound to this MessageUUID: any status before this one. Not bound yet (the send wrote `queued`): the
+    // same or an earlier status that is not final, so the first report binds even when it says `queued`.
+    const bound = statuses.filter((status) => MESSAGE_STATUS_RANK[status] < rank);
+    const unbound = statuses.filter(
+      (status) => MESSAGE_STATUS_RANK[status] <= rank && !isFinalMessageStatus(status),
+    );
+    const values: Record<string, unknown> = { ':uuid': report.uuid, ':status': report.status, ':now': now };
+    const within = (prefix: string, list: MessageStatus[]) =>
+      list
+        .map((status, i) => {
+          values[`:${prefix}${i}`] = status;
+          return `:${prefix}${i}`;
+        })
+        .join(', ');
+    const conditions = [
+      `attribute_not_exists(#m.#uuid) AND #m.#status IN (${within('u', unbound)})`,
+      ...(bound.length ? [`#m.#uuid = :uuid AND #m.#status IN (${within('b', bound)})`] : []),
+    ];
+    const names: Record<string, string> = { '#m': 'message', '#uuid': 'uuid', '#status': 'status' };
+    const sets = ['#m.#status = :status', '#m.#uuid = :uuid', 'updatedAt = :now'];
+    for (const field of ['units', 'cost', 'errorCode'] as const) {
+      if (report[field] === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = report[field];
+      sets.push(`#m.#${field} = :${field}`);
+    }
+    return this.#transition(id, {
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      // DynamoDB refuses redundant parentheses, so a lone alternative goes without its own.
+      ConditionExpression: `attribute_exists(#m) AND (${conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' OR ') : conditions[0]})`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
     });
   }
 

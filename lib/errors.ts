@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'call_rejected'
+  | 'message_rejected'
   | 'rate_limited'
   | 'telephony_unavailable'
   | 'daily_call_cap_reached'

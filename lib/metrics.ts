@@ -9,6 +9,11 @@ export type MetricName =
   | 'CallsPlaced'
   | 'CallsNotPlaced'
   | 'CallsEnded'
+  // SMS: accepted by Plivo, refused or unreachable, and final delivery reports (once per message).
+  | 'MessagesSent'
+  | 'MessagesNotSent'
+  | 'MessagesDelivered'
+  | 'MessagesFailed'
   | 'ChecksApproved'
   | 'ChecksRefused'
   | 'RateLimited'

@@ -1,18 +1,22 @@
 import type { Config } from './config.ts';
+import type { ApiError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { PlivoCredentials, Secrets } from './secrets.ts';
 import {
   type CallRequest,
   callRejected,
+  type MessageRequest,
+  messageRejected,
   type PlacedCall,
+  type SentMessage,
   type Telephony,
   telephonyUnavailable,
 } from './telephony.ts';
 
 /**
- * Places calls with Plivo's Call API over fetch: the same request the official SDK sends (a contract test
- * holds the two together), but with a configurable base URL so the local phone simulator receives exactly
- * what Plivo would, and without the SDK's half second of cold start.
+ * Places calls with Plivo's Call API and sends SMS with its Message API, over fetch: the same requests the
+ * official SDK sends (contract tests hold them together), but with a configurable base URL so the local phone
+ * simulator receives exactly what Plivo would, and without the SDK's half second of cold start.
  */
 export interface PlivoCallsOptions {
   apiUrl: string;
@@ -21,11 +25,14 @@ export interface PlivoCallsOptions {
   ringTimeoutSeconds: number;
   timeLimitSeconds: number;
   credentials: () => Promise<PlivoCredentials>;
-  onError?: (detail: PlivoErrorDetail) => void;
+  /** `api`: which of Plivo's APIs refused. */
+  onError?: (detail: PlivoErrorDetail, api: PlivoApi) => void;
 }
 
+export type PlivoApi = 'Call' | 'Message';
+
 /**
- * What is logged about a failed Call API request: the HTTP status, a reason of ours and Plivo's api_id (to
+ * What is logged about a failed Plivo request: the HTTP status, a reason of ours and Plivo's api_id (to
  * look the request up with Plivo). Never Plivo's error text: it repeats the number ("'12025550193' is not a
  * valid phone number").
  */
@@ -36,7 +43,7 @@ export interface PlivoErrorDetail {
 }
 
 /** Plivo writes numbers as digits with the country code and no plus sign. */
-const plivoNumber = (e164: string) => e164.replace(/^\+/, '');
+export const plivoNumber = (e164: string) => e164.replace(/^\+/, '');
 
 export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) {
   return {
@@ -56,55 +63,96 @@ export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) 
   };
 }
 
+/**
+ * The body of Plivo's Send Message request, as the SDK's `messages.create(src, dst, text, { type, url,
+ * method, log })` sends it. Sent from the caller id the calls use.
+ */
+export function plivoMessageBody(options: Pick<PlivoCallsOptions, 'fromNumber'>, request: MessageRequest) {
+  return {
+    type: 'sms',
+    // Delivery reports come back to this signed URL (lib/record-message.ts).
+    url: request.statusUrl,
+    method: 'POST',
+    // Plivo then keeps neither the text (it holds the code) nor the full number in its logs.
+    log: false,
+    src: plivoNumber(options.fromNumber),
+    dst: plivoNumber(request.to),
+    text: request.text,
+  };
+}
+
 /** The telephony of a function's configuration, with the Plivo credentials from its secrets. */
 export const telephonyFor = (deps: { config: Config; secrets: Secrets; logger: Logger }): Telephony =>
   createPlivoTelephony({
     ...deps.config.plivo,
     credentials: () => deps.secrets.plivo(),
-    onError: (detail) => deps.logger.warn('Plivo refused the call request', { ...detail }),
+    onError: (detail, api) =>
+      deps.logger.warn(`Plivo refused the ${api === 'Call' ? 'call' : 'message'} request`, { ...detail }),
   });
 
 export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
   return {
     async placeCall(request: CallRequest): Promise<PlacedCall> {
-      const { authId, authToken } = await options.credentials();
-      let response: Response;
-      try {
-        response = await fetch(`${options.apiUrl}/v1/Account/${encodeURIComponent(authId)}/Call/`, {
-          method: 'POST',
-          headers: {
-            Authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
-            'Content-Type': 'application/json',
-          },
-          body: JSON.stringify(plivoCallBody(options, request)),
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-      } catch (error) {
-        const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-        options.onError?.({ reason });
-        throw telephonyUnavailable();
-      }
-      const text = await response.text().catch(() => '');
-      if (response.ok) {
-        // The call is out: an odd body must not turn that into an error (a retry would call twice).
-        let requestId: unknown;
-        try {
-          requestId = (JSON.parse(text) as { request_uuid?: unknown }).request_uuid;
-        } catch {
-          options.onError?.({ status: response.status, reason: 'unreadable_success' });
-        }
-        return { requestId: String(Array.isArray(requestId) ? requestId[0] : (requestId ?? 'unknown')) };
-      }
-      const reason =
-        response.status >= 500 ? 'plivo_5xx' : response.status >= 400 ? 'plivo_4xx' : 'plivo_unexpected';
-      const apiId = plivoApiId(text);
-      options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) });
-      // 400/403/404: Plivo refuses this number (invalid, barred, or geo permissions). 401 and 429 are about
-      // our account, and 5xx about Plivo: the caller can retry those.
-      if ([400, 403, 404, 422].includes(response.status)) throw callRejected();
-      throw telephonyUnavailable();
+      const body = await postToPlivo(options, 'Call', plivoCallBody(options, request), callRejected);
+      const requestId = (body as { request_uuid?: unknown } | undefined)?.request_uuid;
+      return { requestId: firstId(requestId) };
+    },
+    async sendMessage(request: MessageRequest): Promise<SentMessage> {
+      const body = await postToPlivo(options, 'Message', plivoMessageBody(options, request), messageRejected);
+      const messageId = (body as { message_uuid?: unknown } | undefined)?.message_uuid;
+      return { messageId: firstId(messageId) };
     },
   };
+}
+
+const firstId = (id: unknown) => String(Array.isArray(id) ? id[0] : (id ?? 'unknown'));
+
+/**
+ * One request to Plivo's REST API; resolves with its parsed body once Plivo accepted it. A refusal of the
+ * number (400, 403, 404, 422) throws `refused()`; our account's troubles (401, 429), Plivo's 5xx, a network
+ * error or a timeout throw 502 telephony_unavailable: the caller can retry those.
+ */
+async function postToPlivo(
+  options: PlivoCallsOptions,
+  api: PlivoApi,
+  payload: Record<string, unknown>,
+  refused: () => ApiError,
+): Promise<unknown> {
+  const { authId, authToken } = await options.credentials();
+  let response: Response;
+  try {
+    response = await fetch(`${options.apiUrl}/v1/Account/${encodeURIComponent(authId)}/${api}/`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+    options.onError?.({ reason }, api);
+    throw telephonyUnavailable();
+  }
+  const text = await response.text().catch(() => '');
+  if (response.ok) {
+    // The call or message is out: an odd body must not turn that into an error (a retry would pay twice).
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      options.onError?.({ status: response.status, reason: 'unreadable_success' }, api);
+      return undefined;
+    }
+  }
+  const reason =
+    response.status >= 500 ? 'plivo_5xx' : response.status >= 400 ? 'plivo_4xx' : 'plivo_unexpected';
+  const apiId = plivoApiId(text);
+  options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) }, api);
+  // 400/403/404: Plivo refuses this number (invalid, barred, or geo permissions). 401 and 429 are about
+  // our account, and 5xx about Plivo: the caller can retry those.
+  if ([400, 403, 404, 422].includes(response.status)) throw refused();
+  throw telephonyUnavailable();
 }
 
 /** Plivo's id for the request, only when it has the shape of one (a UUID): nothing else of the body. */

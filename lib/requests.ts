@@ -20,6 +20,14 @@ export const sendRequest = z.strictObject(
   {
     phone: field('phone', 64),
     locale: z.optional(field('locale', 35)),
+    channel: z.optional(z.enum(['voice', 'sms'], { error: 'channel must be "voice" or "sms".' })),
+    fallback: z.optional(z.boolean({ error: 'fallback must be true or false.' })),
+    // Android's SMS Retriever: the app's hash, 11 characters of base64 (lib/sms-text.ts).
+    appHash: z.optional(
+      z
+        .string({ error: 'appHash must be a JSON string.' })
+        .check(z.regex(/^[A-Za-z0-9+/]{11}$/, 'appHash must be 11 characters of A-Z, a-z, 0-9, + or /.')),
+    ),
   },
   unknownFields,
 );

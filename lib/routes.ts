@@ -20,6 +20,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', resource: '/v1/verifications/{id}/cancel', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/plivo/answer', function: 'answer', auth: 'plivo-signature' },
   { method: 'POST', resource: '/v1/plivo/hangup', function: 'hangup', auth: 'plivo-signature' },
+  // SMS delivery reports: hangup records delivery outcomes, calls' and messages' alike.
+  { method: 'POST', resource: '/v1/plivo/message-status', function: 'hangup', auth: 'plivo-signature' },
 ];
 
 /** The media types the API speaks: JSON on app routes, Plivo's forms on webhooks. */
@@ -27,6 +29,7 @@ export const MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencod
 
 export const ANSWER_PATH = '/v1/plivo/answer';
 export const HANGUP_PATH = '/v1/plivo/hangup';
+export const MESSAGE_STATUS_PATH = '/v1/plivo/message-status';
 
 /** The step Plivo's fallback_url names: the first answer again, asked because the answer_url failed. */
 export const FALLBACK_STEP = 'fallback';
@@ -35,5 +38,12 @@ export const FALLBACK_STEP = 'fallback';
 export const answerUrl = (publicUrl: string, query: Record<string, string>) =>
   `${publicUrl}${ANSWER_PATH}?${new URLSearchParams(query)}`;
 
-export const hangupUrl = (publicUrl: string, verificationId: string) =>
-  `${publicUrl}${HANGUP_PATH}?${new URLSearchParams({ v: verificationId })}`;
+/**
+ * The hangup and delivery-report URLs carry the sealed token as the answer URL does, so the hangup function
+ * can send the code on the other channel (fallback) without any code being stored.
+ */
+export const hangupUrl = (publicUrl: string, verificationId: string, token: string) =>
+  `${publicUrl}${HANGUP_PATH}?${new URLSearchParams({ v: verificationId, t: token })}`;
+
+export const messageStatusUrl = (publicUrl: string, verificationId: string, token: string) =>
+  `${publicUrl}${MESSAGE_STATUS_PATH}?${new URLSearchParams({ v: verificationId, t: token })}`;

@@ -12,6 +12,21 @@ export interface SealedCall {
   locale: string;
   /** Epoch milliseconds; the token is refused after this. */
   expiresAt: number;
+  /**
+   * The number and what the abuse rules judge it by, so the hangup function can send the other channel
+   * (fallback) from the token alone: no number stored, no libphonenumber in its bundle.
+   */
+  phone?: SealedPhone;
+  /** Android's SMS Retriever hash the send asked for, for an SMS sent as a fallback. */
+  appHash?: string;
+}
+
+export interface SealedPhone {
+  e164: string;
+  country: string;
+  callingCode: string;
+  /** libphonenumber-js's number type, e.g. MOBILE. */
+  type: string;
 }
 
 const IV_BYTES = 12;
@@ -21,7 +36,14 @@ export function sealCall(key: KeySet, verificationId: string, call: SealedCall):
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.seal, iv);
   cipher.setAAD(Buffer.from(verificationId));
-  const plaintext = JSON.stringify({ c: call.code, l: call.locale, e: call.expiresAt });
+  const { phone, appHash } = call;
+  const plaintext = JSON.stringify({
+    c: call.code,
+    l: call.locale,
+    e: call.expiresAt,
+    ...(phone && { n: [phone.e164, phone.country, phone.callingCode, phone.type] }),
+    ...(appHash && { h: appHash }),
+  });
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return `${key.id}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
 }
@@ -44,8 +66,19 @@ export function openCall(ring: KeyRing, verificationId: string, token: string, n
       decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
       decipher.final(),
     ]);
-    const { c, l, e } = JSON.parse(plaintext.toString('utf8')) as { c: string; l: string; e: number };
-    return now >= e ? { kind: 'expired' } : { kind: 'valid', call: { code: c, locale: l, expiresAt: e } };
+    const { c, l, e, n, h } = JSON.parse(plaintext.toString('utf8')) as {
+      c: string;
+      l: string;
+      e: number;
+      n?: [string, string, string, string];
+      h?: string;
+    };
+    if (now >= e) return { kind: 'expired' };
+    const phone = n && { e164: n[0], country: n[1], callingCode: n[2], type: n[3] };
+    return {
+      kind: 'valid',
+      call: { code: c, locale: l, expiresAt: e, ...(phone && { phone }), ...(h && { appHash: h }) },
+    };
   } catch {
     return { kind: 'invalid' };
   }

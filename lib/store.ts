@@ -1,4 +1,4 @@
-import type { CallRecord, Verification, VerificationState } from './verification.ts';
+import type { CallRecord, MessageRecord, Verification, VerificationState } from './verification.ts';
 
 /**
  * Persistence for verifications. Every transition is one conditional write; when its condition fails the
@@ -37,10 +37,20 @@ export interface VerificationStore {
   lockOut(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
   /** `supersededBy`: the newer verification of the same phone that replaces this one. */
   cancel(id: string, apiKeyId: string, now: number, supersededBy?: string): Promise<TransitionResult>;
-  /** Marks a pending verification failed because its call could not be placed. */
-  fail(id: string, call: CallRecord, now: number): Promise<TransitionResult>;
+  /** Marks a pending verification failed because its call could not be placed or its SMS not sent. */
+  fail(
+    id: string,
+    outcome: { call: CallRecord } | { message: MessageRecord },
+    now: number,
+  ): Promise<TransitionResult>;
   /** Records a call's outcome once per Plivo CallUUID; retries with the same CallUUID change nothing. */
   recordCall(id: string, call: CallRecord & { uuid: string }, now: number): Promise<TransitionResult>;
+  /**
+   * Records an SMS delivery report on a verification that sent one: the first report binds its MessageUUID
+   * (reports for another one change nothing), and only a forward step in MESSAGE_STATUS_RANK is written, so
+   * replays and reports arriving out of order never move a message back, and a final status stays.
+   */
+  recordMessage(id: string, report: MessageRecord & { uuid: string }, now: number): Promise<TransitionResult>;
 }
 
 /** Either the pointer moved (and names the id it replaced), or it already held this newer one. */

@@ -15,12 +15,32 @@ export interface PlacedCall {
   requestId: string;
 }
 
+/** What sending a verification SMS needs; like a call's, the number lives only in this request. */
+export interface MessageRequest {
+  verificationId: string;
+  to: string;
+  /** The SMS text: it holds the code, so it goes to the provider and nowhere else (no log, no item). */
+  text: string;
+  /** Where the provider posts delivery reports: signed, with the verification id and the sealed token. */
+  statusUrl: string;
+}
+
+export interface SentMessage {
+  /** The provider's id for the message (Plivo's message_uuid). */
+  messageId: string;
+}
+
+/** The provider's two channels, each one request that either goes out or throws an ApiError. */
 export interface Telephony {
   placeCall(request: CallRequest): Promise<PlacedCall>;
+  sendMessage(request: MessageRequest): Promise<SentMessage>;
 }
 
 export const callRejected = () =>
   new ApiError(422, 'call_rejected', 'The telephony provider refused to call this number.');
+
+export const messageRejected = () =>
+  new ApiError(422, 'message_rejected', 'The telephony provider refused to send an SMS to this number.');
 
 export const telephonyUnavailable = () =>
   new ApiError(
@@ -29,10 +49,10 @@ export const telephonyUnavailable = () =>
     'The telephony provider could not be reached; try again shortly.',
   );
 
-/** A send whose call request went out and whose answer was lost: whether a call was placed is unknown. */
+/** A send whose request went out and whose answer was lost: whether a call or SMS went out is unknown. */
 export const callOutcomeUnknown = () =>
   new ApiError(
     502,
     'telephony_unavailable',
-    'The call for this request could not be placed, or whether it was is unknown; send again with a new Idempotency-Key.',
+    'The call or SMS for this request could not be sent, or whether it was is unknown; send again with a new Idempotency-Key.',
   );

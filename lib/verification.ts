@@ -7,6 +7,9 @@ export type VerificationStatus =
   | 'canceled'
   | 'failed';
 
+/** How the code reaches the phone. */
+export type Channel = 'voice' | 'sms';
+
 export type CallStatus =
   | 'queued'
   | 'ringing'
@@ -27,6 +30,35 @@ export interface CallRecord {
   hangupCause?: string;
   /** Plivo's TotalCost as given (a decimal string in the account's currency). */
   cost?: string;
+}
+
+/** Plivo's message statuses, in the order they may follow one another (lib/record-message.ts). */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed';
+
+/**
+ * Where each status stands: a delivery report may only move a message forward (queued → sent → one of the
+ * three final ones), and a final status never changes.
+ */
+export const MESSAGE_STATUS_RANK: Record<MessageStatus, number> = {
+  queued: 0,
+  sent: 1,
+  delivered: 2,
+  undelivered: 2,
+  failed: 2,
+};
+
+export const isFinalMessageStatus = (status: MessageStatus) => MESSAGE_STATUS_RANK[status] === 2;
+
+export interface MessageRecord {
+  status: MessageStatus;
+  /** Plivo's MessageUUID, set by the first delivery report; later reports must carry the same one. */
+  uuid?: string;
+  /** SMS segments Plivo billed (Units). */
+  units?: number;
+  /** Plivo's TotalAmount as given (a decimal string in the account's currency). */
+  cost?: string;
+  /** Plivo's ErrorCode for a failed or undelivered message. */
+  errorCode?: string;
 }
 
 export interface Verification {
@@ -53,7 +85,14 @@ export interface Verification {
   createdAt: number;
   expiresAt: number;
   updatedAt: number;
-  call: CallRecord;
+  /** The channel the code was first sent on; absent on items written before SMS existed (voice). */
+  channel?: Channel;
+  /** Whether the other channel may be used once if this one fails (applied by the fallback, not yet here). */
+  fallback?: boolean;
+  /** Set when a call was placed (or tried). */
+  call?: CallRecord;
+  /** Set when an SMS was sent (or tried). */
+  message?: MessageRecord;
   /** The fraud guard's window key for this send, where its approval is counted (lib/abuse.ts). */
   guardWindow?: string;
   /** Set when a newer send for the phone canceled this one, so its late-answered call can say so. */

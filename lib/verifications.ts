@@ -5,14 +5,16 @@ import type { Config } from './config.ts';
 import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
 import { newVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
+import type { Locale } from './messages.ts';
 import type { Counters } from './metrics.ts';
 import { e164Only, maskPhone, type Phone, phoneHash } from './phone.ts';
-import { answerUrl, FALLBACK_STEP, hangupUrl } from './routes.ts';
+import { answerUrl, FALLBACK_STEP, hangupUrl, messageStatusUrl } from './routes.ts';
 import { sealCall } from './seal.ts';
 import type { Secrets } from './secrets.ts';
+import { smsText } from './sms-text.ts';
 import type { Store } from './store.ts';
 import type { Telephony } from './telephony.ts';
-import { effectiveStatus, type Verification, type VerificationStatus } from './verification.ts';
+import { type Channel, effectiveStatus, type Verification, type VerificationStatus } from './verification.ts';
 
 /**
  * The verification lifecycle: pending → approved | expired | max_attempts_reached | canceled | failed.
@@ -32,14 +34,26 @@ export interface SendDeps extends ServiceDeps {
   telephony: Telephony;
 }
 
+export interface StartRequest {
+  apiKeyId: string;
+  phone: Phone;
+  locale: Locale;
+  channel: Channel;
+  /** May the other channel be used once if this one fails (kept for the fallback). */
+  fallback: boolean;
+  /** Android's SMS Retriever hash, for an SMS on either channel's turn. */
+  appHash?: string | undefined;
+}
+
 export async function startVerification(
   deps: SendDeps,
-  request: { apiKeyId: string; phone: Phone; locale: string },
-  /** `beforeCall` runs once the verification is stored, before its call may be placed; throwing stops it. */
+  request: StartRequest,
+  /** `beforeCall` runs once the verification is stored, before its call or SMS may go out; throwing stops it. */
   hooks: { beforeCall?: (verification: Verification) => Promise<void> } = {},
 ): Promise<Verification> {
   const { config, store, logger } = deps;
-  assertCallable(config.abuse, request.phone);
+  const { channel } = request;
+  assertCallable(config.abuse, request.phone, channel);
   const ring = await deps.secrets.keyRing();
   const key = ring.current;
   const now = deps.clock();
@@ -55,6 +69,7 @@ export async function startVerification(
       now,
       codeTtlMs: config.codeTtlSeconds * 1000,
       maxAttempts: config.maxAttempts,
+      channel,
     },
   );
   const id = newVerificationId();
@@ -75,33 +90,65 @@ export async function startVerification(
     createdAt: now,
     expiresAt: now + config.codeTtlSeconds * 1000,
     updatedAt: now,
-    call: { status: 'queued' },
+    channel,
+    fallback: request.fallback,
+    ...(channel === 'voice' ? { call: { status: 'queued' } } : { message: { status: 'queued' } }),
     guardWindow,
   };
   await store.create(verification);
 
-  const token = sealCall(key, id, { code, locale: request.locale, expiresAt: verification.expiresAt });
+  // What the other channel will need, sealed: the hangup function sends the fallback from the token alone.
+  const { e164, country, callingCode, type } = request.phone;
+  const token = sealCall(key, id, {
+    code,
+    locale: request.locale,
+    expiresAt: verification.expiresAt,
+    // assertCallable refused numbers of no known type.
+    phone: { e164, country, callingCode, type: type ?? '' },
+    ...(request.appHash && { appHash: request.appHash }),
+  });
+  const voice = channel === 'voice';
   try {
     await hooks.beforeCall?.(verification);
-    await deps.telephony.placeCall({
-      verificationId: id,
-      to: request.phone.e164,
-      answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
-      fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
-      hangupUrl: hangupUrl(config.publicUrl, id),
-    });
+    if (voice) {
+      await deps.telephony.placeCall({
+        verificationId: id,
+        to: e164,
+        answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
+        fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
+        hangupUrl: hangupUrl(config.publicUrl, id, token),
+      });
+    } else {
+      await deps.telephony.sendMessage({
+        verificationId: id,
+        to: e164,
+        // Built here and handed to the provider only: never logged or stored.
+        text: smsText({
+          locale: request.locale,
+          appName: config.appName,
+          code,
+          codeTtlSeconds: config.codeTtlSeconds,
+          appHash: request.appHash,
+          webOtpDomain: config.sms.webOtpDomain,
+        }),
+        statusUrl: messageStatusUrl(config.publicUrl, id, token),
+      });
+    }
   } catch (error) {
     // Whatever went wrong, this verification can never be completed: say so rather than leave it pending.
-    // The call's error is what the client must see, even if recording the failure fails too.
-    const failed = await store.fail(id, { status: 'failed' }, deps.clock()).catch((failure: unknown) => {
+    // The provider's error is what the client must see, even if recording the failure fails too.
+    const outcome = voice
+      ? { call: { status: 'failed' as const } }
+      : { message: { status: 'failed' as const } };
+    const failed = await store.fail(id, outcome, deps.clock()).catch((failure: unknown) => {
       logger.error('Could not mark the verification failed', { verificationId: id, error: failure as Error });
     });
-    // A call never placed spends no guesses: a provider outage must not use up the phone's day.
+    // A code never sent spends no guesses: a provider outage must not use up the phone's day.
     if (failed?.done) {
       await returnUnusedGuesses(store, failed.verification).catch(logCounterFailure(deps, id));
     }
-    deps.metrics.count('CallsNotPlaced');
-    logger.warn('Call not placed', {
+    deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
+    logger.warn(voice ? 'Call not placed' : 'Message not sent', {
       verificationId: id,
       to: verification.to,
       reason: error instanceof ApiError ? error.code : 'error',
@@ -109,8 +156,8 @@ export async function startVerification(
     throw error;
   }
   deps.metrics.count('VerificationsStarted');
-  deps.metrics.count('CallsPlaced');
-  // The fraud guard judges only calls actually placed.
+  deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
+  // The fraud guard judges only calls placed and SMS sent.
   await countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id));
   // Only once the call is out: a send that fails leaves the phone's earlier verification as it was. And
   // once it is out, nothing may turn this send into an error: a client retrying it would place a second
@@ -123,6 +170,7 @@ export async function startVerification(
   });
   logger.info('Verification started', {
     verificationId: id,
+    channel,
     to: verification.to,
     country: verification.country,
     locale: verification.locale,

@@ -3,34 +3,48 @@ import { effectiveStatus, type Verification } from './verification.ts';
 /** The JSON shapes of the API contract (openapi.yaml), built from stored verifications. */
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Items written before SMS existed have no channel: they were calls. */
+const channelOf = (v: Verification) => v.channel ?? 'voice';
+
 export const createdView = (v: Verification) => ({
   id: v.id,
   status: v.status,
-  channel: 'voice',
+  channel: channelOf(v),
   to: v.to,
   locale: v.locale,
   createdAt: iso(v.createdAt),
   expiresAt: iso(v.expiresAt),
-  call: { status: v.call.status },
+  ...(v.call && { call: { status: v.call.status } }),
+  ...(v.message && { message: { status: v.message.status } }),
 });
 
 export const statusView = (v: Verification, now: number) => ({
   id: v.id,
   status: effectiveStatus(v, now),
-  channel: 'voice',
+  channel: channelOf(v),
   to: v.to,
   locale: v.locale,
   createdAt: iso(v.createdAt),
   expiresAt: iso(v.expiresAt),
   attempts: v.attempts,
   attemptsLeft: Math.max(0, v.maxAttempts - v.attempts),
-  call: {
-    status: v.call.status,
-    durationSeconds: v.call.durationSeconds ?? null,
-    billDurationSeconds: v.call.billDurationSeconds ?? null,
-    hangupCause: v.call.hangupCause ?? null,
-    cost: v.call.cost ?? null,
-  },
+  ...(v.call && {
+    call: {
+      status: v.call.status,
+      durationSeconds: v.call.durationSeconds ?? null,
+      billDurationSeconds: v.call.billDurationSeconds ?? null,
+      hangupCause: v.call.hangupCause ?? null,
+      cost: v.call.cost ?? null,
+    },
+  }),
+  ...(v.message && {
+    message: {
+      status: v.message.status,
+      units: v.message.units ?? null,
+      cost: v.message.cost ?? null,
+      errorCode: v.message.errorCode ?? null,
+    },
+  }),
 });
 
 export const canceledView = (v: Verification) => ({ id: v.id, status: 'canceled' as const });

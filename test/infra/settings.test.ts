@@ -43,6 +43,13 @@ describe('reading settings', () => {
     [{ codeLength: '12' }, /codeLength \(CODE_LENGTH\): Too big/],
     [{ defaultLocale: 'xx-XX' }, /defaultLocale \(DEFAULT_LOCALE\)/],
     [{ fromNumber: '555-0100' }, /fromNumber \(PLIVO_FROM_NUMBER\)/],
+    [{ defaultChannel: 'email' }, /defaultChannel \(DEFAULT_CHANNEL\)/],
+    [
+      { smsWebOtpDomain: 'https://example.com' },
+      /smsWebOtpDomain \(SMS_WEBOTP_DOMAIN\): must be a lower-case host/,
+    ],
+    [{ dailySmsCap: '0' }, /dailySmsCap \(DAILY_SMS_CAP\)/],
+    [{ smsFailureRateAlarm: '1.5' }, /smsFailureRateAlarm/],
     [{ logRetentionDays: 31 }, /logRetentionDays .*must be one of/],
     [{ waf: 'yes' }, /waf \(-c waf=…\): must be true or false/],
     [{ alarmEmail: 'ops' }, /alarmEmail .*email/],
@@ -79,6 +86,35 @@ describe('reading settings', () => {
     ).not.toThrow();
   });
 
+  test("the delivery-report route, throttled with hangup's values, must carry the SMS cap's reports", () => {
+    // 60,000 SMS in the peak hour, 3 reports each, each possibly twice: 100 requests/s.
+    expect(() =>
+      read({
+        dailyCallCap: '60000',
+        dailySmsCap: '60000',
+        answerRateLimit: '1000',
+        answerBurstLimit: '1000',
+      }),
+    ).toThrow(
+      /hangupRateLimit .*Plivo needs at least 100 requests\/s at dailyCallCap 60000 and dailySmsCap 60000/,
+    );
+    expect(() =>
+      read({
+        dailyCallCap: '60000',
+        dailySmsCap: '60000',
+        answerRateLimit: '1000',
+        answerBurstLimit: '1000',
+        hangupRateLimit: '100',
+        hangupBurstLimit: '100',
+      }),
+    ).not.toThrow();
+    // The SMS cap cannot make more reports than the call cap's sends allow.
+    expect(plivoWebhookPeak(read({ dailySmsCap: '1000000' }).service).messageStatusPerSecond).toBeCloseTo(
+      (10_000 / 3600) * 6,
+      5,
+    );
+  });
+
   test("the defaults carry Plivo's peak at the default daily call cap with room to spare", () => {
     const settings = read({ waf: 'true', requireKeypress: 'true' });
     const need = plivoWebhookPeak(settings.service);
@@ -88,6 +124,9 @@ describe('reading settings', () => {
     expect(need.perAddressPerFiveMinutes).toBeCloseTo(10_000, 5);
     expect(settings.webhookThrottles.answer.rateLimit / need.answerPerSecond).toBeGreaterThan(7);
     expect(settings.webhookThrottles.hangup.rateLimit / need.hangupPerSecond).toBeGreaterThan(8);
+    // 5,000 SMS in one hour, 3 delivery reports each, each possibly twice: 8.33 requests/s.
+    expect(need.messageStatusPerSecond).toBeCloseTo(8.33, 2);
+    expect(settings.webhookThrottles.hangup.rateLimit / need.messageStatusPerSecond).toBeGreaterThan(5);
     expect(settings.waf.webhookRateLimitPerFiveMinutes / need.perAddressPerFiveMinutes).toBe(2);
     // A flood of 100 requests/s from one address is over the WAF's webhook limit in 5 minutes.
     expect(100 * 300).toBeGreaterThan(settings.waf.webhookRateLimitPerFiveMinutes);
@@ -115,10 +154,22 @@ describe('settings in the template', () => {
       logRetentionDays: '90',
       alarmEmail: 'ops@example.com',
       logLevel: 'WARN',
+      defaultChannel: 'sms',
+      fallback: 'false',
+      dailySmsCap: '700',
+      smsWebOtpDomain: 'login.example.com',
     });
     template.allResourcesProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ APP_NAME: 'Acme', CODE_LENGTH: '8', POWERTOOLS_LOG_LEVEL: 'WARN' }),
+        Variables: Match.objectLike({
+          APP_NAME: 'Acme',
+          CODE_LENGTH: '8',
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+          DEFAULT_CHANNEL: 'sms',
+          FALLBACK: 'false',
+          DAILY_SMS_CAP: '700',
+          SMS_WEBOTP_DOMAIN: 'login.example.com',
+        }),
       },
     });
     // send's timeout follows Plivo's: 8 s of waiting plus its own work.
@@ -142,7 +193,7 @@ describe('settings in the template', () => {
     const template = synthTemplate({ waf: 'true', wafRateLimit: '300', wafWebhookRateLimit: '25000' });
     const webhookPaths = {
       OrStatement: {
-        Statements: ['/v1/plivo/answer', '/v1/plivo/hangup'].map((path) =>
+        Statements: ['/v1/plivo/answer', '/v1/plivo/hangup', '/v1/plivo/message-status'].map((path) =>
           Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: path }) }),
         ),
       },
@@ -220,7 +271,9 @@ describe('settings in the template', () => {
         AndStatement: {
           Statements: [
             {
-              OrStatement: { Statements: [{ ByteMatchStatement: { SearchString: '/v1/plivo/answer' } }, {}] },
+              OrStatement: {
+                Statements: [{ ByteMatchStatement: { SearchString: '/v1/plivo/answer' } }, {}, {}],
+              },
             },
             {
               NotStatement: {
@@ -262,12 +315,15 @@ describe('settings in the template', () => {
       ThrottlingBurstLimit: 600,
       MetricsEnabled: true,
     });
-    expect(webhook('/v1/plivo/hangup')).toMatchObject({
-      HttpMethod: 'POST',
-      ThrottlingRateLimit: 60,
-      ThrottlingBurstLimit: 90,
-      MetricsEnabled: true,
-    });
+    // The delivery-report route is served by hangup: its values, in a bucket of its own.
+    for (const path of ['/v1/plivo/hangup', '/v1/plivo/message-status']) {
+      expect(webhook(path)).toMatchObject({
+        HttpMethod: 'POST',
+        ThrottlingRateLimit: 60,
+        ThrottlingBurstLimit: 90,
+        MetricsEnabled: true,
+      });
+    }
   });
 
   test('a custom domain becomes PUBLIC_URL and is mapped at the root', () => {

@@ -449,7 +449,16 @@ describe('alarms', () => {
         []
       ).map((metric) => metric.Expression ?? metric.MetricStat?.Metric.MetricName),
     );
-    for (const name of ['SystemErrors', 'ThrottledRequests', 'CallsPlaced', 'CallsNotPlaced', 'CallsEnded']) {
+    for (const name of [
+      'SystemErrors',
+      'ThrottledRequests',
+      'CallsPlaced',
+      'CallsNotPlaced',
+      'CallsEnded',
+      'MessagesSent',
+      'MessagesNotSent',
+      'MessagesFailed',
+    ]) {
       expect(expressions).toContain(name);
     }
     // DynamoDB publishes these only when they happen: unfilled, a sum of them would stay empty.
@@ -474,6 +483,27 @@ describe('alarms', () => {
       ]),
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('SMS failures: refused sends and failed or undelivered reports over all sends, past 10 sends', () => {
+    const [alarm] = ofType(template, 'AWS::CloudWatch::Alarm')
+      .map(
+        ([, resource]) =>
+          resource.Properties as {
+            AlarmDescription: string;
+            Threshold: number;
+            Metrics: Array<{ Expression?: string }>;
+          },
+      )
+      .filter((properties) => properties.AlarmDescription.includes('of SMS were refused'));
+    expect(alarm?.Threshold).toBe(0.25);
+    expect(alarm?.Metrics.find((metric) => metric.Expression)?.Expression).toBe(
+      'IF(FILL(smsSent, 0) + FILL(smsNotSent, 0) >= 10, (FILL(smsNotSent, 0) + FILL(smsFailed, 0)) / (FILL(smsSent, 0) + FILL(smsNotSent, 0)), 0)',
+    );
+    const custom = ofType(synthTemplate({ smsFailureRateAlarm: '0.5' }), 'AWS::CloudWatch::Alarm').filter(
+      ([, resource]) => String(resource.Properties?.AlarmDescription).includes('of SMS were refused'),
+    );
+    expect(custom[0]?.[1].Properties?.Threshold).toBe(0.5);
   });
 
   test("webhook rejections: 4xx and 429 of Plivo's webhook methods, and the WAF's webhook blocks, over all", () => {
@@ -511,7 +541,7 @@ describe('alarms', () => {
     expect(alarm.Threshold).toBe(0.1);
     expect(alarm.AlarmDescription).toMatch(/real calls may be failing/);
     const perMethod = (name: string) =>
-      ['/v1/plivo/answer', '/v1/plivo/hangup'].map((resource) =>
+      ['/v1/plivo/answer', '/v1/plivo/hangup', '/v1/plivo/message-status'].map((resource) =>
         expect.objectContaining({
           name: `AWS/ApiGateway ${name}`,
           ApiName: 'VoiceOtp-api',
@@ -522,8 +552,9 @@ describe('alarms', () => {
       );
     expect(stats).toEqual([...perMethod('4XXError'), ...perMethod('Count')]);
     // Refused over served, once at least 20 requests came in.
+    const served = 'FILL(served0, 0) + FILL(served1, 0) + FILL(served2, 0)';
     expect(expression).toBe(
-      'IF((FILL(served0, 0) + FILL(served1, 0)) >= 20, (FILL(refused0, 0) + FILL(refused1, 0)) / (FILL(served0, 0) + FILL(served1, 0)), 0)',
+      `IF((${served}) >= 20, (FILL(refused0, 0) + FILL(refused1, 0) + FILL(refused2, 0)) / (${served}), 0)`,
     );
 
     // With the WAF, its blocks on webhook routes count too: they never reach API Gateway's metrics.
@@ -541,7 +572,7 @@ describe('alarms', () => {
       expect(acl?.Rules.find((r) => r.Name === rule)?.VisibilityConfig.MetricName).toBe(rule);
     }
     expect(blocked.expression).toContain(
-      '(FILL(refused0, 0) + FILL(refused1, 0) + FILL(blocked0, 0) + FILL(blocked1, 0)) /',
+      '(FILL(refused0, 0) + FILL(refused1, 0) + FILL(refused2, 0) + FILL(blocked0, 0) + FILL(blocked1, 0)) /',
     );
   });
 });

@@ -35,8 +35,10 @@ describe('send', () => {
     expect(h.telephony.calls.length).toBe(before + 1);
     const call = h.telephony.calls.at(-1);
     expect(call?.to).toBe('+14155550123');
-    expect(call?.hangupUrl).toBe(`https://otp.example.test/prod/v1/plivo/hangup?v=${id}`);
     expect(call?.answerUrl.startsWith(`https://otp.example.test/prod/v1/plivo/answer?v=${id}&t=`)).toBe(true);
+    // The hangup URL carries the same sealed token, for the fallback to the other channel.
+    const token = new URL(call?.answerUrl ?? '').searchParams.get('t');
+    expect(call?.hangupUrl).toBe(`https://otp.example.test/prod/v1/plivo/hangup?v=${id}&t=${token}`);
   });
 
   it('generates a 6-digit code by default, and the configured length otherwise', async () => {

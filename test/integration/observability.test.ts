@@ -52,6 +52,7 @@ describe('logs and metrics', () => {
     const first = await startVerification(h, phone);
     expect(seen.info).toHaveBeenCalledWith('Verification started', {
       verificationId: first.id,
+      channel: 'voice',
       to: '+1********23',
       country: 'US',
       locale: 'en-US',

@@ -48,6 +48,7 @@ describe('concurrent resends', () => {
         }
         return placed;
       },
+      sendMessage: (request) => h.telephony.sendMessage(request),
     };
     const send = createSendHandler({ ...h.depsFor('send'), telephony });
 

@@ -6,7 +6,7 @@ import {
   type PlivoCallsOptions,
   type PlivoErrorDetail,
 } from '../../lib/plivo-calls.ts';
-import type { CallRequest } from '../../lib/telephony.ts';
+import type { CallRequest, MessageRequest } from '../../lib/telephony.ts';
 import { captureServer } from '../support/capture-server.ts';
 import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
 
@@ -93,6 +93,108 @@ describe('Call API request', () => {
       machine_detection: 'hangup',
     });
     nock.enableNetConnect();
+  });
+});
+
+const message: MessageRequest = {
+  verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
+  to: '+14155550123',
+  text: 'Your Acme code is 482017. It expires in 5 minutes. Do not share it.',
+  statusUrl:
+    'https://otp.example.com/prod/v1/plivo/message-status?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
+};
+
+const queued = JSON.stringify({
+  api_id: 'api-2',
+  message: 'message(s) queued',
+  message_uuid: ['9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22'],
+});
+
+describe('Message API request', () => {
+  it('is field for field what the official plivo SDK sends for the same SMS', async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    let sdk: { path: string; body: Record<string, unknown>; headers: Record<string, string> } | undefined;
+    const scope = nock('https://api.plivo.com').post(/.*/).reply(202, queued);
+    scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
+      sdk = {
+        path: new URL(req.url).pathname,
+        body: JSON.parse(body) as Record<string, unknown>,
+        headers: Object.fromEntries([...req.headers].map(([k, v]) => [k.toLowerCase(), v])),
+      };
+    });
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    const sdkResult = await client.messages.create('14155550100', '14155550123', message.text, {
+      type: 'sms',
+      url: message.statusUrl,
+      method: 'POST',
+      log: false,
+    });
+    expect(sdkResult.messageUuid).toEqual(['9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22']);
+
+    const server = await captureServer(() => ({ status: 202, body: queued }));
+    const sent = await createPlivoTelephony(options(server.url)).sendMessage(message);
+    await server.close();
+    expect(sent).toEqual({ messageId: '9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22' });
+    const ours = server.requests[0];
+
+    expect(sdk).toBeDefined();
+    expect(ours?.method).toBe('POST');
+    expect(ours?.path).toBe(sdk?.path);
+    expect(ours?.path).toBe(`/v1/Account/${AUTH_ID}/Message/`);
+    expect(JSON.parse(ours?.body ?? '')).toEqual(sdk?.body);
+    expect(ours?.headers.authorization).toBe(sdk?.headers.authorization);
+    expect(ours?.headers['content-type']).toBe(sdk?.headers['content-type']);
+    // Plivo keeps neither the text nor the full number; reports come back to the signed route.
+    expect(JSON.parse(ours?.body ?? '')).toEqual({
+      src: '14155550100',
+      dst: '14155550123',
+      text: message.text,
+      type: 'sms',
+      url: message.statusUrl,
+      method: 'POST',
+      log: false,
+    });
+    nock.enableNetConnect();
+  });
+});
+
+describe('Message API failures', () => {
+  it.each([
+    [400, 'message_rejected', 422],
+    [403, 'message_rejected', 422],
+    [404, 'message_rejected', 422],
+    [401, 'telephony_unavailable', 502],
+    [429, 'telephony_unavailable', 502],
+    [500, 'telephony_unavailable', 502],
+    [503, 'telephony_unavailable', 502],
+  ])('Plivo %i → %s', async (statusCode, code, status) => {
+    const server = await captureServer(() => ({
+      status: statusCode,
+      body: JSON.stringify({ api_id: 'a', error: "'14155550123' is not a valid phone number" }),
+    }));
+    const refused: Array<[PlivoErrorDetail, string]> = [];
+    await expect(
+      createPlivoTelephony(
+        options(server.url, { onError: (detail, api) => refused.push([detail, api]) }),
+      ).sendMessage(message),
+    ).rejects.toMatchObject({ code, status });
+    await server.close();
+    expect(refused).toEqual([[{ status: statusCode, reason: expect.any(String) }, 'Message']]);
+    expect(JSON.stringify(refused)).not.toMatch(/555012|is not a valid/);
+  });
+
+  it('gives up after the timeout, and maps an unreachable API to telephony_unavailable', async () => {
+    const hanging = await captureServer(() => 'hang');
+    await expect(
+      createPlivoTelephony(options(hanging.url, { timeoutMs: 300 })).sendMessage(message),
+    ).rejects.toMatchObject({ code: 'telephony_unavailable', status: 502 });
+    await hanging.close();
+    const closed = await captureServer(() => ({ status: 202 }));
+    await closed.close();
+    await expect(createPlivoTelephony(options(closed.url)).sendMessage(message)).rejects.toMatchObject({
+      code: 'telephony_unavailable',
+    });
   });
 });
 

@@ -15,7 +15,7 @@ import { recordingCounters } from '../../lib/metrics.ts';
 import type { FunctionName } from '../../lib/routes.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
-import type { CallRequest, Telephony } from '../../lib/telephony.ts';
+import type { CallRequest, MessageRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
 import { CommandLog, iamActions, recordCommands } from './dynamodb-commands.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
@@ -43,18 +43,29 @@ export const RELAXED_LIMITS = {
   FRAUD_GUARD_GLOBAL_MIN_CALLS: '100000',
 };
 
-/** A telephony that records what it was asked to do; `fail` makes the next calls throw. */
+/** A telephony that records what it was asked to do; `fail` makes the next calls and messages throw. */
 export class RecordingTelephony implements Telephony {
   readonly calls: CallRequest[] = [];
+  readonly messages: MessageRequest[] = [];
   fail: Error | undefined;
-  /** How long placing a call takes, to hold requests in flight. */
+  /** How long placing a call or sending a message takes, to hold requests in flight. */
   delayMs = 0;
 
   async placeCall(request: CallRequest) {
     this.calls.push(request);
+    await this.#outcome();
+    return { requestId: randomUUID() };
+  }
+
+  async sendMessage(request: MessageRequest) {
+    this.messages.push(request);
+    await this.#outcome();
+    return { messageId: randomUUID() };
+  }
+
+  async #outcome() {
     if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.fail) throw this.fail;
-    return { requestId: randomUUID() };
   }
 }
 
@@ -197,6 +208,35 @@ export function spokenCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, ca
   );
   if (opened.kind !== 'valid') throw new Error(`answer URL token is ${opened.kind}`);
   return opened.call.code;
+}
+
+/** The code an SMS carries, read from its sealed delivery-report URL, as the fallback will read it. */
+export function sentCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, message: MessageRequest): string {
+  const url = new URL(message.statusUrl);
+  const opened = openCall(
+    parseKeyRing(harness.keyRingSecret),
+    url.searchParams.get('v') ?? '',
+    url.searchParams.get('t') ?? '',
+    harness.clock.now,
+  );
+  if (opened.kind !== 'valid') throw new Error(`delivery-report URL token is ${opened.kind}`);
+  return opened.call.code;
+}
+
+/** Sends an SMS verification through the real handler; returns the 202 body, its message and code. */
+export async function startSmsVerification(
+  harness: Harness,
+  phone = '+14155550123',
+  extra: Record<string, unknown> = {},
+) {
+  const response = await harness.send(
+    apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone, channel: 'sms', ...extra } }),
+  );
+  if (response.statusCode !== 202) throw new Error(`send answered ${response.statusCode}: ${response.body}`);
+  const message = harness.telephony.messages.at(-1);
+  if (!message) throw new Error('no message sent');
+  const body = parse(response);
+  return { body, id: body.id as string, message, code: sentCode(harness, message) };
 }
 
 /** Sends through the real handler; returns the 202 body and the code its call would speak. */

@@ -103,6 +103,17 @@ describe('sealed call tokens', () => {
     expect(openCall(ring, 'vrf_A', token, now)).toEqual({ kind: 'valid', call });
   });
 
+  it('carry, sealed, what the fallback needs: the number, its country, calling code and type, the appHash', () => {
+    const full = {
+      ...call,
+      phone: { e164: '+14155550123', country: 'US', callingCode: '1', type: 'FIXED_LINE_OR_MOBILE' },
+      appHash: 'FA+9qCX9VSu',
+    };
+    const token = sealCall(key, 'vrf_A', full);
+    expect(token).not.toMatch(/4155550123|FA\+9qCX9VSu|FIXED_LINE/);
+    expect(openCall(ring, 'vrf_A', token, now)).toEqual({ kind: 'valid', call: full });
+  });
+
   it('refuse tampering, swapping between verifications, unknown keys and expiry', () => {
     const token = sealCall(key, 'vrf_A', call);
     const body = token.slice(3);

@@ -66,6 +66,7 @@ describe('openapi.yaml', () => {
       payload_too_large: true,
       unsupported_media_type: true,
       call_rejected: true,
+      message_rejected: true,
       rate_limited: true,
       telephony_unavailable: true,
       daily_call_cap_reached: true,

@@ -61,6 +61,46 @@ describe('config', () => {
   });
 });
 
+describe('SMS settings', () => {
+  const base = { PUBLIC_URL: 'https://x.example/prod' };
+
+  it('default to voice, fallback on, a daily SMS cap of 5,000 and no WebOTP line', () => {
+    const config = loadConfig(base);
+    expect([config.defaultChannel, config.fallback, config.abuse.dailySmsCap]).toEqual(['voice', true, 5000]);
+    expect(config.sms.webOtpDomain).toBeUndefined();
+    expect(loadConfig({ ...base, SMS_WEBOTP_DOMAIN: '' }).sms.webOtpDomain).toBeUndefined();
+  });
+
+  it('take a WebOTP host name and refuse anything else at cold start', () => {
+    for (const domain of ['example.com', 'login.example.co.uk', 'xn--bcher-kva.example', 'localhost'])
+      expect(loadConfig({ ...base, SMS_WEBOTP_DOMAIN: domain }).sms.webOtpDomain).toBe(domain);
+    for (const domain of [
+      'https://example.com',
+      'example.com/login',
+      'example.com:443',
+      'Example.com',
+      'exa mple.com',
+      '-example.com',
+      'example.com.',
+      '@example.com',
+      `${'a'.repeat(64)}.com`,
+      'example.com #123456',
+    ]) {
+      expect(() => loadConfig({ ...base, SMS_WEBOTP_DOMAIN: domain }), domain).toThrow(/SMS_WEBOTP_DOMAIN/);
+    }
+  });
+
+  it('refuse an unknown DEFAULT_CHANNEL, FALLBACK or DAILY_SMS_CAP', () => {
+    expect(() => loadConfig({ ...base, DEFAULT_CHANNEL: 'email' })).toThrow(/DEFAULT_CHANNEL/);
+    expect(() => loadConfig({ ...base, FALLBACK: 'yes' })).toThrow(/FALLBACK/);
+    expect(() => loadConfig({ ...base, DAILY_SMS_CAP: '0' })).toThrow(/DAILY_SMS_CAP/);
+    expect(loadConfig({ ...base, DEFAULT_CHANNEL: 'sms', FALLBACK: 'false' })).toMatchObject({
+      defaultChannel: 'sms',
+      fallback: false,
+    });
+  });
+});
+
 describe('DynamoDB credentials', () => {
   const base = { PUBLIC_URL: 'https://x.example/prod', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' };
   const key = { AWS_ACCESS_KEY_ID: 'LOCALABC123', AWS_SECRET_ACCESS_KEY: 'secret' };
