@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { countSegments, type SegmentCount } from '../lib/sms-segments.ts';
 import {
   type ApiReply,
   authFailure,
@@ -63,32 +64,8 @@ interface MessageState extends SimMessage {
   sequence: number;
 }
 
-// GSM 03.38: the basic alphabet costs one septet a character, the extension table two.
-const GSM_BASIC = new Set(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-);
-const GSM_EXTENSION = new Set('\f^{}\\[~]|€');
-
-/**
- * Segments (Plivo's Units) of a text: GSM-7 when every character is in the GSM alphabet (160 septets in
- * one segment, 153 a segment when split), UCS-2 otherwise (70 UTF-16 units, 67 when split).
- */
-export function smsUnits(text: string): { encoding: 'GSM' | 'UCS-2'; length: number; units: number } {
-  let septets = 0;
-  for (const char of text) {
-    if (GSM_BASIC.has(char)) septets += 1;
-    else if (GSM_EXTENSION.has(char)) septets += 2;
-    else {
-      const length = text.length;
-      return { encoding: 'UCS-2', length, units: length <= 70 ? 1 : Math.ceil(length / 67) };
-    }
-  }
-  return { encoding: 'GSM', length: septets, units: septets <= 160 ? 1 : Math.ceil(septets / 153) };
-}
-
-/** Plivo's longest texts: 1,600 GSM characters or 737 Unicode ones. */
-const tooLong = ({ encoding, length }: ReturnType<typeof smsUnits>) =>
-  encoding === 'GSM' ? length > 1600 : length > 737;
+/** Plivo's longest texts: 1,600 GSM characters or 737 Unicode ones (counted in the counter's units). */
+const tooLong = ({ encoding, units }: SegmentCount) => units > (encoding === 'GSM-7' ? 1600 : 737);
 
 /** Plivo's callback time format: `YYYY-mm-dd HH:MM:SS.SSSSSS`, UTC. */
 const plivoTime = (date: Date | undefined) =>
@@ -142,7 +119,7 @@ export class SmsSimulator {
       return bad('the simulator posts delivery reports with method POST only');
     if (log !== undefined && !LOG_VALUES.has(log))
       return bad('log must be true, false, content_only or number_only');
-    const size = smsUnits(text);
+    const size = countSegments(text);
     if (tooLong(size)) return bad('text is longer than 1600 GSM or 737 Unicode characters');
     // Like Plivo's refusals, the text repeats the number: the service must not log it verbatim.
     if (e164(to) === REJECTED) return bad(`'${to}' is not a valid destination for this message`);
@@ -157,7 +134,7 @@ export class SmsSimulator {
       sentAt: messageTime.toISOString(),
       body: text,
       reportUrl: url,
-      units: size.units,
+      units: size.segments,
       outcome: e164(to) === UNDELIVERED ? 'undelivered' : 'delivered',
       messageTime,
       sequence: 0,

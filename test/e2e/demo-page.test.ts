@@ -19,9 +19,7 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
     await stack?.stop();
   });
 
-  // TODO(sms): the page now always sends `channel` and `fallback`, which the service refuses with 400
-  // "Unknown field" until branch sms lands (checked passing with those fields accepted). Flip to `it` on merge.
-  it.fails('sends, shows the simulated call, takes the heard code and says approved', async () => {
+  it('sends, shows the simulated call, takes the heard code and says approved', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -51,9 +49,7 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  // TODO(sms): passes once the service accepts `channel` and `fallback` on send (branch sms); until then
-  // the send answers 400 "Unknown field". Flip to `it` on merge.
-  it.fails('sends by SMS, shows it in the phone’s inbox, takes the code read there and says approved', async () => {
+  it('sends by SMS, shows it in the phone’s inbox, takes the code read there and says approved', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));

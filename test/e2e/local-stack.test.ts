@@ -129,9 +129,7 @@ describe.concurrent('the local stack over HTTP', () => {
     expect(messages.filter((m) => m.to === '+14155550104')).toEqual([]);
   });
 
-  // TODO(sms): passes once the service sends SMS (branch sms); until then a send with `channel` answers 400.
-  // Flip to `it` on merge.
-  it.fails('verifies a phone by SMS end to end: inbox, check, signed delivery reports recorded', async () => {
+  it('verifies a phone by SMS end to end: inbox, check, signed delivery reports recorded', async () => {
     const phone = '+14155550103';
     const sent = await stack.api('POST', '/v1/verifications', { phone, channel: 'sms', fallback: false });
     expect(sent).toMatchObject({ status: 202, body: { channel: 'sms', message: { status: 'queued' } } });
@@ -159,8 +157,7 @@ describe.concurrent('the local stack over HTTP', () => {
     expect(stack.lines.filter((line) => line.includes('logged by Plivo'))).toEqual([]);
   });
 
-  // TODO(sms): as above. Flip to `it` on merge.
-  it.fails('answers an SMS to +12025550198 with 422 message_rejected and records +12025550197 undelivered', async () => {
+  it('answers an SMS to +12025550198 with 422 message_rejected and records +12025550197 undelivered', async () => {
     expect(
       await stack.api('POST', '/v1/verifications', {
         phone: '+12025550198',

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import plivo from 'plivo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plivoSignatureValid } from '../../lib/plivo-signature.ts';
-import { SmsSimulator, smsUnits } from '../../local/sms-simulator.ts';
+import { SmsSimulator } from '../../local/sms-simulator.ts';
 import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
 
 const AUTH_ID = 'MASMSSIMULATORTEST00';
@@ -389,26 +389,5 @@ describe('the phone', () => {
       ['+14155550123', '+14155550100', 'first'],
       ['+14155550124', 'VOICEOTP', 'second'],
     ]);
-  });
-});
-
-describe('smsUnits', () => {
-  it.each([
-    ['a'.repeat(160), 'GSM', 1],
-    ['a'.repeat(161), 'GSM', 2],
-    ['a'.repeat(306), 'GSM', 2],
-    ['a'.repeat(307), 'GSM', 3],
-    // The extension table costs two septets a character.
-    ['€'.repeat(80), 'GSM', 1],
-    ['€'.repeat(81), 'GSM', 2],
-    ['Ihr Code lautet 482017. Gültig für 5 Minuten.', 'GSM', 1],
-    // ç is not in GSM 03.38 (only Ç is): one ç makes the whole text UCS-2.
-    ['Votre code a été reçu.', 'UCS-2', 1],
-    ['あ'.repeat(70), 'UCS-2', 1],
-    ['あ'.repeat(71), 'UCS-2', 2],
-    ['あ'.repeat(134), 'UCS-2', 2],
-    ['あ'.repeat(135), 'UCS-2', 3],
-  ])('%j is %s in %i segment(s)', (text, encoding, units) => {
-    expect(smsUnits(text)).toMatchObject({ encoding, units });
   });
 });
