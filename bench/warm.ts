@@ -99,7 +99,7 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   const send = createSendHandler({ ...container, store, telephony });
   const verify = createVerifyHandler({ ...container, store });
   const answer = createAnswerHandler({ ...container, store });
-  const hangup = createHangupHandler({ ...container, publicUrl: config.publicUrl, store });
+  const hangup = createHangupHandler({ ...container, publicUrl: config.publicUrl, store, telephony });
   const ring = parseKeyRing(env.KEYRING ?? '');
   const authToken = env.PLIVO_AUTH_TOKEN ?? '';
 

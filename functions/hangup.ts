@@ -1,13 +1,16 @@
 import { createStore } from '../lib/dynamodb-store.ts';
 import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
+import { telephonyFor } from '../lib/plivo-calls.ts';
 import { type HangupDeps, recordHangup } from '../lib/record-hangup.ts';
 import { recordMessageStatus } from '../lib/record-message.ts';
 import { HANGUP_PATH, MESSAGE_STATUS_PATH, ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
-import type { Secrets } from '../lib/secrets.ts';
 import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
 
-/** Delivery outcomes from Plivo, each signed and idempotent: how a call ended, how far an SMS got. */
+/**
+ * Delivery outcomes from Plivo, each signed and idempotent: how a call ended, how far an SMS got. When the
+ * first channel failed, the same code goes out once on the other (lib/fallback.ts).
+ */
 const RECORDERS = {
   // POST /v1/plivo/hangup: once per CallUUID.
   [HANGUP_PATH]: recordHangup,
@@ -15,7 +18,7 @@ const RECORDERS = {
   [MESSAGE_STATUS_PATH]: recordMessageStatus,
 } as const;
 
-export const createHangupHandler = (deps: HangupDeps & { publicUrl: string; secrets: Secrets }) =>
+export const createHangupHandler = (deps: HangupDeps & { publicUrl: string }) =>
   httpHandler(deps, async (event) => {
     const path = event.resource;
     if (event.httpMethod !== 'POST' || (path !== HANGUP_PATH && path !== MESSAGE_STATUS_PATH))
@@ -30,5 +33,6 @@ export const handler = lambdaHandler((container) =>
     ...container,
     publicUrl: container.config.publicUrl,
     store: createStore(container.config),
+    telephony: telephonyFor(container),
   }),
 );

@@ -26,11 +26,14 @@ export interface FunctionAccess {
  * verify: checks and cancels (Update), status and phone pointers (Get; BatchGet while a key rotation leaves
  * a phone's pointer under two pseudonyms), the fraud guard's approval counts.
  * answer: the verification's status before it speaks the code (Get), never a write.
+ * hangup: call and delivery outcomes (Update); for a fallback, its claim (Update) and the abuse rules a send
+ * obeys: the fraud guard's items (BatchGet) and the rate-limit counters (Update).
  * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
- * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. Only send
- * places calls with it. verify never touches telephony and cannot read it.
+ * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. send places
+ * calls and sends SMS with it; hangup does too, once per verification, for a fallback (with the key ring, to
+ * open the sealed token in its URL). verify never touches telephony and cannot read it.
  */
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   send: {
@@ -49,7 +52,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   },
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
   answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
-  hangup: { table: ['dynamodb:UpdateItem'], secrets: ['plivo'] },
+  hangup: { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing', 'plivo'] },
 };
 
 /** The variables lib/runtime.ts reads to find each secret. */

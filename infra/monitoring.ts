@@ -285,6 +285,22 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
+        title: 'Fallbacks (the other channel, once per verification)',
+        left: [
+          service('FallbacksSent', { Channel: 'sms' }),
+          service('FallbacksSent', { Channel: 'voice' }),
+          // One line per reason (an error code), whichever have occurred.
+          new MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},Reason,service} MetricName="FallbacksRefused"', 'Sum', 300)`,
+            label: 'FallbacksRefused',
+            period: FIVE_MINUTES,
+          }),
+        ],
+        width: 24,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
         title: 'API',
         left: [
           props.api.metricCount({ period: FIVE_MINUTES }),

@@ -53,9 +53,11 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       timeout: Duration.seconds(7),
     },
     hangup: {
-      description: "Plivo's hangup and SMS delivery-report webhooks: check the signature, record the outcome",
+      description:
+        "Plivo's hangup and SMS delivery-report webhooks: check the signature, record the outcome, send a fallback",
       memorySize: 256,
-      timeout: Duration.seconds(7),
+      // A fallback waits up to PLIVO_TIMEOUT_MS for Plivo, like a send.
+      timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 7),
     },
   };
 }

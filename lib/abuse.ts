@@ -86,8 +86,13 @@ const endOf = (now: number, span: number) => (Math.floor(now / span) + 1) * span
 /** The phone's counter item for today, across API keys: sends, and sends per 10-minute window. */
 export const phoneDayKey = (phoneHash: string, now: number) => `RATE#phone#${phoneHash}#${utcDay(now)}`;
 
-/** The phone's last call, across API keys: its own item, so the gap does not reset at midnight. */
-const phoneGapKey = (phoneHash: string) => `RATE#gap#${phoneHash}`;
+/**
+ * The phone's last send on one channel, across API keys: its own item, so the gap does not reset at midnight.
+ * One per channel, so a fallback SMS can follow a call that was busy seconds ago (README, "Fallback"); the
+ * 10-minute and daily phone limits count both channels together. Calls keep the key they had before SMS.
+ */
+const phoneGapKey = (phoneHash: string, channel: Channel) =>
+  channel === 'voice' ? `RATE#gap#${phoneHash}` : `RATE#gap#${channel}#${phoneHash}`;
 
 /** The codes one API key may have tested for one phone today. */
 const guessesKey = (apiKeyId: string, phoneHash: string, now: number) =>
@@ -106,6 +111,8 @@ export interface SendRequest {
   maxAttempts: number;
   /** Every limit counts both channels; an SMS also takes from the day's SMS cap. */
   channel?: Channel;
+  /** A fallback sends an admitted verification's code again: it reserves no guesses (lib/fallback.ts). */
+  fallback?: boolean;
 }
 
 export interface Admission {
@@ -135,9 +142,10 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
   const ranges = request.keys.map((key) =>
     guardKeys(rangeHash(key, prefix), now, request.codeTtlMs, settings.fraudGuard.windowMinutes),
   );
+  const channel = request.channel ?? 'voice';
   const older = olderHashes.map((hash) => ({
     day: phoneDayKey(hash, now),
-    gap: phoneGapKey(hash),
+    gap: phoneGapKey(hash, channel),
     guesses: guessesKey(apiKeyId, hash, now),
   }));
   // One read for the fraud guard and, during a key rotation, what the phone used under older pseudonyms.
@@ -177,15 +185,20 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
           'This API key has sent as many verifications as it may today.',
         );
       }),
-      reserveGuesses(take, {
-        key: guessesKey(apiKeyId, currentHash, now),
-        budget: settings.phoneMaxGuessesPerDay - used('guesses', (keys) => keys.guesses),
-        want: request.maxAttempts,
-        expiresAt: endOf(now, DAY) + DAY,
-      }).then((reserved) => {
-        maxAttempts = reserved;
-        return reserved > 0 ? undefined : refusal(deps, 'guess budget', now);
-      }),
+      // Same code, same verification: a fallback's guesses were reserved by its send.
+      ...(request.fallback
+        ? []
+        : [
+            reserveGuesses(take, {
+              key: guessesKey(apiKeyId, currentHash, now),
+              budget: settings.phoneMaxGuessesPerDay - used('guesses', (keys) => keys.guesses),
+              want: request.maxAttempts,
+              expiresAt: endOf(now, DAY) + DAY,
+            }).then((reserved) => {
+              maxAttempts = reserved;
+              return reserved > 0 ? undefined : refusal(deps, 'guess budget', now);
+            }),
+          ]),
     ]);
     await firstRefusal([
       within(
@@ -203,7 +216,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
         return dailyCapReached(now, 'The service has sent as many verifications as it may today.');
       }),
       // SMS pumping's spend guard: one code for both caps, since a client handles them alike (README).
-      ...(request.channel === 'sms'
+      ...(channel === 'sms'
         ? [
             within(`RATE#globalsms#${utcDay(now)}`, settings.dailySmsCap, DAY, () => {
               deps.logger.error('Daily SMS cap reached', { cap: settings.dailySmsCap });
@@ -225,7 +238,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     if (!day.counted) throw refusal(deps, 'phone calls', now);
     // Last: nothing after it can refuse, so a refused send never leaves the phone "called moments ago".
     if (gapMs > 0) {
-      const gap = await store.count(phoneGapKey(currentHash), {
+      const gap = await store.count(phoneGapKey(currentHash, channel), {
         gap: { attribute: 'lastSendAt', now, ms: gapMs },
         expiresAt: now + gapMs + HOUR,
       });

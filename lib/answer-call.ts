@@ -1,10 +1,9 @@
 import type { Config } from './config.ts';
-import { isVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
 import { CATALOG, LOCALES, type Locale } from './messages.ts';
 import type { Counters } from './metrics.ts';
 import { answerUrl, FALLBACK_STEP } from './routes.ts';
-import { type OpenedCall, openCall } from './seal.ts';
+import { openWebhookToken } from './seal.ts';
 import type { Secrets } from './secrets.ts';
 import type { VerificationStore } from './store.ts';
 import { effectiveStatus, type VerificationState, type VerificationStatus } from './verification.ts';
@@ -52,7 +51,7 @@ export async function answerCall(
   const id = query.get('v') ?? '';
   const token = query.get('t') ?? '';
   const step = query.get('s');
-  const opened = await openToken(deps, id, token);
+  const opened = await openWebhookToken(deps.secrets, id, token, deps.clock());
   if (opened.kind === 'invalid') {
     logger.info('Call answered for a code that is no longer valid', {
       verificationId: id.slice(0, 30),
@@ -114,15 +113,6 @@ export async function answerCall(
   const { code } = opened.call;
   if (first) return config.voice.requireKeypress ? gateScript(script) : codeScript(script, code, 0);
   return codeScript(script, code, step === 'repeat' ? repeat : 0);
-}
-
-/** Opens the sealed token, bound to the verification id it was sealed for. */
-async function openToken(deps: AnswerDeps, id: string, token: string): Promise<OpenedCall> {
-  if (!isVerificationId(id) || !token) return { kind: 'invalid' };
-  let ring = await deps.secrets.keyRing();
-  // Sealed under a key this container has not loaded yet (the ring was just rotated): read it afresh.
-  if (!ring.get(token.split('.')[0] ?? '')) ring = await deps.secrets.keyRing({ refresh: true });
-  return openCall(ring, id, token, deps.clock());
 }
 
 /** Undefined while the code may be spoken; a verification that is gone (TTL, unknown) has expired. */

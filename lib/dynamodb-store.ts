@@ -24,6 +24,7 @@ import type {
 import { keys as itemKeys } from './table.ts';
 import {
   type CallRecord,
+  type Channel,
   isFinalMessageStatus,
   MESSAGE_STATUS_RANK,
   type MessageRecord,
@@ -375,6 +376,60 @@ export class DynamoDbStore implements Store {
         'attribute_exists(pk) AND (attribute_not_exists(#call.#uuid) OR #call.#uuid = :uuid)',
       ExpressionAttributeNames: { '#call': 'call', '#uuid': 'uuid' },
       ExpressionAttributeValues: { ':call': call, ':uuid': call.uuid, ':now': now },
+    });
+  }
+
+  claimFallback(id: string, channel: Channel, now: number) {
+    return this.#transition(id, {
+      UpdateExpression: 'SET #to = :claim, updatedAt = :now',
+      // No expiry here: the sealed token it was opened from expires with the code, and useFallback checks.
+      ConditionExpression: 'attribute_not_exists(#to) AND #fallback = :true AND #status = :pending',
+      ExpressionAttributeNames: { '#to': 'fallbackTo', '#fallback': 'fallback', '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':claim': { channel, state: 'claimed' },
+        ':true': true,
+        ':pending': 'pending',
+        ':now': now,
+      },
+    });
+  }
+
+  useFallback(id: string, outcome: { call: CallRecord } | { message: MessageRecord }, now: number) {
+    const [block, record] = 'call' in outcome ? ['call', outcome.call] : ['message', outcome.message];
+    return this.#transition(id, {
+      UpdateExpression: 'SET #to.#state = :used, #block = :record, updatedAt = :now',
+      ConditionExpression: '#status = :pending AND expiresAt > :now',
+      ExpressionAttributeNames: {
+        '#to': 'fallbackTo',
+        '#state': 'state',
+        '#block': block,
+        '#status': 'status',
+      },
+      ExpressionAttributeValues: { ':used': 'used', ':record': record, ':pending': 'pending', ':now': now },
+    });
+  }
+
+  refuseFallback(
+    id: string,
+    reason: string,
+    outcome: { call: CallRecord } | { message: MessageRecord } | undefined,
+    now: number,
+  ) {
+    const names: Record<string, string> = { '#to': 'fallbackTo', '#state': 'state', '#reason': 'reason' };
+    const values: Record<string, unknown> = { ':refused': 'refused', ':reason': reason, ':now': now };
+    const sets = ['#to.#state = :refused', '#to.#reason = :reason', 'updatedAt = :now'];
+    if (outcome) {
+      const [block, record] = 'call' in outcome ? ['call', outcome.call] : ['message', outcome.message];
+      names['#block'] = block;
+      values[':record'] = record;
+      sets.push('#block = :record');
+    }
+    return this.#transition(id, {
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      // An item TTL removed meanwhile stays removed.
+      ConditionExpression: 'attribute_exists(#to)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
     });
   }
 

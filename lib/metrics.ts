@@ -14,6 +14,9 @@ export type MetricName =
   | 'MessagesNotSent'
   | 'MessagesDelivered'
   | 'MessagesFailed'
+  // The other channel, once per verification (lib/fallback.ts): used, or refused by Reason (an error code).
+  | 'FallbacksSent'
+  | 'FallbacksRefused'
   | 'ChecksApproved'
   | 'ChecksRefused'
   | 'RateLimited'

@@ -1,15 +1,9 @@
+import { type FallbackDeps, fallBack } from './fallback.ts';
 import { isVerificationId } from './ids.ts';
-import type { Logger } from './logger.ts';
-import type { Counters } from './metrics.ts';
-import type { VerificationStore } from './store.ts';
 import type { CallRecord, CallStatus } from './verification.ts';
 
-export interface HangupDeps {
-  store: VerificationStore;
-  clock: () => number;
-  logger: Logger;
-  metrics: Counters;
-}
+/** The hangup function records delivery outcomes and, from them, may send the fallback itself. */
+export type HangupDeps = FallbackDeps;
 
 /** Plivo's CallStatus at hangup → ours. Plivo says `timeout` where the contract says `no-answer`. */
 const STATUSES: Record<string, CallStatus> = {
@@ -47,9 +41,25 @@ export function callRecordFrom(params: URLSearchParams): (CallRecord & { uuid: s
   };
 }
 
+/** Call outcomes after which the code was never heard: the fallback sends it by SMS. */
+const UNHEARD: readonly CallStatus[] = ['busy', 'no-answer', 'failed', 'machine'];
+
+/**
+ * Whether the call ended without the code reaching anyone: busy, no answer, failed, a machine, or completed
+ * without ever being answered (Plivo then gives no AnswerTime and bills nothing). A call that was answered
+ * and hung up early is not: someone picked up, and may have heard the code.
+ */
+function callNeverHeard(call: CallRecord, params: URLSearchParams): boolean {
+  if (UNHEARD.includes(call.status)) return true;
+  const answered = (params.get('AnswerTime') ?? '') !== '' || (call.billDurationSeconds ?? 0) > 0;
+  return call.status === 'completed' && !answered;
+}
+
 /**
  * Records how the call ended, in one conditional write, once per CallUUID: Plivo's retries rewrite the same
- * values, a webhook for an unknown verification writes nothing. Either way Plivo gets its 200.
+ * values, a webhook for an unknown verification writes nothing. Either way Plivo gets its 200. A call that
+ * never reached anyone then falls back to SMS (lib/fallback.ts): a retried webhook tries again, and finds it
+ * claimed.
  */
 export async function recordHangup(
   deps: HangupDeps,
@@ -71,6 +81,8 @@ export async function recordHangup(
       durationSeconds: call.durationSeconds,
       hangupCause: call.hangupCause,
     });
+    if (callNeverHeard(call, params))
+      await fallBack(deps, { verificationId: id, token: query.get('t') ?? '', channel: 'sms' });
   } else {
     deps.logger.info('Hangup not recorded', {
       verificationId: id,

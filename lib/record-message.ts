@@ -1,3 +1,4 @@
+import { fallBack } from './fallback.ts';
 import { isVerificationId } from './ids.ts';
 import type { HangupDeps } from './record-hangup.ts';
 import {
@@ -5,6 +6,7 @@ import {
   MESSAGE_STATUS_RANK,
   type MessageRecord,
   type MessageStatus,
+  type Verification,
 } from './verification.ts';
 
 const isMessageStatus = (value: string): value is MessageStatus => Object.hasOwn(MESSAGE_STATUS_RANK, value);
@@ -61,14 +63,27 @@ export async function recordMessageStatus(
       messageStatus: report.status,
       reason: result.current ? 'not a step forward, or another message' : 'unknown',
     });
-    return;
+  } else {
+    if (isFinalMessageStatus(report.status))
+      deps.metrics.count(report.status === 'delivered' ? 'MessagesDelivered' : 'MessagesFailed');
+    deps.logger.info('Message status', {
+      verificationId: id,
+      messageStatus: report.status,
+      units: report.units,
+      errorCode: report.errorCode,
+    });
   }
-  if (isFinalMessageStatus(report.status))
-    deps.metrics.count(report.status === 'delivered' ? 'MessagesDelivered' : 'MessagesFailed');
-  deps.logger.info('Message status', {
-    verificationId: id,
-    messageStatus: report.status,
-    units: report.units,
-    errorCode: report.errorCode,
-  });
+  // Also for a replayed report (already recorded): a webhook whose first delivery died after the write is
+  // retried by Plivo, and the claim keeps the fallback to one.
+  const stored = result.done ? result.verification : result.current;
+  if (messageNeverDelivered(stored, report))
+    await fallBack(deps, { verificationId: id, token: query.get('t') ?? '', channel: 'voice' });
+}
+
+/** The report says the SMS failed or was undelivered, and that is what is recorded: the fallback calls. */
+function messageNeverDelivered(stored: Verification | undefined, report: MessageRecord) {
+  return (
+    (report.status === 'failed' || report.status === 'undelivered') &&
+    stored?.message?.status === report.status
+  );
 }

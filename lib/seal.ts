@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { isVerificationId } from './ids.ts';
 import type { KeyRing, KeySet } from './keyring.ts';
+import type { Secrets } from './secrets.ts';
 
 /**
  * The code travels to the answer webhook sealed inside its URL (AES-256-GCM, the verification id as
@@ -82,4 +84,21 @@ export function openCall(ring: KeyRing, verificationId: string, token: string, n
   } catch {
     return { kind: 'invalid' };
   }
+}
+
+/**
+ * Opens a webhook's sealed token (answer, hangup, delivery report), bound to the verification id it was
+ * sealed for. A token sealed under a key this container has not loaded yet (the ring was just rotated) reads
+ * the ring afresh.
+ */
+export async function openWebhookToken(
+  secrets: Pick<Secrets, 'keyRing'>,
+  verificationId: string,
+  token: string,
+  now: number,
+): Promise<OpenedCall> {
+  if (!isVerificationId(verificationId) || !token) return { kind: 'invalid' };
+  let ring = await secrets.keyRing();
+  if (!ring.get(token.split('.')[0] ?? '')) ring = await secrets.keyRing({ refresh: true });
+  return openCall(ring, verificationId, token, now);
 }

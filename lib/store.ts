@@ -1,4 +1,4 @@
-import type { CallRecord, MessageRecord, Verification, VerificationState } from './verification.ts';
+import type { CallRecord, Channel, MessageRecord, Verification, VerificationState } from './verification.ts';
 
 /**
  * Persistence for verifications. Every transition is one conditional write; when its condition fails the
@@ -51,6 +51,29 @@ export interface VerificationStore {
    * replays and reports arriving out of order never move a message back, and a final status stays.
    */
   recordMessage(id: string, report: MessageRecord & { uuid: string }, now: number): Promise<TransitionResult>;
+
+  /**
+   * Claims the verification's one fallback to `channel`: only while it asked for one (`fallback`), none was
+   * claimed yet, and it is pending (the caller opened its unexpired token). However many webhooks race
+   * (Plivo's retries, replays), one claim wins; the others change nothing.
+   */
+  claimFallback(id: string, channel: Channel, now: number): Promise<TransitionResult>;
+  /**
+   * Marks a claimed fallback used, writing the other channel's block (`queued`) before it is asked to send,
+   * so its own hangup or delivery reports find it. Only while still pending and unexpired.
+   */
+  useFallback(
+    id: string,
+    outcome: { call: CallRecord } | { message: MessageRecord },
+    now: number,
+  ): Promise<TransitionResult>;
+  /** Records why a claimed (or used) fallback went nowhere; `outcome` marks the other channel's block failed. */
+  refuseFallback(
+    id: string,
+    reason: string,
+    outcome: { call: CallRecord } | { message: MessageRecord } | undefined,
+    now: number,
+  ): Promise<TransitionResult>;
 }
 
 /** Either the pointer moved (and names the id it replaced), or it already held this newer one. */

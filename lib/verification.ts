@@ -61,6 +61,18 @@ export interface MessageRecord {
   errorCode?: string;
 }
 
+/**
+ * The fallback's progress (lib/fallback.ts): `claimed` by the one webhook whose conditional write won (so the
+ * other channel is used at most once), then `used` just before the other channel is asked to send, or
+ * `refused` with the refusal's error code (a limit, the fraud guard, Plivo refusing or down).
+ */
+export interface FallbackRecord {
+  channel: Channel;
+  state: 'claimed' | 'used' | 'refused';
+  /** Why the other channel was not used: the error code a send refused the same way would answer. */
+  reason?: string;
+}
+
 export interface Verification {
   id: string;
   apiKeyId: string;
@@ -87,8 +99,10 @@ export interface Verification {
   updatedAt: number;
   /** The channel the code was first sent on; absent on items written before SMS existed (voice). */
   channel?: Channel;
-  /** Whether the other channel may be used once if this one fails (applied by the fallback, not yet here). */
+  /** Whether the other channel may be used once if this one fails; absent on items older than SMS (no). */
   fallback?: boolean;
+  /** Set once a webhook claimed the fallback: what became of it. */
+  fallbackTo?: FallbackRecord;
   /** Set when a call was placed (or tried). */
   call?: CallRecord;
   /** Set when an SMS was sent (or tried). */

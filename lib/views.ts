@@ -45,6 +45,11 @@ export const statusView = (v: Verification, now: number) => ({
       errorCode: v.message.errorCode ?? null,
     },
   }),
+  // Once the other channel was used or refused; a claim still in flight shows nothing yet.
+  ...(v.fallbackTo &&
+    v.fallbackTo.state !== 'claimed' && {
+      fallback: { channel: v.fallbackTo.channel, reason: v.fallbackTo.reason ?? null },
+    }),
 });
 
 export const canceledView = (v: Verification) => ({ id: v.id, status: 'canceled' as const });

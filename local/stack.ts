@@ -186,11 +186,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (error.name !== 'ResourceInUseException') throw error;
     });
     const store = createStore(container.config);
+    const telephony = telephonyFor(container);
     handlers = {
-      send: createSendHandler({ ...container, store, telephony: telephonyFor(container) }),
+      send: createSendHandler({ ...container, store, telephony }),
       verify: createVerifyHandler({ ...container, store }),
       answer: createAnswerHandler({ ...container, store }),
-      hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store }),
+      hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store, telephony }),
     };
   } catch (error) {
     server.close();

@@ -75,4 +75,30 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
     await page.screenshot({ path: 'test-results/demo-page-sms.png', fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('shows a busy call falling back to SMS, takes the code read there and says approved', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${stack.url}/`);
+    // The simulator's busy line; the fallback switch is on by default.
+    await page.fill('#phone', '+12025550190');
+    expect(await page.isChecked('#fallback')).toBe(true);
+    await page.click('#call-button');
+    await page.locator('#phone-status').getByText('Call busy').waitFor({ timeout: 20_000 });
+    const message = page.locator('#inbox li.delivered');
+    await message.waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.textContent('#verification-status')).toContain('fallback to sms');
+    const text = (await message.locator('.sms-text').textContent()) ?? '';
+    const code = /\b([0-9]{6})\b/.exec(text)?.[1] ?? '';
+    expect(code).toMatch(/^[0-9]{6}$/);
+
+    await page.fill('#code', code);
+    await page.click('#verify-button');
+    await expect.poll(() => page.textContent('#result')).toContain('approved');
+    await expect.poll(() => page.textContent('#verification-status')).toContain('call busy');
+    expect(await page.textContent('#verification-status')).toContain('SMS delivered');
+    await page.screenshot({ path: 'test-results/demo-page-fallback.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
 });

@@ -37,6 +37,16 @@ async function send(phone: string) {
   return response;
 }
 
+/** Polls the status view until `done` holds (a webhook recorded), and returns it. */
+async function until(id: string, done: (body: Record<string, unknown>) => boolean) {
+  for (let i = 0; i < 400; i++) {
+    const view = await stack.api('GET', `/v1/verifications/${id}`);
+    if (done(view.body)) return view.body;
+    await sleep(25);
+  }
+  throw new Error(`verification ${id} never reached the expected state`);
+}
+
 /** Waits until the hangup webhook has been recorded on the verification. */
 async function finalCall(id: string) {
   for (let i = 0; i < 200; i++) {
@@ -84,8 +94,36 @@ describe.concurrent('the local stack over HTTP', () => {
     expect((await stack.api('POST', `/_simulator/calls/${call.id}/press`, { digits: '1' })).status).toBe(409);
   });
 
+  it('falls back from a busy line (+12025550190) to one SMS with the same code, which approves', async () => {
+    const phone = '+12025550190';
+    const sent = await send(phone);
+    expect(sent.status).toBe(202);
+    const id = sent.body.id as string;
+    const call = await waitForCall(stack, phone, ended);
+    expect(call.status).toBe('busy');
+    const message = await waitForMessage(stack, phone, settled);
+    expect(message.status).toBe('delivered');
+    const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1] ?? '';
+    expect(code).toMatch(/^[0-9]{6}$/);
+    codesRead.push(code);
+    const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
+    expect(checked).toMatchObject({ status: 200, body: { valid: true, status: 'approved' } });
+    const view = await until(
+      id,
+      (body) => (body.message as { status?: string } | undefined)?.status === 'delivered',
+    );
+    expect(view).toMatchObject({
+      status: 'approved',
+      channel: 'voice',
+      call: { status: 'busy' },
+      message: { status: 'delivered', units: 1 },
+      fallback: { channel: 'sms', reason: null },
+    });
+    const messages = (await stack.api('GET', '/_simulator/messages')).body.messages as { to: string }[];
+    expect(messages.filter((m) => m.to === phone)).toHaveLength(1);
+  });
+
   it.each([
-    ['+12025550190', 'busy'],
     ['+12025550191', 'no-answer'],
     ['+12025550192', 'machine'],
     ['+12025550196', 'completed'],
@@ -157,7 +195,7 @@ describe.concurrent('the local stack over HTTP', () => {
     expect(stack.lines.filter((line) => line.includes('logged by Plivo'))).toEqual([]);
   });
 
-  it('answers an SMS to +12025550198 with 422 message_rejected and records +12025550197 undelivered', async () => {
+  it('answers an SMS to +12025550198 with 422 message_rejected; +12025550197 undelivered falls back to a call that speaks the code', async () => {
     expect(
       await stack.api('POST', '/v1/verifications', {
         phone: '+12025550198',
@@ -165,21 +203,33 @@ describe.concurrent('the local stack over HTTP', () => {
         fallback: false,
       }),
     ).toMatchObject({ status: 422, body: { error: { code: 'message_rejected' } } });
-    const sent = await stack.api('POST', '/v1/verifications', {
-      phone: '+12025550197',
-      channel: 'sms',
-      fallback: false,
-    });
+    const phone = '+12025550197';
+    const sent = await stack.api('POST', '/v1/verifications', { phone, channel: 'sms' });
     expect(sent.status).toBe(202);
-    const message = await waitForMessage(stack, '+12025550197', settled);
+    const id = sent.body.id as string;
+    const message = await waitForMessage(stack, phone, settled);
     expect(message).toMatchObject({ status: 'undelivered', text: null });
-    for (let i = 0; i < 200; i++) {
-      const view = await stack.api('GET', `/v1/verifications/${sent.body.id}`);
-      if ((view.body.message as { status: string }).status === 'undelivered') break;
-      await sleep(25);
-    }
-    const view = await stack.api('GET', `/v1/verifications/${sent.body.id}`);
-    expect(view.body).toMatchObject({ message: { status: 'undelivered', errorCode: '70' } });
+    // The same code, by the one call the fallback placed.
+    const call = await waitForCall(stack, phone, ended);
+    const digits = heardDigits(call.transcript);
+    expect(digits).toMatch(/^([0-9]{6})\1$/);
+    const code = digits.slice(0, 6);
+    codesHeard.push(code);
+    const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
+    expect(checked).toMatchObject({ status: 200, body: { valid: true, status: 'approved' } });
+    const view = await until(
+      id,
+      (body) => (body.call as { status?: string } | undefined)?.status === 'completed',
+    );
+    expect(view).toMatchObject({
+      status: 'approved',
+      channel: 'sms',
+      message: { status: 'undelivered', errorCode: '70' },
+      call: { status: 'completed' },
+      fallback: { channel: 'voice', reason: null },
+    });
+    const calls = (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[];
+    expect(calls.filter((c) => c.to === phone)).toHaveLength(1);
   });
 
   it('refuses unsigned and forged webhooks with 403', async () => {

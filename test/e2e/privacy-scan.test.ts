@@ -6,22 +6,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignature } from '../../lib/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
 import { SPECIAL_CALLEES } from '../../local/simulator.ts';
+import { SPECIAL_RECIPIENTS } from '../../local/sms-simulator.ts';
 import { runDynamoDb } from '../support/harness.ts';
 import {
   ended,
   heardDigits,
   type SimCallView,
+  type SimMessageView,
   type SpawnedStack,
+  settled,
   spawnLocalStack,
   waitForCall,
+  waitForMessage,
 } from '../support/local-stack.ts';
 
 /**
  * The whole flow through the local stack, with the fraud guard's number ranges as long as they can be
  * (FRAUD_GUARD_PREFIX_DIGITS=8): sends to ordinary numbers and to every special callee, answers, a repeat,
  * hangups, wrong and right checks, a cancel, a resend, an idempotent replay, rate-limit and Plivo refusals,
- * bad input and a forged webhook. Then every structured log line and every stored item is scanned for the
- * codes the phones heard and for any 6 consecutive digits of any number used.
+ * bad input and a forged webhook; SMS to an ordinary number and to every special recipient, with their
+ * delivery reports; and the fallbacks (busy, unanswered and machine calls → SMS, the undelivered SMS → a
+ * call). Then every structured log line and every stored item is scanned for the codes the phones heard or
+ * read and for any 6 consecutive digits of any number used.
  */
 const TABLE_NAME = `privacy-${randomUUID()}`;
 const PHONES = {
@@ -31,14 +37,23 @@ const PHONES = {
   guess: '+14155550164',
   idempotent: '+14155550165',
   unknown: '+14155550166',
+  sms: '+14155550167',
   /** Not a valid number (one digit short): refused with 400, yet a number the scan must not find. */
   invalid: '+1415555016',
 };
-const NUMBERS = [...Object.values(PHONES), ...Object.keys(SPECIAL_CALLEES)];
+const NUMBERS = [
+  ...Object.values(PHONES),
+  ...Object.keys(SPECIAL_CALLEES),
+  ...Object.keys(SPECIAL_RECIPIENTS),
+];
+/** The special callees whose calls reach no one: each falls back to one SMS. */
+const FALLS_BACK = ['+12025550190', '+12025550191', '+12025550192'];
 
 let stack: SpawnedStack;
 let startedAt = 0;
 const heardCodes = new Set<string>();
+/** Codes the phones read in an SMS: sent first, or as a fallback. */
+const readCodes = new Set<string>();
 let structured: unknown[] = [];
 let items: Record<string, unknown>[] = [];
 
@@ -53,16 +68,25 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   });
   const ids: string[] = [];
-  const send = async (phone: string, headers: Record<string, string> = {}) => {
-    const response = await stack.api('POST', '/v1/verifications', { phone }, headers);
+  const send = async (phone: string, headers: Record<string, string> = {}, extra = {}) => {
+    const response = await stack.api('POST', '/v1/verifications', { phone, ...extra }, headers);
     if (response.status === 202) ids.push(response.body.id as string);
     return response;
   };
   const check = (body: Record<string, string>) => stack.api('POST', '/v1/verifications/check', body);
 
-  // Every special callee: busy, no answer, machine, hangs up early, and the three Plivo refusals.
+  // Every special callee: busy, no answer, machine, hangs up early, and the three Plivo refusals. The first
+  // three fall back to SMS.
   const specials = await Promise.all(Object.keys(SPECIAL_CALLEES).map((phone) => send(phone)));
   expect(specials.map((r) => r.status).sort()).toEqual([202, 202, 202, 202, 422, 502, 502]);
+
+  // By SMS: read in the inbox and checked; undelivered, then a fallback call that speaks it; refused by Plivo.
+  expect((await send(PHONES.sms, {}, { channel: 'sms' })).status).toBe(202);
+  const read = await waitForMessage(stack, PHONES.sms, settled);
+  const readCode = /\b([0-9]{6})\b/.exec(read.text ?? '')?.[1] ?? '';
+  expect((await check({ phone: PHONES.sms, code: readCode })).body).toMatchObject({ valid: true });
+  expect((await send('+12025550197', {}, { channel: 'sms' })).status).toBe(202);
+  expect((await send('+12025550198', {}, { channel: 'sms' })).status).toBe(422);
 
   // Answer, press 1 to hear it again, hang up; a wrong check, then the right one by phone.
   expect((await send(PHONES.repeat)).status).toBe(202);
@@ -113,15 +137,24 @@ beforeAll(async () => {
   });
   expect(forged.status).toBe(403);
 
-  // Every call ends and its hangup is recorded before the scan.
+  // Every fallback goes out, every call ends and every SMS settles, and each is recorded, before the scan.
+  for (const phone of FALLS_BACK) await waitForMessage(stack, phone, settled);
+  await waitForCall(stack, '+12025550197', ended);
   for (const phone of NUMBERS) {
     const calls = (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[];
     if (calls.some((c) => c.to === phone)) await waitForCall(stack, phone, ended);
+    const messages = (await stack.api('GET', '/_simulator/messages')).body.messages as SimMessageView[];
+    if (messages.some((m) => m.to === phone)) await waitForMessage(stack, phone, settled);
   }
-  for (const id of ids) await hangupRecorded(id);
+  for (const id of ids) await outcomesRecorded(id);
   for (const call of (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[]) {
     const digits = heardDigits(call.transcript);
     if (digits.length >= 6) heardCodes.add(digits.slice(0, 6));
+  }
+  const inbox = (await stack.api('GET', '/_simulator/messages')).body.messages as SimMessageView[];
+  for (const message of inbox) {
+    const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1];
+    if (code) readCodes.add(code);
   }
   await stack.stop();
 
@@ -137,13 +170,17 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function hangupRecorded(id: string) {
+/** Waits until the call's hangup and the SMS's last delivery report are recorded on the verification. */
+async function outcomesRecorded(id: string) {
   for (let i = 0; i < 400; i++) {
-    const view = await stack.api('GET', `/v1/verifications/${id}`);
-    if ((view.body.call as { status?: string } | undefined)?.status !== 'queued') return;
+    const { call, message } = (await stack.api('GET', `/v1/verifications/${id}`)).body as {
+      call?: { status: string };
+      message?: { status: string };
+    };
+    if (call?.status !== 'queued' && !['queued', 'sent'].includes(message?.status ?? '')) return;
     await sleep(25);
   }
-  throw new Error(`hangup of ${id} never recorded`);
+  throw new Error(`the outcomes of ${id} were never recorded`);
 }
 
 const wrongCode = (code: string) => [...code].map((d) => String((Number(d) + 1) % 10)).join('');
@@ -184,7 +221,7 @@ function findings(values: string[]) {
       for (let i = 0; i + 6 <= digits.length; i++)
         if (value.includes(digits.slice(i, i + 6))) found.push(`${number} in ${value}`);
     }
-    for (const code of heardCodes) {
+    for (const code of [...heardCodes, ...readCodes]) {
       const spaced = new RegExp([...code].join('[^0-9A-Za-z]{1,3}'));
       if (value.includes(code) || spaced.test(value)) found.push(`code ${code} in ${value}`);
     }
@@ -193,8 +230,10 @@ function findings(values: string[]) {
 }
 
 describe('whole-flow privacy scan, FRAUD_GUARD_PREFIX_DIGITS=8', () => {
-  it('ran the whole flow: codes heard, log lines written, items stored', () => {
-    expect(heardCodes.size).toBeGreaterThanOrEqual(2);
+  it('ran the whole flow: codes heard and read, fallbacks sent, log lines written, items stored', () => {
+    expect(heardCodes.size).toBeGreaterThanOrEqual(3);
+    // One SMS sent first, and the three fallbacks from calls that reached no one.
+    expect(readCodes.size).toBe(4);
     expect(structured.length).toBeGreaterThan(40);
     expect(items.filter((item) => String(item.pk).startsWith('VERIFICATION#')).length).toBeGreaterThanOrEqual(
       10,
@@ -207,6 +246,10 @@ describe('whole-flow privacy scan, FRAUD_GUARD_PREFIX_DIGITS=8', () => {
       'Call not placed',
       'Plivo refused the call request',
       'Request refused',
+      'Message status',
+      'Message not sent',
+      'Plivo refused the message request',
+      'Fallback sent',
     ])
       expect(messages).toContain(message);
   });

@@ -32,12 +32,16 @@ describe('functions', () => {
     }
   });
 
-  test('send waits for Plivo: more memory and a timeout above PLIVO_TIMEOUT_MS', () => {
+  test('send waits for Plivo: more memory and a timeout above PLIVO_TIMEOUT_MS; hangup too, for a fallback', () => {
     expect(props(id(`${pathOf('send')}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
       MemorySize: 512,
       Timeout: 11,
     });
-    for (const name of ['verify', 'answer', 'hangup'] as const) {
+    expect(props(id(`${pathOf('hangup')}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
+      MemorySize: 256,
+      Timeout: 11,
+    });
+    for (const name of ['verify', 'answer'] as const) {
       expect(props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
         MemorySize: 256,
         Timeout: 7,
@@ -81,7 +85,7 @@ describe('functions', () => {
       send: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       verify: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
       answer: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
-      hangup: ['TABLE_NAME', 'PLIVO_SECRET_ID'],
+      hangup: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
     };
     for (const name of FUNCTIONS) {
       const variables = (
@@ -188,8 +192,11 @@ describe('least privilege', () => {
     });
     expect(permissions('hangup')).toEqual({
       ...base('hangup'),
+      // A fallback obeys the abuse rules: the fraud guard's items, the rate-limit counters.
+      'dynamodb:BatchGetItem': [table],
       'dynamodb:UpdateItem': [table],
-      'secretsmanager:GetSecretValue': [plivo],
+      // The key ring opens the sealed token a fallback sends from.
+      'secretsmanager:GetSecretValue': sorted([keyRing, plivo]),
     });
   });
 
@@ -483,6 +490,17 @@ describe('alarms', () => {
       ]),
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  test('the dashboard shows fallbacks sent by channel and refused by reason', () => {
+    const [[, dashboard] = []] = ofType(template, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+    for (const text of [
+      '"FallbacksSent","Channel","sms"',
+      '"FallbacksSent","Channel","voice"',
+      '{VoiceOtp,Reason,service}',
+    ])
+      expect(body).toContain(text.replaceAll('"', '\\"'));
   });
 
   test('SMS failures: refused sends and failed or undelivered reports over all sends, past 10 sends', () => {

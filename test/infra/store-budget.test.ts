@@ -26,8 +26,9 @@ describe('store time budget', () => {
     const sizing = functionSizing(settings);
     for (const name of Object.keys(FUNCTION_ACCESS) as FunctionName[]) {
       if (FUNCTION_ACCESS[name].table.length === 0) continue;
-      // send may wait for Plivo first; after one timed-out call the others fail at once (failFastMs).
-      const before = name === 'send' ? settings.service.plivo.timeoutMs : 0;
+      // send, and hangup for a fallback, may wait for Plivo first; after one timed-out call the others fail
+      // at once (failFastMs).
+      const before = name === 'send' || name === 'hangup' ? settings.service.plivo.timeoutMs : 0;
       expect(
         COLD_START_MS +
           worstCaseMs(SECRETS_TIME_BUDGET) +

@@ -187,7 +187,7 @@ export async function createHarness(
     send: createSendHandler({ ...depsFor('send'), telephony }),
     verify: createVerifyHandler(depsFor('verify')),
     answer: createAnswerHandler(depsFor('answer')),
-    hangup: createHangupHandler({ ...depsFor('hangup'), publicUrl: config.publicUrl }),
+    hangup: createHangupHandler({ ...depsFor('hangup'), publicUrl: config.publicUrl, telephony }),
     async scan() {
       const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
       return (out.Items ?? []).map((item) => unmarshall(item));
