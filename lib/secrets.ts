@@ -92,14 +92,32 @@ export function secretsManagerSecrets(
     if (typeof value !== 'string') throw new Error(`Secret ${id} has no string value`);
     return value;
   };
+  // A cold start's first read fetches every secret this function may read at once, so their time budgets
+  // run side by side rather than one after the other (send and hangup read both).
+  let firstReads: Map<string, Promise<string>> | undefined;
+  const readSecret = (id: string, refresh = false) => {
+    firstReads ??= new Map(
+      [ids.keyRing, ids.plivo]
+        .filter((each): each is string => Boolean(each))
+        .map((each) => {
+          const reading = read(each);
+          // Awaited by its own accessor; until then a failure must not be an unhandled rejection.
+          reading.catch(() => undefined);
+          return [each, reading] as const;
+        }),
+    );
+    const first = firstReads.get(id);
+    firstReads.delete(id);
+    return first && !refresh ? first : read(id, refresh);
+  };
   return {
     keyRing: async (options) => {
       if (!ids.keyRing) throw new Error('This function has no access to the key ring secret');
-      return keyRing(await read(ids.keyRing, options?.refresh));
+      return keyRing(await readSecret(ids.keyRing, options?.refresh));
     },
     plivo: async () => {
       if (!ids.plivo) throw new Error('This function has no access to the Plivo secret');
-      return plivo(await read(ids.plivo));
+      return plivo(await readSecret(ids.plivo));
     },
   };
 }

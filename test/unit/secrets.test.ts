@@ -100,4 +100,35 @@ describe('Secrets Manager within its time budget', () => {
       await server.close();
     }
   });
+
+  it('reads both secrets at once on a cold start, so their time budgets do not add up', async () => {
+    const secrets = {
+      ring: newKeyRingSecret('k3'),
+      plivo: JSON.stringify({ authId: 'MAPARALLEL0000000000', authToken: 'token' }),
+    };
+    const server = await captureServer((request) => {
+      const { SecretId } = JSON.parse(request.body) as { SecretId: 'ring' | 'plivo' };
+      return {
+        status: 200,
+        body: JSON.stringify({
+          ARN: `arn:aws:secretsmanager:us-east-1:1:secret:${SecretId}`,
+          SecretString: secrets[SecretId],
+        }),
+        delayMs: 200,
+      };
+    });
+    try {
+      const read = secretsManagerSecrets({ keyRing: 'ring', plivo: 'plivo' }, client(server.url));
+      expect((await read.keyRing()).current.id).toBe('k3');
+      // The Plivo secret was asked for with the key ring, before either answered.
+      expect(server.requests.map((request) => JSON.parse(request.body).SecretId).sort()).toEqual([
+        'plivo',
+        'ring',
+      ]);
+      expect((await read.plivo()).authId).toBe('MAPARALLEL0000000000');
+      expect(server.requests).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
 });
