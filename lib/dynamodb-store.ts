@@ -379,17 +379,33 @@ export class DynamoDbStore implements Store {
     });
   }
 
-  claimFallback(id: string, channel: Channel, now: number) {
+  claimFallback(
+    id: string,
+    channel: Channel,
+    now: number,
+    failed?: { call: CallRecord } | { message: MessageRecord },
+  ) {
+    const [block, record] = !failed
+      ? []
+      : 'call' in failed
+        ? ['call', failed.call]
+        : ['message', failed.message];
     return this.#transition(id, {
-      UpdateExpression: 'SET #to = :claim, updatedAt = :now',
+      UpdateExpression: `SET #to = :claim, updatedAt = :now${block ? ', #first = :failed' : ''}`,
       // No expiry here: the sealed token it was opened from expires with the code, and useFallback checks.
       ConditionExpression: 'attribute_not_exists(#to) AND #fallback = :true AND #status = :pending',
-      ExpressionAttributeNames: { '#to': 'fallbackTo', '#fallback': 'fallback', '#status': 'status' },
+      ExpressionAttributeNames: {
+        '#to': 'fallbackTo',
+        '#fallback': 'fallback',
+        '#status': 'status',
+        ...(block && { '#first': block }),
+      },
       ExpressionAttributeValues: {
         ':claim': { channel, state: 'claimed' },
         ':true': true,
         ':pending': 'pending',
         ':now': now,
+        ...(record && { ':failed': record }),
       },
     });
   }

@@ -51,13 +51,46 @@ export async function fallBack(
     logger.info('Fallback not sent', { verificationId: id, channel, reason: `token ${opened.kind}` });
     return;
   }
-  const phone = sealed.phone;
   const claim = await store.claimFallback(id, channel, now);
   if (!claim.done) {
     logger.info('Fallback not sent', { verificationId: id, channel, reason: notClaimed(claim.current) });
     return;
   }
-  const verification = claim.verification;
+  await sendClaimed(deps, claim.verification, { ...sealed, phone: sealed.phone }, request);
+}
+
+/**
+ * At send time, when the first channel's provider refused it (or could not be reached): the same claim,
+ * recording the first channel's failure in the same write, then the other channel as above. Returns the
+ * verification once the other channel went out, undefined when the fallback was not sent (its reason is
+ * recorded), so the send answers 202 or its provider's error.
+ */
+export async function fallBackAtSend(
+  deps: FallbackDeps,
+  verification: Verification,
+  sealed: SealedCall & { phone: NonNullable<SealedCall['phone']> },
+  request: { token: string; channel: Channel; failed: Outcome },
+): Promise<Verification | undefined> {
+  const { id } = verification;
+  const { channel } = request;
+  const claim = await deps.store.claimFallback(id, channel, deps.clock(), request.failed);
+  if (!claim.done) {
+    deps.logger.info('Fallback not sent', { verificationId: id, channel, reason: notClaimed(claim.current) });
+    return undefined;
+  }
+  return sendClaimed(deps, claim.verification, sealed, request);
+}
+
+/** After a won claim: sends, or records why not. Nothing throws from here on; undefined when not sent. */
+async function sendClaimed(
+  deps: FallbackDeps,
+  verification: Verification,
+  sealed: SealedCall & { phone: NonNullable<SealedCall['phone']> },
+  request: { token: string; channel: Channel },
+): Promise<Verification | undefined> {
+  const { store, logger } = deps;
+  const { id } = verification;
+  const { channel } = request;
   const refuse = async (reason: string, outcome?: Outcome) => {
     deps.metrics.count('FallbacksRefused', { name: 'Reason', value: reason });
     logger.info('Fallback refused', { verificationId: id, channel, to: verification.to, reason });
@@ -66,11 +99,12 @@ export async function fallBack(
     });
   };
   try {
-    await send(deps, verification, { ...sealed, phone }, request, refuse);
+    return await send(deps, verification, sealed, request, refuse);
   } catch (error) {
     // An unreadable store (or a bug) after the claim: a retry could not send either, so record it, move on.
     logger.error('Fallback failed', { verificationId: id, channel, error: error as Error });
     await refuse(error instanceof ApiError ? error.code : 'internal_error');
+    return undefined;
   }
 }
 
@@ -81,7 +115,7 @@ async function send(
   sealed: SealedCall & { phone: NonNullable<SealedCall['phone']> },
   request: { token: string; channel: Channel },
   refuse: (reason: string, outcome?: Outcome) => Promise<void>,
-) {
+): Promise<Verification | undefined> {
   const { config, store } = deps;
   const { id } = verification;
   const { channel, token } = request;
@@ -107,7 +141,8 @@ async function send(
     );
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    return refuse(error.code);
+    await refuse(error.code);
+    return undefined;
   }
 
   const voice = channel === 'voice';
@@ -119,7 +154,7 @@ async function send(
   if (!used.done) {
     // Approved, canceled or expired since the claim: nothing to send.
     deps.logger.info('Fallback not sent', { verificationId: id, channel, reason: 'no longer pending' });
-    return;
+    return undefined;
   }
   try {
     if (voice) {
@@ -152,7 +187,8 @@ async function send(
     if (!(error instanceof ApiError)) throw error;
     deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
     const failed = { status: 'failed' as const };
-    return refuse(error.code, voice ? { call: failed } : { message: failed });
+    await refuse(error.code, voice ? { call: failed } : { message: failed });
+    return undefined;
   }
   deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
   deps.metrics.count('FallbacksSent', { name: 'Channel', value: channel });
@@ -161,6 +197,7 @@ async function send(
   await countPlacedCall(store, verification, now).catch((error: unknown) => {
     deps.logger.error('Could not update an abuse counter', { verificationId: id, error: error as Error });
   });
+  return used.verification;
 }
 
 /** Why the claim was refused, for the log (the store's current item says). */

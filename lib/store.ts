@@ -55,9 +55,15 @@ export interface VerificationStore {
   /**
    * Claims the verification's one fallback to `channel`: only while it asked for one (`fallback`), none was
    * claimed yet, and it is pending (the caller opened its unexpired token). However many webhooks race
-   * (Plivo's retries, replays), one claim wins; the others change nothing.
+   * (Plivo's retries, replays), one claim wins; the others change nothing. `failed`, at send time, records
+   * in the same write that the first channel's provider refused it.
    */
-  claimFallback(id: string, channel: Channel, now: number): Promise<TransitionResult>;
+  claimFallback(
+    id: string,
+    channel: Channel,
+    now: number,
+    failed?: { call: CallRecord } | { message: MessageRecord },
+  ): Promise<TransitionResult>;
   /**
    * Marks a claimed fallback used, writing the other channel's block (`queued`) before it is asked to send,
    * so its own hangup or delivery reports find it. Only while still pending and unexpired.

@@ -3,6 +3,7 @@ import { admitSend, assertCallable, countApproval, countPlacedCall, returnUnused
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import type { Config } from './config.ts';
 import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
+import { fallBackAtSend } from './fallback.ts';
 import { newVerificationId } from './ids.ts';
 import type { Logger } from './logger.ts';
 import type { Locale } from './messages.ts';
@@ -99,70 +100,66 @@ export async function startVerification(
 
   // What the other channel will need, sealed: the hangup function sends the fallback from the token alone.
   const { e164, country, callingCode, type } = request.phone;
-  const token = sealCall(key, id, {
+  const sealed = {
     code,
     locale: request.locale,
     expiresAt: verification.expiresAt,
     // assertCallable refused numbers of no known type.
     phone: { e164, country, callingCode, type: type ?? '' },
     ...(request.appHash && { appHash: request.appHash }),
-  });
+  };
+  const token = sealCall(key, id, sealed);
   const voice = channel === 'voice';
-  try {
-    await hooks.beforeCall?.(verification);
-    if (voice) {
-      await deps.telephony.placeCall({
-        verificationId: id,
-        to: e164,
-        answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
-        fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
-        hangupUrl: hangupUrl(config.publicUrl, id, token),
-      });
-    } else {
-      await deps.telephony.sendMessage({
-        verificationId: id,
-        to: e164,
-        // Built here and handed to the provider only: never logged or stored.
-        text: smsText({
-          locale: request.locale,
-          appName: config.appName,
-          code,
-          codeTtlSeconds: config.codeTtlSeconds,
-          appHash: request.appHash,
-          webOtpDomain: config.sms.webOtpDomain,
-        }),
-        statusUrl: messageStatusUrl(config.publicUrl, id, token),
-      });
-    }
-  } catch (error) {
-    // Whatever went wrong, this verification can never be completed: say so rather than leave it pending.
-    // The provider's error is what the client must see, even if recording the failure fails too.
-    const outcome = voice
-      ? { call: { status: 'failed' as const } }
-      : { message: { status: 'failed' as const } };
-    const failed = await store.fail(id, outcome, deps.clock()).catch((failure: unknown) => {
+  const failed = voice ? { call: { status: 'failed' as const } } : { message: { status: 'failed' as const } };
+  /** This verification can never be completed: say so rather than leave it pending, and throw `error`. */
+  const giveUp = async (error: unknown): Promise<never> => {
+    // The error is what the client must see, even if recording the failure fails too.
+    const marked = await store.fail(id, failed, deps.clock()).catch((failure: unknown) => {
       logger.error('Could not mark the verification failed', { verificationId: id, error: failure as Error });
     });
     // A code never sent spends no guesses: a provider outage must not use up the phone's day.
-    if (failed?.done) {
-      await returnUnusedGuesses(store, failed.verification).catch(logCounterFailure(deps, id));
+    if (marked?.done) {
+      await returnUnusedGuesses(store, marked.verification).catch(logCounterFailure(deps, id));
     }
+    throw error;
+  };
+
+  await hooks.beforeCall?.(verification).catch(giveUp);
+  let started = verification;
+  try {
+    await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
+    deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
+    // The fraud guard judges only calls placed and SMS sent.
+    await countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id));
+  } catch (error) {
     deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
     logger.warn(voice ? 'Call not placed' : 'Message not sent', {
       verificationId: id,
       to: verification.to,
       reason: error instanceof ApiError ? error.code : 'error',
     });
-    throw error;
+    // The provider refused this channel for this number: the other one, once, if asked for. Not after a 5xx
+    // or a timeout: the first may have gone out after all, the other goes through the same provider, and
+    // waiting on it twice would not fit the function's time budget.
+    const fellBack =
+      request.fallback && error instanceof ApiError && REJECTED.has(error.code)
+        ? await fallBackAtSend(deps, verification, sealed, {
+            token,
+            channel: voice ? 'sms' : 'voice',
+            failed,
+          }).catch((failure: unknown) => {
+            logger.error('Fallback at send failed', { verificationId: id, error: failure as Error });
+            return undefined;
+          })
+        : undefined;
+    if (!fellBack) return giveUp(error);
+    started = fellBack;
   }
   deps.metrics.count('VerificationsStarted');
-  deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
-  // The fraud guard judges only calls placed and SMS sent.
-  await countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id));
-  // Only once the call is out: a send that fails leaves the phone's earlier verification as it was. And
+  // Only once the code is out: a send that fails leaves the phone's earlier verification as it was. And
   // once it is out, nothing may turn this send into an error: a client retrying it would place a second
   // paid call. Should the pointer fail, the verification still works by id.
-  await supersedeOlder(deps, verification, phoneHashes).catch((error: unknown) => {
+  await supersedeOlder(deps, started, phoneHashes).catch((error: unknown) => {
     logger.error('Could not supersede the earlier verification', {
       verificationId: id,
       error: error as Error,
@@ -174,8 +171,52 @@ export async function startVerification(
     to: verification.to,
     country: verification.country,
     locale: verification.locale,
+    ...(started.fallbackTo && { fallback: started.fallbackTo.channel }),
   });
-  return verification;
+  return started;
+}
+
+/** The provider's definite refusals of a channel for a number (lib/telephony.ts). */
+const REJECTED = new Set(['call_rejected', 'message_rejected']);
+
+/** Asks the provider for the verification's first channel: a call whose answer webhook speaks the code, or an SMS. */
+async function sendCode(
+  deps: SendDeps,
+  request: {
+    verification: Verification;
+    e164: string;
+    token: string;
+    code: string;
+    appHash?: string | undefined;
+  },
+) {
+  const { config } = deps;
+  const { verification, e164, token } = request;
+  const { id } = verification;
+  if (verification.channel === 'voice') {
+    await deps.telephony.placeCall({
+      verificationId: id,
+      to: e164,
+      answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
+      fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
+      hangupUrl: hangupUrl(config.publicUrl, id, token),
+    });
+    return;
+  }
+  await deps.telephony.sendMessage({
+    verificationId: id,
+    to: e164,
+    // Built here and handed to the provider only: never logged or stored.
+    text: smsText({
+      locale: verification.locale as Locale,
+      appName: config.appName,
+      code: request.code,
+      codeTtlSeconds: config.codeTtlSeconds,
+      appHash: request.appHash,
+      webOtpDomain: config.sms.webOtpDomain,
+    }),
+    statusUrl: messageStatusUrl(config.publicUrl, id, token),
+  });
 }
 
 /**

@@ -207,6 +207,90 @@ describe('SMS → voice', () => {
   });
 });
 
+describe('at send time, when the provider refuses the first channel for the number', () => {
+  it('an SMS Plivo refuses (4xx) becomes one call with the same code: 202, and it approves', async () => {
+    const h = await createHarness();
+    h.telephony.failMessages = messageRejected();
+    const response = await send(h, { phone: PHONE, channel: 'sms' });
+    expect(response.statusCode).toBe(202);
+    const body = parse(response);
+    expect(body).toMatchObject({ status: 'pending', channel: 'sms', call: { status: 'queued' } });
+    const id = body.id as string;
+    expect(h.telephony.messages).toHaveLength(1);
+    expect(h.telephony.calls).toHaveLength(1);
+    const [call] = h.telephony.calls;
+    if (!call) throw new Error('no call');
+    const code = spokenCode(h, call);
+    expect(await viewOf(h, id)).toMatchObject({
+      status: 'pending',
+      message: { status: 'failed' },
+      call: { status: 'queued' },
+      fallback: { channel: 'voice', reason: null },
+    });
+    expect(parse(await check(h, { id, code }))).toEqual({ id, valid: true, status: 'approved' });
+  });
+
+  it('a call Plivo refuses (4xx) becomes one SMS with the same code', async () => {
+    const h = await createHarness();
+    h.telephony.failCalls = callRejected();
+    const response = await send(h, { phone: PHONE });
+    expect(response.statusCode).toBe(202);
+    const id = parse(response).id as string;
+    const [message] = h.telephony.messages;
+    if (!message) throw new Error('no message');
+    expect(h.telephony.calls).toHaveLength(1);
+    expect(await viewOf(h, id)).toMatchObject({
+      call: { status: 'failed' },
+      message: { status: 'queued' },
+      fallback: { channel: 'sms', reason: null },
+    });
+    expect(parse(await check(h, { id, code: sentCode(h, message) }))).toEqual({
+      id,
+      valid: true,
+      status: 'approved',
+    });
+  });
+
+  it('not after a 5xx or a timeout (the first may be out): 502, failed, nothing else sent', async () => {
+    const h = await createHarness();
+    h.telephony.failCalls = telephonyUnavailable();
+    const response = await send(h, { phone: PHONE });
+    expect(response.statusCode).toBe(502);
+    expect(h.telephony.messages).toHaveLength(0);
+  });
+
+  it('not with fallback false: 422, the verification failed', async () => {
+    const h = await createHarness();
+    h.telephony.failCalls = callRejected();
+    const response = await send(h, { phone: PHONE, fallback: false });
+    expect(parse(response)).toMatchObject({ error: { code: 'call_rejected' } });
+    expect(h.telephony.messages).toHaveLength(0);
+    const [item] = (await h.scan()).filter((each) => String(each.pk).startsWith('VERIFICATION#'));
+    expect(item).toMatchObject({ status: 'failed', call: { status: 'failed' } });
+  });
+
+  it("both refused: the first refusal is answered, and the fallback's is its reason", async () => {
+    const h = await createHarness();
+    h.telephony.failCalls = callRejected();
+    h.telephony.failMessages = messageRejected();
+    const response = await send(h, { phone: PHONE });
+    expect(parse(response)).toMatchObject({ error: { code: 'call_rejected' } });
+    const [item] = (await h.scan()).filter((each) => String(each.pk).startsWith('VERIFICATION#'));
+    expect(item).toMatchObject({
+      status: 'failed',
+      fallbackTo: { channel: 'sms', state: 'refused', reason: 'message_rejected' },
+    });
+  });
+
+  it('a fixed line refused by Plivo gets no SMS (number type), and the send answers 422', async () => {
+    const h = await createHarness();
+    h.telephony.failCalls = callRejected();
+    const response = await send(h, { phone: '+442079460123' });
+    expect(parse(response)).toMatchObject({ error: { code: 'call_rejected' } });
+    expect(h.telephony.messages).toHaveLength(0);
+  });
+});
+
 describe('when there is no fallback', () => {
   it('uses no second channel with fallback: false (either way) or FALLBACK=false', async () => {
     const h = await createHarness();

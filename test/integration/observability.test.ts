@@ -76,14 +76,14 @@ describe('logs and metrics', () => {
     expect(seen.info).toHaveBeenCalledWith('Verification canceled', { verificationId: third.id });
 
     expect(seen.counted()).toEqual([
-      'VerificationsStarted',
       'CallsPlaced',
       'VerificationsStarted',
       'CallsPlaced',
+      'VerificationsStarted',
       'ChecksRefused',
       'ChecksApproved',
-      'VerificationsStarted',
       'CallsPlaced',
+      'VerificationsStarted',
     ]);
     expect(seen.warn).not.toHaveBeenCalled();
     expect(seen.error).not.toHaveBeenCalled();

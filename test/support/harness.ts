@@ -48,24 +48,28 @@ export class RecordingTelephony implements Telephony {
   readonly calls: CallRequest[] = [];
   readonly messages: MessageRequest[] = [];
   fail: Error | undefined;
+  /** Makes only calls, or only messages, throw (a provider refusing one channel for a number). */
+  failCalls: Error | undefined;
+  failMessages: Error | undefined;
   /** How long placing a call or sending a message takes, to hold requests in flight. */
   delayMs = 0;
 
   async placeCall(request: CallRequest) {
     this.calls.push(request);
-    await this.#outcome();
+    await this.#outcome(this.failCalls);
     return { requestId: randomUUID() };
   }
 
   async sendMessage(request: MessageRequest) {
     this.messages.push(request);
-    await this.#outcome();
+    await this.#outcome(this.failMessages);
     return { messageId: randomUUID() };
   }
 
-  async #outcome() {
+  async #outcome(channelFailure: Error | undefined) {
     if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-    if (this.fail) throw this.fail;
+    const failure = this.fail ?? channelFailure;
+    if (failure) throw failure;
   }
 }
 
