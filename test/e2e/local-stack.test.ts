@@ -25,15 +25,16 @@ const codesHeard: string[] = [];
 const codesRead: string[] = [];
 
 beforeAll(async () => {
-  stack = await spawnLocalStack({ PLIVO_TIMEOUT_MS: '1500' });
+  // No gap between sends: several tests send to the same special callee.
+  stack = await spawnLocalStack({ PLIVO_TIMEOUT_MS: '1500', PHONE_MIN_GAP_SECONDS: '0' });
 });
 
 afterAll(async () => {
   await stack?.stop();
 });
 
-async function send(phone: string) {
-  const response = await stack.api('POST', '/v1/verifications', { phone });
+async function send(phone: string, extra: Record<string, unknown> = {}) {
+  const response = await stack.api('POST', '/v1/verifications', { phone, ...extra });
   return response;
 }
 
@@ -144,9 +145,26 @@ describe.concurrent('the local stack over HTTP', () => {
     ['+12025550193', 422, 'call_rejected'],
     ['+12025550194', 502, 'telephony_unavailable'],
     ['+12025550195', 502, 'telephony_unavailable'],
-  ])('answers a send to %s with %i %s', async (phone, status, code) => {
-    const sent = await send(phone);
+  ])('answers a send to %s without fallback with %i %s', async (phone, status, code) => {
+    const sent = await send(phone, { fallback: false });
     expect(sent).toMatchObject({ status, body: { error: { code } } });
+  });
+
+  it('sends an SMS at once when Plivo refuses to call the number (+12025550193), and its code approves', async () => {
+    const phone = '+12025550193';
+    const sent = await send(phone);
+    expect(sent).toMatchObject({
+      status: 202,
+      body: { channel: 'voice', call: { status: 'failed' }, message: { status: 'queued' } },
+    });
+    const message = await waitForMessage(stack, phone, settled);
+    const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1] ?? '';
+    codesRead.push(code);
+    const id = sent.body.id as string;
+    const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
+    expect(checked).toMatchObject({ status: 200, body: { id, valid: true, status: 'approved' } });
+    const view = await stack.api('GET', `/v1/verifications/${id}`);
+    expect(view.body).toMatchObject({ fallback: { channel: 'sms', reason: null } });
   });
 
   it("serves the phone's SMS inbox and Plivo's Message API (which refuses wrong credentials as Plivo does)", async () => {
