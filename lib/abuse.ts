@@ -214,7 +214,12 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     }
     return { maxAttempts, guardWindow: ranges[0]?.windowKey ?? '' };
   } catch (error) {
-    if (error instanceof ApiError) deps.metrics.count('RateLimited');
+    // A store that cannot be reached is not a rate limit: operators read RateLimited as refusals.
+    if (
+      error instanceof ApiError &&
+      (error.code === 'rate_limited' || error.code === 'daily_call_cap_reached')
+    )
+      deps.metrics.count('RateLimited');
     await Promise.allSettled(
       taken.map(({ key, add }) =>
         store.count(key, {

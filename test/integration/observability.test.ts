@@ -190,4 +190,17 @@ describe('logs and metrics', () => {
     expect(seen.error).toHaveBeenCalledWith('Daily call cap reached', { cap: 2 });
     expect(seen.counted('RateLimited')).toEqual(['RateLimited', 'RateLimited']);
   });
+
+  it('count no refusal when the store fails during admission', async () => {
+    const h = await createHarness();
+    const seen = watch(h);
+    const send = createSendHandler({
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'count'),
+      telephony: h.telephony,
+    });
+    const response = await send(sendEvent('+14155550145'));
+    expect(parse(response)).toMatchObject({ error: { code: 'store_unavailable' } });
+    expect(seen.counted('RateLimited')).toEqual([]);
+  });
 });
