@@ -384,7 +384,8 @@ const countInWindow = (
   verification.guardWindow
     ? store.count(verification.guardWindow, {
         add: { [attribute]: 1, [perKey(attribute, verification.apiKeyId)]: 1 },
-        expiresAt: now + DAY,
+        // Judged until two windows (a day at most each) and a code's life (an hour at most) after it starts.
+        expiresAt: now + 3 * DAY,
       })
     : Promise.resolve(undefined);
 

@@ -277,6 +277,57 @@ describe('how often', () => {
   });
 });
 
+describe('counter lifetimes', () => {
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  /** Until when a counter item matters: the end of the window it counts, or of what it holds. */
+  const neededUntil = (item: Record<string, unknown>, guardWindowMs: number, codeTtlMs: number) => {
+    const pk = String(item.pk);
+    const last = pk.split('#').at(-1) ?? '';
+    if (pk.startsWith('RATE#key#')) return (Number(last) + 1) * MINUTE;
+    if (pk.startsWith('RATE#country#')) return (Number(last) + 1) * HOUR;
+    if (/^RATE#(keyday|global|phone|guesses)#/.test(pk)) return Date.parse(last) + DAY;
+    if (pk.startsWith('RATE#gap#')) return Number(item.lastSendAt) + 30_000;
+    if (pk.startsWith('GUARD#') && last === 'pause')
+      return Math.max(
+        ...Object.entries(item).flatMap(([name, v]) => (name.startsWith('pausedUntil') ? [Number(v)] : [])),
+      );
+    // A fraud-guard window is judged until two windows and a code's life after it starts.
+    if (pk.startsWith('GUARD#')) return (Number(last) + 2) * guardWindowMs + codeTtlMs;
+    throw new Error(`a counter this test does not know: ${pk}`);
+  };
+
+  it('keeps every counter until the window it counts is over, with day-long fraud-guard windows too', async () => {
+    const h = await createHarness({
+      PHONE_MIN_GAP_SECONDS: '30',
+      FRAUD_GUARD_WINDOW_MINUTES: '1440',
+      FRAUD_GUARD_MIN_CALLS: '2',
+      FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5',
+    });
+    const day = (Math.floor(Date.now() / DAY) + 1) * DAY;
+    h.clock.now = day + HOUR;
+    // Placed calls, one approved; a send refused by the phone's gap (what it took is given back); a call
+    // not placed (its guesses are given back); then, the next day, the range paused on the first day's calls.
+    for (const phone of ['+12025550401', '+12025550402']) expect((await send(h, phone)).statusCode).toBe(202);
+    const approved = await startVerification(h, '+14155550403');
+    await check(h, { id: approved.id, code: approved.code });
+    h.clock.advance(10_000);
+    expect((await send(h, '+14155550403')).statusCode).toBe(429);
+    h.telephony.fail = telephonyUnavailable();
+    expect((await send(h, '+14155550404')).statusCode).toBe(502);
+    h.telephony.fail = undefined;
+    h.clock.now = day + DAY + 10 * MINUTE;
+    expect((await send(h, '+12025550405')).statusCode).toBe(429);
+
+    const counters = (await h.scan()).filter((item) => /^(RATE|GUARD)#/.test(String(item.pk)));
+    expect(counters.some((item) => String(item.pk).endsWith('#pause'))).toBe(true);
+    for (const item of counters)
+      expect(Number(item.ttl) * 1000, String(item.pk)).toBeGreaterThanOrEqual(
+        neededUntil(item, DAY, 300_000),
+      );
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('replays the first response and places no second call', async () => {
     const h = await createHarness();
