@@ -246,7 +246,12 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     }
     return { maxAttempts, guardWindow: ranges[0]?.windowKey ?? '' };
   } catch (error) {
-    if (error instanceof ApiError) deps.metrics.count('RateLimited');
+    // A store that cannot be reached is not a rate limit: operators read RateLimited as refusals.
+    if (
+      error instanceof ApiError &&
+      (error.code === 'rate_limited' || error.code === 'daily_call_cap_reached')
+    )
+      deps.metrics.count('RateLimited');
     await Promise.allSettled(
       taken.map(({ key, add }) =>
         store.count(key, {
@@ -415,7 +420,8 @@ const countInWindow = (
   verification.guardWindow
     ? store.count(verification.guardWindow, {
         add: { [attribute]: 1, [perKey(attribute, verification.apiKeyId)]: 1 },
-        expiresAt: now + DAY,
+        // Judged until two windows (a day at most each) and a code's life (an hour at most) after it starts.
+        expiresAt: now + 3 * DAY,
       })
     : Promise.resolve(undefined);
 

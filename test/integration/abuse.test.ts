@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { telephonyUnavailable } from '../../lib/telephony.ts';
+import { createSendHandler } from '../../functions/send.ts';
+import { type CallRequest, telephonyUnavailable } from '../../lib/telephony.ts';
 import {
   apiEvent,
   check,
   createHarness,
   type Harness,
   parse,
+  RecordingTelephony,
+  spokenCode,
   startVerification,
   status,
+  wrongCode,
 } from '../support/harness.ts';
 
 const send = (h: Harness, phone: string, options: { apiKeyId?: string; key?: string; body?: unknown } = {}) =>
@@ -26,32 +30,69 @@ const statuses = (responses: Array<{ statusCode: number }>) => responses.map((r)
 /** A clock moment at the start of a 10-minute window, an hour ahead of the wall clock (TTL stays in the future). */
 const alignedStart = () => (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000;
 
+const DAY = 86_400_000;
+/** 20:00 UTC tomorrow: the UTC day ends four hours later. */
+const evening = () => (Math.floor(Date.now() / DAY) + 1) * DAY + 20 * 3_600_000;
+
 describe('who may be called', () => {
+  const types = 'Only mobile, fixed_line, fixed_line_or_mobile numbers can be verified by voice.';
   it.each([
-    ['premium rate', '+19005550199', {}, 400, 'unsupported_number_type'],
-    ['premium rate (UK)', '+448451234567', {}, 400, 'unsupported_number_type'],
-    ['shared cost (FR)', '+33810123456', {}, 400, 'unsupported_number_type'],
-    ['shared cost (ES)', '+34901123456', {}, 400, 'unsupported_number_type'],
-    ['personal number (UK 070)', '+447012345678', {}, 400, 'unsupported_number_type'],
-    ['toll free', '+18005550199', {}, 400, 'unsupported_number_type'],
-    ['Somalia', '+252612345678', {}, 403, 'country_not_allowed'],
-    ['Nigeria', '+2348021234567', {}, 403, 'country_not_allowed'],
+    ['premium rate', '+19005550199', {}, 400, 'unsupported_number_type', types],
+    ['premium rate (UK)', '+448451234567', {}, 400, 'unsupported_number_type', types],
+    ['shared cost (FR)', '+33810123456', {}, 400, 'unsupported_number_type', types],
+    ['shared cost (ES)', '+34901123456', {}, 400, 'unsupported_number_type', types],
+    ['personal number (UK 070)', '+447012345678', {}, 400, 'unsupported_number_type', types],
+    [
+      'toll free, when VoIP is allowed too',
+      '+18005550199',
+      { ALLOWED_NUMBER_TYPES: 'MOBILE,VOIP' },
+      400,
+      'unsupported_number_type',
+      'Only mobile, voip numbers can be verified by voice.',
+    ],
+    [
+      'Somalia',
+      '+252612345678',
+      {},
+      403,
+      'country_not_allowed',
+      'Calls to SO are not enabled for this service.',
+    ],
+    [
+      'Nigeria',
+      '+2348021234567',
+      {},
+      403,
+      'country_not_allowed',
+      'Calls to NG are not enabled for this service.',
+    ],
     [
       'France when only US is allowed',
       '+33612345678',
       { ALLOWED_COUNTRIES: 'US' },
       403,
       'country_not_allowed',
+      'Calls to FR are not enabled for this service.',
     ],
-    ['a blocklisted prefix', '+14155550123', { BLOCKED_PREFIXES: '+1415555,+1900' }, 403, 'number_blocked'],
-  ])('refuses %s with no write and no call', async (_name, phone, env, status, code) => {
-    const h = await createHarness(env);
-    const response = await send(h, phone);
-    expect(response.statusCode).toBe(status);
-    expect(parse(response)).toEqual({ error: { code, message: expect.any(String) } });
-    expect(await h.scan()).toEqual([]);
-    expect(h.telephony.calls).toHaveLength(0);
-  });
+    [
+      'a blocklisted prefix',
+      '+14155550123',
+      { BLOCKED_PREFIXES: '+1415555,+1900' },
+      403,
+      'number_blocked',
+      'This number range is blocked for this service.',
+    ],
+  ])(
+    'refuses %s with no write and no call, and says why',
+    async (_name, phone, env, status, code, message) => {
+      const h = await createHarness(env);
+      const response = await send(h, phone);
+      expect(response.statusCode).toBe(status);
+      expect(parse(response)).toEqual({ error: { code, message } });
+      expect(await h.scan()).toEqual([]);
+      expect(h.telephony.calls).toHaveLength(0);
+    },
+  );
 
   it('calls a country once it is allowed, and VoIP numbers once that type is allowed', async () => {
     const h = await createHarness({ ALLOWED_COUNTRIES: 'US,SO,NL', ALLOWED_NUMBER_TYPES: 'MOBILE,VOIP' });
@@ -108,15 +149,20 @@ describe('how often', () => {
 
   it('holds the daily call cap under parallel sends to many phones, with 503 and Retry-After', async () => {
     const h = await createHarness({ DAILY_CALL_CAP: '5' });
+    h.clock.now = evening();
     const phones = Array.from({ length: 20 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`);
     const responses = await Promise.all(phones.map((phone) => send(h, phone)));
     expect(responses.filter((r) => r.statusCode === 202)).toHaveLength(5);
     const refused = responses.filter((r) => r.statusCode === 503);
     expect(refused).toHaveLength(15);
-    expect(parse(refused[0] as { body: string })).toMatchObject({
-      error: { code: 'daily_call_cap_reached' },
+    expect(parse(refused[0] as { body: string })).toEqual({
+      error: {
+        code: 'daily_call_cap_reached',
+        message: 'The service has placed as many calls as it may today.',
+      },
     });
-    expect(Number(refused[0]?.headers?.['Retry-After'])).toBeGreaterThan(0);
+    // Until the UTC day ends.
+    expect(refused[0]?.headers?.['Retry-After']).toBe('14400');
     expect(h.telephony.calls).toHaveLength(5);
     // Refused sends gave back what they took from the other limits: every phone may still be called.
     const phoneItems = (await h.scan()).filter((item) => String(item.pk).startsWith('RATE#phone#'));
@@ -129,6 +175,10 @@ describe('how often', () => {
     const keyed = [];
     for (let i = 0; i < 4; i++) keyed.push(await send(perKey, `+1415555020${i}`));
     expect(keyed.map((r) => r.statusCode)).toEqual([202, 202, 202, 429]);
+    expect(parse(keyed[3] as { body: string })).toEqual({
+      error: { code: 'rate_limited', message: 'This API key has sent too many verifications this minute.' },
+    });
+    expect(keyed[3]?.headers?.['Retry-After']).toBe('60');
     expect((await send(perKey, '+14155550209', { apiKeyId: 'other-key' })).statusCode).toBe(202);
 
     const perCountry = await createHarness({ COUNTRY_MAX_PER_HOUR: '2' });
@@ -137,7 +187,28 @@ describe('how often', () => {
     for (let i = 0; i < 3; i++) country.push(await send(perCountry, `+3361234567${i}`));
     expect(country.map((r) => r.statusCode)).toEqual([202, 202, 429]);
     expect(country[2]?.headers?.['Retry-After']).toBe('3600');
+    expect(parse(country[2] as { body: string })).toEqual({
+      error: { code: 'rate_limited', message: 'Too many calls to FR this hour; try again later.' },
+    });
     expect((await send(perCountry, '+14155550210')).statusCode).toBe(202);
+  });
+
+  it("starts the day's limits afresh at UTC midnight", async () => {
+    const h = await createHarness({ PHONE_MAX_PER_DAY: '1', API_KEY_MAX_PER_DAY: '2', DAILY_CALL_CAP: '3' });
+    const midnight = (Math.floor(Date.now() / DAY) + 2) * DAY;
+    h.clock.now = midnight - 60_000;
+    expect((await send(h, '+14155550220')).statusCode).toBe(202);
+    // The phone's day, then the key's day.
+    expect((await send(h, '+14155550220')).statusCode).toBe(429);
+    expect((await send(h, '+14155550221')).statusCode).toBe(202);
+    expect((await send(h, '+14155550222')).statusCode).toBe(429);
+    // The service's day, for another key.
+    expect((await send(h, '+14155550223', { apiKeyId: 'other-key' })).statusCode).toBe(202);
+    expect((await send(h, '+14155550224', { apiKeyId: 'other-key' })).statusCode).toBe(503);
+    h.clock.now = midnight + 60_000;
+    expect((await send(h, '+14155550220')).statusCode).toBe(202);
+    expect((await send(h, '+14155550222')).statusCode).toBe(202);
+    expect((await send(h, '+14155550224', { apiKeyId: 'other-key' })).statusCode).toBe(202);
   });
 
   it('leaves the phone untouched when another limit refuses the send', async () => {
@@ -183,6 +254,78 @@ describe('how often', () => {
     // The budget itself still holds: both verifications took all of it.
     expect((await send(h, '+14155550128')).statusCode).toBe(429);
   });
+
+  it('gives back only the guesses a verification whose call failed did not test', async () => {
+    const h = await createHarness({ PHONE_MAX_GUESSES_PER_DAY: '7' });
+    // Codes tested while the call was being placed (the id is known from an Idempotency-Key replay), then
+    // the provider refuses the call: the two tested guesses stay spent.
+    const telephony = new (class extends RecordingTelephony {
+      override async placeCall(request: CallRequest): Promise<never> {
+        const code = wrongCode(spokenCode(h, request));
+        for (let i = 0; i < 2; i++) await check(h, { id: request.verificationId, code });
+        throw telephonyUnavailable();
+      }
+    })();
+    const failing = createSendHandler({ ...h.depsFor('send'), telephony });
+    const failed = await failing(
+      apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: '+14155550129' } }),
+    );
+    expect(failed.statusCode).toBe(502);
+    const sent = await startVerification(h, '+14155550129');
+    expect(parse(await status(h, sent.id))).toMatchObject({ attemptsLeft: 5 });
+    expect((await send(h, '+14155550129')).statusCode).toBe(429);
+  });
+});
+
+describe('counter lifetimes', () => {
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+  /** Until when a counter item matters: the end of the window it counts, or of what it holds. */
+  const neededUntil = (item: Record<string, unknown>, guardWindowMs: number, codeTtlMs: number) => {
+    const pk = String(item.pk);
+    const last = pk.split('#').at(-1) ?? '';
+    if (pk.startsWith('RATE#key#')) return (Number(last) + 1) * MINUTE;
+    if (pk.startsWith('RATE#country#')) return (Number(last) + 1) * HOUR;
+    if (/^RATE#(keyday|global|phone|guesses)#/.test(pk)) return Date.parse(last) + DAY;
+    if (pk.startsWith('RATE#gap#')) return Number(item.lastSendAt) + 30_000;
+    if (pk.startsWith('GUARD#') && last === 'pause')
+      return Math.max(
+        ...Object.entries(item).flatMap(([name, v]) => (name.startsWith('pausedUntil') ? [Number(v)] : [])),
+      );
+    // A fraud-guard window is judged until two windows and a code's life after it starts.
+    if (pk.startsWith('GUARD#')) return (Number(last) + 2) * guardWindowMs + codeTtlMs;
+    throw new Error(`a counter this test does not know: ${pk}`);
+  };
+
+  it('keeps every counter until the window it counts is over, with day-long fraud-guard windows too', async () => {
+    const h = await createHarness({
+      PHONE_MIN_GAP_SECONDS: '30',
+      FRAUD_GUARD_WINDOW_MINUTES: '1440',
+      FRAUD_GUARD_MIN_CALLS: '2',
+      FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5',
+    });
+    const day = (Math.floor(Date.now() / DAY) + 1) * DAY;
+    h.clock.now = day + HOUR;
+    // Placed calls, one approved; a send refused by the phone's gap (what it took is given back); a call
+    // not placed (its guesses are given back); then, the next day, the range paused on the first day's calls.
+    for (const phone of ['+12025550401', '+12025550402']) expect((await send(h, phone)).statusCode).toBe(202);
+    const approved = await startVerification(h, '+14155550403');
+    await check(h, { id: approved.id, code: approved.code });
+    h.clock.advance(10_000);
+    expect((await send(h, '+14155550403')).statusCode).toBe(429);
+    h.telephony.fail = telephonyUnavailable();
+    expect((await send(h, '+14155550404')).statusCode).toBe(502);
+    h.telephony.fail = undefined;
+    h.clock.now = day + DAY + 10 * MINUTE;
+    expect((await send(h, '+12025550405')).statusCode).toBe(429);
+
+    const counters = (await h.scan()).filter((item) => /^(RATE|GUARD)#/.test(String(item.pk)));
+    expect(counters.some((item) => String(item.pk).endsWith('#pause'))).toBe(true);
+    for (const item of counters)
+      expect(Number(item.ttl) * 1000, String(item.pk)).toBeGreaterThanOrEqual(
+        neededUntil(item, DAY, 300_000),
+      );
+  });
 });
 
 describe('Idempotency-Key', () => {
@@ -217,7 +360,12 @@ describe('Idempotency-Key', () => {
     await send(h, '+14155550132', { key: 'k2' });
     const reused = await send(h, '+14155550133', { key: 'k2' });
     expect(reused.statusCode).toBe(409);
-    expect(parse(reused)).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    expect(parse(reused)).toEqual({
+      error: {
+        code: 'idempotency_key_reused',
+        message: 'This Idempotency-Key was used with another request body.',
+      },
+    });
     expect(h.telephony.calls).toHaveLength(1);
   });
 
@@ -267,7 +415,12 @@ describe('Idempotency-Key', () => {
     const h = await createHarness();
     const response = await send(h, '+14155550138', { key: 'x'.repeat(300) });
     expect(response.statusCode).toBe(400);
-    expect(parse(response)).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(parse(response)).toEqual({
+      error: {
+        code: 'invalid_request',
+        message: 'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+      },
+    });
     expect(await h.scan()).toEqual([]);
   });
 });
@@ -297,9 +450,61 @@ describe('voice fraud guard', () => {
     expect(paused.headers?.['Retry-After']).toBe('3600');
     expect(h.metrics.counted.map((c) => c.name)).toContain('FraudGuardPaused');
     expect((await send(h, '+14155550141')).statusCode).toBe(202);
+    // Half an hour on, the judged window has moved past the burst, and the pause still holds.
+    h.clock.advance(30 * 60_000);
+    const still = await send(h, '+12025550152');
+    expect(still.statusCode).toBe(429);
+    expect(still.headers?.['Retry-After']).toBe('1800');
     // The pause ends.
-    h.clock.advance(60 * 60_000);
+    h.clock.advance(30 * 60_000);
     expect((await send(h, '+12025550151')).statusCode).toBe(202);
+  });
+
+  it('judges a window only once all its codes have expired, so approvals that come late still count', async () => {
+    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const start = alignedStart();
+    // Late in a 10-minute window, six calls to +1202… and six to +1303…; codes live 5 minutes.
+    h.clock.now = start + 9 * 60_000;
+    const late = [];
+    for (let i = 0; i < 6; i++) {
+      late.push(await startVerification(h, `+120255502${String(i).padStart(2, '0')}`));
+      await startVerification(h, `+130355502${String(i).padStart(2, '0')}`);
+    }
+    // A minute into the next window their codes still run: neither range is judged yet.
+    h.clock.now = start + 11 * 60_000;
+    expect((await send(h, '+12025550290')).statusCode).toBe(202);
+    expect((await send(h, '+13035550290')).statusCode).toBe(202);
+    // Half the +1202… calls are approved just before their codes expire.
+    h.clock.now = start + 13 * 60_000;
+    for (const sent of late.slice(0, 3))
+      expect(parse(await check(h, { id: sent.id, code: sent.code }))).toMatchObject({ valid: true });
+    // Every code of the window has expired: it is judged with those approvals.
+    h.clock.now = start + 15 * 60_000;
+    expect((await send(h, '+12025550291')).statusCode).toBe(202);
+    expect((await send(h, '+13035550291')).statusCode).toBe(429);
+  });
+
+  it('pauses a range where too few calls are approved, even when some are', async () => {
+    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    h.clock.now = alignedStart();
+    for (let i = 0; i < 6; i++) {
+      const sent = await startVerification(h, `+120255502${String(i).padStart(2, '0')}`);
+      if (i < 2) await check(h, { id: sent.id, code: sent.code });
+    }
+    h.clock.advance(15 * 60_000);
+    expect((await send(h, '+12025550210')).statusCode).toBe(429);
+  });
+
+  it('watches a range as the calling code and the first national digits', async () => {
+    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    h.clock.now = alignedStart();
+    // Unapproved calls to +33 612…, the default three national digits.
+    for (let i = 0; i < 6; i++) expect((await send(h, `+3361234560${i}`)).statusCode).toBe(202);
+    h.clock.advance(15 * 60_000);
+    expect((await send(h, '+33612345609')).statusCode).toBe(429);
+    // +33 613… and +33 761… are other ranges.
+    expect((await send(h, '+33613345609')).statusCode).toBe(202);
+    expect((await send(h, '+33761345609')).statusCode).toBe(202);
   });
 
   it('does not pause a range whose calls are approved', async () => {

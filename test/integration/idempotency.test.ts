@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
+import type { HttpResult } from '../../lib/http.ts';
+import { type IdempotentSend, idempotent } from '../../lib/idempotency.ts';
 import type { Store } from '../../lib/store.ts';
 import type { CallRequest } from '../../lib/telephony.ts';
 import { telephonyUnavailable } from '../../lib/telephony.ts';
@@ -51,15 +53,23 @@ describe('Idempotency-Key after the call may have been placed', () => {
   it('replays the verification when its answer could not be stored, also after the stale-claim time', async () => {
     const h = await createHarness();
     h.clock.now = noonTomorrow();
+    const { logger } = h.depsFor('send');
+    const logged = { info: vi.spyOn(logger, 'info'), error: vi.spyOn(logger, 'error') };
     const send = sendWith(h, { store: failing(h.stores.send, 'completeIdempotencyKey') });
     const first = await send(sendEvent('+14155550141', 'lost-answer'));
     expect(first.statusCode).toBe(202);
     const id = parse(first).id;
+    expect(logged.error).toHaveBeenCalledWith('Could not store the response for an Idempotency-Key', {
+      error: expect.any(Error),
+    });
 
     const again = await send(sendEvent('+14155550141', 'lost-answer'));
     expect(again.statusCode).toBe(202);
     expect(again.headers?.['Idempotent-Replayed']).toBe('true');
     expect(parse(again)).toMatchObject({ id, status: 'pending' });
+    expect(logged.info).toHaveBeenCalledWith('Idempotent replay from the verification', {
+      verificationId: id,
+    });
 
     h.clock.advance(STALE_CLAIM_MS + 1_000);
     const later = await send(sendEvent('+14155550141', 'lost-answer'));
@@ -126,7 +136,18 @@ describe('Idempotency-Key after the call may have been placed', () => {
     await expect
       .poll(async () => (await h.scan()).some((item) => String(item.pk).startsWith('IDEMPOTENCY#')))
       .toBe(true);
-    h.clock.advance(STALE_CLAIM_MS + 1_000);
+    // Until the stale-claim time, a duplicate is told the first is still running.
+    h.clock.advance(STALE_CLAIM_MS - 1_000);
+    const early = await h.send(sendEvent('+14155550144', 'taken-over'));
+    expect(early.statusCode).toBe(409);
+    expect(parse(early)).toEqual({
+      error: {
+        code: 'idempotency_request_in_progress',
+        message: 'A request with this Idempotency-Key is still running; retry shortly.',
+      },
+    });
+    expect(early.headers?.['Retry-After']).toBe('1');
+    h.clock.advance(2_000);
     const takeover = await h.send(sendEvent('+14155550144', 'taken-over'));
     expect(takeover.statusCode).toBe(202);
 
@@ -162,8 +183,10 @@ describe('Idempotency-Key before any call could be placed', () => {
     const obeyed = await h.send(sendEvent('+14155550146', 'second'));
     expect(obeyed.statusCode).toBe(202);
     expect(h.telephony.calls).toHaveLength(2);
+    const logged = vi.spyOn(h.depsFor('send').logger, 'info');
     const replay = await h.send(sendEvent('+14155550146', 'second'));
     expect(replay.body).toBe(obeyed.body);
+    expect(logged).toHaveBeenCalledWith('Idempotent replay', { statusCode: 202 });
     expect(h.telephony.calls).toHaveLength(2);
   });
 
@@ -185,6 +208,18 @@ describe('Idempotency-Key before any call could be placed', () => {
     expect(h.telephony.calls).toHaveLength(1);
   });
 
+  it('keeps the answer, and logs, when a refused send cannot free its key', async () => {
+    const h = await createHarness({ PHONE_MIN_GAP_SECONDS: '30' });
+    h.clock.now = noonTomorrow();
+    const logged = vi.spyOn(h.depsFor('send').logger, 'error');
+    expect((await h.send(sendEvent('+14155550148', 'first'))).statusCode).toBe(202);
+    const send = sendWith(h, { store: failing(h.stores.send, 'releaseIdempotencyKey') });
+    const refused = await send(sendEvent('+14155550148', 'second'));
+    expect(refused.statusCode).toBe(429);
+    expect(parse(refused)).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(logged).toHaveBeenCalledWith('Could not release an Idempotency-Key', { error: expect.any(Error) });
+  });
+
   it("keeps a claim and a binding that the SDK wrote twice (a retry of a write that had landed) as this request's", async () => {
     const h = await createHarness();
     const claim = {
@@ -204,5 +239,72 @@ describe('Idempotency-Key before any call could be placed', () => {
     expect(await bind('claim-1', 'vrf_A')).toBe(true);
     expect(await bind('claim-1', 'vrf_B')).toBe(false);
     expect(await bind('claim-2', 'vrf_A')).toBe(false);
+  });
+});
+
+describe('Idempotency-Key, whatever the send answers', () => {
+  const answer = (statusCode: number, headers: Record<string, string> = {}): HttpResult => ({
+    statusCode,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify({ statusCode }),
+  });
+
+  /** Two sends under one key: the first answers `first` (after binding its verification when `bound`). */
+  async function twice(h: Harness, first: HttpResult, options: { bound?: boolean } = {}) {
+    let runs = 0;
+    let replays = 0;
+    const send = (result: HttpResult): IdempotentSend => ({
+      run: async (bind) => {
+        runs++;
+        if (options.bound) await bind('vrf_test');
+        return result;
+      },
+      replay: async () => {
+        replays++;
+        return answer(202);
+      },
+    });
+    const request = { apiKeyId: 'key-test-1', idempotencyKey: 'scripted', body: { phone: '+14155550149' } };
+    const deps = h.depsFor('send');
+    const response = await idempotent(deps, request, send(first));
+    const again = await idempotent(deps, request, send(answer(202)));
+    return { response, again, runs, replays };
+  }
+
+  it.each([
+    ['a 429', answer(429)],
+    ['a 503', answer(503)],
+    ['any answer with Retry-After', answer(409, { 'retry-after': '5' })],
+    ['a 500', answer(500)],
+  ])('frees the key after %s given before the binding: the retry runs afresh', async (_name, first) => {
+    const h = await createHarness();
+    const { response, again, runs } = await twice(h, first);
+    expect(response).toEqual(first);
+    expect(runs).toBe(2);
+    expect(again.headers?.['Idempotent-Replayed']).toBeUndefined();
+  });
+
+  it.each([
+    ['a 400', answer(400)],
+    ['a 202', answer(202)],
+  ])('replays %s given before the binding', async (_name, first) => {
+    const h = await createHarness();
+    const { again, runs } = await twice(h, first);
+    expect(runs).toBe(1);
+    expect(again).toEqual({ ...first, headers: { ...first.headers, 'Idempotent-Replayed': 'true' } });
+  });
+
+  it('replays a 502 given after the binding: the call may be out', async () => {
+    const h = await createHarness();
+    const { again, runs, replays } = await twice(h, answer(502), { bound: true });
+    expect([runs, replays]).toEqual([1, 0]);
+    expect(again).toMatchObject({ statusCode: 502, headers: { 'Idempotent-Replayed': 'true' } });
+  });
+
+  it('answers from the verification after a transient answer given after the binding', async () => {
+    const h = await createHarness();
+    const { again, runs, replays } = await twice(h, answer(503), { bound: true });
+    expect([runs, replays]).toEqual([1, 1]);
+    expect(again).toMatchObject({ statusCode: 202, headers: { 'Idempotent-Replayed': 'true' } });
   });
 });

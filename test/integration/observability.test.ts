@@ -4,6 +4,7 @@ import { createVerifyHandler } from '../../functions/verify.ts';
 import type { MetricName } from '../../lib/metrics.ts';
 import type { Store } from '../../lib/store.ts';
 import { telephonyUnavailable } from '../../lib/telephony.ts';
+import { API_KEY_ID } from '../support/events.ts';
 import { failing } from '../support/failing-store.ts';
 import {
   apiEvent,
@@ -42,6 +43,8 @@ const failingWith = (store: Store, method: keyof Store): Store =>
 
 const sendEvent = (phone: string) =>
   apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
+/** A chosen instant: noon UTC tomorrow, far from any window edge. */
+const noonTomorrow = () => (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 + 12 * 3_600_000;
 const checkEvent = (body: unknown) => apiEvent({ method: 'POST', resource: '/v1/verifications/check', body });
 
 describe('logs and metrics', () => {
@@ -146,5 +149,59 @@ describe('logs and metrics', () => {
       verificationId: id,
       error: expect.any(Error),
     });
+  });
+
+  it.each([
+    ['phone gap', { PHONE_MIN_GAP_SECONDS: '30' }],
+    ['phone calls', { PHONE_MAX_PER_10_MINUTES: '1' }],
+    ['guess budget', { PHONE_MAX_GUESSES_PER_DAY: '5' }],
+  ])('log which phone limit refused a send (%s), and count the refusal once', async (limit, env) => {
+    const h = await createHarness(env);
+    const seen = watch(h);
+    h.clock.now = noonTomorrow();
+    await startVerification(h, '+14155550140');
+    h.clock.advance(10_000);
+    expect((await h.send(sendEvent('+14155550140'))).statusCode).toBe(429);
+    expect(seen.info).toHaveBeenCalledWith('Send refused by a phone limit', { limit });
+    expect(seen.counted('RateLimited')).toEqual(['RateLimited']);
+  });
+
+  it("log the API key's and the service's daily caps, and count each refusal once", async () => {
+    const h = await createHarness({ API_KEY_MAX_PER_DAY: '1', DAILY_CALL_CAP: '2' });
+    const seen = watch(h);
+    await startVerification(h, '+14155550141');
+    expect((await h.send(sendEvent('+14155550142'))).statusCode).toBe(429);
+    expect(seen.warn).toHaveBeenCalledWith('API key daily call cap reached', {
+      apiKeyId: API_KEY_ID,
+      cap: 1,
+    });
+    await startVerification(h, '+14155550143', 'other-key');
+    expect(
+      (
+        await h.send(
+          apiEvent({
+            method: 'POST',
+            resource: '/v1/verifications',
+            body: { phone: '+14155550144' },
+            apiKeyId: 'third-key',
+          }),
+        )
+      ).statusCode,
+    ).toBe(503);
+    expect(seen.error).toHaveBeenCalledWith('Daily call cap reached', { cap: 2 });
+    expect(seen.counted('RateLimited')).toEqual(['RateLimited', 'RateLimited']);
+  });
+
+  it('count no refusal when the store fails during admission', async () => {
+    const h = await createHarness();
+    const seen = watch(h);
+    const send = createSendHandler({
+      ...h.depsFor('send'),
+      store: failing(h.stores.send, 'count'),
+      telephony: h.telephony,
+    });
+    const response = await send(sendEvent('+14155550145'));
+    expect(parse(response)).toMatchObject({ error: { code: 'store_unavailable' } });
+    expect(seen.counted('RateLimited')).toEqual([]);
   });
 });

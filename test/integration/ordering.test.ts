@@ -70,4 +70,26 @@ describe('concurrent resends', () => {
     const code = spokenCode(h, call as CallRequest);
     expect(parse(await check(h, { phone, code }))).toEqual({ id: newerId, valid: true, status: 'approved' });
   });
+
+  it('leave a send pending when the SDK retried its pointer write after it had landed', async () => {
+    const h = await createHarness();
+    const phone = '+14155550352';
+    // The retry finds the pointer already on this verification, and reports it as the one it replaced.
+    const retried = new Proxy(h.stores.send, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        if (property !== 'pointPhoneTo') return value.bind(target);
+        return async (...args: unknown[]) => {
+          await value.apply(target, args);
+          return value.apply(target, args);
+        };
+      },
+    });
+    const send = createSendHandler({ ...h.depsFor('send'), store: retried, telephony: h.telephony });
+    const id = parse(await send(sendEvent(phone))).id as string;
+    expect(parse(await status(h, id))).toMatchObject({ status: 'pending' });
+    const code = spokenCode(h, h.telephony.calls[0] as CallRequest);
+    expect(parse(await check(h, { phone, code }))).toEqual({ id, valid: true, status: 'approved' });
+  });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
@@ -68,6 +68,19 @@ describe('key rotation', () => {
     apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
   const alignedStart = () => (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000;
 
+  it("keeps a phone's 10-minute limit across a rotation", async () => {
+    const limits = { PHONE_MAX_PER_10_MINUTES: '2' };
+    const before = await createHarness({ KEYRING: JSON.stringify(k1), ...limits });
+    const after = await createHarness({ KEYRING: JSON.stringify(both), ...limits });
+    const phone = '+14155550194';
+    before.clock.now = alignedStart();
+    await startVerification(before, phone);
+    await startVerification(before, phone);
+    after.clock.now = before.clock.now + 60_000;
+    expect((await rotatedSend(before, after)(sendEvent(phone))).statusCode).toBe(429);
+    expect(after.telephony.calls).toHaveLength(0);
+  });
+
   it("gives back what a send refused by the older key's gap took", async () => {
     const limits = { PHONE_MIN_GAP_SECONDS: '30', PHONE_MAX_PER_DAY: '2', PHONE_MAX_GUESSES_PER_DAY: '10' };
     const before = await createHarness({ KEYRING: JSON.stringify(k1), ...limits });
@@ -76,8 +89,10 @@ describe('key rotation', () => {
     before.clock.now = alignedStart();
     await startVerification(before, phone);
     const send = rotatedSend(before, after);
+    const logged = vi.spyOn(after.depsFor('send').logger, 'info');
     after.clock.now = before.clock.now + 10_000;
     expect((await send(sendEvent(phone))).statusCode).toBe(429);
+    expect(logged).toHaveBeenCalledWith('Send refused by a phone limit', { limit: 'phone gap' });
     // The day's second call and the second set of guesses are still there for the phone.
     after.clock.now = before.clock.now + 31_000;
     const admitted = await send(sendEvent(phone));

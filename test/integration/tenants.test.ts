@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callRejected } from '../../lib/telephony.ts';
 import {
   apiEvent,
@@ -19,6 +19,10 @@ const send = (h: Harness, phone: string, apiKeyId = 'tenant-a') =>
 
 /** The start of the next hour: windows begin there, and it is ahead of the wall clock (TTL stays future). */
 const alignedStart = () => (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000;
+
+const DAY = 86_400_000;
+/** 20:00 UTC tomorrow: the UTC day ends four hours later. */
+const evening = () => (Math.floor(Date.now() / DAY) + 1) * DAY + 20 * 3_600_000;
 
 /** Every verification stored for one API key. */
 const verificationsOf = async (h: Harness, apiKeyId: string) =>
@@ -119,8 +123,12 @@ describe('phone-scope refusals', () => {
     }
     expect(new Set(refusals.map((r) => JSON.stringify(r))).size).toBe(1);
     expect(refusals[0]?.retryAfter).toBe('480');
+    // One message for every phone limit: it names none of them.
     expect(parse(refusals[0] as { body: string })).toEqual({
-      error: { code: 'rate_limited', message: expect.not.stringMatching(/wrong|moment|10 minutes|today/) },
+      error: {
+        code: 'rate_limited',
+        message: 'This phone cannot receive another verification call right now; try again later.',
+      },
     });
   });
 });
@@ -128,15 +136,17 @@ describe('phone-scope refusals', () => {
 describe('per-key daily cap', () => {
   it('holds under parallel sends and leaves other keys their share', async () => {
     const h = await createHarness({ API_KEY_MAX_PER_DAY: '4' });
-    h.clock.now = alignedStart();
+    h.clock.now = evening();
     const phones = Array.from({ length: 12 }, (_, i) => `+1415555${String(320 + i).padStart(4, '0')}`);
     const responses = await Promise.all(phones.map((phone) => send(h, phone)));
     expect(responses.filter((r) => r.statusCode === 202)).toHaveLength(4);
     const refused = responses.filter((r) => r.statusCode === 429);
     expect(refused).toHaveLength(8);
-    expect(parse(refused[0] as { body: string })).toMatchObject({ error: { code: 'rate_limited' } });
-    // Until the UTC day ends: alignedStart is a whole hour, so a whole number of hours.
-    expect(Number(refused[0]?.headers?.['Retry-After']) % 3600).toBe(0);
+    expect(parse(refused[0] as { body: string })).toEqual({
+      error: { code: 'rate_limited', message: 'This API key has placed as many calls as it may today.' },
+    });
+    // Until the UTC day ends.
+    expect(refused[0]?.headers?.['Retry-After']).toBe('14400');
     expect(h.telephony.calls).toHaveLength(4);
     expect((await send(h, '+14155550340', 'tenant-b')).statusCode).toBe(202);
   });
@@ -176,13 +186,26 @@ describe('voice fraud guard across tenants', () => {
   it('pauses the range for every key on evidence from two keys', async () => {
     // Twelve calls in all, well below the global threshold: only the two keys' evidence can pause.
     const h = await createHarness({ ...guard, FRAUD_GUARD_GLOBAL_MIN_CALLS: '100' });
+    const warned = vi.spyOn(h.depsFor('send').logger, 'warn');
     h.clock.now = alignedStart();
     await unapproved(h, 'tenant-a', 0, 6);
     await unapproved(h, 'tenant-b', 6, 6);
     judged(h);
     expect((await send(h, '+12025550150', 'tenant-c')).statusCode).toBe(429);
-    expect(h.metrics.counted.map((c) => c.name)).toContain('FraudGuardPaused');
+    // The operator's log names no key when every key is paused.
+    expect(warned).toHaveBeenCalledWith('Fraud guard paused calls to a number range', {
+      country: 'US',
+      callingCode: '1',
+      scope: 'every API key',
+      offendingKeys: 2,
+      sent: 12,
+      approved: 0,
+      pausedUntil: new Date(h.clock.now + 60 * 60_000).toISOString(),
+    });
     expect((await send(h, '+12025550151', 'tenant-a')).statusCode).toBe(429);
+    const counted = h.metrics.counted.map((c) => c.name);
+    expect(counted.filter((name) => name === 'FraudGuardPaused')).toHaveLength(1);
+    expect(counted.filter((name) => name === 'RateLimited')).toHaveLength(2);
     // Other ranges are not affected.
     expect((await send(h, '+14155550150', 'tenant-c')).statusCode).toBe(202);
   });
@@ -229,7 +252,15 @@ describe('voice fraud guard across tenants', () => {
       process.stderr.write = originals.err;
     }
     const line = captured.find((l) => l.includes('Fraud guard paused'));
-    expect(JSON.parse(line ?? '{}')).toMatchObject({ country: 'US', callingCode: '1', scope: 'one API key' });
+    expect(JSON.parse(line ?? '{}')).toMatchObject({
+      country: 'US',
+      callingCode: '1',
+      scope: 'one API key',
+      apiKeyId: 'tenant-a',
+      offendingKeys: 1,
+      sent: 6,
+      approved: 0,
+    });
     expect(captured.join('')).not.toMatch(/202555|2025550/);
   });
 });
