@@ -1,8 +1,9 @@
 import type { HttpResult } from '../lib/http.ts';
 import type { BuiltBundle } from './build-bundles.ts';
 import type { ColdTarget } from './cold-start.ts';
-import { answerParams, checkEvent, hangupParams, sendEvent, signedWebhook } from './events.ts';
+import { answerParams, checkEvent, hangupParams, sendEvent, signedWebhook, smsSendEvent } from './events.ts';
 import type { Fixture } from './fixtures.ts';
+import { SMS_SEND } from './routes.ts';
 
 /**
  * What each cold process handles: a real event on the happy path, fresh per sample (its own phone number,
@@ -10,6 +11,8 @@ import type { Fixture } from './fixtures.ts';
  */
 export interface ColdEvents {
   phones: readonly string[];
+  /** Numbers for the SMS sends, none of them in `phones`: a send to the same number would supersede. */
+  smsPhones: readonly string[];
   fixtures: readonly Fixture[];
   authToken: string;
 }
@@ -51,7 +54,14 @@ export function coldTargets(
       bundle: bundle('send'),
       env,
       event: (sample) => sendEvent(pick(events.phones, sample)),
-      accept: ok(202),
+      accept: ok(202, (body) => body.includes('"channel":"voice"')),
+    },
+    {
+      name: SMS_SEND,
+      bundle: bundle('send'),
+      env,
+      event: (sample) => smsSendEvent(pick(events.smsPhones, sample)),
+      accept: ok(202, (body) => body.includes('"channel":"sms"')),
     },
     {
       name: 'verify',

@@ -1,23 +1,61 @@
 import type { FunctionName } from '../lib/routes.ts';
 import { PRICES } from './prices.ts';
+import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
 
 /**
  * AWS cost of one verification at a steady volume, from list prices (bench/prices.ts) and what this run
- * measured. A verification is four API requests, each one Lambda invocation: send, Plivo's answer webhook,
- * Plivo's hangup webhook, and one right check.
+ * measured. Each API request is one Lambda invocation of a measured route.
  */
-export const VERIFICATION_REQUESTS: ReadonlyArray<{ route: string; fn: FunctionName }> = [
-  { route: 'send', fn: 'send' },
-  { route: 'answer', fn: 'answer' },
-  { route: 'hangup', fn: 'hangup' },
-  { route: 'check right', fn: 'verify' },
-];
+export interface VerificationPart {
+  route: string;
+  fn: FunctionName;
+  /** Invocations of this route per verification. */
+  count: number;
+}
+
+export interface VerificationKind {
+  channel: 'voice' | 'sms';
+  /** What one verification is made of, for the tables. */
+  description: string;
+  parts: readonly VerificationPart[];
+}
+
+/** Send, Plivo's answer webhook, Plivo's hangup webhook, and one right check. */
+export const VOICE_VERIFICATION: VerificationKind = {
+  channel: 'voice',
+  description: 'send + answer + hangup + check',
+  parts: [
+    { route: 'send', fn: 'send', count: 1 },
+    { route: 'answer', fn: 'answer', count: 1 },
+    { route: 'hangup', fn: 'hangup', count: 1 },
+    { route: 'check right', fn: 'verify', count: 1 },
+  ],
+};
+
+/** Plivo reports queued, sent and delivered for an SMS that arrives: three webhook requests. */
+export const DELIVERY_REPORTS_PER_SMS = 3;
+
+/**
+ * An SMS send, its delivery reports (served by hangup), and one right check. The check is the route the
+ * voice verification's is: checking a code does not depend on the channel that carried it.
+ */
+export const SMS_VERIFICATION: VerificationKind = {
+  channel: 'sms',
+  description: `SMS send + ${DELIVERY_REPORTS_PER_SMS} delivery reports + check`,
+  parts: [
+    { route: SMS_SEND, fn: 'send', count: 1 },
+    { route: DELIVERY_REPORT, fn: 'hangup', count: DELIVERY_REPORTS_PER_SMS },
+    { route: 'check right', fn: 'verify', count: 1 },
+  ],
+};
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
 /** lib/secrets.ts: each container re-reads a secret when its cached copy is older than this. */
 const SECRET_CACHE_SECONDS = 300;
 /** A typical answered verification call, billed per started minute. */
 const TYPICAL_CALL_SECONDS = 20;
+/** Plivo's signed webhooks: the requests that could skip the REST API. */
+const WEBHOOK_FUNCTIONS: readonly FunctionName[] = ['answer', 'hangup'];
 
 export interface CostInput {
   verificationsPerMonth: number;
@@ -31,6 +69,8 @@ export interface CostInput {
   secrets: Record<FunctionName, readonly string[]>;
   /** Bytes each route writes to its log (JSON log lines and metrics), per invocation. */
   logBytes: Record<string, number>;
+  /** Segments the verification SMS took (each is billed). */
+  smsSegments: number;
 }
 
 export interface CostLine {
@@ -40,13 +80,15 @@ export interface CostLine {
 }
 
 export interface Cost {
+  channel: VerificationKind['channel'];
+  description: string;
   verificationsPerMonth: number;
   prices: typeof PRICES;
   lines: CostLine[];
   awsTotal: number;
   /** awsTotal with Lambda durations scaled for the CPU share of 256/512 MB. */
   awsTotalCpuScaled: number;
-  /** The AWS total if Plivo's two webhooks did not go through the REST API: ways to close a cost gap. */
+  /** The AWS total if Plivo's webhooks did not go through the REST API: ways to close a cost gap. */
   alternatives: CostLine[];
   /** Costs the stack incurs that this model leaves out, with what was measured about them. */
   notPriced: Array<{ item: string; basis: string }>;
@@ -54,36 +96,71 @@ export interface Cost {
 }
 
 const perMillion = (count: number, price: number) => (count * price) / 1_000_000;
+const times = (count: number) => (count === 1 ? '' : `${count} × `);
 
-function lambdaCompute(input: CostInput, durations: Record<string, number>) {
+function lambdaCompute(kind: VerificationKind, input: CostInput, durations: Record<string, number>) {
   let dollars = 0;
   const parts: string[] = [];
-  for (const { route, fn } of VERIFICATION_REQUESTS) {
+  for (const { route, fn, count } of kind.parts) {
     const ms = Math.ceil(durations[route] ?? 0);
     const gb = input.memoryMb[fn] / 1024;
-    dollars += (ms / 1000) * gb * PRICES.lambdaArmPerGbSecond;
-    parts.push(`${route} ${ms} ms × ${input.memoryMb[fn]} MB`);
+    dollars += count * (ms / 1000) * gb * PRICES.lambdaArmPerGbSecond;
+    parts.push(`${times(count)}${route} ${ms} ms × ${input.memoryMb[fn]} MB`);
   }
   return { dollars, basis: parts.join(', ') };
 }
 
-export function costPerVerification(input: CostInput): Cost {
-  const requests = VERIFICATION_REQUESTS.length;
-  const units = VERIFICATION_REQUESTS.reduce(
-    (sum, { route }) => ({
-      read: sum.read + (input.capacity[route]?.readUnits ?? 0),
-      write: sum.write + (input.capacity[route]?.writeUnits ?? 0),
-    }),
-    { read: 0, write: 0 },
-  );
-  // At this volume every function gets a request every few seconds, so one warm container per function
-  // stays up and re-reads each of its secrets once per cache period.
-  const secretReadsPerMonth = Object.values(input.secrets).reduce(
-    (sum, names) => sum + names.length * (SECONDS_PER_MONTH / SECRET_CACHE_SECONDS),
+function references(kind: VerificationKind, input: CostInput): CostLine[] {
+  const hosted: CostLine = {
+    item: 'Hosted verify API (reference)',
+    basis: 'per successful verification, before channel fees',
+    dollars: PRICES.hostedVerifyPerVerification,
+  };
+  if (kind.channel === 'sms') {
+    const segments = input.smsSegments;
+    return [
+      {
+        item: `Plivo SMS, ${segments} segment${segments === 1 ? '' : 's'} (reference)`,
+        basis: `${segments} × $${PRICES.plivoUsSmsPerSegment}/segment (US, long code), before carrier surcharges`,
+        dollars: segments * PRICES.plivoUsSmsPerSegment,
+      },
+      hosted,
+    ];
+  }
+  const minutes = Math.ceil(TYPICAL_CALL_SECONDS / 60);
+  return [
+    {
+      item: `Plivo call, ${TYPICAL_CALL_SECONDS} s (reference, low)`,
+      basis: `${minutes} billed minute × $${PRICES.plivoUsVoicePerMinute.low}/min (US)`,
+      dollars: minutes * PRICES.plivoUsVoicePerMinute.low,
+    },
+    {
+      item: `Plivo call, ${TYPICAL_CALL_SECONDS} s (reference, high)`,
+      basis: `${minutes} billed minute × $${PRICES.plivoUsVoicePerMinute.high}/min (US)`,
+      dollars: minutes * PRICES.plivoUsVoicePerMinute.high,
+    },
+    hosted,
+  ];
+}
+
+export function costPerVerification(kind: VerificationKind, input: CostInput): Cost {
+  const sum = (of: (part: VerificationPart) => number) =>
+    kind.parts.reduce((total, part) => total + part.count * of(part), 0);
+  const requests = sum(() => 1);
+  const units = {
+    read: sum(({ route }) => input.capacity[route]?.readUnits ?? 0),
+    write: sum(({ route }) => input.capacity[route]?.writeUnits ?? 0),
+  };
+  // At this volume every function this kind of verification uses gets a request every few seconds, so one
+  // warm container per function stays up and re-reads each of its secrets once per cache period.
+  const functions = [...new Set(kind.parts.map(({ fn }) => fn))];
+  const secretReadsPerMonth = functions.reduce(
+    (total, fn) => total + input.secrets[fn].length * (SECONDS_PER_MONTH / SECRET_CACHE_SECONDS),
     0,
   );
-  const secretCount = new Set(Object.values(input.secrets).flat()).size;
-  const compute = lambdaCompute(input, input.durationMs);
+  const secretCount = new Set(functions.flatMap((fn) => input.secrets[fn])).size;
+  const compute = lambdaCompute(kind, input, input.durationMs);
+  const logBytes = sum(({ route }) => input.logBytes[route] ?? 0);
   const lines: CostLine[] = [
     {
       item: 'API Gateway REST API',
@@ -111,6 +188,11 @@ export function costPerVerification(input: CostInput): Cost {
       dollars: perMillion(units.read, PRICES.dynamoDbPerMillionReadUnits),
     },
     {
+      item: 'CloudWatch Logs ingestion',
+      basis: `${Math.round(logBytes)} bytes of function logs and metrics (measured) × $${PRICES.cloudWatchLogsPerGbIngested}/GB`,
+      dollars: (logBytes / 1e9) * PRICES.cloudWatchLogsPerGbIngested,
+    },
+    {
       item: 'Secrets Manager API calls',
       basis: `${secretReadsPerMonth.toLocaleString('en-US')} reads/month (one warm container per function, ${SECRET_CACHE_SECONDS} s cache) × $${PRICES.secretsManagerPer10kCalls}/10k`,
       dollars:
@@ -122,12 +204,13 @@ export function costPerVerification(input: CostInput): Cost {
       dollars: (secretCount * PRICES.secretsManagerPerSecretMonth) / input.verificationsPerMonth,
     },
   ];
-  const awsTotal = lines.reduce((sum, line) => sum + line.dollars, 0);
-  const scaled = lambdaCompute(input, input.cpuScaledDurationMs);
-  const minutes = Math.ceil(TYPICAL_CALL_SECONDS / 60);
-  const webhooks = VERIFICATION_REQUESTS.filter(({ fn }) => fn === 'answer' || fn === 'hangup').length;
+  const awsTotal = lines.reduce((total, line) => total + line.dollars, 0);
+  const scaled = lambdaCompute(kind, input, input.cpuScaledDurationMs);
+  const webhooks = sum(({ fn }) => (WEBHOOK_FUNCTIONS.includes(fn) ? 1 : 0));
   const restWebhooks = perMillion(webhooks, PRICES.apiGatewayRestPerMillionRequests);
   return {
+    channel: kind.channel,
+    description: kind.description,
     verificationsPerMonth: input.verificationsPerMonth,
     prices: PRICES,
     lines,
@@ -147,31 +230,16 @@ export function costPerVerification(input: CostInput): Cost {
     ],
     notPriced: [
       {
-        item: 'CloudWatch Logs ingestion',
-        basis: `${Math.round(VERIFICATION_REQUESTS.reduce((sum, { route }) => sum + (input.logBytes[route] ?? 0), 0))} bytes of function logs and metrics per verification (measured), plus Lambda's START/END/REPORT lines and API Gateway's access logs; no price in FACTS.md`,
-      },
-      {
         item: 'X-Ray traces (Tracing.ACTIVE)',
-        basis: `up to ${requests} traces per verification, as Lambda samples them; no price in FACTS.md`,
+        basis: `up to ${requests} traces per verification, as Lambda samples them, at $${PRICES.xRayPerMillionTraces}/M traces recorded: at most $${perMillion(requests, PRICES.xRayPerMillionTraces).toFixed(7)}; \`-c tracing=false\` turns it off`,
+      },
+      {
+        item: "CloudWatch Logs beyond the functions' own lines",
+        basis:
+          "Lambda's START/END/REPORT lines and API Gateway's access log entry per request (not measured here)",
       },
     ],
-    references: [
-      {
-        item: `Plivo call, ${TYPICAL_CALL_SECONDS} s (reference, low)`,
-        basis: `${minutes} billed minute × $${PRICES.plivoUsVoicePerMinute.low}/min (US)`,
-        dollars: minutes * PRICES.plivoUsVoicePerMinute.low,
-      },
-      {
-        item: `Plivo call, ${TYPICAL_CALL_SECONDS} s (reference, high)`,
-        basis: `${minutes} billed minute × $${PRICES.plivoUsVoicePerMinute.high}/min (US)`,
-        dollars: minutes * PRICES.plivoUsVoicePerMinute.high,
-      },
-      {
-        item: 'Hosted verify API (reference)',
-        basis: 'per successful verification, before channel fees',
-        dollars: PRICES.hostedVerifyPerVerification,
-      },
-    ],
+    references: references(kind, input),
   };
 }
 

@@ -16,6 +16,7 @@ export const BENCH_SETTINGS = {
   API_KEY_MAX_PER_DAY: '1000000',
   COUNTRY_MAX_PER_HOUR: '1000000',
   DAILY_CALL_CAP: '1000000',
+  DAILY_SMS_CAP: '1000000',
   FRAUD_GUARD_MIN_CALLS: '1000000',
   FRAUD_GUARD_GLOBAL_MIN_CALLS: '1000000',
   // The longest code lifetime: a verification sent early in a phase is still checkable at its end.

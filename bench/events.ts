@@ -9,6 +9,10 @@ export { answerParams, hangupParams };
 export const sendEvent = (phone: string, apiKeyId = BENCH_API_KEY_ID): HttpEvent =>
   apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone }, apiKeyId });
 
+/** A send that asks for the code by SMS (the default channel is voice). */
+export const smsSendEvent = (phone: string, apiKeyId = BENCH_API_KEY_ID): HttpEvent =>
+  apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone, channel: 'sms' }, apiKeyId });
+
 export const checkEvent = (id: string, code: string, apiKeyId = BENCH_API_KEY_ID): HttpEvent =>
   apiEvent({ method: 'POST', resource: '/v1/verifications/check', body: { id, code }, apiKeyId });
 
@@ -24,3 +28,38 @@ export const cancelEvent = (id: string, apiKeyId = BENCH_API_KEY_ID) =>
 /** A webhook Plivo sends to `url` (a URL we gave it, under PUBLIC_URL), signed with the auth token. */
 export const signedWebhook = (url: string, params: Record<string, string>, authToken: string): HttpEvent =>
   webhookEvent(url, params, { authToken });
+
+/** The delivery reports Plivo posts for an SMS that arrives, in order: one per status. */
+export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered'] as const;
+
+/**
+ * What Plivo posts to the delivery-report URL for one status of a one-segment message, with the parameters
+ * the phone simulator sends (local/sms-simulator.ts). The rate is a placeholder: the service records it
+ * without reading it.
+ */
+export function deliveryReportParams(
+  messageUuid: string,
+  status: (typeof DELIVERY_STATUSES)[number],
+): Record<string, string> {
+  const sequence = DELIVERY_STATUSES.indexOf(status) + 1;
+  return {
+    MessageUUID: messageUuid,
+    ParentMessageUUID: messageUuid,
+    PartInfo: '1 of 1',
+    To: '14155550123',
+    From: '14155550100',
+    Type: 'sms',
+    Status: status,
+    Units: '1',
+    TotalRate: '0.00500',
+    TotalAmount: '0.00500',
+    MCC: '001',
+    MNC: '01',
+    Sequence: String(sequence),
+    MessageTime: '2026-11-30 10:00:00.000000',
+    QueuedTime: '2026-11-30 10:00:00.000000',
+    SentTime: sequence >= 2 ? '2026-11-30 10:00:01.000000' : '',
+    DeliveryReportTime: sequence >= 3 ? '2026-11-30 10:00:03.000000' : '',
+    PowerpackUUID: '',
+  };
+}

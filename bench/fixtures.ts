@@ -8,7 +8,7 @@ import { recordingCounters } from '../lib/metrics.ts';
 import { parsePhone } from '../lib/phone.ts';
 import { openCall } from '../lib/seal.ts';
 import { staticSecrets } from '../lib/secrets.ts';
-import type { CallRequest, Telephony } from '../lib/telephony.ts';
+import type { CallRequest, MessageRequest, Telephony } from '../lib/telephony.ts';
 import { SPECIAL_CALLEES } from '../local/simulator.ts';
 import { sendEvent } from './events.ts';
 import { inParallel } from './parallel.ts';
@@ -48,17 +48,28 @@ export function benchPhones(count: number, offset = 0): string[] {
   return phones.slice(offset, offset + count);
 }
 
-/** Keeps every call request; places the call with `inner`, or (for fixtures) nowhere. */
-export function capturingTelephony(inner?: Telephony): Telephony & { calls: Map<string, CallRequest> } {
+/** An SMS the service sent, with the id Plivo (or the simulator) gave it: delivery reports name it. */
+export interface SentSms extends MessageRequest {
+  messageId: string;
+}
+
+/** Keeps every call and message request; sends them with `inner`, or (for fixtures) nowhere. */
+export function capturingTelephony(
+  inner?: Telephony,
+): Telephony & { calls: Map<string, CallRequest>; messages: Map<string, SentSms> } {
   const calls = new Map<string, CallRequest>();
+  const messages = new Map<string, SentSms>();
   return {
     calls,
+    messages,
     placeCall(request) {
       calls.set(request.verificationId, request);
       return inner ? inner.placeCall(request) : Promise.resolve({ requestId: randomUUID() });
     },
-    sendMessage(request) {
-      return inner ? inner.sendMessage(request) : Promise.resolve({ messageId: randomUUID() });
+    async sendMessage(request) {
+      const sent = inner ? await inner.sendMessage(request) : { messageId: randomUUID() };
+      messages.set(request.verificationId, { ...request, ...sent });
+      return sent;
     },
   };
 }

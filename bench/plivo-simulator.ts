@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ApiReply } from '../local/plivo-wire.ts';
 import { PhoneSimulator } from '../local/simulator.ts';
+import { SmsSimulator } from '../local/sms-simulator.ts';
 
 /**
- * Plivo's Call API for the send function, served by the local phone simulator on 127.0.0.1: the function
- * sends exactly the request it sends Plivo and gets Plivo's answer. The callees are slow on purpose (a
- * simulated second lasts 1000 real ones), so no call is answered while the benchmark runs and no webhook
- * traffic from the simulator disturbs a measurement; stop() hangs every call up.
+ * Plivo's Call and Message APIs for the send function, served by the local phone simulator on 127.0.0.1:
+ * the function sends exactly the request it sends Plivo and gets Plivo's answer. The callees are slow on
+ * purpose (a simulated second lasts 1000 real ones), so no call is answered while the benchmark runs and no
+ * webhook traffic from the simulator disturbs a measurement; stop() hangs every call up. For the same
+ * reason the simulator posts no delivery reports: they would go to PUBLIC_URL, which nothing serves here,
+ * and the benchmark measures delivery reports itself, as signed events (bench/warm.ts).
  */
 export interface PlivoApi {
   apiUrl: string;
@@ -19,29 +23,44 @@ export interface PlivoApi {
 
 const SLOW_CALLEES = 0.001;
 
+/** The Message API request without its delivery-report URL (the simulator posts reports only when given one). */
+function withoutReportUrl(rawBody: string): string {
+  try {
+    const { url: _reportUrl, ...body } = JSON.parse(rawBody) as Record<string, unknown>;
+    return JSON.stringify(body);
+  } catch {
+    // Not JSON: the simulator answers it as Plivo would.
+    return rawBody;
+  }
+}
+
 export async function startPlivoApi(): Promise<PlivoApi> {
   const authId = `MABENCH${randomBytes(7).toString('hex').toUpperCase()}`;
   const authToken = randomBytes(24).toString('base64url');
-  const simulator = new PhoneSimulator({ authId, authToken, speed: SLOW_CALLEES, log: () => {} });
+  const options = { authId, authToken, speed: SLOW_CALLEES, log: () => {} };
+  const calls = new PhoneSimulator(options);
+  const sms = new SmsSimulator(options);
   let placed = 0;
+  const route = (method: string | undefined, url: string, auth: string | undefined, body: string) => {
+    const api = /^\/v1\/Account\/([^/]+)\/(Call|Message)\/$/.exec(url);
+    if (!api || method !== 'POST')
+      return Promise.resolve<ApiReply>({ status: 404, body: { error: 'not found' } });
+    return api[2] === 'Call'
+      ? calls.createCall(auth, api[1] ?? '', body)
+      : sms.createMessage(auth, api[1] ?? '', withoutReportUrl(body));
+  };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const call = /^\/v1\/Account\/([^/]+)\/Call\/$/.exec(request.url ?? '');
-      const reply =
-        call && request.method === 'POST'
-          ? simulator.createCall(
-              request.headers.authorization,
-              call[1] ?? '',
-              Buffer.concat(chunks).toString(),
-            )
-          : Promise.resolve({ status: 404, body: { error: 'not found' } });
-      void reply.then(({ status, body }) => {
-        if (status === 201) placed++;
-        response.writeHead(status, { 'Content-Type': 'application/json' });
-        response.end(JSON.stringify(body));
-      });
+      const body = Buffer.concat(chunks).toString();
+      void route(request.method, request.url ?? '', request.headers.authorization, body).then(
+        ({ status, body }) => {
+          if (status === 201) placed++;
+          response.writeHead(status, { 'Content-Type': 'application/json' });
+          response.end(JSON.stringify(body));
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,7 +70,7 @@ export async function startPlivoApi(): Promise<PlivoApi> {
     authToken,
     callsPlaced: () => placed,
     async stop() {
-      await simulator.stop();
+      await Promise.all([calls.stop(), sms.stop()]);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },

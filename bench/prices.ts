@@ -12,8 +12,21 @@ export const PRICES = {
   dynamoDbPerMillionReadUnits: 0.125,
   secretsManagerPerSecretMonth: 0.4,
   secretsManagerPer10kCalls: 0.05,
+  /** FACTS.md's second round: ingestion per GB, and X-Ray per trace recorded. */
+  cloudWatchLogsPerGbIngested: 0.5,
+  xRayPerMillionTraces: 5,
   /** Outbound voice to US numbers, billed per started minute. */
   plivoUsVoicePerMinute: { low: 0.0075, high: 0.0115 },
+  /**
+   * Outbound SMS to US numbers from a long code, per segment, before the carriers' surcharges. Not in
+   * FACTS.md: Plivo's page could not be read from here, so this is its figure as two third-party pages
+   * quote it (below).
+   */
+  plivoUsSmsPerSegment: 0.0077,
+  plivoUsSmsSource:
+    'Plivo US SMS, long code: $0.0077 per outbound segment plus carrier surcharges (plivo.com/sms/pricing/us, ' +
+    "as quoted by API Evangelist's Plivo plans file, reconciled 2026-05-08, and a market scan read 2026-09-13; " +
+    'looked up 2026-11-29)',
   /** Hosted verify APIs: per successful verification, before channel fees. */
   hostedVerifyPerVerification: 0.05,
 } as const;

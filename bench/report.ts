@@ -1,4 +1,6 @@
-import type { Results } from './results.ts';
+import type { Cost } from './cost.ts';
+import { COST_TARGET, type Results } from './results.ts';
+import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
 
 /**
  * The results as tables: plain text for the terminal, Markdown for the README's "Performance" section.
@@ -88,6 +90,8 @@ function sections(r: Results): Section[] {
       notes: [
         'median/p90: from spawn() to the handler result arriving in the parent. import: loading the bundle ' +
           "(Lambda's Init Duration). first invoke: config, clients and keys built on first use, plus the work.",
+        `send places a call; ${SMS_SEND} is the same bundle sending the code by SMS (channel "sms"), held to ` +
+          "send's targets.",
       ],
     },
     {
@@ -135,6 +139,8 @@ function sections(r: Results): Section[] {
       ]),
       notes: [
         'CPU/inv: CPU time of this process per invocation (the DynamoDB Local server runs in its own process).',
+        `${SMS_SEND}: sends the code by SMS through the simulated Message API. ${DELIVERY_REPORT}: Plivo's signed ` +
+          'report to hangup, each message getting queued, sent and delivered in turn.',
       ],
     },
     {
@@ -177,23 +183,12 @@ function sections(r: Results): Section[] {
       ],
       notes: [],
     },
-    {
-      title: `Cost per verification at ${r.cost.verificationsPerMonth.toLocaleString('en-US')} verifications a month (send + answer + hangup + check)`,
-      headers: ['item', 'basis', 'per verification'],
-      rows: [
-        ...r.cost.lines.map((line) => [line.item, line.basis, usd(line.dollars)]),
-        ['AWS total', `target ≤ ${usd(0.00002)}`, usd(r.cost.awsTotal)],
-        [
-          'AWS total, Lambda CPU-scaled',
-          'durations with CPU time scaled to the share of a vCPU 256/512 MB buys (1 vCPU at 1,769 MB)',
-          usd(r.cost.awsTotalCpuScaled),
-        ],
-        ...r.cost.alternatives.map((line) => [line.item, line.basis, usd(line.dollars)]),
-        ...r.cost.notPriced.map((line) => [line.item, line.basis, 'not priced']),
-        ...r.cost.references.map((line) => [line.item, line.basis, usd(line.dollars)]),
-      ],
-      notes: [`Prices: ${r.cost.prices.asOf}.`],
-    },
+    costSection(r.cost, [`Prices: ${r.cost.prices.asOf}.`]),
+    costSection(r.smsCost, [
+      `Prices: ${r.smsCost.prices.asOf}; ${r.smsCost.prices.plivoUsSmsSource}.`,
+      'check right is the route measured on voice verifications: checking a code does not depend on the ' +
+        'channel that carried it. Segments: the most any SMS of this run took.',
+    ]),
     {
       title: 'Targets',
       headers: ['target', 'goal', 'measured', 'result'],
@@ -201,6 +196,26 @@ function sections(r: Results): Section[] {
       notes: [],
     },
   ];
+}
+
+function costSection(cost: Cost, notes: string[]): Section {
+  return {
+    title: `Cost per ${cost.channel === 'sms' ? 'SMS' : 'voice'} verification at ${cost.verificationsPerMonth.toLocaleString('en-US')} verifications a month (${cost.description})`,
+    headers: ['item', 'basis', 'per verification'],
+    rows: [
+      ...cost.lines.map((line) => [line.item, line.basis, usd(line.dollars)]),
+      ['AWS total', `target ≤ ${usd(COST_TARGET)}`, usd(cost.awsTotal)],
+      [
+        'AWS total, Lambda CPU-scaled',
+        'durations with CPU time scaled to the share of a vCPU 256/512 MB buys (1 vCPU at 1,769 MB)',
+        usd(cost.awsTotalCpuScaled),
+      ],
+      ...cost.alternatives.map((line) => [line.item, line.basis, usd(line.dollars)]),
+      ...cost.notPriced.map((line) => [line.item, line.basis, 'not priced']),
+      ...cost.references.map((line) => [line.item, line.basis, usd(line.dollars)]),
+    ],
+    notes,
+  };
 }
 
 function textTable(section: Section): string {
@@ -269,8 +284,9 @@ export function renderMarkdown(r: Results): string {
     '```',
     '',
     "It builds the four bundles and the floor with the stack's own CDK bundling (infra/service-function.ts), " +
-      'starts DynamoDB Local and the Plivo phone simulator on 127.0.0.1, raises the rate limits for the run ' +
-      '(bench/environment.ts), prints the tables, writes `bench/results.json` and stops everything it started. ' +
+      'starts DynamoDB Local and the Plivo phone simulator (Call and Message APIs) on 127.0.0.1, raises the ' +
+      'rate limits for the run (bench/environment.ts), prints the tables, writes `bench/results.json` and ' +
+      'stops everything it started. ' +
       '`npm run bench -- --quick` runs a smaller sample in under a minute (figures too noisy to quote; written ' +
       'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section.',
     '',

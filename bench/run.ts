@@ -8,7 +8,7 @@ import type { BuildInput, BuildOutput } from './build-bundles.ts';
 import { measureBundle } from './bundle-sizes.ts';
 import { measureColdStarts } from './cold-start.ts';
 import { coldTargets } from './cold-targets.ts';
-import { costPerVerification } from './cost.ts';
+import { type CostInput, costPerVerification, SMS_VERIFICATION, VOICE_VERIFICATION } from './cost.ts';
 import { BENCH_SETTINGS, functionEnvironment, type LocalResources } from './environment.ts';
 import { BENCH_API_KEY_ID } from './events.ts';
 import { benchPhones, fixtureMaker } from './fixtures.ts';
@@ -24,6 +24,7 @@ import {
   roundTripRows,
   warmRows,
 } from './results.ts';
+import { FUNCTION_OF, type WarmRoute } from './routes.ts';
 import { describeSource } from './source.ts';
 import type { ThroughputInput, ThroughputOutput } from './throughput.ts';
 import type { WarmInput, WarmOutput } from './warm.ts';
@@ -107,6 +108,7 @@ async function main(): Promise<Results> {
   progress(`cold starts: preparing ${coldTotal} events per function`);
   const events = {
     phones: benchPhones(coldTotal),
+    smsPhones: benchPhones(coldTotal, 4 * coldTotal),
     fixtures: await fixtureMaker(coldEnv, BENCH_API_KEY_ID)(benchPhones(3 * coldTotal, coldTotal)),
     authToken: running.plivo.authToken,
   };
@@ -142,19 +144,20 @@ async function main(): Promise<Results> {
   );
 
   const warmByRoute = Object.fromEntries(warm.routes.map((route) => [route.route, route]));
-  const memoryOf = (route: string) => build.memoryMb[route === 'check right' ? 'verify' : (route as 'send')];
-  const cost = costPerVerification({
+  const memoryOf = (route: WarmRoute) => build.memoryMb[FUNCTION_OF[route]];
+  const costInput: CostInput = {
     verificationsPerMonth: VERIFICATIONS_PER_MONTH,
     durationMs: Object.fromEntries(warm.routes.map((r) => [r.route, r.latencyMs.p50])),
     // Lambda gives a function 1 vCPU at 1,769 MB and a proportional share below: CPU time stretches.
     cpuScaledDurationMs: Object.fromEntries(
-      warm.routes.map((r) => [r.route, r.latencyMs.p50 + r.cpuMs * (1769 / (memoryOf(r.route) ?? 1769) - 1)]),
+      warm.routes.map((r) => [r.route, r.latencyMs.p50 + r.cpuMs * (1769 / memoryOf(r.route) - 1)]),
     ),
     memoryMb: build.memoryMb,
     capacity: Object.fromEntries(Object.entries(warmByRoute).map(([route, r]) => [route, r.capacity])),
     secrets: build.secrets,
     logBytes: Object.fromEntries(warm.routes.map((r) => [r.route, r.logBytes])),
-  });
+    smsSegments: warm.smsSegments,
+  };
 
   const settings: RunSettings = {
     coldSamples: SIZES.cold,
@@ -187,7 +190,8 @@ async function main(): Promise<Results> {
       ),
     },
     memoryMb: build.memoryMb,
-    cost,
+    cost: costPerVerification(VOICE_VERIFICATION, costInput),
+    smsCost: costPerVerification(SMS_VERIFICATION, costInput),
   };
   return { ...partial, targets: evaluateTargets(partial) };
 }

@@ -9,6 +9,7 @@ import type { HttpEvent, HttpResult } from '../lib/http.ts';
 import { parseKeyRing } from '../lib/keyring.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
+import { countSegments } from '../lib/sms-segments.ts';
 import { keys } from '../lib/table.ts';
 import { DynamoDbMeter, type MeteredCall } from './dynamodb-meter.ts';
 import {
@@ -16,14 +17,24 @@ import {
   BENCH_API_KEY_ID,
   cancelEvent,
   checkEvent,
+  DELIVERY_STATUSES,
+  deliveryReportParams,
   hangupParams,
   sendEvent,
   signedWebhook,
+  smsSendEvent,
   statusEvent,
 } from './events.ts';
 import { benchPhones, capturingTelephony, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
 import { inParallel } from './parallel.ts';
-import { CHECK_WITHOUT_APPROVAL_COUNTER, FLOOR_OF, type FloorOperation, type WarmRoute } from './routes.ts';
+import {
+  CHECK_WITHOUT_APPROVAL_COUNTER,
+  DELIVERY_REPORT,
+  FLOOR_OF,
+  type FloorOperation,
+  SMS_SEND,
+  type WarmRoute,
+} from './routes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 import { serveWorker } from './worker.ts';
 
@@ -55,6 +66,8 @@ export interface RouteResult {
 export interface WarmOutput {
   routes: RouteResult[];
   callsPlaced: number;
+  /** The most segments any SMS sent here took (each segment is billed). */
+  smsSegments: number;
 }
 
 /** Bytes the service writes to stdout (its JSON logs and metrics), counted and passed on. */
@@ -220,7 +233,7 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   }
 
   // One send outside the measurement gives the floor's PutItem a verification-shaped item to write.
-  const phones = benchPhones(3 * total + 1);
+  const phones = benchPhones(4 * total + 1);
   const first = await send(sendEvent(phones[0] ?? ''));
   const firstId = (JSON.parse(first.body) as { id: string }).id;
   const firstItem = await raw.send(
@@ -239,6 +252,20 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   // Opened after the timing: each send's call, in the order they were placed.
   const started = [...telephony.calls.values()].map((call) => fixtureOf(ring, call));
   const callsPlaced = started.length + 1;
+  await measure(
+    SMS_SEND,
+    undefined,
+    (i) => smsSendEvent(phones[1 + 3 * total + i] ?? ''),
+    send,
+    (result, body) => result.statusCode === 202 && body.status === 'pending' && body.channel === 'sms',
+  );
+  // In the order they were sent; only the segment count of each text is kept.
+  const messages = [...telephony.messages.values()].map(({ verificationId, statusUrl, messageId, text }) => ({
+    verificationId,
+    statusUrl,
+    messageId,
+    segments: countSegments(text).segments,
+  }));
   const isXml = (result: HttpResult) => result.statusCode === 200 && result.body.startsWith('<');
   await measure(
     'answer',
@@ -254,6 +281,29 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     hangup,
     isXml,
   );
+  // Each message gets its reports in Plivo's order, queued, sent, delivered, until every invocation is used.
+  const reported = messages.slice(0, Math.ceil(total / DELIVERY_STATUSES.length));
+  const reportOf = (i: number) => {
+    const message = reported[Math.floor(i / DELIVERY_STATUSES.length)];
+    const status = DELIVERY_STATUSES[i % DELIVERY_STATUSES.length];
+    if (!message || !status) throw new Error(`no delivery report prepared for invocation ${i}`);
+    return signedWebhook(message.statusUrl, deliveryReportParams(message.messageId, status), authToken);
+  };
+  await measure(DELIVERY_REPORT, undefined, reportOf, hangup, isXml);
+  // Each report must have been recorded, not refused: every message a full set reached is delivered.
+  const complete = reported.slice(0, Math.floor(total / DELIVERY_STATUSES.length));
+  await inParallel(complete, 8, async ({ verificationId, messageId }) => {
+    const { Item } = await raw.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { pk: keys.verification(verificationId) },
+        ConsistentRead: true,
+      }),
+    );
+    const message = Item?.message as { status?: string; uuid?: string } | undefined;
+    if (message?.status !== 'delivered' || message.uuid !== messageId)
+      throw new Error(`delivery reports were not recorded: message ${JSON.stringify(message?.status)}`);
+  });
   await measure(
     'status',
     started,
@@ -304,7 +354,11 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     verify,
     (result, body) => result.statusCode === 200 && body.valid === true,
   );
-  return { routes, callsPlaced };
+  return {
+    routes,
+    callsPlaced,
+    smsSegments: Math.max(...messages.map((m) => m.segments)),
+  };
 }
 
 if (process.send) serveWorker(measureWarm);

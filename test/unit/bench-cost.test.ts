@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Cost,
+  type CostInput,
+  costPerVerification,
+  SMS_VERIFICATION,
+  VOICE_VERIFICATION,
+} from '../../bench/cost.ts';
+import { PRICES } from '../../bench/prices.ts';
+import { COST_TARGET, evaluateTargets, type Results } from '../../bench/results.ts';
+import { DELIVERY_REPORT, SMS_SEND } from '../../bench/routes.ts';
+
+/** Per route: duration, write units and log bytes that tell the routes apart in the totals. */
+const MEASURED: Record<string, { ms: number; writeUnits: number; logBytes: number }> = {
+  send: { ms: 20, writeUnits: 9, logBytes: 500 },
+  [SMS_SEND]: { ms: 30, writeUnits: 10, logBytes: 520 },
+  answer: { ms: 2, writeUnits: 0, logBytes: 190 },
+  hangup: { ms: 3, writeUnits: 1, logBytes: 480 },
+  [DELIVERY_REPORT]: { ms: 4, writeUnits: 1, logBytes: 280 },
+  'check right': { ms: 5, writeUnits: 3, logBytes: 385 },
+};
+
+const input = (overrides: Partial<CostInput> = {}): CostInput => ({
+  verificationsPerMonth: 1_000_000,
+  durationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
+  cpuScaledDurationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
+  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256 },
+  capacity: Object.fromEntries(
+    Object.entries(MEASURED).map(([route, m]) => [route, { readUnits: 0, writeUnits: m.writeUnits }]),
+  ),
+  // answer's secret is its own here, so a verification that never calls answer must not pay for it.
+  secrets: {
+    send: ['keyring', 'plivo'],
+    verify: ['keyring'],
+    answer: ['answer-only'],
+    hangup: ['keyring', 'plivo'],
+  },
+  logBytes: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.logBytes])),
+  smsSegments: 1,
+  ...overrides,
+});
+
+const line = (cost: Cost, item: string) => {
+  const found = [...cost.lines, ...cost.alternatives, ...cost.references].find((l) =>
+    l.item.startsWith(item),
+  );
+  if (!found) throw new Error(`no cost line ${item}`);
+  return found;
+};
+
+const gbSeconds = (ms: number, mb: number) => (ms / 1000) * (mb / 1024) * PRICES.lambdaArmPerGbSecond;
+
+describe('bench cost model', () => {
+  it('prices an SMS verification as one SMS send, three delivery reports through hangup and one check', () => {
+    const sms = costPerVerification(SMS_VERIFICATION, input());
+    expect(sms.channel).toBe('sms');
+    expect(line(sms, 'API Gateway').dollars).toBeCloseTo((5 * 3.5) / 1e6, 12);
+    expect(line(sms, 'Lambda requests').dollars).toBeCloseTo((5 * 0.2) / 1e6, 12);
+    expect(line(sms, 'Lambda compute').dollars).toBeCloseTo(
+      gbSeconds(30, 512) + 3 * gbSeconds(4, 256) + gbSeconds(5, 256),
+      15,
+    );
+    expect(line(sms, 'DynamoDB writes').basis).toMatch(/^16 WRU/);
+    expect(line(sms, 'CloudWatch Logs').basis).toMatch(/^1745 bytes/);
+    // Secrets of send, hangup and verify only: answer is never invoked for an SMS.
+    expect(line(sms, 'Secrets Manager secrets').basis).toMatch(/^2 secrets/);
+    expect(line(sms, 'Secrets Manager API calls').basis).toMatch(/^43,200 reads/);
+    expect(line(sms, 'AWS total, webhooks on Lambda function URLs').dollars).toBeCloseTo(
+      sms.awsTotal - (3 * 3.5) / 1e6,
+      12,
+    );
+    expect(sms.awsTotal).toBeCloseTo(
+      sms.lines.reduce((sum, l) => sum + l.dollars, 0),
+      15,
+    );
+  });
+
+  it("takes Plivo's SMS price per segment the text took as the SMS reference figure", () => {
+    const one = costPerVerification(SMS_VERIFICATION, input());
+    expect(line(one, 'Plivo SMS').dollars).toBe(PRICES.plivoUsSmsPerSegment);
+    const two = costPerVerification(SMS_VERIFICATION, input({ smsSegments: 2 }));
+    expect(line(two, 'Plivo SMS').dollars).toBeCloseTo(2 * PRICES.plivoUsSmsPerSegment, 12);
+    expect(two.references.map((r) => r.item)).not.toContainEqual(expect.stringMatching(/call/));
+  });
+
+  it('keeps the voice verification at send, answer, hangup and check, with the call as its reference', () => {
+    const voice = costPerVerification(VOICE_VERIFICATION, input());
+    expect(line(voice, 'API Gateway').dollars).toBeCloseTo((4 * 3.5) / 1e6, 12);
+    expect(line(voice, 'DynamoDB writes').basis).toMatch(/^13 WRU/);
+    expect(line(voice, 'Secrets Manager secrets').basis).toMatch(/^3 secrets/);
+    expect(line(voice, 'Plivo call, 20 s (reference, low)').dollars).toBe(0.0075);
+  });
+});
+
+describe('bench targets', () => {
+  const cold = (name: string, ratio: number) => ({ name, ratio, rssRatio: 1 });
+  const results = (smsAwsTotal: number, smsSendRatio: number) =>
+    ({
+      coldStart: { rows: [cold('floor', 1), cold('send', 1.5), cold(SMS_SEND, smsSendRatio)] },
+      bundles: [],
+      warm: [],
+      cost: { channel: 'voice', awsTotal: COST_TARGET / 2 },
+      smsCost: { channel: 'sms', awsTotal: smsAwsTotal },
+    }) as unknown as Omit<Results, 'targets'>;
+  const target = (checks: ReturnType<typeof evaluateTargets>, name: string) =>
+    checks.find((c) => c.target === name);
+
+  it("holds the SMS send's cold start to the send function's target, and the SMS verification to the cost target", () => {
+    const missed = evaluateTargets(results(COST_TARGET * 1.5, 1.7));
+    expect(target(missed, `${SMS_SEND}: cold start (median)`)).toMatchObject({
+      met: false,
+      goal: '≤ 1.6× floor',
+    });
+    expect(target(missed, `${SMS_SEND}: peak RSS (median)`)).toMatchObject({ met: true });
+    expect(target(missed, 'AWS cost per SMS verification (1M/month)')).toMatchObject({
+      met: false,
+      gap: expect.stringContaining('50% over'),
+    });
+    expect(target(missed, 'AWS cost per voice verification (1M/month)')).toMatchObject({ met: true });
+    const met = evaluateTargets(results(COST_TARGET, 1.6));
+    expect(target(met, `${SMS_SEND}: cold start (median)`)?.met).toBe(true);
+    expect(target(met, 'AWS cost per SMS verification (1M/month)')?.met).toBe(true);
+  });
+});
