@@ -35,7 +35,7 @@ const DAY = 86_400_000;
 const evening = () => (Math.floor(Date.now() / DAY) + 1) * DAY + 20 * 3_600_000;
 
 describe('who may be called', () => {
-  const types = 'Only mobile, fixed_line, fixed_line_or_mobile numbers can be verified by voice.';
+  const types = 'Only mobile, fixed_line, fixed_line_or_mobile numbers can be verified.';
   it.each([
     ['premium rate', '+19005550199', {}, 400, 'unsupported_number_type', types],
     ['premium rate (UK)', '+448451234567', {}, 400, 'unsupported_number_type', types],
@@ -48,7 +48,7 @@ describe('who may be called', () => {
       { ALLOWED_NUMBER_TYPES: 'MOBILE,VOIP' },
       400,
       'unsupported_number_type',
-      'Only mobile, voip numbers can be verified by voice.',
+      'Only mobile, voip numbers can be verified.',
     ],
     [
       'Somalia',
@@ -56,7 +56,7 @@ describe('who may be called', () => {
       {},
       403,
       'country_not_allowed',
-      'Calls to SO are not enabled for this service.',
+      'Verifications to SO are not enabled for this service.',
     ],
     [
       'Nigeria',
@@ -64,7 +64,7 @@ describe('who may be called', () => {
       {},
       403,
       'country_not_allowed',
-      'Calls to NG are not enabled for this service.',
+      'Verifications to NG are not enabled for this service.',
     ],
     [
       'France when only US is allowed',
@@ -72,7 +72,7 @@ describe('who may be called', () => {
       { ALLOWED_COUNTRIES: 'US' },
       403,
       'country_not_allowed',
-      'Calls to FR are not enabled for this service.',
+      'Verifications to FR are not enabled for this service.',
     ],
     [
       'a blocklisted prefix',
@@ -158,7 +158,7 @@ describe('how often', () => {
     expect(parse(refused[0] as { body: string })).toEqual({
       error: {
         code: 'daily_call_cap_reached',
-        message: 'The service has placed as many calls as it may today.',
+        message: 'The service has sent as many verifications as it may today.',
       },
     });
     // Until the UTC day ends.
@@ -188,7 +188,7 @@ describe('how often', () => {
     expect(country.map((r) => r.statusCode)).toEqual([202, 202, 429]);
     expect(country[2]?.headers?.['Retry-After']).toBe('3600');
     expect(parse(country[2] as { body: string })).toEqual({
-      error: { code: 'rate_limited', message: 'Too many calls to FR this hour; try again later.' },
+      error: { code: 'rate_limited', message: 'Too many verifications to FR this hour; try again later.' },
     });
     expect((await send(perCountry, '+14155550210')).statusCode).toBe(202);
   });

@@ -127,7 +127,7 @@ describe('phone-scope refusals', () => {
     expect(parse(refusals[0] as { body: string })).toEqual({
       error: {
         code: 'rate_limited',
-        message: 'This phone cannot receive another verification call right now; try again later.',
+        message: 'This phone cannot receive another verification right now; try again later.',
       },
     });
   });
@@ -143,7 +143,10 @@ describe('per-key daily cap', () => {
     const refused = responses.filter((r) => r.statusCode === 429);
     expect(refused).toHaveLength(8);
     expect(parse(refused[0] as { body: string })).toEqual({
-      error: { code: 'rate_limited', message: 'This API key has placed as many calls as it may today.' },
+      error: {
+        code: 'rate_limited',
+        message: 'This API key has sent as many verifications as it may today.',
+      },
     });
     // Until the UTC day ends.
     expect(refused[0]?.headers?.['Retry-After']).toBe('14400');
