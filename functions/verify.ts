@@ -1,8 +1,9 @@
 import { createStore } from '../lib/dynamodb-store.ts';
+import { erasePhone } from '../lib/erasure.ts';
 import { invalidRequest } from '../lib/errors.ts';
 import { apiKeyIdOf, type HttpEvent, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
 import { isVerificationId } from '../lib/ids.ts';
-import { checkRequest } from '../lib/requests.ts';
+import { checkRequest, eraseRequest } from '../lib/requests.ts';
 import { ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../lib/verifications.ts';
 import { canceledView, statusView } from '../lib/views.ts';
 
-/** Check, status and cancel. Never touches telephony, so this function holds no Plivo secret. */
+/** Check, status, cancel and erasure. Never touches telephony, so this function holds no Plivo secret. */
 export const createVerifyHandler = (deps: ServiceDeps) =>
   httpHandler(deps, async (event) => {
     const apiKeyId = apiKeyIdOf(event);
@@ -30,6 +31,10 @@ export const createVerifyHandler = (deps: ServiceDeps) =>
       case 'GET /v1/verifications/{id}': {
         const verification = await getVerification(deps, apiKeyId, verificationId(pathId(event)));
         return json(200, statusView(verification, deps.clock()));
+      }
+      case 'POST /v1/phones/erase': {
+        const request = parseJsonBody(event, eraseRequest);
+        return json(200, await erasePhone(deps, apiKeyId, request.phone));
       }
       case 'POST /v1/verifications/{id}/cancel': {
         const verification = await cancelVerification(deps, apiKeyId, verificationId(pathId(event)));

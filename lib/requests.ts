@@ -50,3 +50,5 @@ export const checkRequest = z.pipe(
     return z.NEVER;
   }),
 );
+
+export const eraseRequest = z.strictObject({ phone: field('phone', 64) }, unknownFields);

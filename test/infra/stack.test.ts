@@ -183,6 +183,8 @@ describe('least privilege', () => {
       // Check by phone during a key rotation reads the pointers under both pseudonyms at once.
       'dynamodb:BatchGetItem': [table],
       'dynamodb:UpdateItem': [table],
+      // Erasure deletes a phone's verifications and pointers.
+      'dynamodb:DeleteItem': [table],
       'secretsmanager:GetSecretValue': [keyRing],
     });
     expect(permissions('answer')).toEqual({
