@@ -205,6 +205,7 @@ async function sendCode(
     await deps.telephony.placeCall({
       verificationId: id,
       to: e164,
+      country: verification.country,
       answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
       fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
       hangupUrl: hangupUrl(config.publicUrl, id, token),
@@ -214,6 +215,7 @@ async function sendCode(
   await deps.telephony.sendMessage({
     verificationId: id,
     to: e164,
+    country: verification.country,
     // Built here and handed to the provider only: never logged or stored.
     text: smsText({
       locale: verification.locale as Locale,
