@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 
 /**
  * A deployed stack's outputs, read with the AWS SDK and the operator's usual credentials and region (the
@@ -8,11 +8,10 @@ export async function stackOutputs(
   stackName: string,
   client = new CloudFormationClient({}),
 ): Promise<Record<string, string>> {
-  let stack: Awaited<ReturnType<typeof describe>>;
-  const describe = async () =>
-    (await client.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+  let outputs: Output[];
   try {
-    stack = await describe();
+    const out = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = out.Stacks?.[0]?.Outputs ?? [];
   } catch (error) {
     const e = error as Error;
     if (/does not exist/.test(e.message)) {
@@ -23,7 +22,7 @@ export async function stackOutputs(
     throw new OperatorError(`Could not read stack ${stackName}: ${e.name}: ${e.message}`);
   }
   return Object.fromEntries(
-    (stack?.Outputs ?? []).flatMap((output) =>
+    outputs.flatMap((output) =>
       output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [],
     ),
   );
