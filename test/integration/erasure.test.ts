@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
+import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { parseKeyRing } from '../../lib/keyring.ts';
 import type { Secrets } from '../../lib/secrets.ts';
 import { callRejected } from '../../lib/telephony.ts';
@@ -124,6 +125,30 @@ describe('erasure by phone', () => {
     expect(await items(before, 'PHONE#')).toEqual([]);
     expect((await status(before, older.id)).statusCode).toBe(404);
     expect((await status(before, parse(newer).id as string)).statusCode).toBe(404);
+  });
+
+  it('also erases a verification that a send lists while the erasure runs', async () => {
+    const h = await createHarness();
+    const early = await startVerification(h, PHONE);
+    // The erasure's store: right after it has read the phone's pointer, a send for that phone lands.
+    const client = createDocumentClient(h.connection);
+    let late: { id: string } | undefined;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (!late && /BatchGet/.test(String(context.commandName))) late = await startVerification(h, PHONE);
+        return out;
+      },
+      { step: 'initialize', name: 'sendDuringErasure' },
+    );
+    const verify = createVerifyHandler({
+      ...h.depsFor('verify'),
+      store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
+    });
+    expect(parse(await erase({ verify }, PHONE))).toEqual({ erased: 2 });
+    expect(late).toBeDefined();
+    for (const id of [early.id, late?.id ?? '']) expect((await status(h, id)).statusCode).toBe(404);
+    expect(await items(h, 'PHONE#')).toEqual([]);
   });
 
   it("never deletes another key's verification, even one a pointer names", async () => {
