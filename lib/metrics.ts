@@ -20,7 +20,10 @@ export type MetricName =
   | 'ChecksApproved'
   | 'ChecksRefused'
   | 'RateLimited'
-  | 'FraudGuardPaused';
+  | 'FraudGuardPaused'
+  // The events function: outcome events handed to the sinks (by Type), calls a cancel or resend hung up.
+  | 'OutcomeEvents'
+  | 'CallsHungUp';
 
 export interface Counters {
   /** Counts one event; `dimension` splits it (e.g. CallsEnded by CallStatus). */

@@ -1,15 +1,19 @@
 /**
  * The single table's shape, shared by the CDK stack, the local stack and the tests so they cannot drift.
  * Items: VERIFICATION#<id>, PHONE#<api key id>#<phone hash>, RATE#<scope>#<window>,
- * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>.
+ * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>, COUNTED#approval#<id> (the
+ * events function's mark that a verification's approval is counted). The stream (new and old images) feeds
+ * the events function (lib/stream-events.ts).
  */
 export const TABLE = {
   partitionKey: 'pk',
   ttlAttribute: 'ttl',
 } as const;
 
+export const VERIFICATION_PREFIX = 'VERIFICATION#';
+
 export const keys = {
-  verification: (id: string) => `VERIFICATION#${id}`,
+  verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,
 } as const;
 
@@ -19,4 +23,5 @@ export const createTableInput = (tableName: string) => ({
   BillingMode: 'PAY_PER_REQUEST' as const,
   AttributeDefinitions: [{ AttributeName: TABLE.partitionKey, AttributeType: 'S' as const }],
   KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' as const }],
+  StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
 });

@@ -12,7 +12,7 @@ import { ApiError } from '../lib/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
-import type { FunctionName } from '../lib/routes.ts';
+import type { ApiFunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import {
@@ -59,7 +59,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { env, log } = options;
   const mode = REAL_MODE_SETTINGS.every((name) => env[name]) ? 'real' : 'simulated';
   const apiKey = env.API_KEY || `local-${randomBytes(12).toString('base64url')}`;
-  let handlers: Record<FunctionName, Handler> | undefined;
+  let handlers: Record<ApiFunctionName, Handler> | undefined;
   let simulator: Phone | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
 
