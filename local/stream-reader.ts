@@ -6,7 +6,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { endpointRegion } from '../lib/dynamodb-store.ts';
 import { type DynamoDbConnection, localClient } from './dynamodb-local.ts';
 
@@ -96,3 +96,55 @@ function lambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
 }
 
 export const streamEvent = (records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
+
+/** Tries of a failing record locally before it is dropped (the cloud stack's failure queue, here a log line). */
+const LOCAL_TRIES = 3;
+
+/**
+ * The local event source mapping: reads the stream every `intervalMs` and hands new records to `handler` in
+ * one batch; records it reports failed are handed over again (with the ones after them, as Lambda does) up
+ * to LOCAL_TRIES times.
+ */
+export function pollStream(
+  reader: StreamReader,
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>,
+  options: { intervalMs: number; log: (line: string) => void },
+): { stop(): Promise<void> } {
+  let pending: DynamoDBRecord[] = [];
+  let tries = 0;
+  let stopped = false;
+  const tick = async () => {
+    pending.push(...(await reader.read()));
+    if (pending.length === 0) return;
+    let failedAt = -1;
+    try {
+      const { batchItemFailures } = await handler(streamEvent(pending));
+      const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+      failedAt = pending.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? ''));
+    } catch {
+      failedAt = 0;
+    }
+    if (failedAt < 0 || ++tries >= LOCAL_TRIES) {
+      if (failedAt >= 0) options.log(`events: gave up on ${pending.length - failedAt} stream record(s)`);
+      pending = [];
+      tries = 0;
+      return;
+    }
+    pending = pending.slice(failedAt);
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await tick().catch((error: unknown) =>
+        options.log(`events: stream read failed: ${(error as Error).message}`),
+      );
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      reader.close();
+    },
+  };
+}
