@@ -142,10 +142,14 @@ describe('each transition gives exactly its events', () => {
     await drained();
     const url = h.telephony.calls[0]?.hangupUrl ?? '';
     expect((await h.hangup(webhookEvent(url, hangupParams('call-1')))).statusCode).toBe(200);
+    // Plivo's retry, a moment later: the same outcome written again.
+    h.clock.advance(1_000);
     expect((await h.hangup(webhookEvent(url, hangupParams('call-1')))).statusCode).toBe(200);
     expect(await drained()).toEqual([[v.id, 'call.ended']]);
-    const ended = h.published.at(-1);
-    expect(ended?.payload.data.call).toEqual({
+    // Later writes to the verification carry the ended call, and are not its end again.
+    await check(h, { id: v.id, code: v.code });
+    expect(await drained()).toEqual([[v.id, 'verification.approved']]);
+    expect(h.published.find((e) => e.payload.type === 'call.ended')?.payload.data.call).toEqual({
       status: 'completed',
       durationSeconds: 20,
       billDurationSeconds: 60,
@@ -166,6 +170,8 @@ describe('each transition gives exactly its events', () => {
       [v.id, 'message.status'],
     ]);
     expect(h.published.slice(-2).map((e) => e.payload.data.message?.status)).toEqual(['sent', 'delivered']);
+    await check(h, { id: v.id, code: v.code });
+    expect(await drained()).toEqual([[v.id, 'verification.approved']]);
     for (const event of h.published) expectValidEvent(event, await secretsOf([v.code]));
   });
 
@@ -267,10 +273,30 @@ describe('cancel and supersede hang up the call in flight', () => {
     expect(h.telephony.ended).not.toContain(await requestIdOf(newer.id));
   });
 
+  it('a cancel that lands while the call is being placed hangs it up once its request id is written', async () => {
+    h.telephony.delayMs = 300;
+    const sending = h.send(
+      apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: PHONE } }),
+    );
+    let id: string | undefined;
+    while (!id) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      id = h.telephony.calls[0]?.verificationId;
+    }
+    expect((await cancel(h, id)).statusCode).toBe(200);
+    expect((await sending).statusCode).toBe(202);
+    await drained();
+    const requestId = await requestIdOf(id);
+    expect(requestId).toBeDefined();
+    expect(h.telephony.ended).toEqual([requestId]);
+  });
+
   it('a call that already ended is not hung up', async () => {
     const v = await startVerification(h, PHONE);
     const url = h.telephony.calls[0]?.hangupUrl ?? '';
     await h.hangup(webhookEvent(url, hangupParams('call-1', { CallStatus: 'completed' })));
+    // Even with its request id recorded late (the send's write landing after the call's end).
+    await h.stores.send.recordCallRequest(v.id, 'req-late', h.clock.now);
     await cancel(h, v.id);
     await drained();
     expect(h.telephony.ended).toEqual([]);
