@@ -69,7 +69,7 @@ it("ends a live call through Plivo's Call API (DELETE) as canceled: nothing more
     request.path.startsWith('/answer')
       ? {
           status: 200,
-          body: '<Response><Speak>First words.</Speak><Wait length="600"/><Speak>Your code is 1 2 3.</Speak></Response>',
+          body: '<Response><Speak>First words.</Speak><Wait length="100"/><Speak>Your code is 1 2 3.</Speak></Response>',
         }
       : { status: 200, body: '<Response/>' },
   );
@@ -93,6 +93,8 @@ it("ends a live call through Plivo's Call API (DELETE) as canceled: nothing more
     expect((await simulator.hangUp('Basic eDp5', AUTH_ID, 'Call', uuid)).status).toBe(401);
     expect((await simulator.hangUp(auth, AUTH_ID, 'Call', uuid)).status).toBe(204);
     expect((await simulator.hangUp(auth, AUTH_ID, 'Call', uuid)).status).toBe(404);
+    // Past the end of the wait, when the code would have been spoken.
+    await sleep(1_500);
     expect(simulator.calls()[0]).toMatchObject({ status: 'canceled', transcript: 'First words.' });
     const hangup = server.requests.find((r) => r.path === '/hangup');
     expect(new URLSearchParams(hangup?.body).get('CallStatus')).toBe('canceled');
