@@ -31,11 +31,11 @@ export function changeOf(record: DynamoDBRecord): ChangeRecord {
   const image = (value: unknown) =>
     value ? unmarshall(value as Parameters<typeof unmarshall>[0], { wrapNumbers: false }) : undefined;
   const kind = record.eventName;
-  if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE' && kind !== undefined)
+  if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE')
     throw new Error(`Unknown stream event ${String(kind)}`);
   return {
     eventId: record.eventID ?? record.dynamodb?.SequenceNumber ?? '',
-    kind: kind ?? 'MODIFY',
+    kind,
     old: image(record.dynamodb?.OldImage),
     new: image(record.dynamodb?.NewImage),
   };
