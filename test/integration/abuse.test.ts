@@ -427,12 +427,15 @@ describe('Idempotency-Key', () => {
 
 describe('voice fraud guard', () => {
   it('pauses a number range whose calls go unapproved, and leaves other ranges alone', async () => {
-    const h = await createHarness({
-      FRAUD_GUARD_MIN_CALLS: '6',
-      FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5',
-      FRAUD_GUARD_WINDOW_MINUTES: '10',
-      FRAUD_GUARD_PAUSE_MINUTES: '60',
-    });
+    const h = await createHarness(
+      {
+        FRAUD_GUARD_MIN_CALLS: '6',
+        FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5',
+        FRAUD_GUARD_WINDOW_MINUTES: '10',
+        FRAUD_GUARD_PAUSE_MINUTES: '60',
+      },
+      { stream: true },
+    );
     h.clock.now = alignedStart();
     // A burst to +1202… that nobody approves, and one approved call to +1415….
     for (let i = 0; i < 6; i++)
@@ -463,7 +466,10 @@ describe('voice fraud guard', () => {
   });
 
   it('judges a window only once all its codes have expired, so approvals that come late still count', async () => {
-    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const h = await createHarness(
+      { FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' },
+      { stream: true },
+    );
     const start = alignedStart();
     // Late in a 10-minute window, six calls to +1202… and six to +1303…; codes live 5 minutes.
     h.clock.now = start + 9 * 60_000;
@@ -488,7 +494,10 @@ describe('voice fraud guard', () => {
   });
 
   it('pauses a range where too few calls are approved, even when some are', async () => {
-    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const h = await createHarness(
+      { FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' },
+      { stream: true },
+    );
     h.clock.now = alignedStart();
     for (let i = 0; i < 6; i++) {
       const sent = await startVerification(h, `+120255502${String(i).padStart(2, '0')}`);
@@ -512,7 +521,10 @@ describe('voice fraud guard', () => {
   });
 
   it('does not pause a range whose calls are approved', async () => {
-    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '4', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const h = await createHarness(
+      { FRAUD_GUARD_MIN_CALLS: '4', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' },
+      { stream: true },
+    );
     h.clock.now = alignedStart();
     for (let i = 0; i < 4; i++) {
       const sent = await startVerification(h, `+120255501${String(60 + i)}`);
@@ -543,7 +555,7 @@ describe('enumeration safety and round trips', () => {
   });
 
   it('checks a right code by id with exactly two conditional writes (reserve, approve); the events function counts it', async () => {
-    const h = await createHarness();
+    const h = await createHarness({}, { stream: true });
     const sent = await startVerification(h, '+14155550182');
     await h.drainStream();
     h.dynamoCalls.length = 0;

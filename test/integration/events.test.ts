@@ -30,7 +30,7 @@ const PHONE = '+14155550123';
 
 let h: Harness;
 beforeEach(async () => {
-  h = await createHarness();
+  h = await createHarness({}, { stream: true });
 });
 
 /** Drains the stream and answers the events its records gave, as [verificationId, type] pairs. */
