@@ -17,7 +17,7 @@ import { serveWorker } from './worker.ts';
  * `cdk deploy` uploads; only esbuild's metafile is added, which changes no output. Also reads from the
  * stack's code what the cost model needs: each function's memory size and the secrets it reads.
  */
-export const FUNCTIONS: readonly FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+export const FUNCTIONS: readonly FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events'];
 
 export interface BuiltBundle {
   name: FunctionName | 'floor';
@@ -60,12 +60,14 @@ export function buildBundles({ outdir }: BuildInput): BuildOutput {
       verify: sizing.verify.memorySize,
       answer: sizing.answer.memorySize,
       hangup: sizing.hangup.memorySize,
+      events: sizing.events.memorySize,
     },
     secrets: {
       send: [...FUNCTION_ACCESS.send.secrets],
       verify: [...FUNCTION_ACCESS.verify.secrets],
       answer: [...FUNCTION_ACCESS.answer.secrets],
       hangup: [...FUNCTION_ACCESS.hangup.secrets],
+      events: [...FUNCTION_ACCESS.events.secrets],
     },
     nodeOptions: SERVICE_NODE_OPTIONS,
   };

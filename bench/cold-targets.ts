@@ -1,4 +1,6 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { HttpResult } from '../lib/http.ts';
+import { keys } from '../lib/table.ts';
 import type { BuiltBundle } from './build-bundles.ts';
 import type { ColdTarget } from './cold-start.ts';
 import { answerParams, checkEvent, hangupParams, sendEvent, signedWebhook, smsSendEvent } from './events.ts';
@@ -79,6 +81,14 @@ export function coldTargets(
       accept: ok(200, (body) => body.includes('<Speak')),
     },
     {
+      name: 'events',
+      bundle: bundle('events'),
+      env,
+      // The stream record of an approval: counted for the fraud guard once (one transaction), one PutEvents.
+      event: (sample) => approvalRecord(answerFixture(sample).id, sample),
+      accept: (result) => JSON.stringify(result) === '{"batchItemFailures":[]}',
+    },
+    {
       name: 'hangup',
       bundle: bundle('hangup'),
       env,
@@ -87,4 +97,38 @@ export function coldTargets(
       accept: ok(200),
     },
   ];
+}
+
+/** A DynamoDB stream event with one record: verification `id` going from pending to approved. */
+function approvalRecord(id: string, sample: number) {
+  const now = Date.now();
+  const verification = {
+    pk: keys.verification(id),
+    id,
+    apiKeyId: 'bench',
+    status: 'pending',
+    channel: 'voice',
+    to: '+1********23',
+    createdAt: now,
+    expiresAt: now + 300_000,
+    updatedAt: now,
+    call: { status: 'queued' },
+    guardWindow: `GUARD#bench#${sample}`,
+  };
+  return {
+    Records: [
+      {
+        eventID: `bench-${sample}`,
+        eventName: 'MODIFY',
+        eventSource: 'aws:dynamodb',
+        dynamodb: {
+          Keys: marshall({ pk: verification.pk }),
+          OldImage: marshall(verification),
+          NewImage: marshall({ ...verification, status: 'approved' }),
+          SequenceNumber: String(sample + 1),
+          StreamViewType: 'NEW_AND_OLD_IMAGES',
+        },
+      },
+    ],
+  };
 }

@@ -55,6 +55,9 @@ export function functionEnvironment(local: LocalResources): Record<string, strin
     PLIVO_API_URL: local.plivo.apiUrl,
     PLIVO_AUTH_ID: local.plivo.authId,
     PLIVO_AUTH_TOKEN: local.plivo.authToken,
+    // The events function's bus, answered by the same local server (bench/plivo-simulator.ts).
+    EVENT_BUS_NAME: 'voice-otp-bench',
+    AWS_ENDPOINT_URL_EVENTBRIDGE: local.plivo.apiUrl,
     ...BENCH_SETTINGS,
   };
 }

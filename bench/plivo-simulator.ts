@@ -11,7 +11,8 @@ import { SmsSimulator } from '../local/sms-simulator.ts';
  * purpose (a simulated second lasts 1000 real ones), so no call is answered while the benchmark runs and no
  * webhook traffic from the simulator disturbs a measurement; stop() hangs every call up. For the same
  * reason the simulator posts no delivery reports: they would go to PUBLIC_URL, which nothing serves here,
- * and the benchmark measures delivery reports itself, as signed events (bench/warm.ts).
+ * and the benchmark measures delivery reports itself, as signed events (bench/warm.ts). The same server
+ * answers EventBridge's PutEvents for the events function, accepting every entry.
  */
 export interface PlivoApi {
   apiUrl: string;
@@ -54,6 +55,18 @@ export async function startPlivoApi(): Promise<PlivoApi> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString();
+      // EventBridge's PutEvents for the events function (AWS_ENDPOINT_URL_EVENTBRIDGE): every entry accepted.
+      if (request.headers['x-amz-target'] === 'AWSEvents.PutEvents') {
+        const entries = (JSON.parse(body) as { Entries?: unknown[] }).Entries ?? [];
+        response.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1' });
+        response.end(
+          JSON.stringify({
+            FailedEntryCount: 0,
+            Entries: entries.map((_, i) => ({ EventId: `bench-${i}` })),
+          }),
+        );
+        return;
+      }
       void route(request.method, request.url ?? '', request.headers.authorization, body).then(
         ({ status, body }) => {
           if (status === 201) placed++;

@@ -92,6 +92,8 @@ export const RATIO_TARGETS: Record<FunctionName, number> = {
   verify: 1.3,
   answer: 1.3,
   hangup: 1.3,
+  // The batch utility and the EventBridge client on top of DynamoDB; off the request path.
+  events: 1.5,
 };
 export const CHECK_P50_TARGET = 1.2;
 export const ANSWER_OVER_FLOOR_MS_TARGET = 1;
@@ -190,7 +192,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): TargetCheck[
   if (check) {
     checks.push({
       target: 'warm check (right code) p50',
-      goal: `≤ ${CHECK_P50_TARGET}× raw UpdateItem p50`,
+      goal: `≤ ${CHECK_P50_TARGET}× two sequential raw UpdateItems' p50`,
       measured: `${check.ratioP50.toFixed(2)}× (${check.latencyMs.p50.toFixed(2)} vs ${check.floor.latencyMs.p50.toFixed(2)} ms)`,
       met: check.ratioP50 <= CHECK_P50_TARGET,
       ...(check.ratioP50 > CHECK_P50_TARGET && { gap: over(check.ratioP50, CHECK_P50_TARGET) }),

@@ -29,12 +29,15 @@ export interface FunctionAccess {
  * answer: the verification's status before it speaks the code (Get), never a write.
  * hangup: call and delivery outcomes (Update); for a fallback, its claim (Update) and the abuse rules a send
  * obeys: the fraud guard's items (BatchGet) and the rate-limit counters (Update).
+ * events: the fraud guard's approval count, once per verification (one transaction: a marker Put and the
+ * counter's Update); it reads the table only through its stream (granted by the event source mapping).
  * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
  * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. send places
  * calls and sends SMS with it; hangup does too, once per verification, for a fallback (with the key ring, to
- * open the sealed token in its URL). verify never touches telephony and cannot read it.
+ * open the sealed token in its URL). events hangs up the call of a canceled or superseded verification with it.
+ * verify never touches telephony and cannot read it.
  */
 export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   send: {
@@ -54,6 +57,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
   answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
   hangup: { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing', 'plivo'] },
+  events: { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], secrets: ['plivo'] },
 };
 
 /** The variables lib/runtime.ts reads to find each secret. */

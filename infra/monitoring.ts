@@ -386,7 +386,8 @@ export class Monitoring extends Construct {
     });
   }
 
-  private alarm(
+  /** An alarm to the topic, also for constructs that own their metrics (infra/events.ts). */
+  alarm(
     id: string,
     metric: IMetric,
     threshold: number,

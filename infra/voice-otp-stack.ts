@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -8,6 +8,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
 import type { FunctionName } from '../lib/routes.ts';
 import { TABLE } from '../lib/table.ts';
 import { VoiceOtpApi } from './api.ts';
+import { EVENTS_BATCH_SIZE, OutcomeEvents } from './events.ts';
 import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
@@ -59,14 +60,28 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       // A fallback waits up to PLIVO_TIMEOUT_MS for Plivo, like a send.
       timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 7),
     },
+    events: {
+      description:
+        "The table's stream: counts approvals for the fraud guard, hangs up canceled calls, puts outcome events",
+      memorySize: 256,
+      // A batch of EVENTS_BATCH_SIZE records, each of which may wait twice for Plivo (a hang-up tries the call
+      // request, then the live call) and for the store and EventBridge.
+      timeout: Duration.seconds(
+        EVENTS_BATCH_SIZE * (2 * Math.ceil(settings.service.plivo.timeoutMs / 1000) + 4) + 7,
+      ),
+    },
   };
 }
 
-/** The whole service in one stack: table, secrets, four functions, REST API, optional WAF, alarms. */
+/**
+ * The whole service in one stack: table and its stream, secrets, five functions, REST API, optional WAF,
+ * the outcome events' bus, alarms.
+ */
 export class VoiceOtpStack extends Stack {
   readonly table: Table;
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly api: VoiceOtpApi;
+  readonly events: OutcomeEvents;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: VoiceOtpStackProps) {
@@ -79,6 +94,8 @@ export class VoiceOtpStack extends Stack {
       partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
       timeToLiveAttribute: TABLE.ttlAttribute,
       billingMode: BillingMode.PAY_PER_REQUEST,
+      // Read by the events function (outcome events, approvals for the fraud guard, hang-ups).
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: settings.deletionProtection,
       removalPolicy,
@@ -128,11 +145,17 @@ export class VoiceOtpStack extends Stack {
         tracing: settings.tracing,
       });
       bindAccess(fn.handler, FUNCTION_ACCESS[name], { table: this.table, secrets });
-      // Only tracing needs a wildcard resource (X-Ray's actions have no resource-level permissions).
-      if (settings.tracing) acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]');
+      // Only tracing, and the events function's stream (dynamodb:ListStreams), need a wildcard resource:
+      // those actions have no resource-level permissions.
+      if (settings.tracing || name === 'events') acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]');
       return fn;
     });
     const handlers = byFunction<IFunction>((name) => this.functions[name].handler);
+    this.events = new OutcomeEvents(this, 'Events', {
+      fn: this.functions.events,
+      table: this.table,
+      removalPolicy,
+    });
 
     this.api = new VoiceOtpApi(this, 'Api', { functions: handlers, settings, logRetention, removalPolicy });
     for (const fn of Object.values(this.functions))
@@ -168,6 +191,7 @@ export class VoiceOtpStack extends Stack {
       thresholds: settings.alarms,
       removalPolicy,
     });
+    this.events.addAlarms(this.monitoring);
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.publicUrl,
@@ -192,6 +216,10 @@ export class VoiceOtpStack extends Stack {
         value: fn.logGroup.logGroupName,
       });
     }
+    new CfnOutput(this, 'EventBusName', {
+      value: this.events.bus.eventBusName,
+      description: 'Outcome events (source voice-otp): route them with EventBridge rules',
+    });
     const customDomain = this.api.restApi.domainName;
     if (customDomain) {
       new CfnOutput(this, 'CustomDomainTarget', {

@@ -414,30 +414,39 @@ async function assertNotPaused(
 
 type Guarded = Pick<Verification, 'apiKeyId' | 'guardWindow'>;
 
-const countInWindow = (
-  store: CounterStore,
-  verification: Guarded,
-  attribute: 'sent' | 'approved',
-  now: number,
-) =>
-  verification.guardWindow
-    ? store.count(verification.guardWindow, {
-        add: { [attribute]: 1, [perKey(attribute, verification.apiKeyId)]: 1 },
-        // Judged until two windows (a day at most each) and a code's life (an hour at most) after it starts.
-        expiresAt: now + 3 * DAY,
-      })
-    : Promise.resolve(undefined);
+/** Judged until two windows (a day at most each) and a code's life (an hour at most) after it starts. */
+const GUARD_COUNT_LIFE = 3 * DAY;
 
 /**
  * Counts a placed call or a sent SMS for the fraud guard, in the window it was sent in: the two channels
  * count together (a code sent out to the range, approved or not), and what never went out never counts.
  */
 export const countPlacedCall = (store: CounterStore, verification: Guarded, now: number) =>
-  countInWindow(store, verification, 'sent', now);
+  verification.guardWindow
+    ? store.count(verification.guardWindow, {
+        add: { sent: 1, [perKey('sent', verification.apiKeyId)]: 1 },
+        expiresAt: now + GUARD_COUNT_LIFE,
+      })
+    : Promise.resolve(undefined);
 
-/** Counts an approval for the fraud guard, in the window the verification was sent in. */
-export const countApproval = (store: CounterStore, verification: Guarded, now: number) =>
-  countInWindow(store, verification, 'approved', now);
+/**
+ * Counts an approval for the fraud guard, in the window the verification was sent in. Called by the events
+ * function from the table's stream, which may deliver a record more than once: counted once per verification
+ * (a marker item written with the count). False when it was counted before, or there is no window.
+ */
+export const countApproval = (
+  store: CounterStore,
+  verification: Guarded & Pick<Verification, 'id'>,
+  now: number,
+): Promise<boolean> =>
+  verification.guardWindow
+    ? store.countOnce(
+        verification.guardWindow,
+        { approved: 1, [perKey('approved', verification.apiKeyId)]: 1 },
+        `COUNTED#approval#${verification.id}`,
+        now + GUARD_COUNT_LIFE,
+      )
+    : Promise.resolve(false);
 
 /**
  * Gives back the guesses a verification whose call was not placed can never use. Only for one that is no

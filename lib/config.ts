@@ -56,6 +56,8 @@ export interface Config {
     requireKeypress: boolean;
   };
   abuse: AbuseSettings;
+  /** The bus the events function puts outcome events on (EVENT_BUS_NAME); the other functions have none. */
+  eventBusName: string | undefined;
 }
 
 /** Who may be called and how often: on by default, every limit a setting (lib/abuse.ts, SECURITY.md). */
@@ -218,6 +220,7 @@ const envSchema = z.object({
   FRAUD_GUARD_GLOBAL_MIN_CALLS: integer(100, 1, 1_000_000_000),
   FRAUD_GUARD_MIN_APPROVAL_RATE: fraction(0.2),
   FRAUD_GUARD_PAUSE_MINUTES: integer(60, 1, 10_080),
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
 });
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -274,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         pauseMinutes: e.FRAUD_GUARD_PAUSE_MINUTES,
       },
     },
+    eventBusName: e.EVENT_BUS_NAME,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -530,6 +531,15 @@ export class DynamoDbStore implements Store {
     });
   }
 
+  recordCallRequest(id: string, requestId: string, now: number) {
+    return this.#transition(id, {
+      UpdateExpression: 'SET #call.#requestId = :requestId, updatedAt = :now',
+      ConditionExpression: 'attribute_exists(#call)',
+      ExpressionAttributeNames: { '#call': 'call', '#requestId': 'requestId' },
+      ExpressionAttributeValues: { ':requestId': requestId, ':now': now },
+    });
+  }
+
   recordCall(id: string, call: CallRecord & { uuid: string }, now: number) {
     return this.#transition(id, {
       UpdateExpression: 'SET #call = :call, updatedAt = :now',
@@ -671,6 +681,48 @@ export class DynamoDbStore implements Store {
         counted: false,
         current: (failed.Item ? unmarshall(failed.Item) : {}) as Record<string, number>,
       };
+    }
+  }
+
+  async countOnce(key: string, add: Record<string, number>, marker: string, expiresAt: number) {
+    const names: Record<string, string> = { '#ttl': 'ttl' };
+    const values: Record<string, unknown> = { ':ttl': epochSeconds(expiresAt) };
+    const adds = Object.entries(add).map(([attribute, amount], i) => {
+      names[`#a${i}`] = attribute;
+      values[`:a${i}`] = amount;
+      return `#a${i} :a${i}`;
+    });
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: { pk: marker, ttl: epochSeconds(expiresAt) },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.#table,
+                Key: { pk: key },
+                UpdateExpression: `SET #ttl = :ttl ADD ${adds.join(', ')}`,
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const failed = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+      const markerTaken =
+        failed.name === 'TransactionCanceledException' &&
+        failed.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
+      if (markerTaken) return false;
+      throw storeError(error);
     }
   }
 

@@ -158,7 +158,7 @@ async function send(
   }
   try {
     if (voice) {
-      await deps.telephony.placeCall({
+      const placed = await deps.telephony.placeCall({
         verificationId: id,
         to: phone.e164,
         country: phone.country,
@@ -166,6 +166,10 @@ async function send(
         answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
         fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
         hangupUrl: hangupUrl(config.publicUrl, id, token),
+      });
+      // So a cancel can hang it up (lib/stream-events.ts); best effort, the call is out.
+      await store.recordCallRequest(id, placed.requestId, deps.clock()).catch((error: unknown) => {
+        deps.logger.error('Could not record the call request', { verificationId: id, error: error as Error });
       });
     } else {
       await deps.telephony.sendMessage({

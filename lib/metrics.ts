@@ -22,7 +22,10 @@ export type MetricName =
   | 'RateLimited'
   // The service's daily call or SMS cap refused a send (503): every send is refused until UTC midnight.
   | 'DailyCapReached'
-  | 'FraudGuardPaused';
+  | 'FraudGuardPaused'
+  // The events function: outcome events handed to the sinks (by Type), calls a cancel or resend hung up.
+  | 'OutcomeEvents'
+  | 'CallsHungUp';
 
 export interface Counters {
   /** Counts one event; `dimension` splits it (e.g. CallsEnded by CallStatus). */

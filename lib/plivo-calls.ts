@@ -3,6 +3,7 @@ import type { ApiError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { PlivoCredentials, Secrets } from './secrets.ts';
 import {
+  type CallEnder,
   type CallRequest,
   callRejected,
   type MessageRequest,
@@ -30,7 +31,8 @@ export interface PlivoCallsOptions {
   onError?: (detail: PlivoErrorDetail, api: PlivoApi) => void;
 }
 
-export type PlivoApi = 'Call' | 'Message';
+/** `Hangup`: the DELETE requests that end a call (lib/stream-events.ts). */
+export type PlivoApi = 'Call' | 'Message' | 'Hangup';
 
 /**
  * What is logged about a failed Plivo request: the HTTP status, a reason of ours and Plivo's api_id (to
@@ -87,15 +89,30 @@ export function plivoMessageBody(options: Pick<PlivoCallsOptions, 'fromNumbers'>
 }
 
 /** The telephony of a function's configuration, with the Plivo credentials from its secrets. */
-export const telephonyFor = (deps: { config: Config; secrets: Secrets; logger: Logger }): Telephony =>
+export const telephonyFor = (deps: {
+  config: Config;
+  secrets: Secrets;
+  logger: Logger;
+}): Telephony & CallEnder =>
   createPlivoTelephony({
     ...deps.config.plivo,
     credentials: () => deps.secrets.plivo(),
     onError: (detail, api) =>
-      deps.logger.warn(`Plivo refused the ${api === 'Call' ? 'call' : 'message'} request`, { ...detail }),
+      deps.logger.warn(`Plivo refused the ${PLIVO_API_NOUN[api]} request`, { ...detail }),
   });
 
-export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
+const PLIVO_API_NOUN: Record<PlivoApi, string> = { Call: 'call', Message: 'message', Hangup: 'hang-up' };
+
+/**
+ * The paths of Plivo's two hang-ups, as the SDK's `calls.cancel(requestUuid)` (a call request not answered
+ * yet) and `calls.hangup(callUuid)` (a live call) send them. An outbound call's CallUUID is its request_uuid.
+ */
+export const plivoHangupPaths = (requestId: string) => {
+  const id = encodeURIComponent(requestId);
+  return { request: `Request/${id}/`, call: `Call/${id}/` } as const;
+};
+
+export function createPlivoTelephony(options: PlivoCallsOptions): Telephony & CallEnder {
   return {
     async placeCall(request: CallRequest): Promise<PlacedCall> {
       const body = await postToPlivo(options, 'Call', plivoCallBody(options, request), callRejected);
@@ -107,7 +124,37 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony {
       const messageId = (body as { message_uuid?: unknown } | undefined)?.message_uuid;
       return { messageId: firstId(messageId) };
     },
+    async endCall(requestId: string) {
+      const paths = plivoHangupPaths(requestId);
+      // Ringing or queued: the request is canceled. Answered: Plivo knows no such request, the live call ends.
+      if (await deleteAtPlivo(options, paths.request)) return 'ended';
+      return (await deleteAtPlivo(options, paths.call)) ? 'ended' : 'already_over';
+    },
   };
+}
+
+/** One DELETE to Plivo's Call API: true once done (204), false when Plivo knows no such one (404). */
+async function deleteAtPlivo(options: PlivoCallsOptions, path: string): Promise<boolean> {
+  const { authId, authToken } = await options.credentials();
+  let response: Response;
+  try {
+    response = await fetch(`${options.apiUrl}/v1/Account/${encodeURIComponent(authId)}/${path}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}` },
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+    options.onError?.({ reason }, 'Hangup');
+    throw telephonyUnavailable();
+  }
+  const text = await response.text().catch(() => '');
+  if (response.ok) return true;
+  if (response.status === 404) return false;
+  const reason = response.status >= 500 ? 'plivo_5xx' : 'plivo_4xx';
+  const apiId = plivoApiId(text);
+  options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) }, 'Hangup');
+  throw telephonyUnavailable();
 }
 
 const firstId = (id: unknown) => String(Array.isArray(id) ? id[0] : (id ?? 'unknown'));

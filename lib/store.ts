@@ -51,6 +51,11 @@ export interface VerificationStore {
     outcome: { call: CallRecord } | { message: MessageRecord },
     now: number,
   ): Promise<TransitionResult>;
+  /**
+   * Keeps the provider's id for the call placed, so a cancel or a resend can hang it up. Only adds the id:
+   * an outcome the hangup webhook recorded first stays.
+   */
+  recordCallRequest(id: string, requestId: string, now: number): Promise<TransitionResult>;
   /** Records a call's outcome once per Plivo CallUUID; retries with the same CallUUID change nothing. */
   recordCall(id: string, call: CallRecord & { uuid: string }, now: number): Promise<TransitionResult>;
   /**
@@ -115,6 +120,11 @@ export type TransitionResult =
  */
 export interface CounterStore {
   count(key: string, change: CounterChange): Promise<CountResult>;
+  /**
+   * Adds `add` to a counter item once per `marker`: the marker item and the count are written together (one
+   * transaction), so a retry after either outcome never counts twice. False when the marker already existed.
+   */
+  countOnce(key: string, add: Record<string, number>, marker: string, expiresAt: number): Promise<boolean>;
   /** Eventually consistent reads of several counter items in one round trip. */
   readCounters(keys: string[]): Promise<Map<string, Record<string, number>>>;
 }

@@ -1,22 +1,32 @@
 /**
  * The single table's shape, shared by the CDK stack, the local stack and the tests so they cannot drift.
  * Items: VERIFICATION#<id>, PHONE#<api key id>#<phone hash>, RATE#<scope>#<window>,
- * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>.
+ * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>, COUNTED#approval#<id> (the
+ * events function's mark that a verification's approval is counted). The stream (new and old images) feeds
+ * the events function (lib/stream-events.ts).
  */
 export const TABLE = {
   partitionKey: 'pk',
   ttlAttribute: 'ttl',
 } as const;
 
+export const VERIFICATION_PREFIX = 'VERIFICATION#';
+
 export const keys = {
-  verification: (id: string) => `VERIFICATION#${id}`,
+  verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,
 } as const;
 
-/** The CreateTable input for DynamoDB Local; the CDK stack declares the same key and TTL attribute. */
-export const createTableInput = (tableName: string) => ({
+/**
+ * The CreateTable input for DynamoDB Local; the CDK stack declares the same key, TTL attribute and stream.
+ * `stream: false` only for tests that never read it: DynamoDB Local's stream slows its writes.
+ */
+export const createTableInput = (tableName: string, { stream = true } = {}) => ({
   TableName: tableName,
   BillingMode: 'PAY_PER_REQUEST' as const,
   AttributeDefinitions: [{ AttributeName: TABLE.partitionKey, AttributeType: 'S' as const }],
   KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' as const }],
+  StreamSpecification: stream
+    ? { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const }
+    : { StreamEnabled: false },
 });

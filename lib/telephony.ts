@@ -40,6 +40,15 @@ export interface Telephony {
   sendMessage(request: MessageRequest): Promise<SentMessage>;
 }
 
+/** What the events function asks of the provider: to end a call a cancel or a resend made pointless. */
+export interface CallEnder {
+  /**
+   * Ends a call placed with `placeCall` (by its `requestId`), whether still ringing or answered; a call
+   * already over resolves too. Throws when the provider could not be asked (the caller retries).
+   */
+  endCall(requestId: string): Promise<'ended' | 'already_over'>;
+}
+
 export const callRejected = () =>
   new ApiError(422, 'call_rejected', 'The telephony provider refused to call this number.');
 

@@ -25,6 +25,8 @@ export interface CallRecord {
   status: CallStatus;
   /** Plivo's CallUUID, set by the first hangup webhook; later webhooks must carry the same one. */
   uuid?: string;
+  /** Plivo's request_uuid, written once the call is placed: what a cancel hangs up (lib/stream-events.ts). */
+  requestId?: string;
   durationSeconds?: number;
   billDurationSeconds?: number;
   hangupCause?: string;

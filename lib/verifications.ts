@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { admitSend, assertCallable, countApproval, countPlacedCall, returnUnusedGuesses } from './abuse.ts';
+import { admitSend, assertCallable, countPlacedCall, returnUnusedGuesses } from './abuse.ts';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import type { Config } from './config.ts';
 import { recentLimit } from './erasure.ts';
@@ -135,10 +135,17 @@ export async function startVerification(
   await hooks.beforeCall?.(verification).catch(giveUp);
   let started = verification;
   try {
-    await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
+    const sent = await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
     deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
-    // The fraud guard judges only calls placed and SMS sent.
-    await countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id));
+    await Promise.all([
+      // The fraud guard judges only calls placed and SMS sent.
+      countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id)),
+      // So a cancel or a resend can hang the call up (lib/stream-events.ts); the verification works without.
+      sent &&
+        store.recordCallRequest(id, sent.requestId, now).catch((error: unknown) => {
+          logger.error('Could not record the call request', { verificationId: id, error: error as Error });
+        }),
+    ]);
   } catch (error) {
     deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
     logger.warn(voice ? 'Call not placed' : 'Message not sent', {
@@ -187,7 +194,10 @@ export async function startVerification(
 /** The provider's definite refusals of a channel for a number (lib/telephony.ts). */
 const REJECTED = new Set(['call_rejected', 'message_rejected']);
 
-/** Asks the provider for the verification's first channel: a call whose answer webhook speaks the code, or an SMS. */
+/**
+ * Asks the provider for the verification's first channel: a call whose answer webhook speaks the code (its
+ * request is returned), or an SMS.
+ */
 async function sendCode(
   deps: SendDeps,
   request: {
@@ -202,7 +212,7 @@ async function sendCode(
   const { verification, e164, token } = request;
   const { id } = verification;
   if (verification.channel === 'voice') {
-    await deps.telephony.placeCall({
+    return deps.telephony.placeCall({
       verificationId: id,
       to: e164,
       country: verification.country,
@@ -210,7 +220,6 @@ async function sendCode(
       fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
       hangupUrl: hangupUrl(config.publicUrl, id, token),
     });
-    return;
   }
   await deps.telephony.sendMessage({
     verificationId: id,
@@ -227,6 +236,7 @@ async function sendCode(
     }),
     statusUrl: messageStatusUrl(config.publicUrl, id, token),
   });
+  return undefined;
 }
 
 /**
@@ -287,8 +297,7 @@ async function attempt(deps: ServiceDeps, apiKeyId: string, id: string, code: st
     if (!approval.done) return settled(approval.current, id);
     deps.logger.info('Verification approved', { verificationId: id });
     deps.metrics.count('ChecksApproved');
-    // The approval is written: a failing counter must not make the client retry into "approved, invalid".
-    await countApproval(deps.store, approval.verification, now).catch(logCounterFailure(deps, id));
+    // The fraud guard counts the approval off this path, from the table's stream (lib/stream-events.ts).
     return { id, valid: true, status: 'approved', wasPending: true };
   }
 

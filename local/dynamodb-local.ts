@@ -102,10 +102,14 @@ export const localClient = ({ endpoint, credentials }: DynamoDbConnection) =>
   new DynamoDBClient({ endpoint, region: endpointRegion(), credentials });
 
 /** Creates the service's table with the shared schema and TTL attribute. */
-export async function createTable(connection: DynamoDbConnection, tableName: string): Promise<void> {
+export async function createTable(
+  connection: DynamoDbConnection,
+  tableName: string,
+  options: { stream?: boolean } = {},
+): Promise<void> {
   const client = localClient(connection);
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(new CreateTableCommand(createTableInput(tableName, options)));
     await client.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,

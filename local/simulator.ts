@@ -27,7 +27,8 @@ export type SimCallStatus =
   | 'busy'
   | 'no-answer'
   | 'failed'
-  | 'machine';
+  | 'machine'
+  | 'canceled';
 
 export interface SimCall {
   id: string;
@@ -84,6 +85,8 @@ interface CallState extends SimCall {
   answeredAt?: Date;
   press?: (digits: string) => void;
   words: string[];
+  /** Aborted when the service hangs the call up through Plivo's API: nothing more is heard. */
+  hungUp: AbortController;
 }
 
 type XmlNode = Record<string, unknown> & { ':@'?: Record<string, string> };
@@ -174,14 +177,44 @@ export class PhoneSimulator {
       machineDetection: body.machine_detection === 'hangup' || body.machine_detection === 'true',
       talkSeconds: 0,
       words: [],
+      hungUp: new AbortController(),
     };
     this.#calls.push(call);
     const run = this.#play(call, behaviour).catch((error: unknown) => {
-      this.#say(call, `call broke off: ${(error as Error).message}`);
+      if (!call.hungUp.signal.aborted) this.#say(call, `call broke off: ${(error as Error).message}`);
     });
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
     return { status: 201, body: { api_id: apiId, message: 'call fired', request_uuid: requestUuid } };
+  }
+
+  /**
+   * Plivo's hang-ups: `DELETE /v1/Account/{authId}/Request/{request_uuid}/` cancels a call not answered yet,
+   * `DELETE /v1/Account/{authId}/Call/{call_uuid}/` ends a live one; 404 for a call not in that state (or
+   * over). The call ends `canceled` and its hangup webhook says so; from then on it hears nothing.
+   */
+  async hangUp(
+    authorization: string | undefined,
+    authId: string,
+    api: 'Request' | 'Call',
+    uuid: string,
+  ): Promise<ApiReply> {
+    const apiId = randomUUID();
+    const refused = authFailure(this.#options, authorization, authId, apiId);
+    if (refused) return refused;
+    const call = this.#calls.find((c) => c.id === uuid);
+    const state = api === 'Request' ? 'ringing' : 'in-progress';
+    if (!call || call.status !== state || call.hungUp.signal.aborted)
+      return { status: 404, body: { api_id: apiId, error: 'not found' } };
+    call.hungUp.abort();
+    this.#say(call, api === 'Request' ? 'call request canceled' : 'hung up through the API');
+    await this.#end(call, 'canceled', {
+      HangupCause: 'ORIGINATOR_CANCEL',
+      HangupCauseName: 'Cancelled Call',
+      HangupCauseCode: '1010',
+      HangupSource: 'API Request',
+    });
+    return { status: 204, body: '' };
   }
 
   /** `GET /_simulator/calls`, oldest first. */
@@ -211,8 +244,9 @@ export class PhoneSimulator {
     await Promise.allSettled([...this.#running]);
   }
 
-  async #wait(simulatedSeconds: number) {
-    await sleep((simulatedSeconds * 1000) / this.#options.speed, undefined, { signal: this.#abort.signal });
+  async #wait(simulatedSeconds: number, call?: CallState) {
+    const signal = call ? AbortSignal.any([this.#abort.signal, call.hungUp.signal]) : this.#abort.signal;
+    await sleep((simulatedSeconds * 1000) / this.#options.speed, undefined, { signal });
   }
 
   #say(call: CallState, line: string) {
@@ -221,7 +255,7 @@ export class PhoneSimulator {
 
   async #play(call: CallState, behaviour: Behaviour) {
     this.#say(call, 'ringing');
-    await this.#wait(behaviour === 'no-answer' ? call.ringTimeout : 3);
+    await this.#wait(behaviour === 'no-answer' ? call.ringTimeout : 3, call);
     if (behaviour === 'busy')
       return this.#end(call, 'busy', {
         HangupCause: 'USER_BUSY',
@@ -239,7 +273,7 @@ export class PhoneSimulator {
     if (behaviour === 'machine') {
       this.#say(call, 'answering machine picked up');
       if (call.machineDetection) {
-        await this.#wait(4);
+        await this.#wait(4, call);
         call.talkSeconds += 4;
         return this.#end(
           call,
@@ -302,7 +336,7 @@ export class PhoneSimulator {
       if (name === 'Speak') {
         await this.#hear(call, speech(childrenOf(element)));
       } else if (name === 'Wait') {
-        await this.#wait(Number(attributes.length ?? 1));
+        await this.#wait(Number(attributes.length ?? 1), call);
         call.talkSeconds += Number(attributes.length ?? 1);
       } else if (name === 'GetInput' || name === 'GetDigits') {
         // Like Plivo, keys count from the start of the prompt, not only after it.
@@ -336,6 +370,8 @@ export class PhoneSimulator {
   }
 
   async #hear(call: CallState, spoken: string) {
+    // A call hung up through the API hears nothing more, whatever answer was still on its way.
+    call.hungUp.signal.throwIfAborted();
     if (!spoken) return;
     // Each Speak is a sentence of its own in the transcript.
     const text = /[.!?。।]$/.test(spoken) ? spoken : `${spoken}.`;
@@ -344,7 +380,7 @@ export class PhoneSimulator {
     this.#say(call, `heard: "${text}"`);
     // About 2.5 words a second at a slow rate, plus the pauses written as commas.
     const seconds = text.split(/\s+/).length / 2.5 + (text.match(/,/g)?.length ?? 0) * 0.7;
-    await this.#wait(seconds);
+    await this.#wait(seconds, call);
     call.talkSeconds += seconds;
   }
 
@@ -362,7 +398,7 @@ export class PhoneSimulator {
   ): Promise<string | undefined> {
     const timer = new AbortController();
     const timeout = sleep((timeoutSeconds * 1000) / this.#options.speed, undefined, {
-      signal: AbortSignal.any([this.#abort.signal, timer.signal]),
+      signal: AbortSignal.any([this.#abort.signal, timer.signal, call.hungUp.signal]),
     }).then(
       () => undefined,
       () => undefined,
@@ -428,6 +464,8 @@ export class PhoneSimulator {
     cause: Record<string, string>,
     extra: Record<string, string> = {},
   ) {
+    // Hung up through the API while its script was still running: that hang-up ended it.
+    if (call.hungUp.signal.aborted && status !== 'canceled') return;
     call.status = status;
     call.awaitingInput = false;
     const end = new Date();

@@ -4,15 +4,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { transform } from 'esbuild';
 import { createAnswerHandler } from '../functions/answer.ts';
+import { createEventsHandler } from '../functions/events.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
 import { createStore, DEFAULT_ENDPOINT_CREDENTIALS } from '../lib/dynamodb-store.ts';
 import { ApiError } from '../lib/errors.ts';
+import { recordingSink } from '../lib/eventbridge-sink.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
-import type { FunctionName } from '../lib/routes.ts';
+import type { ApiFunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import {
@@ -25,6 +27,7 @@ import {
 } from './gateway.ts';
 import { PhoneSimulator } from './simulator.ts';
 import { SmsSimulator } from './sms-simulator.ts';
+import { pollStream, StreamReader } from './stream-reader.ts';
 
 /**
  * The whole service on one port: the same handler code the Lambdas run, behind a local stand-in for API
@@ -59,8 +62,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { env, log } = options;
   const mode = REAL_MODE_SETTINGS.every((name) => env[name]) ? 'real' : 'simulated';
   const apiKey = env.API_KEY || `local-${randomBytes(12).toString('base64url')}`;
-  let handlers: Record<FunctionName, Handler> | undefined;
+  let handlers: Record<ApiFunctionName, Handler> | undefined;
   let simulator: Phone | undefined;
+  // The local stand-in for the EventBridge bus: what would have been put on it (GET /_simulator/events).
+  const bus = recordingSink();
+  let poller: { stop(): Promise<void> } | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
 
   // A request without Host is refused by the Host check below, in the contract's shape, not by Node's bare 400.
@@ -106,7 +112,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (!handlers)
       return errorResponse(new ApiError(503, 'store_unavailable', 'The local stack is still starting.'));
     if (simulator && demo) {
-      const local = await simulatorRoutes(simulator, demo, request, method, path, body);
+      const local = await simulatorRoutes({ ...simulator, bus }, demo, request, method, path, body);
       if (local) return local;
     }
     const match = matchRoute(method, path);
@@ -176,13 +182,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const container = containerFromEnvironment(serviceEnv);
     const { dynamodbEndpoint, tableName } = container.config;
-    await createTable(
-      {
-        endpoint: dynamodbEndpoint ?? '',
-        credentials: container.config.dynamodbCredentials ?? DEFAULT_ENDPOINT_CREDENTIALS,
-      },
-      tableName ?? '',
-    ).catch((error: Error) => {
+    const connection = {
+      endpoint: dynamodbEndpoint ?? '',
+      credentials: container.config.dynamodbCredentials ?? DEFAULT_ENDPOINT_CREDENTIALS,
+    };
+    await createTable(connection, tableName ?? '').catch((error: Error) => {
       if (error.name !== 'ResourceInUseException') throw error;
     });
     const store = createStore(container.config);
@@ -193,8 +197,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       answer: createAnswerHandler({ ...container, store }),
       hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store, telephony }),
     };
+    // Lambda's event source mapping, locally: the same events handler on DynamoDB Local's stream.
+    const events = createEventsHandler({ ...container, store, telephony, sinks: [bus] });
+    poller = pollStream(await StreamReader.open(connection, tableName ?? ''), events, {
+      intervalMs: 200,
+      log,
+    });
   } catch (error) {
     server.close();
+    await poller?.stop();
     await dynamodb?.stop();
     throw error;
   }
@@ -205,7 +216,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mode,
     startupMs: Date.now() - started,
     async stop() {
-      await Promise.all([simulator?.calls.stop(), simulator?.sms.stop()]);
+      await Promise.all([simulator?.calls.stop(), simulator?.sms.stop(), poller?.stop()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamodb?.stop();
@@ -219,9 +230,17 @@ interface Phone {
   sms: SmsSimulator;
 }
 
+/** The same EventBridge entry fields a rule matches on, as EventBridge delivers them. */
+const busView = (entry: ReturnType<typeof recordingSink>['entries'][number]) => ({
+  source: entry.Source,
+  'detail-type': entry.DetailType,
+  time: entry.Time?.toISOString(),
+  detail: JSON.parse(entry.Detail ?? '{}') as unknown,
+});
+
 /** The simulator's Plivo API and control routes, and the demo page: simulated mode only. */
 async function simulatorRoutes(
-  simulator: Phone,
+  simulator: Phone & { bus: ReturnType<typeof recordingSink> },
   demo: { html: string; script: string; styles: string },
   request: IncomingMessage,
   method: string,
@@ -246,7 +265,20 @@ async function simulatorRoutes(
     );
     return json(reply.status, reply.body);
   }
+  const hangUp = /^\/_plivo\/v1\/Account\/([^/]+)\/(Request|Call)\/([^/]+)\/$/.exec(path);
+  if (hangUp && method === 'DELETE') {
+    const reply = await simulator.calls.hangUp(
+      request.headers.authorization,
+      hangUp[1] ?? '',
+      hangUp[2] as 'Request' | 'Call',
+      hangUp[3] ?? '',
+    );
+    return reply.status === 204 ? { statusCode: 204, headers: {}, body: '' } : json(reply.status, reply.body);
+  }
   if (path === '/_simulator/calls' && method === 'GET') return json(200, { calls: simulator.calls.calls() });
+  // What would have been put on the EventBridge bus, oldest first.
+  if (path === '/_simulator/events' && method === 'GET')
+    return json(200, { events: simulator.bus.entries.map(busView) });
   if (path === '/_simulator/messages' && method === 'GET')
     return json(200, { messages: simulator.sms.messages() });
   const press = /^\/_simulator\/calls\/([^/]+)\/press$/.exec(path);

@@ -5,7 +5,7 @@ import { TABLE } from '../../lib/table.ts';
 import { synthTemplate } from './synth.ts';
 import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
 
-const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events'];
 const pathOf = (name: FunctionName) => `VoiceOtp/${name[0]?.toUpperCase()}${name.slice(1)}Function`;
 
 let template: Template;
@@ -17,9 +17,9 @@ beforeAll(() => {
 });
 
 describe('functions', () => {
-  test('four Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
+  test('five Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const name of FUNCTIONS) {
       const fn = props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'));
       expect(fn).toMatchObject({
@@ -86,6 +86,7 @@ describe('functions', () => {
       verify: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
       answer: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       hangup: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
+      events: ['TABLE_NAME', 'PLIVO_SECRET_ID'],
     };
     for (const name of FUNCTIONS) {
       const variables = (
@@ -202,6 +203,46 @@ describe('least privilege', () => {
     });
   });
 
+  test('events: the approval count (marker Put, counter Update), the Plivo secret, its bus, its stream', () => {
+    const table = JSON.stringify({ 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'Arn'] });
+    const stream = JSON.stringify({
+      'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'StreamArn'],
+    });
+    const plivo = JSON.stringify({ Ref: id('VoiceOtp/PlivoCredentials', 'AWS::SecretsManager::Secret') });
+    const bus = JSON.stringify({ 'Fn::GetAtt': [id('VoiceOtp/Events/Bus', 'AWS::Events::EventBus'), 'Arn'] });
+    const failures = JSON.stringify({
+      'Fn::GetAtt': [id('VoiceOtp/Events/Failures', 'AWS::SQS::Queue'), 'Arn'],
+    });
+    const granted = permissions('events');
+    expect(granted).toMatchObject({
+      'dynamodb:PutItem': [table],
+      'dynamodb:UpdateItem': [table],
+      'secretsmanager:GetSecretValue': [plivo],
+      'events:PutEvents': [bus],
+      'dynamodb:GetRecords': [stream],
+      'dynamodb:GetShardIterator': [stream],
+      'dynamodb:DescribeStream': [stream],
+      // ListStreams has no resource-level permissions (acknowledged in infra/nag.ts).
+      'dynamodb:ListStreams': ['"*"'],
+      'sqs:SendMessage': [failures],
+    });
+    expect(
+      Object.keys(granted)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    // Only events may put on the bus.
+    for (const name of FUNCTIONS.filter((n) => n !== 'events'))
+      expect(permissions(name)['events:PutEvents'], name).toBeUndefined();
+  });
+
   test('answer may only read the table (GetItem, never a write) and verify cannot read the Plivo secret', () => {
     expect(Object.keys(permissions('answer')).filter((action) => action.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
@@ -214,7 +255,7 @@ describe('least privilege', () => {
     const roles = new Set(
       FUNCTIONS.map((name) => props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')).Role),
     );
-    expect(roles.size).toBe(4);
+    expect(roles.size).toBe(5);
     for (const name of FUNCTIONS) {
       expect(props(id(`${pathOf(name)}/Role`, 'AWS::IAM::Role')).ManagedPolicyArns).toBeUndefined();
     }
@@ -239,8 +280,54 @@ describe('table', () => {
         TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       },
     });
+  });
+
+  test('its stream feeds the events function: partial batch failures, bisection, bounded retries, a failure queue', () => {
+    const fn = id(`${pathOf('events')}/Handler`, 'AWS::Lambda::Function');
+    const failures = id('VoiceOtp/Events/Failures', 'AWS::SQS::Queue');
+    const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toMatchObject({
+      FunctionName: { Ref: fn },
+      EventSourceArn: { 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 8,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
+    });
+    expect(props(failures)).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    expect(props(fn)).toMatchObject({
+      Environment: {
+        Variables: expect.objectContaining({
+          EVENT_BUS_NAME: { Ref: id('VoiceOtp/Events/Bus', 'AWS::Events::EventBus') },
+        }),
+      },
+    });
+  });
+
+  test('alarms on the failure queue and on the stream iterator age', () => {
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties ?? {});
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 1,
+      }),
+    );
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        MetricName: 'IteratorAge',
+        Namespace: 'AWS/Lambda',
+        Statistic: 'Maximum',
+        Threshold: 300_000,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
   });
 });
 
@@ -448,8 +535,8 @@ describe('alarms', () => {
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
 
     const metricNames = alarms.map((alarm) => alarm.MetricName).filter(Boolean);
-    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(4);
-    expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(4);
+    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(FUNCTIONS.length);
+    expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(FUNCTIONS.length);
     expect(metricNames).toContain('5XXError');
 
     const expressions = alarms.flatMap((alarm) =>

@@ -427,18 +427,23 @@ describe('Idempotency-Key', () => {
 
 describe('voice fraud guard', () => {
   it('pauses a number range whose calls go unapproved, and leaves other ranges alone', async () => {
-    const h = await createHarness({
-      FRAUD_GUARD_MIN_CALLS: '6',
-      FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5',
-      FRAUD_GUARD_WINDOW_MINUTES: '10',
-      FRAUD_GUARD_PAUSE_MINUTES: '60',
-    });
+    const h = await createHarness(
+      {
+        FRAUD_GUARD_MIN_CALLS: '6',
+        FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5',
+        FRAUD_GUARD_WINDOW_MINUTES: '10',
+        FRAUD_GUARD_PAUSE_MINUTES: '60',
+      },
+      { stream: true },
+    );
     h.clock.now = alignedStart();
     // A burst to +1202… that nobody approves, and one approved call to +1415….
     for (let i = 0; i < 6; i++)
       expect((await send(h, `+120255501${String(i).padStart(2, '0')}`)).statusCode).toBe(202);
     const good = await startVerification(h, '+14155550140');
     await check(h, { id: good.id, code: good.code });
+    // The events function counts approvals from the table's stream.
+    await h.drainStream();
     // Once that window's codes have all expired, it is judged.
     h.clock.advance(10 * 60_000 + 5 * 60_000);
     const paused = await send(h, '+12025550150');
@@ -461,7 +466,10 @@ describe('voice fraud guard', () => {
   });
 
   it('judges a window only once all its codes have expired, so approvals that come late still count', async () => {
-    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const h = await createHarness(
+      { FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' },
+      { stream: true },
+    );
     const start = alignedStart();
     // Late in a 10-minute window, six calls to +1202… and six to +1303…; codes live 5 minutes.
     h.clock.now = start + 9 * 60_000;
@@ -478,6 +486,7 @@ describe('voice fraud guard', () => {
     h.clock.now = start + 13 * 60_000;
     for (const sent of late.slice(0, 3))
       expect(parse(await check(h, { id: sent.id, code: sent.code }))).toMatchObject({ valid: true });
+    await h.drainStream();
     // Every code of the window has expired: it is judged with those approvals.
     h.clock.now = start + 15 * 60_000;
     expect((await send(h, '+12025550291')).statusCode).toBe(202);
@@ -485,12 +494,16 @@ describe('voice fraud guard', () => {
   });
 
   it('pauses a range where too few calls are approved, even when some are', async () => {
-    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const h = await createHarness(
+      { FRAUD_GUARD_MIN_CALLS: '6', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' },
+      { stream: true },
+    );
     h.clock.now = alignedStart();
     for (let i = 0; i < 6; i++) {
       const sent = await startVerification(h, `+120255502${String(i).padStart(2, '0')}`);
       if (i < 2) await check(h, { id: sent.id, code: sent.code });
     }
+    await h.drainStream();
     h.clock.advance(15 * 60_000);
     expect((await send(h, '+12025550210')).statusCode).toBe(429);
   });
@@ -508,12 +521,16 @@ describe('voice fraud guard', () => {
   });
 
   it('does not pause a range whose calls are approved', async () => {
-    const h = await createHarness({ FRAUD_GUARD_MIN_CALLS: '4', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' });
+    const h = await createHarness(
+      { FRAUD_GUARD_MIN_CALLS: '4', FRAUD_GUARD_MIN_APPROVAL_RATE: '0.5' },
+      { stream: true },
+    );
     h.clock.now = alignedStart();
     for (let i = 0; i < 4; i++) {
       const sent = await startVerification(h, `+120255501${String(60 + i)}`);
       if (i % 2 === 0) await check(h, { id: sent.id, code: sent.code });
     }
+    await h.drainStream();
     h.clock.advance(15 * 60_000);
     expect((await send(h, '+12025550170')).statusCode).toBe(202);
   });
@@ -537,11 +554,16 @@ describe('enumeration safety and round trips', () => {
     expect(unknownCalls).toEqual(['GetItemCommand', 'UpdateItemCommand']);
   });
 
-  it('checks a right code by id with two conditional writes (reserve, approve) plus the fraud guard count', async () => {
-    const h = await createHarness();
+  it('checks a right code by id with exactly two conditional writes (reserve, approve); the events function counts it', async () => {
+    const h = await createHarness({}, { stream: true });
     const sent = await startVerification(h, '+14155550182');
+    await h.drainStream();
     h.dynamoCalls.length = 0;
     await check(h, { id: sent.id, code: sent.code });
-    expect(h.dynamoCalls).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+    expect(h.dynamoCalls).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    // Off the check path: one transaction (the approval's marker and the window's count) from the stream.
+    h.dynamoCalls.length = 0;
+    await h.drainStream();
+    expect(h.dynamoCalls).toEqual(['TransactWriteItemsCommand']);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
-import { createVerifyHandler } from '../../functions/verify.ts';
 import type { MetricName } from '../../lib/metrics.ts';
 import type { Store } from '../../lib/store.ts';
 import { telephonyUnavailable } from '../../lib/telephony.ts';
@@ -45,7 +44,8 @@ const sendEvent = (phone: string) =>
   apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } });
 /** A chosen instant: noon UTC tomorrow, far from any window edge. */
 const noonTomorrow = () => (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 + 12 * 3_600_000;
-const checkEvent = (body: unknown) => apiEvent({ method: 'POST', resource: '/v1/verifications/check', body });
+const _checkEvent = (body: unknown) =>
+  apiEvent({ method: 'POST', resource: '/v1/verifications/check', body });
 
 describe('logs and metrics', () => {
   it('log and count each outcome of a verification, and nothing as an error', async () => {
@@ -139,14 +139,16 @@ describe('logs and metrics', () => {
       error: expect.any(Error),
     });
 
-    const { id, code } = await startVerification(h, '+14155550128');
-    const verify = createVerifyHandler({
-      ...h.depsFor('verify'),
-      store: failingWith(h.stores.verify, 'count'),
+    // The call is out: losing its request id (what a cancel would hang up) is logged, not answered.
+    const unrecorded = createSendHandler({
+      ...h.depsFor('send'),
+      store: failingWith(h.stores.send, 'recordCallRequest'),
+      telephony: h.telephony,
     });
-    expect(parse(await verify(checkEvent({ id, code })))).toEqual({ id, valid: true, status: 'approved' });
-    expect(errorFor('Could not update an abuse counter')).toEqual({
-      verificationId: id,
+    const placed = await unrecorded(sendEvent('+14155550128'));
+    expect(placed.statusCode).toBe(202);
+    expect(errorFor('Could not record the call request')).toEqual({
+      verificationId: parse(placed).id,
       error: expect.any(Error),
     });
   });

@@ -314,3 +314,69 @@ describe('send when the call cannot be placed', () => {
     },
   );
 });
+
+describe('hang-up requests (a cancel or resend ending the call in flight)', () => {
+  const REQUEST_UUID = '3a2e4c90-dcee-4931-8a59-f123ab507e60';
+
+  /** What the SDK sends for `calls.cancel(id)` (a call request) and `calls.hangup(id)` (a live call). */
+  async function sdkRequests() {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    const seen: Array<{ method: string; path: string; authorization: string | null }> = [];
+    const scope = nock('https://api.plivo.com').delete(/.*/).times(2).reply(204);
+    scope.on('request', (req: Request) => {
+      seen.push({
+        method: req.method,
+        path: new URL(req.url).pathname,
+        authorization: req.headers.get('authorization'),
+      });
+    });
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    await client.calls.cancel(REQUEST_UUID);
+    await client.calls.hangup(REQUEST_UUID);
+    nock.enableNetConnect();
+    return seen;
+  }
+
+  it("are what the official plivo SDK sends: the call request's DELETE first, then the live call's", async () => {
+    const sdk = await sdkRequests();
+    // Not answered yet: the request is canceled, which ends the call.
+    const ringing = await captureServer(() => ({ status: 204 }));
+    expect(await createPlivoTelephony(options(ringing.url)).endCall(REQUEST_UUID)).toBe('ended');
+    await ringing.close();
+    // Answered: Plivo knows no call request any more (404), so the live call is hung up.
+    const live = await captureServer((r) => ({ status: r.path.includes('/Request/') ? 404 : 204 }));
+    expect(await createPlivoTelephony(options(live.url)).endCall(REQUEST_UUID)).toBe('ended');
+    await live.close();
+    const ours = [ringing.requests[0], ...live.requests].map((r) => ({
+      method: r?.method,
+      path: r?.path,
+      authorization: r?.headers.authorization,
+    }));
+    expect(ours).toEqual([sdk[0], sdk[0], sdk[1]]);
+    expect(sdk.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE /v1/Account/${AUTH_ID}/Request/${REQUEST_UUID}/`,
+      `DELETE /v1/Account/${AUTH_ID}/Call/${REQUEST_UUID}/`,
+    ]);
+  });
+
+  it('a call already over (404 twice) is no error; Plivo down or slow is, so the record is retried', async () => {
+    const over = await captureServer(() => ({ status: 404, body: '{"error":"not found"}' }));
+    expect(await createPlivoTelephony(options(over.url)).endCall(REQUEST_UUID)).toBe('already_over');
+    await over.close();
+    const down = await captureServer(() => ({ status: 503 }));
+    const logged: PlivoErrorDetail[] = [];
+    await expect(
+      createPlivoTelephony(options(down.url, { onError: (detail) => logged.push(detail) })).endCall(
+        REQUEST_UUID,
+      ),
+    ).rejects.toMatchObject({ code: 'telephony_unavailable' });
+    await down.close();
+    expect(logged).toEqual([{ status: 503, reason: 'plivo_5xx' }]);
+    const hanging = await captureServer(() => 'hang');
+    await expect(
+      createPlivoTelephony(options(hanging.url, { timeoutMs: 200 })).endCall(REQUEST_UUID),
+    ).rejects.toMatchObject({ code: 'telephony_unavailable' });
+    await hanging.close();
+  });
+});

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { expect, inject } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
+import { createEventsHandler } from '../../functions/events.ts';
 import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
@@ -12,11 +14,13 @@ import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { recordingCounters } from '../../lib/metrics.ts';
+import type { OutcomeEvent } from '../../lib/outcome-events.ts';
 import type { FunctionName } from '../../lib/routes.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
-import type { CallRequest, MessageRequest, Telephony } from '../../lib/telephony.ts';
+import type { CallEnder, CallRequest, MessageRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
+import { StreamReader, streamEvent } from '../../local/stream-reader.ts';
 import { CommandLog, iamActions, recordCommands } from './dynamodb-commands.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
@@ -44,9 +48,13 @@ export const RELAXED_LIMITS = {
 };
 
 /** A telephony that records what it was asked to do; `fail` makes the next calls and messages throw. */
-export class RecordingTelephony implements Telephony {
+export class RecordingTelephony implements Telephony, CallEnder {
   readonly calls: CallRequest[] = [];
   readonly messages: MessageRequest[] = [];
+  /** The request ids of the calls the events function hung up, in order. */
+  readonly ended: string[] = [];
+  /** Makes hang-ups throw (the provider unreachable). */
+  failEndCall: Error | undefined;
   fail: Error | undefined;
   /** Makes only calls, or only messages, throw (a provider refusing one channel for a number). */
   failCalls: Error | undefined;
@@ -64,6 +72,12 @@ export class RecordingTelephony implements Telephony {
     this.messages.push(request);
     await this.#outcome(this.failMessages);
     return { messageId: randomUUID() };
+  }
+
+  async endCall(requestId: string) {
+    if (this.failEndCall) throw this.failEndCall;
+    this.ended.push(requestId);
+    return 'ended' as const;
   }
 
   async #outcome(channelFailure: Error | undefined) {
@@ -105,6 +119,15 @@ export interface Harness {
   verify: ReturnType<typeof createVerifyHandler>;
   answer: ReturnType<typeof createAnswerHandler>;
   hangup: ReturnType<typeof createHangupHandler>;
+  /** The events function on the table's stream, with a recording sink standing in for EventBridge. */
+  events: ReturnType<typeof createEventsHandler>;
+  /** What the events function published, oldest first, across every drain. */
+  published: OutcomeEvent[];
+  /**
+   * Hands every stream record written since the last drain to the events handler, in one batch, as Lambda's
+   * event source mapping would; `records` sees them first (to poison one, say). Returns the handler's answer.
+   */
+  drainStream(records?: (records: DynamoDBRecord[]) => DynamoDBRecord[]): Promise<DynamoDBBatchResponse>;
   scan(): Promise<Record<string, unknown>[]>;
 }
 
@@ -116,7 +139,7 @@ export const runDynamoDb = (): DynamoDbConnection => ({
 
 export type HandlerDeps = Parameters<typeof createVerifyHandler>[0];
 
-const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events'];
 const ROOT = new URL('../..', import.meta.url).pathname;
 let commandLog: CommandLog | undefined;
 
@@ -134,12 +157,13 @@ function commandLogOfThisFile(): CommandLog {
  */
 export async function createHarness(
   env: Record<string, string> = {},
-  options: { connection?: DynamoDbConnection } = {},
+  /** `stream`: the table's stream on, for tests that drain it (DynamoDB Local's stream slows every write). */
+  options: { connection?: DynamoDbConnection; stream?: boolean } = {},
 ): Promise<Harness> {
   const connection = options.connection ?? runDynamoDb();
   const { endpoint } = connection;
   const tableName = `t-${randomUUID()}`;
-  await createTable(connection, tableName);
+  await createTable(connection, tableName, { stream: options.stream === true });
   const config = loadConfig({
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: endpoint,
@@ -176,6 +200,14 @@ export async function createHarness(
   };
   const depsFor = (name: FunctionName): HandlerDeps => ({ ...base, store: stores[name] });
   const client = localClient(connection);
+  const stream = options.stream ? await StreamReader.open(connection, tableName) : undefined;
+  const published: OutcomeEvent[] = [];
+  const events = createEventsHandler({
+    ...base,
+    store: stores.events,
+    telephony,
+    sinks: [{ publish: async (list) => void published.push(...list) }],
+  });
   return {
     config,
     tableName,
@@ -192,6 +224,14 @@ export async function createHarness(
     verify: createVerifyHandler(depsFor('verify')),
     answer: createAnswerHandler(depsFor('answer')),
     hangup: createHangupHandler({ ...depsFor('hangup'), publicUrl: config.publicUrl, telephony }),
+    events,
+    published,
+    async drainStream(choose = (records) => records) {
+      if (!stream) throw new Error('createHarness(env, { stream: true }) to drain the stream');
+      const records = choose(await stream.read());
+      if (records.length === 0) return { batchItemFailures: [] };
+      return events(streamEvent(records));
+    },
     async scan() {
       const out = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
       return (out.Items ?? []).map((item) => unmarshall(item));

@@ -24,7 +24,7 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
   verificationsPerMonth: 1_000_000,
   durationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
   cpuScaledDurationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
-  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256 },
+  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256, events: 256 },
   capacity: Object.fromEntries(
     Object.entries(MEASURED).map(([route, m]) => [route, { readUnits: 0, writeUnits: m.writeUnits }]),
   ),
@@ -34,6 +34,7 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
     verify: ['keyring'],
     answer: ['answer-only'],
     hangup: ['keyring', 'plivo'],
+    events: ['plivo'],
   },
   logBytes: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.logBytes])),
   smsSegments: 1,

@@ -62,3 +62,45 @@ it('asks the fallback_url, signed, once the answer_url failed three times, like 
     await server.close();
   }
 });
+
+it("ends a live call through Plivo's Call API (DELETE) as canceled: nothing more is heard", async () => {
+  // The answer speaks a first sentence, then waits long: the hang-up lands during the wait.
+  const server = await captureServer((request) =>
+    request.path.startsWith('/answer')
+      ? {
+          status: 200,
+          body: '<Response><Speak>First words.</Speak><Wait length="100"/><Speak>Your code is 1 2 3.</Speak></Response>',
+        }
+      : { status: 200, body: '<Response/>' },
+  );
+  const simulator = new PhoneSimulator({ authId: AUTH_ID, authToken: AUTH_TOKEN, speed: 100, log: () => {} });
+  const auth = `Basic ${Buffer.from(`${AUTH_ID}:${AUTH_TOKEN}`).toString('base64')}`;
+  try {
+    const reply = await simulator.createCall(
+      auth,
+      AUTH_ID,
+      JSON.stringify({
+        from: '14155550100',
+        to: '14155550150',
+        answer_url: `${server.url}/answer`,
+        hangup_url: `${server.url}/hangup`,
+      }),
+    );
+    const uuid = (reply.body as { request_uuid: string }).request_uuid;
+    for (let i = 0; i < 500 && !simulator.calls()[0]?.transcript; i++) await sleep(10);
+    // Answered: the call request is gone (404), the live call is hung up; wrong credentials are refused.
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Request', uuid)).status).toBe(404);
+    expect((await simulator.hangUp('Basic eDp5', AUTH_ID, 'Call', uuid)).status).toBe(401);
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', uuid)).status).toBe(204);
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', uuid)).status).toBe(404);
+    // Past the end of the wait, when the code would have been spoken.
+    await sleep(1_500);
+    expect(simulator.calls()[0]).toMatchObject({ status: 'canceled', transcript: 'First words.' });
+    const hangup = server.requests.find((r) => r.path === '/hangup');
+    expect(new URLSearchParams(hangup?.body).get('CallStatus')).toBe('canceled');
+    expect(server.requests.filter((r) => r.path === '/hangup')).toHaveLength(1);
+  } finally {
+    await simulator.stop();
+    await server.close();
+  }
+});

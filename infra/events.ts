@@ -1,0 +1,84 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Monitoring } from './monitoring.ts';
+import { acknowledge } from './nag.ts';
+import type { ServiceFunction } from './service-function.ts';
+
+/** Stream records per invocation: small, so a batch of hang-ups (each may wait for Plivo) stays short. */
+export const EVENTS_BATCH_SIZE = 10;
+/** Tries of a failing record (bisected down to itself) before it goes to the failure queue. */
+export const EVENTS_RETRY_ATTEMPTS = 8;
+/** An iterator age above this means outcome events, approvals counted and hang-ups are running late. */
+export const ITERATOR_AGE_ALARM = Duration.minutes(5);
+
+export interface OutcomeEventsProps {
+  fn: ServiceFunction;
+  table: Table;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The table's stream into the events function, and where its outcome events go. The event source mapping
+ * reports partial batch failures (Powertools' batch utility answers which records failed), bisects a failing
+ * batch so one poisoned record cannot hold the others back, retries a record a bounded number of times and
+ * then sends its description (not its images) to a failure queue with an alarm; a second alarm watches the
+ * stream's iterator age.
+ */
+export class OutcomeEvents extends Construct {
+  readonly bus: EventBus;
+  readonly failures: Queue;
+  readonly #fn: ServiceFunction;
+
+  constructor(scope: Construct, id: string, props: OutcomeEventsProps) {
+    super(scope, id);
+    this.#fn = props.fn;
+    this.bus = new EventBus(this, 'Bus', { description: 'voice-otp outcome events (source voice-otp)' });
+    this.bus.applyRemovalPolicy(props.removalPolicy);
+    this.bus.grantPutEventsTo(props.fn.handler);
+    props.fn.handler.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
+
+    this.failures = new Queue(this, 'Failures', {
+      // The stream keeps records 24 hours; their descriptions here outlive that for an operator to look at.
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: props.removalPolicy,
+    });
+    acknowledge(this.failures, 'AwsSolutions-SQS3');
+
+    props.fn.handler.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: EVENTS_BATCH_SIZE,
+        bisectBatchOnError: true,
+        retryAttempts: EVENTS_RETRY_ATTEMPTS,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.failures),
+        // Within the stream's 24 hours: a record this old goes to the failure queue rather than be lost.
+        maxRecordAge: Duration.hours(23),
+      }),
+    );
+  }
+
+  addAlarms(monitoring: Monitoring): void {
+    monitoring.alarm(
+      'EventsFailedRecords',
+      this.failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      1,
+      'Stream records the events function gave up on (outcome events, approvals or hang-ups missed).',
+    );
+    monitoring.alarm(
+      'EventsIteratorAge',
+      this.#fn.handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
+      ITERATOR_AGE_ALARM.toMilliseconds(),
+      `The events function is more than ${ITERATOR_AGE_ALARM.toMinutes()} minutes behind the table's stream.`,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+  }
+}

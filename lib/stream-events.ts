@@ -1,0 +1,87 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { countApproval } from './abuse.ts';
+import { type ChangeRecord, callToEnd, deriveEvents, verificationOf } from './event-derivation.ts';
+import type { Logger } from './logger.ts';
+import type { Counters } from './metrics.ts';
+import type { EventSink } from './outcome-events.ts';
+import type { CounterStore } from './store.ts';
+import type { CallEnder } from './telephony.ts';
+
+/**
+ * The events function's work for each record of the table's stream: count an approval for the fraud guard
+ * (off the check path), hang up the call of a verification canceled or superseded while it rang, and hand
+ * the record's outcome events to every sink (EventBridge, the app's webhook). Lambda may deliver a record
+ * more than once, so each step is idempotent: the count is once per verification, a hang-up of a call
+ * already over changes nothing, and events keep their ids. A record that throws is reported as a partial
+ * batch failure (Powertools' batch utility) and retried alone; the others go on.
+ */
+export interface EventsDeps {
+  store: CounterStore;
+  telephony: CallEnder;
+  sinks: readonly EventSink[];
+  clock: () => number;
+  logger: Logger;
+  metrics: Counters;
+}
+
+/** The stream record as the derivation reads it: images unmarshalled. Throws on an image it cannot read. */
+export function changeOf(record: DynamoDBRecord): ChangeRecord {
+  const image = (value: unknown) =>
+    value ? unmarshall(value as Parameters<typeof unmarshall>[0], { wrapNumbers: false }) : undefined;
+  const kind = record.eventName;
+  if (kind !== 'INSERT' && kind !== 'MODIFY' && kind !== 'REMOVE')
+    throw new Error(`Unknown stream event ${String(kind)}`);
+  return {
+    eventId: record.eventID ?? record.dynamodb?.SequenceNumber ?? '',
+    kind,
+    old: image(record.dynamodb?.OldImage),
+    new: image(record.dynamodb?.NewImage),
+  };
+}
+
+export async function handleRecord(deps: EventsDeps, record: DynamoDBRecord): Promise<void> {
+  const change = changeOf(record);
+  const events = deriveEvents(change);
+  const verification = verificationOf(change.new);
+  if (verification && events.some((event) => event.payload.type === 'verification.approved')) {
+    // The approval's own time decides nothing here: the window is the one the verification was sent in.
+    const counted = await countApproval(deps.store, verification, deps.clock());
+    if (!counted) deps.logger.info('Approval already counted', { verificationId: verification.id });
+  }
+  const requestId = callToEnd(change);
+  if (verification && requestId) {
+    const outcome = await deps.telephony.endCall(requestId);
+    deps.logger.info('Call hung up', {
+      verificationId: verification.id,
+      reason: verification.supersededBy ? 'superseded' : 'canceled',
+      outcome,
+    });
+    if (outcome === 'ended') deps.metrics.count('CallsHungUp');
+  }
+  if (events.length === 0) return;
+  await Promise.all(deps.sinks.map((sink) => sink.publish(events)));
+  for (const event of events)
+    deps.metrics.count('OutcomeEvents', { name: 'Type', value: event.payload.type });
+}
+
+/** The events function's handler: records in order, one at a time, failures reported per record. */
+export function createStreamHandler(deps: EventsDeps) {
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+    try {
+      // In order: a verification's records arrive in the order they were written, and stay so.
+      return await processPartialResponse(
+        event,
+        (record: DynamoDBRecord) => handleRecord(deps, record),
+        processor,
+        {
+          processInParallel: false,
+        },
+      );
+    } finally {
+      deps.metrics.publish();
+    }
+  };
+}
