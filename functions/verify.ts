@@ -1,8 +1,17 @@
+import { deleteWebhook, getWebhook, setWebhook } from '../lib/app-webhooks.ts';
 import { createStore } from '../lib/dynamodb-store.ts';
 import { invalidRequest } from '../lib/errors.ts';
-import { apiKeyIdOf, type HttpEvent, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
+import {
+  apiKeyIdOf,
+  type HttpEvent,
+  httpHandler,
+  json,
+  noContent,
+  parseJsonBody,
+  routeNotServed,
+} from '../lib/http.ts';
 import { isVerificationId } from '../lib/ids.ts';
-import { checkRequest } from '../lib/requests.ts';
+import { checkRequest, webhookRequest } from '../lib/requests.ts';
 import { ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import {
@@ -14,7 +23,10 @@ import {
 } from '../lib/verifications.ts';
 import { canceledView, statusView } from '../lib/views.ts';
 
-/** Check, status and cancel. Never touches telephony, so this function holds no Plivo secret. */
+/**
+ * Check, status and cancel, and the API key's webhook endpoint. Never touches telephony, so this function
+ * holds no Plivo secret.
+ */
 export const createVerifyHandler = (deps: ServiceDeps) =>
   httpHandler(deps, async (event) => {
     const apiKeyId = apiKeyIdOf(event);
@@ -35,6 +47,13 @@ export const createVerifyHandler = (deps: ServiceDeps) =>
         const verification = await cancelVerification(deps, apiKeyId, verificationId(pathId(event)));
         return json(200, canceledView(verification));
       }
+      case 'PUT /v1/webhook':
+        return json(200, await setWebhook(deps, apiKeyId, parseJsonBody(event, webhookRequest)));
+      case 'GET /v1/webhook':
+        return json(200, await getWebhook(deps, apiKeyId));
+      case 'DELETE /v1/webhook':
+        await deleteWebhook(deps, apiKeyId);
+        return noContent();
       default:
         return routeNotServed(event, ROUTES);
     }

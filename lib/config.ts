@@ -46,6 +46,10 @@ export interface Config {
     /** With it, the SMS ends with the WebOTP line `@<domain> #<code>` (a host name, no scheme or port). */
     webOtpDomain: string | undefined;
   };
+  webhooks: {
+    /** Local stack only: app webhooks may be http://127.0.0.1 or http://localhost (lib/webhook-url.ts). */
+    allowLocalhost: boolean;
+  };
   voice: {
     maxRepeats: number;
     /** Ask the callee to press a key before the code is spoken: voicemail and robots never hear it. */
@@ -158,6 +162,7 @@ const envSchema = z.object({
       }),
     ),
   ),
+  WEBHOOK_ALLOW_LOCALHOST: bool(false),
   MAX_REPEATS: integer(3, 0, 10),
   REQUIRE_KEYPRESS: bool(false),
   ALLOWED_COUNTRIES: list(DEFAULT_ALLOWED_COUNTRIES, /^([A-Z]{2}|\*)$/),
@@ -214,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fallback: e.FALLBACK,
     // An empty value (a stack setting left blank) means none.
     sms: { webOtpDomain: e.SMS_WEBOTP_DOMAIN || undefined },
+    webhooks: { allowLocalhost: e.WEBHOOK_ALLOW_LOCALHOST },
     voice: { maxRepeats: e.MAX_REPEATS, requireKeypress: e.REQUIRE_KEYPRESS },
     abuse: {
       allowedCountries: e.ALLOWED_COUNTRIES,

@@ -5,7 +5,7 @@
 export type FunctionName = 'send' | 'verify' | 'answer' | 'hangup';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway's resource template; `event.resource` carries it. */
   resource: string;
   function: FunctionName;
@@ -18,6 +18,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', resource: '/v1/verifications/check', function: 'verify', auth: 'api-key' },
   { method: 'GET', resource: '/v1/verifications/{id}', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/verifications/{id}/cancel', function: 'verify', auth: 'api-key' },
+  // The app's webhook endpoint: verify holds the key ring that seals its secret, and no Plivo secret.
+  { method: 'PUT', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
+  { method: 'GET', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
+  { method: 'DELETE', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/plivo/answer', function: 'answer', auth: 'plivo-signature' },
   { method: 'POST', resource: '/v1/plivo/hangup', function: 'hangup', auth: 'plivo-signature' },
   // SMS delivery reports: hangup records delivery outcomes, calls' and messages' alike.

@@ -183,6 +183,9 @@ describe('least privilege', () => {
       // Check by phone during a key rotation reads the pointers under both pseudonyms at once.
       'dynamodb:BatchGetItem': [table],
       'dynamodb:UpdateItem': [table],
+      // The API key's webhook endpoint: set, removed.
+      'dynamodb:PutItem': [table],
+      'dynamodb:DeleteItem': [table],
       'secretsmanager:GetSecretValue': [keyRing],
     });
     expect(permissions('answer')).toEqual({
