@@ -12,6 +12,9 @@ export type TableAction =
 
 export type SecretName = 'keyRing' | 'plivo';
 
+/** The API's functions and those that serve no route (deliver consumes the webhook delivery queue). */
+export type ServiceFunctionName = FunctionName | 'deliver';
+
 export interface FunctionAccess {
   /** DynamoDB actions on the one table; empty means the function gets neither access nor TABLE_NAME. */
   table: readonly TableAction[];
@@ -29,6 +32,7 @@ export interface FunctionAccess {
  * answer: the verification's status before it speaks the code (Get), never a write.
  * hangup: call and delivery outcomes (Update); for a fallback, its claim (Update) and the abuse rules a send
  * obeys: the fraud guard's items (BatchGet) and the rate-limit counters (Update).
+ * deliver: the app's webhook endpoint (Get) for each delivery it attempts.
  * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
@@ -36,7 +40,7 @@ export interface FunctionAccess {
  * calls and sends SMS with it; hangup does too, once per verification, for a fallback (with the key ring, to
  * open the sealed token in its URL). verify never touches telephony and cannot read it.
  */
-export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
+export const FUNCTION_ACCESS: Record<ServiceFunctionName, FunctionAccess> = {
   send: {
     table: [
       'dynamodb:GetItem',
@@ -60,6 +64,8 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
   answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
   hangup: { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing', 'plivo'] },
+  // Reads the app's endpoint (GetItem) and opens its sealed secret; never telephony, never a write.
+  deliver: { table: ['dynamodb:GetItem'], secrets: ['keyRing'] },
 };
 
 /** The variables lib/runtime.ts reads to find each secret. */

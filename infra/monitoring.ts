@@ -370,7 +370,8 @@ export class Monitoring extends Construct {
     });
   }
 
-  private alarm(
+  /** An alarm to the topic (and the dashboard's list); the stack adds those of its other constructs. */
+  alarm(
     id: string,
     metric: IMetric,
     threshold: number,

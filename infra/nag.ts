@@ -19,6 +19,9 @@ export const ACKNOWLEDGED_RULES = {
   'AwsSolutions-APIG3':
     'WAF is off (setting waf=false): app routes are throttled per API key by the usage plan and webhooks per ' +
     'method by the stage. Turn on waf=true for a per-IP rate limit.',
+  'AwsSolutions-SQS3':
+    "The webhook deliveries' dead-letter queue is the end of the line: it has no DLQ of its own, and an alarm " +
+    'fires as soon as a message lands in it.',
   'AwsSolutions-IAM5[Resource::*]':
     'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':

@@ -5,15 +5,16 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
-import type { FunctionName } from '../lib/routes.ts';
 import { TABLE } from '../lib/table.ts';
+import { DELIVERY_TIMEOUT_MS } from '../lib/webhook-delivery.ts';
 import { VoiceOtpApi } from './api.ts';
-import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
+import { bindAccess, FUNCTION_ACCESS, type ServiceFunctionName } from './function-access.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Settings } from './settings.ts';
 import { ApiFirewall } from './waf.ts';
+import { WebhookQueue } from './webhook-queue.ts';
 
 export interface VoiceOtpStackProps extends StackProps {
   settings: Settings;
@@ -32,7 +33,7 @@ interface FunctionSizing {
  * request always ends in our own 503 rather than the Lambda's timeout; and they stay far below API
  * Gateway's 29 s integration timeout. test/infra/store-budget.test.ts holds them to that arithmetic.
  */
-export function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing> {
+export function functionSizing(settings: Settings): Record<ServiceFunctionName, FunctionSizing> {
   return {
     send: {
       description: 'POST /v1/verifications: starts a verification and places the call',
@@ -59,13 +60,20 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       // A fallback waits up to PLIVO_TIMEOUT_MS for Plivo, like a send.
       timeout: Duration.seconds(Math.ceil(settings.service.plivo.timeoutMs / 1000) + 7),
     },
+    deliver: {
+      description: 'App webhooks from the delivery queue: read the endpoint, sign, post; SQS retries',
+      memorySize: 256,
+      // A batch's deliveries run side by side, each waiting up to DELIVERY_TIMEOUT_MS for the app.
+      timeout: Duration.seconds(Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 10),
+    },
   };
 }
 
 /** The whole service in one stack: table, secrets, four functions, REST API, optional WAF, alarms. */
 export class VoiceOtpStack extends Stack {
   readonly table: Table;
-  readonly functions: Record<FunctionName, ServiceFunction>;
+  readonly functions: Record<ServiceFunctionName, ServiceFunction>;
+  readonly webhooks: WebhookQueue;
   readonly api: VoiceOtpApi;
   readonly monitoring: Monitoring;
 
@@ -159,6 +167,12 @@ export class VoiceOtpStack extends Stack {
       acknowledge(this.api.restApi.deploymentStage, 'AwsSolutions-APIG3');
     }
 
+    this.webhooks = new WebhookQueue(this, 'Webhooks', {
+      deliver: this.functions.deliver.handler,
+      deliverTimeout: sizing.deliver.timeout,
+      removalPolicy,
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api.restApi,
       firewall,
@@ -168,6 +182,18 @@ export class VoiceOtpStack extends Stack {
       thresholds: settings.alarms,
       removalPolicy,
     });
+
+    this.monitoring.alarm(
+      'WebhookDeadLetters',
+      this.webhooks.deadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      1,
+      'App webhook deliveries gave up after every retry (about 27.6 h) and wait in the DLQ: an app endpoint is ' +
+        'down, refuses our signature or resolves to a refused address (logs: "Webhook delivery gave up"). ' +
+        'Redrive them from the console once it is fixed, or purge. README "Events and webhooks".',
+    );
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.publicUrl,
@@ -195,9 +221,9 @@ export class VoiceOtpStack extends Stack {
 }
 
 /** One value per function, in FUNCTION_ACCESS order. */
-function byFunction<T>(make: (name: FunctionName) => T): Record<FunctionName, T> {
-  const names = Object.keys(FUNCTION_ACCESS) as FunctionName[];
-  return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<FunctionName, T>;
+function byFunction<T>(make: (name: ServiceFunctionName) => T): Record<ServiceFunctionName, T> {
+  const names = Object.keys(FUNCTION_ACCESS) as ServiceFunctionName[];
+  return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<ServiceFunctionName, T>;
 }
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);

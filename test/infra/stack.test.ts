@@ -1,11 +1,13 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { type FunctionName, ROUTES } from '../../lib/routes.ts';
+import type { ServiceFunctionName as FunctionName } from '../../infra/function-access.ts';
+import { ROUTES } from '../../lib/routes.ts';
 import { TABLE } from '../../lib/table.ts';
+import { MAX_DELIVERY_ATTEMPTS } from '../../lib/webhook-delivery.ts';
 import { synthTemplate } from './synth.ts';
 import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
 
-const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'deliver'];
 const pathOf = (name: FunctionName) => `VoiceOtp/${name[0]?.toUpperCase()}${name.slice(1)}Function`;
 
 let template: Template;
@@ -17,9 +19,9 @@ beforeAll(() => {
 });
 
 describe('functions', () => {
-  test('four Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
+  test('five Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const name of FUNCTIONS) {
       const fn = props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'));
       expect(fn).toMatchObject({
@@ -86,6 +88,7 @@ describe('functions', () => {
       verify: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
       answer: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       hangup: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
+      deliver: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
     };
     for (const name of FUNCTIONS) {
       const variables = (
@@ -203,6 +206,30 @@ describe('least privilege', () => {
     });
   });
 
+  test('deliver reads the endpoint and the key ring, and consumes its own queue alone', () => {
+    const table = JSON.stringify({ 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'Arn'] });
+    const keyRing = JSON.stringify({ Ref: id('VoiceOtp/KeyRing', 'AWS::SecretsManager::Secret') });
+    const queue = JSON.stringify({
+      'Fn::GetAtt': [id('VoiceOtp/Webhooks/Deliveries', 'AWS::SQS::Queue'), 'Arn'],
+    });
+    const logs = JSON.stringify({
+      'Fn::GetAtt': [id(`${pathOf('deliver')}/Logs`, 'AWS::Logs::LogGroup'), 'Arn'],
+    });
+    expect(permissions('deliver')).toEqual({
+      'logs:CreateLogStream': [logs],
+      'logs:PutLogEvents': [logs],
+      'xray:PutTraceSegments': ['"*"'],
+      'xray:PutTelemetryRecords': ['"*"'],
+      'dynamodb:GetItem': [table],
+      'secretsmanager:GetSecretValue': [keyRing],
+      'sqs:ReceiveMessage': [queue],
+      'sqs:ChangeMessageVisibility': [queue],
+      'sqs:GetQueueUrl': [queue],
+      'sqs:DeleteMessage': [queue],
+      'sqs:GetQueueAttributes': [queue],
+    });
+  });
+
   test('answer may only read the table (GetItem, never a write) and verify cannot read the Plivo secret', () => {
     expect(Object.keys(permissions('answer')).filter((action) => action.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
@@ -215,7 +242,7 @@ describe('least privilege', () => {
     const roles = new Set(
       FUNCTIONS.map((name) => props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')).Role),
     );
-    expect(roles.size).toBe(4);
+    expect(roles.size).toBe(5);
     for (const name of FUNCTIONS) {
       expect(props(id(`${pathOf(name)}/Role`, 'AWS::IAM::Role')).ManagedPolicyArns).toBeUndefined();
     }
@@ -225,6 +252,60 @@ describe('least privilege', () => {
       ).PolicyDocument.Statement.flatMap((statement) => [statement.Action].flat()),
     );
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('webhook delivery queue', () => {
+  test('SQS retries: a DLQ after the last attempt, encrypted, TLS only, partial batch failures reported', () => {
+    const dlq = id('VoiceOtp/Webhooks/DeadLetters', 'AWS::SQS::Queue');
+    expect(props(id('VoiceOtp/Webhooks/Deliveries', 'AWS::SQS::Queue'))).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 9 },
+      // Outlives the whole schedule (about 27.6 h).
+      MessageRetentionPeriod: 99_305 + 86_400,
+      VisibilityTimeout: 90,
+    });
+    expect(MAX_DELIVERY_ATTEMPTS).toBe(9);
+    expect(props(dlq)).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(`${pathOf('deliver')}/Handler`, 'AWS::Lambda::Function') },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('an alarm as soon as a delivery lands in the DLQ', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [id('VoiceOtp/Webhooks/DeadLetters', 'AWS::SQS::Queue'), 'QueueName'] },
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: id('VoiceOtp/Monitoring/AlarmTopic', 'AWS::SNS::Topic') }],
+    });
+  });
+
+  test('the cloud stack never lets webhooks reach localhost', () => {
+    for (const name of FUNCTIONS) {
+      const variables = (
+        props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')) as {
+          Environment: { Variables: Record<string, unknown> };
+        }
+      ).Environment.Variables;
+      expect(variables.WEBHOOK_ALLOW_LOCALHOST, name).toBeUndefined();
+    }
   });
 });
 
@@ -449,8 +530,8 @@ describe('alarms', () => {
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
 
     const metricNames = alarms.map((alarm) => alarm.MetricName).filter(Boolean);
-    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(4);
-    expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(4);
+    expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(5);
+    expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(5);
     expect(metricNames).toContain('5XXError');
 
     const expressions = alarms.flatMap((alarm) =>
