@@ -11,9 +11,13 @@ import { createStore, DEFAULT_ENDPOINT_CREDENTIALS } from '../lib/dynamodb-store
 import { ApiError } from '../lib/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
+import type { EventSink } from '../lib/outcome-events.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import type { FunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
+import { createDeliverHandler } from '../lib/webhook-delivery.ts';
+import { createWebhookSink } from '../lib/webhook-sink.ts';
+import { LocalDeliveryQueue } from './delivery-queue.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import {
   GATEWAY_MAX_PAYLOAD_BYTES,
@@ -43,6 +47,8 @@ export interface LocalStack {
   mode: 'simulated' | 'real';
   /** Milliseconds from the call until /health answered 200. */
   startupMs: number;
+  /** App webhooks: the sink the events function publishes to, over the local delivery queue. */
+  webhookSink: EventSink;
   stop(): Promise<void>;
 }
 
@@ -62,6 +68,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let handlers: Record<FunctionName, Handler> | undefined;
   let simulator: Phone | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
+  let deliveries: LocalDeliveryQueue | undefined;
+  let webhookSink: EventSink | undefined;
 
   // A request without Host is refused by the Host check below, in the contract's shape, not by Node's bare 400.
   const server = createServer({ requireHostHeader: false }, (request, response) => {
@@ -149,6 +157,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...env,
       TABLE_NAME: env.TABLE_NAME || 'voice-otp-local',
       KEYRING: env.KEYRING || newKeyRingSecret(),
+      // App webhooks to receivers on this machine (http://127.0.0.1, http://localhost); off on AWS.
+      WEBHOOK_ALLOW_LOCALHOST: env.WEBHOOK_ALLOW_LOCALHOST || 'true',
     };
     if (!env.DYNAMODB_ENDPOINT) {
       dynamodb = await startDynamoDbLocal();
@@ -193,6 +203,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       answer: createAnswerHandler({ ...container, store }),
       hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store, telephony }),
     };
+    // The deliver function's handler over a local stand-in for its SQS queue, on the same schedule (time
+    // compressed WEBHOOK_RETRY_SPEED times, for tests).
+    const queue = new LocalDeliveryQueue({
+      speed: Number(env.WEBHOOK_RETRY_SPEED || 1),
+      handler: (event) => deliver(event),
+    });
+    const deliver = createDeliverHandler({ ...container, store, visibility: queue });
+    deliveries = queue;
+    webhookSink = createWebhookSink({ store, queue });
   } catch (error) {
     server.close();
     await dynamodb?.stop();
@@ -204,7 +223,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     apiKey,
     mode,
     startupMs: Date.now() - started,
+    webhookSink: webhookSink as EventSink,
     async stop() {
+      deliveries?.stop();
       await Promise.all([simulator?.calls.stop(), simulator?.sms.stop()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

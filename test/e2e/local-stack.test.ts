@@ -324,6 +324,37 @@ describe.concurrent('the local stack over HTTP', () => {
     }
   });
 
+  it('takes a webhook to a receiver on this machine (http://127.0.0.1), and shows and removes it', async () => {
+    const webhook = (method: string, body?: unknown) =>
+      fetch(`${stack.url}/v1/webhook`, {
+        method,
+        headers: {
+          'x-api-key': stack.apiKey,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    const set = await webhook('PUT', { url: 'http://127.0.0.1:9/hooks', events: ['verification.approved'] });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({
+      url: 'http://127.0.0.1:9/hooks',
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    // Only the local hosts: a private address is refused here as on AWS.
+    const refused = await webhook('PUT', { url: 'http://10.0.0.1/hooks', events: ['verification.approved'] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: 'invalid_webhook_url' } });
+    expect(await (await webhook('GET')).json()).toEqual({
+      url: 'http://127.0.0.1:9/hooks',
+      events: ['verification.approved'],
+    });
+    expect((await webhook('DELETE')).status).toBe(204);
+    expect((await webhook('GET')).status).toBe(404);
+  });
+
+  // enabled at merge with the events branch (its local stream reader publishes to stack.webhookSink)
+  it.skip('delivers a signed webhook to a receiver on 127.0.0.1 when a verification is approved', () => {});
+
   it('answers /health and serves the demo page', async () => {
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
     const page = await fetch(`${stack.url}/`);

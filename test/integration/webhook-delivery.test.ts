@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
 import type { OutcomeEvent, OutcomeEventType } from '../../lib/outcome-events.ts';
 import {
