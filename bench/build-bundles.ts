@@ -8,7 +8,7 @@ import { FUNCTION_ACCESS } from '../infra/function-access.ts';
 import { bundledCode, SERVICE_NODE_OPTIONS } from '../infra/service-function.ts';
 import { readSettings } from '../infra/settings.ts';
 import { functionSizing } from '../infra/voice-otp-stack.ts';
-import type { FunctionName } from '../lib/routes.ts';
+import type { ApiFunctionName } from '../lib/routes.ts';
 import { serveWorker } from './worker.ts';
 
 /**
@@ -17,18 +17,18 @@ import { serveWorker } from './worker.ts';
  * `cdk deploy` uploads; only esbuild's metafile is added, which changes no output. Also reads from the
  * stack's code what the cost model needs: each function's memory size and the secrets it reads.
  */
-export const FUNCTIONS: readonly FunctionName[] = ['send', 'verify', 'answer', 'hangup'];
+export const FUNCTIONS: readonly ApiFunctionName[] = ['send', 'verify', 'answer', 'hangup'];
 
 export interface BuiltBundle {
-  name: FunctionName | 'floor';
+  name: ApiFunctionName | 'floor';
   /** index.mjs, with index.mjs.map and index.meta.json beside it. */
   file: string;
 }
 
 export interface BuildOutput {
   bundles: BuiltBundle[];
-  memoryMb: Record<FunctionName, number>;
-  secrets: Record<FunctionName, string[]>;
+  memoryMb: Record<ApiFunctionName, number>;
+  secrets: Record<ApiFunctionName, string[]>;
   nodeOptions: string;
 }
 
@@ -44,7 +44,7 @@ export function buildBundles({ outdir }: BuildInput): BuildOutput {
   const stack = new Stack(app, 'VoiceOtpBench');
   const entries: Array<[BuiltBundle['name'], string]> = [
     ['floor', projectFile('bench/floor-handler.ts')],
-    ...FUNCTIONS.map((name): [FunctionName, string] => [name, projectFile(`functions/${name}.ts`)]),
+    ...FUNCTIONS.map((name): [ApiFunctionName, string] => [name, projectFile(`functions/${name}.ts`)]),
   ];
   const bundles = entries.map(([name, entry]) => {
     const code = bundledCode(entry);

@@ -1,4 +1,4 @@
-import type { FunctionName } from '../lib/routes.ts';
+import type { ApiFunctionName } from '../lib/routes.ts';
 import type { BuildOutput } from './build-bundles.ts';
 import { type BundleSize, beyondFloor } from './bundle-sizes.ts';
 import type { ColdSample } from './cold-start.ts';
@@ -87,7 +87,7 @@ export interface Results {
 }
 
 /** The targets: cold start, peak RSS and bundle size as ratios to the floor, per function. */
-export const RATIO_TARGETS: Record<FunctionName, number> = {
+export const RATIO_TARGETS: Record<ApiFunctionName, number> = {
   send: 1.6,
   verify: 1.3,
   answer: 1.3,
@@ -165,7 +165,7 @@ const over = (measured: number, goal: number, unit = '×') =>
 
 export function evaluateTargets(results: Omit<Results, 'targets'>): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const ratioCheck = (target: string, fn: FunctionName, measured: number) => {
+  const ratioCheck = (target: string, fn: ApiFunctionName, measured: number) => {
     const goal = RATIO_TARGETS[fn];
     checks.push({
       target,
@@ -175,7 +175,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): TargetCheck[
       ...(measured > goal && { gap: over(measured, goal) }),
     });
   };
-  for (const fn of Object.keys(RATIO_TARGETS) as FunctionName[]) {
+  for (const fn of Object.keys(RATIO_TARGETS) as ApiFunctionName[]) {
     const cold = results.coldStart.rows.find((r) => r.name === fn);
     const bundle = results.bundles.find((b) => b.name === fn);
     if (cold) ratioCheck(`${fn}: cold start (median)`, fn, cold.ratio);

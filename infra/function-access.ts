@@ -12,9 +12,6 @@ export type TableAction =
 
 export type SecretName = 'keyRing' | 'plivo';
 
-/** The API's functions and those that serve no route (deliver consumes the webhook delivery queue). */
-export type ServiceFunctionName = FunctionName | 'deliver';
-
 export interface FunctionAccess {
   /** DynamoDB actions on the one table; empty means the function gets neither access nor TABLE_NAME. */
   table: readonly TableAction[];
@@ -40,7 +37,7 @@ export interface FunctionAccess {
  * calls and sends SMS with it; hangup does too, once per verification, for a fallback (with the key ring, to
  * open the sealed token in its URL). verify never touches telephony and cannot read it.
  */
-export const FUNCTION_ACCESS: Record<ServiceFunctionName, FunctionAccess> = {
+export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   send: {
     table: [
       'dynamodb:GetItem',

@@ -5,13 +5,13 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ServiceFunctionName } from './function-access.ts';
+import type { FunctionName } from '../lib/routes.ts';
 
 const projectFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 export interface ServiceFunctionProps {
   /** Bundles `functions/<name>.ts`, which exports `handler`. */
-  name: ServiceFunctionName;
+  name: FunctionName;
   description: string;
   memorySize: number;
   timeout: Duration;

@@ -5,10 +5,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
+import type { FunctionName } from '../lib/routes.ts';
 import { TABLE } from '../lib/table.ts';
 import { DELIVERY_TIMEOUT_MS } from '../lib/webhook-delivery.ts';
 import { VoiceOtpApi } from './api.ts';
-import { bindAccess, FUNCTION_ACCESS, type ServiceFunctionName } from './function-access.ts';
+import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
@@ -33,7 +34,7 @@ interface FunctionSizing {
  * request always ends in our own 503 rather than the Lambda's timeout; and they stay far below API
  * Gateway's 29 s integration timeout. test/infra/store-budget.test.ts holds them to that arithmetic.
  */
-export function functionSizing(settings: Settings): Record<ServiceFunctionName, FunctionSizing> {
+export function functionSizing(settings: Settings): Record<FunctionName, FunctionSizing> {
   return {
     send: {
       description: 'POST /v1/verifications: starts a verification and places the call',
@@ -72,7 +73,7 @@ export function functionSizing(settings: Settings): Record<ServiceFunctionName, 
 /** The whole service in one stack: table, secrets, four functions, REST API, optional WAF, alarms. */
 export class VoiceOtpStack extends Stack {
   readonly table: Table;
-  readonly functions: Record<ServiceFunctionName, ServiceFunction>;
+  readonly functions: Record<FunctionName, ServiceFunction>;
   readonly webhooks: WebhookQueue;
   readonly api: VoiceOtpApi;
   readonly monitoring: Monitoring;
@@ -221,9 +222,9 @@ export class VoiceOtpStack extends Stack {
 }
 
 /** One value per function, in FUNCTION_ACCESS order. */
-function byFunction<T>(make: (name: ServiceFunctionName) => T): Record<ServiceFunctionName, T> {
-  const names = Object.keys(FUNCTION_ACCESS) as ServiceFunctionName[];
-  return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<ServiceFunctionName, T>;
+function byFunction<T>(make: (name: FunctionName) => T): Record<FunctionName, T> {
+  const names = Object.keys(FUNCTION_ACCESS) as FunctionName[];
+  return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<FunctionName, T>;
 }
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);

@@ -2,13 +2,16 @@
  * Every route of the v1 API, in one place: the handlers dispatch on it, the local stack serves it, the CDK
  * stack provisions it and a test holds openapi.yaml to it.
  */
-export type FunctionName = 'send' | 'verify' | 'answer' | 'hangup';
+export type FunctionName = 'send' | 'verify' | 'answer' | 'hangup' | 'deliver';
+
+/** The functions behind API Gateway; `deliver` consumes the webhook delivery queue instead. */
+export type ApiFunctionName = Exclude<FunctionName, 'deliver'>;
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway's resource template; `event.resource` carries it. */
   resource: string;
-  function: FunctionName;
+  function: ApiFunctionName;
   /** App routes need an API key; Plivo's webhooks are authenticated by their signature instead. */
   auth: 'api-key' | 'plivo-signature';
 }

@@ -13,7 +13,7 @@ import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
 import type { EventSink } from '../lib/outcome-events.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
-import type { FunctionName } from '../lib/routes.ts';
+import type { ApiFunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createDeliverHandler } from '../lib/webhook-delivery.ts';
 import { createWebhookSink } from '../lib/webhook-sink.ts';
@@ -65,7 +65,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { env, log } = options;
   const mode = REAL_MODE_SETTINGS.every((name) => env[name]) ? 'real' : 'simulated';
   const apiKey = env.API_KEY || `local-${randomBytes(12).toString('base64url')}`;
-  let handlers: Record<FunctionName, Handler> | undefined;
+  let handlers: Record<ApiFunctionName, Handler> | undefined;
   let simulator: Phone | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
   let deliveries: LocalDeliveryQueue | undefined;

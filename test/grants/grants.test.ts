@@ -1,13 +1,14 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, inject, test } from 'vitest';
-import { FUNCTION_ACCESS, type ServiceFunctionName } from '../../infra/function-access.ts';
+import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
+import type { FunctionName } from '../../lib/routes.ts';
 import { readCommandLog } from '../support/dynamodb-commands.ts';
 
 /**
  * Runs after the whole suite (vitest.config.ts, project `grants`): DynamoDB Local has no IAM, so the only
  * proof that a function may do what its code does is this comparison with what its handler really issued.
  */
-const FUNCTIONS = Object.keys(FUNCTION_ACCESS) as ServiceFunctionName[];
+const FUNCTIONS = Object.keys(FUNCTION_ACCESS) as FunctionName[];
 const INTEGRATION = new URL('../integration/', import.meta.url);
 
 describe('DynamoDB grants', () => {

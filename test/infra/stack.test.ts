@@ -1,7 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { ServiceFunctionName as FunctionName } from '../../infra/function-access.ts';
-import { ROUTES } from '../../lib/routes.ts';
+import { type FunctionName, ROUTES } from '../../lib/routes.ts';
 import { TABLE } from '../../lib/table.ts';
 import { MAX_DELIVERY_ATTEMPTS } from '../../lib/webhook-delivery.ts';
 import { synthTemplate } from './synth.ts';

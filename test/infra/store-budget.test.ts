@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { FUNCTION_ACCESS, type ServiceFunctionName } from '../../infra/function-access.ts';
+import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { readSettings } from '../../infra/settings.ts';
 import { functionSizing } from '../../infra/voice-otp-stack.ts';
 import { worstCaseMs } from '../../lib/aws-budget.ts';
 import { STORE_TIME_BUDGET } from '../../lib/dynamodb-store.ts';
+import type { FunctionName } from '../../lib/routes.ts';
 import { SECRETS_TIME_BUDGET } from '../../lib/secrets.ts';
 import { DELIVERY_TIMEOUT_MS } from '../../lib/webhook-delivery.ts';
 
@@ -24,7 +25,7 @@ describe('store time budget', () => {
   test('ends within every function timeout with time left to answer 503, secrets read first', () => {
     const settings = readSettings(() => undefined);
     const sizing = functionSizing(settings);
-    for (const name of Object.keys(FUNCTION_ACCESS) as ServiceFunctionName[]) {
+    for (const name of Object.keys(FUNCTION_ACCESS) as FunctionName[]) {
       if (FUNCTION_ACCESS[name].table.length === 0) continue;
       // send, and hangup for a fallback, may wait for Plivo first; after one timed-out call the others fail
       // at once (failFastMs).

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ServiceFunctionName } from '../../infra/function-access.ts';
+import type { FunctionName } from '../../lib/routes.ts';
 
 /**
  * The DynamoDB commands each function's handler really issues, recorded by SDK middleware while the
@@ -47,7 +47,7 @@ export function iamActions(command: string, input: unknown): string[] {
 export interface CommandRecord {
   /** The test file, relative to the repository root. */
   file: string;
-  function: ServiceFunctionName;
+  function: FunctionName;
   command: string;
   actions: string[];
 }

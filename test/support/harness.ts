@@ -7,12 +7,12 @@ import { createAnswerHandler } from '../../functions/answer.ts';
 import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import type { ServiceFunctionName } from '../../infra/function-access.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { recordingCounters } from '../../lib/metrics.ts';
+import type { FunctionName } from '../../lib/routes.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallRequest, MessageRequest, Telephony } from '../../lib/telephony.ts';
@@ -95,9 +95,9 @@ export interface Harness {
   telephony: RecordingTelephony;
   keyRingSecret: string;
   /** Each function's own store and client, as on AWS; what each issues is recorded under its name. */
-  stores: Record<ServiceFunctionName, DynamoDbStore>;
+  stores: Record<FunctionName, DynamoDbStore>;
   /** What `name`'s handler was built with, to build another (e.g. with other secrets or a failing store). */
-  depsFor(name: ServiceFunctionName): HandlerDeps;
+  depsFor(name: FunctionName): HandlerDeps;
   /** Every DynamoDB round trip any of the handlers made, by command name (e.g. UpdateItemCommand). */
   dynamoCalls: string[];
   metrics: ReturnType<typeof recordingCounters>;
@@ -116,7 +116,7 @@ export const runDynamoDb = (): DynamoDbConnection => ({
 
 export type HandlerDeps = Parameters<typeof createVerifyHandler>[0];
 
-const FUNCTIONS: ServiceFunctionName[] = ['send', 'verify', 'answer', 'hangup', 'deliver'];
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'deliver'];
 const ROOT = new URL('../..', import.meta.url).pathname;
 let commandLog: CommandLog | undefined;
 
@@ -155,7 +155,7 @@ export async function createHarness(
   const log = commandLogOfThisFile();
   const file = relative(ROOT, expect.getState().testPath ?? '');
   log.harness(file);
-  const storeFor = (name: ServiceFunctionName) => {
+  const storeFor = (name: FunctionName) => {
     const documentClient = createDocumentClient(connection);
     recordCommands(documentClient, (command, input) => {
       dynamoCalls.push(command);
@@ -164,7 +164,7 @@ export async function createHarness(
     return new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
   };
   const stores = Object.fromEntries(FUNCTIONS.map((name) => [name, storeFor(name)])) as Record<
-    ServiceFunctionName,
+    FunctionName,
     DynamoDbStore
   >;
   const base = {
@@ -174,7 +174,7 @@ export async function createHarness(
     metrics,
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
-  const depsFor = (name: ServiceFunctionName): HandlerDeps => ({ ...base, store: stores[name] });
+  const depsFor = (name: FunctionName): HandlerDeps => ({ ...base, store: stores[name] });
   const client = localClient(connection);
   return {
     config,
