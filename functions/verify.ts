@@ -1,5 +1,6 @@
 import { deleteWebhook, getWebhook, setWebhook } from '../lib/app-webhooks.ts';
 import { createStore } from '../lib/dynamodb-store.ts';
+import { erasePhone } from '../lib/erasure.ts';
 import { invalidRequest } from '../lib/errors.ts';
 import {
   apiKeyIdOf,
@@ -11,7 +12,7 @@ import {
   routeNotServed,
 } from '../lib/http.ts';
 import { isVerificationId } from '../lib/ids.ts';
-import { checkRequest, webhookRequest } from '../lib/requests.ts';
+import { checkRequest, eraseRequest, webhookRequest } from '../lib/requests.ts';
 import { ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import {
@@ -24,8 +25,8 @@ import {
 import { canceledView, statusView } from '../lib/views.ts';
 
 /**
- * Check, status and cancel, and the API key's webhook endpoint. Never touches telephony, so this function
- * holds no Plivo secret.
+ * Check, status, cancel and erasure, and the API key's webhook endpoint. Never touches telephony, so this
+ * function holds no Plivo secret.
  */
 export const createVerifyHandler = (deps: ServiceDeps) =>
   httpHandler(deps, async (event) => {
@@ -42,6 +43,10 @@ export const createVerifyHandler = (deps: ServiceDeps) =>
       case 'GET /v1/verifications/{id}': {
         const verification = await getVerification(deps, apiKeyId, verificationId(pathId(event)));
         return json(200, statusView(verification, deps.clock()));
+      }
+      case 'POST /v1/phones/erase': {
+        const request = parseJsonBody(event, eraseRequest);
+        return json(200, await erasePhone(deps, apiKeyId, request.phone));
       }
       case 'POST /v1/verifications/{id}/cancel': {
         const verification = await cancelVerification(deps, apiKeyId, verificationId(pathId(event)));

@@ -24,8 +24,9 @@ export interface FunctionAccess {
  * send: verifications and phone pointers (Get/Put/Update), rate-limit counters (Update), the fraud guard's
  * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
  * verify: checks and cancels (Update), status and phone pointers (Get; BatchGet while a key rotation leaves
- * a phone's pointer under two pseudonyms), the fraud guard's approval counts; the API key's webhook endpoint
- * (Put, Get, Delete of `WEBHOOK#<api key id>`).
+ * a phone's pointer under two pseudonyms), the fraud guard's approval counts; erasure reads a phone's pointers
+ * (BatchGet) and deletes its verifications and pointers (Delete); the API key's webhook endpoint (Put, Get,
+ * Delete of `WEBHOOK#<api key id>`).
  * answer: the verification's status before it speaks the code (Get), never a write.
  * hangup: call and delivery outcomes (Update); for a fallback, its claim (Update) and the abuse rules a send
  * obeys: the fraud guard's items (BatchGet) and the rate-limit counters (Update).

@@ -234,6 +234,22 @@ export class Monitoring extends Construct {
       ComparisonOperator.LESS_THAN_THRESHOLD,
     );
 
+    // Abuse defences at work: each is a decision an operator should look at (RUNBOOK.md).
+    this.alarm(
+      'FraudGuardPaused',
+      service('FraudGuardPaused'),
+      1,
+      'The fraud guard paused verifications to a number range (for one API key or for all): codes sent there ' +
+        'went unapproved. See RUNBOOK.md "FraudGuardPaused".',
+    );
+    this.alarm(
+      'DailyCapReached',
+      service('DailyCapReached'),
+      1,
+      "The service's daily call or SMS cap was reached: every send is refused (503 daily_call_cap_reached) " +
+        'until UTC midnight. See RUNBOOK.md "DailyCapReached".',
+    );
+
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `${stack.stackName}-voice-otp`,
       defaultInterval: Duration.hours(24),

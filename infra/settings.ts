@@ -144,7 +144,16 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   value: (c: Config) => string;
 }> = [
   { setting: 'appName', variable: 'APP_NAME', value: (c) => c.appName },
-  { setting: 'fromNumber', variable: 'PLIVO_FROM_NUMBER', value: (c) => c.plivo.fromNumber },
+  { setting: 'fromNumber', variable: 'PLIVO_FROM_NUMBER', value: (c) => c.plivo.fromNumbers['*'] ?? '' },
+  // The default lives in PLIVO_FROM_NUMBER alone, so the two variables never disagree.
+  {
+    setting: 'fromNumbers',
+    variable: 'FROM_NUMBERS',
+    value: ({ plivo: { fromNumbers } }) => {
+      const { '*': _default, ...byCountry } = fromNumbers;
+      return JSON.stringify(byCountry);
+    },
+  },
   { setting: 'codeLength', variable: 'CODE_LENGTH', value: (c) => String(c.codeLength) },
   { setting: 'codeTtlSeconds', variable: 'CODE_TTL_SECONDS', value: (c) => String(c.codeTtlSeconds) },
   { setting: 'maxAttempts', variable: 'MAX_ATTEMPTS', value: (c) => String(c.maxAttempts) },
@@ -380,7 +389,9 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
   };
   for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
     const value = raw[setting];
-    if (value !== undefined && value !== null) env[variable] = String(value);
+    // A JSON value in cdk.json (fromNumbers' map) reaches the function as its JSON text.
+    if (value !== undefined && value !== null)
+      env[variable] = typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
   try {
     return loadConfig(env);

@@ -211,6 +211,14 @@ export class VoiceOtpStack extends Stack {
     new CfnOutput(this, 'KeyRingSecretArn', { value: secrets.keyRing.secretArn });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    // What the operator commands and RUNBOOK.md read: key rotation's safe time, each function's logs.
+    new CfnOutput(this, 'CodeTtlSeconds', { value: String(settings.service.codeTtlSeconds) });
+    new CfnOutput(this, 'RetentionSeconds', { value: String(settings.service.retentionSeconds) });
+    for (const [name, fn] of Object.entries(this.functions)) {
+      new CfnOutput(this, `${name[0]?.toUpperCase()}${name.slice(1)}LogGroup`, {
+        value: fn.logGroup.logGroupName,
+      });
+    }
     const customDomain = this.api.restApi.domainName;
     if (customDomain) {
       new CfnOutput(this, 'CustomDomainTarget', {

@@ -252,6 +252,9 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
       (error.code === 'rate_limited' || error.code === 'daily_call_cap_reached')
     )
       deps.metrics.count('RateLimited');
+    // Its own alarm: the whole service stops sending, not one phone or key.
+    if (error instanceof ApiError && error.code === 'daily_call_cap_reached')
+      deps.metrics.count('DailyCapReached');
     await Promise.allSettled(
       taken.map(({ key, add }) =>
         store.count(key, {

@@ -33,7 +33,11 @@ export interface Config {
   defaultLocale: Locale;
   plivo: {
     apiUrl: string;
-    fromNumber: string;
+    /**
+     * Caller ID per destination country (ISO 3166 alpha-2), `*` the default: callers trust a local number
+     * more, and some countries require one. Always holds `*`.
+     */
+    fromNumbers: Record<string, string>;
     timeoutMs: number;
     ringTimeoutSeconds: number;
     timeLimitSeconds: number;
@@ -129,6 +133,37 @@ const fraction = (fallback: number) => z._default(z.coerce.number().check(z.gte(
 /** A DNS host name in lower case (punycode for IDNs): what WebOTP's `@<domain>` line names. */
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+
+/** FROM_NUMBERS: a JSON object from country code (or `*`) to an E.164 number; empty means none. */
+const callerIds = z.optional(
+  z.pipe(
+    z.string(),
+    z.pipe(
+      z.transform((value: string, ctx) => {
+        if (value.trim() === '') return {};
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          ctx.issues.push({
+            code: 'custom',
+            input: value,
+            message: 'must be a JSON object such as {"GB":"+447700900000","*":"+14155550100"}',
+          });
+          return z.NEVER;
+        }
+      }),
+      z
+        .record(z.string(), z.string().check(z.regex(E164, 'numbers must be E.164, such as +14155550100')))
+        .check(
+          z.refine((map) => Object.keys(map).every((key) => /^([A-Z]{2}|\*)$/.test(key)), {
+            message: 'keys must be ISO 3166 alpha-2 country codes (upper case) or "*"',
+          }),
+        ),
+    ),
+  ),
+);
+
 const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }),
   z.transform((value) => value.replace(/\/+$/, '')),
@@ -150,7 +185,9 @@ const envSchema = z.object({
   RETENTION_SECONDS: integer(86_400, 0, 30 * 86_400),
   DEFAULT_LOCALE: z._default(z.enum(LOCALES as [Locale, ...Locale[]]), 'en-US'),
   PLIVO_API_URL: z._default(httpUrl, 'https://api.plivo.com'),
-  PLIVO_FROM_NUMBER: z._default(z.string().check(z.regex(/^\+[1-9][0-9]{6,14}$/)), '+14155550100'),
+  PLIVO_FROM_NUMBER: z._default(z.string().check(z.regex(E164)), '+14155550100'),
+  // Its "*" is the default caller ID; without one, PLIVO_FROM_NUMBER is (the single-number form).
+  FROM_NUMBERS: callerIds,
   PLIVO_TIMEOUT_MS: integer(4000, 500, 10_000),
   RING_TIMEOUT_SECONDS: integer(30, 5, 120),
   CALL_TIME_LIMIT_SECONDS: integer(120, 30, 600),
@@ -213,7 +250,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLocale: e.DEFAULT_LOCALE,
     plivo: {
       apiUrl: e.PLIVO_API_URL,
-      fromNumber: e.PLIVO_FROM_NUMBER,
+      fromNumbers: { '*': e.PLIVO_FROM_NUMBER, ...(e.FROM_NUMBERS ?? {}) },
       timeoutMs: e.PLIVO_TIMEOUT_MS,
       ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
       timeLimitSeconds: e.CALL_TIME_LIMIT_SECONDS,

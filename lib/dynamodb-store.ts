@@ -16,7 +16,9 @@ import type {
   CountResult,
   IdempotencyClaim,
   IdempotencyRecord,
+  PhoneEntry,
   PointResult,
+  RecentLimit,
   Store,
   StoredResponse,
   TransitionResult,
@@ -123,6 +125,22 @@ export function createStore(
 
 const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
 
+/** One of a phone's recent verifications, as its pointer lists it. */
+interface RecentEntry {
+  id: string;
+  /** Epoch seconds: the verification item's TTL. */
+  until: number;
+}
+
+interface PointerItem {
+  pk: string;
+  verificationId?: string;
+  recent?: RecentEntry[];
+}
+
+/** Reads of a phone's pointers an erasure makes before it gives up on a pointer that keeps changing. */
+const ERASE_ROUNDS = 5;
+
 const fromItem = (item: Record<string, unknown>): Verification => {
   const { pk: _pk, ttl: _ttl, ...verification } = item;
   return verification as unknown as Verification;
@@ -133,15 +151,16 @@ const fromItem = (item: Record<string, unknown>): Verification => {
  * a bug of ours (500).
  */
 export function storeError(error: unknown): unknown {
-  return awsServiceUnavailable(error)
-    ? new ApiError(
-        503,
-        'store_unavailable',
-        'The verification store is unavailable; retry shortly.',
-        retryAfterSeconds(1),
-      )
-    : error;
+  return awsServiceUnavailable(error) ? storeUnavailable() : error;
 }
+
+const storeUnavailable = () =>
+  new ApiError(
+    503,
+    'store_unavailable',
+    'The verification store is unavailable; retry shortly.',
+    retryAfterSeconds(1),
+  );
 
 export class DynamoDbStore implements Store {
   readonly #db: DynamoDBDocumentClient;
@@ -201,33 +220,175 @@ export class DynamoDbStore implements Store {
     return out.Item as VerificationState | undefined;
   }
 
-  async pointPhoneTo(
-    verification: Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>,
-  ): Promise<PointResult> {
-    const { id, apiKeyId, phoneHash, createdAt, expiresAt } = verification;
+  async pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult> {
+    const { id, createdAt } = verification;
+    const entry = this.#recentEntry(verification);
     try {
       const out = await this.#db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.#table,
-          Item: {
-            pk: itemKeys.phone(apiKeyId, phoneHash),
-            verificationId: id,
-            createdAt,
-            ttl: epochSeconds(expiresAt),
-          },
+          Key: { pk: this.#pointerKey(verification) },
+          UpdateExpression:
+            'SET verificationId = :id, createdAt = :createdAt, #ttl = :ttl, recent = list_append(if_not_exists(recent, :none), :entry)',
           // Equal times: the last writer wins, which still leaves one pending. Pointers written before they
           // carried createdAt count as older.
           ConditionExpression: 'attribute_not_exists(createdAt) OR createdAt <= :createdAt',
-          ExpressionAttributeValues: { ':createdAt': createdAt },
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':id': id,
+            ':createdAt': createdAt,
+            // The pointer lives as long as the newest verification it lists.
+            ':ttl': entry.until,
+            ':none': [],
+            ':entry': [entry],
+          },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { moved: true, replaced: out.Attributes?.verificationId as string | undefined };
+      const old = (out.Attributes ?? {}) as PointerItem;
+      await this.#pruneRecent(verification, [...(old.recent ?? []), entry], keep);
+      return { moved: true, replaced: old.verificationId };
     } catch (error) {
       const failed = error as { name?: string; Item?: Record<string, never> };
       if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
+      // A newer verification holds the pointer; this one is still the phone's, and listed.
+      await this.rememberForPhone(verification, keep);
       return { moved: false, newer: unmarshall(failed.Item).verificationId as string };
+    }
+  }
+
+  async rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void> {
+    const entry = this.#recentEntry(verification);
+    const out = await this.#call((db) =>
+      db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: this.#pointerKey(verification) },
+          UpdateExpression:
+            'SET recent = list_append(if_not_exists(recent, :none), :entry), #ttl = if_not_exists(#ttl, :ttl)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':none': [], ':entry': [entry], ':ttl': entry.until },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    await this.#pruneRecent(verification, (out.Attributes as PointerItem | undefined)?.recent ?? [], keep);
+  }
+
+  /**
+   * Drops from the front of the pointer's list the ids whose items DynamoDB's TTL may already have removed,
+   * and any beyond `atMost`. Appends go to the end and drops come off the front, so the write is conditional
+   * on the last dropped entry still sitting where it was read; when another write moved it, the next send
+   * prunes instead.
+   */
+  async #pruneRecent(verification: PhoneEntry, recent: RecentEntry[], keep: RecentLimit) {
+    const nowSeconds = epochSeconds(verification.createdAt);
+    let drop = 0;
+    while (
+      drop < recent.length &&
+      (recent.length - drop > keep.atMost || (recent[drop]?.until ?? 0) < nowSeconds)
+    )
+      drop++;
+    const last = recent[drop - 1];
+    if (!last) return;
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: this.#pointerKey(verification) },
+          UpdateExpression: `REMOVE ${Array.from({ length: drop }, (_, i) => `recent[${i}]`).join(', ')}`,
+          ConditionExpression: `recent[${drop - 1}].id = :last`,
+          ExpressionAttributeValues: { ':last': last.id },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
+    }
+  }
+
+  #pointerKey = (verification: Pick<Verification, 'apiKeyId' | 'phoneHash'>) =>
+    itemKeys.phone(verification.apiKeyId, verification.phoneHash);
+
+  /** `until`: the verification item's own TTL, after which it may be gone. */
+  #recentEntry = (verification: PhoneEntry): RecentEntry => ({
+    id: verification.id,
+    until: epochSeconds(verification.expiresAt) + this.#retentionSeconds,
+  });
+
+  async erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number> {
+    let erased = 0;
+    // A send may list a new id between the read and the pointer's delete: then read again.
+    for (let round = 0; round < ERASE_ROUNDS; round++) {
+      const pointers = await this.#readPointers(apiKeyId, phoneHashes);
+      if (pointers.length === 0) return erased;
+      const ids = new Set(
+        pointers.flatMap((pointer) => [
+          ...(pointer.recent ?? []).map((entry) => entry.id),
+          ...(pointer.verificationId ? [pointer.verificationId] : []),
+        ]),
+      );
+      const deleted = await Promise.all(
+        [...ids].map((id) => this.#eraseVerification(id, apiKeyId, phoneHashes)),
+      );
+      erased += deleted.filter(Boolean).length;
+      const removed = await Promise.all(pointers.map((pointer) => this.#erasePointer(pointer)));
+      if (removed.every(Boolean)) return erased;
+    }
+    throw storeUnavailable();
+  }
+
+  async #readPointers(apiKeyId: string, phoneHashes: string[]): Promise<PointerItem[]> {
+    const keys = phoneHashes.map((hash) => ({ pk: itemKeys.phone(apiKeyId, hash) }));
+    const out = await this.#call((db) =>
+      db.send(new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } })),
+    );
+    if (Object.keys(out.UnprocessedKeys ?? {}).length > 0) {
+      throw storeUnavailable();
+    }
+    return (out.Responses?.[this.#table] ?? []) as PointerItem[];
+  }
+
+  /** Only this API key's verification of this phone: a pointer is never trusted to name another's. */
+  async #eraseVerification(id: string, apiKeyId: string, phoneHashes: string[]): Promise<boolean> {
+    const hashes = Object.fromEntries(phoneHashes.map((hash, i) => [`:h${i}`, hash]));
+    try {
+      const out = await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: itemKeys.verification(id) },
+          ConditionExpression: `apiKeyId = :apiKeyId AND phoneHash IN (${Object.keys(hashes).join(', ')})`,
+          ExpressionAttributeValues: { ':apiKeyId': apiKeyId, ...hashes },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes !== undefined;
+    } catch (error) {
+      // Already gone (erased before, or removed by TTL), or not this key's phone: nothing to erase.
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw storeError(error);
+    }
+  }
+
+  /** Deletes the pointer as read: refused when a send listed another id meanwhile. */
+  async #erasePointer(pointer: PointerItem): Promise<boolean> {
+    const recent = pointer.recent ?? [];
+    const last = recent.at(-1);
+    try {
+      await this.#db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: pointer.pk },
+          ConditionExpression: last
+            ? `size(recent) = :size AND recent[${recent.length - 1}].id = :last`
+            : 'attribute_not_exists(recent)',
+          ...(last && { ExpressionAttributeValues: { ':size': recent.length, ':last': last.id } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw storeError(error);
     }
   }
 

@@ -161,6 +161,7 @@ async function send(
       await deps.telephony.placeCall({
         verificationId: id,
         to: phone.e164,
+        country: phone.country,
         // The usual URLs: its hangup records the call, and finds the fallback already claimed.
         answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
         fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
@@ -170,6 +171,7 @@ async function send(
       await deps.telephony.sendMessage({
         verificationId: id,
         to: phone.e164,
+        country: phone.country,
         // Built here and handed to the provider only: never logged or stored.
         text: smsText({
           locale: sealed.locale as Locale,

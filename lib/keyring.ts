@@ -7,7 +7,9 @@ import { hkdfSync, randomBytes } from 'node:crypto';
  * sealed tokens, phone pseudonyms and number-range pseudonyms are derived from it with HKDF-SHA256. This
  * flat shape is what Secrets Manager can generate by itself (`generateStringKey`), so no key ever passes
  * through a template or a custom resource. Rotation: add a new id, point `current` at it, and drop the old
- * id once every code it protected has expired (code lifetime plus the retention period).
+ * id once every code it protected has expired (code lifetime plus the retention period). `npm run rotate-keys`
+ * does this, recording when each key was added in `"added": {"k2": "<ISO time>"}` (not a key: `added` is
+ * reserved).
  */
 export interface KeySet {
   id: string;
@@ -47,7 +49,9 @@ export function parseKeyRing(secretString: string): KeyRing {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error('Key ring secret must be a JSON object');
   }
-  const { current, ...materials } = parsed as Record<string, unknown>;
+  const { current, added, ...materials } = parsed as Record<string, unknown>;
+  if (added !== undefined && (typeof added !== 'object' || added === null || Array.isArray(added)))
+    throw new Error('Key ring secret: "added" must map key ids to the times they were added');
   const keys = new Map<string, KeySet>();
   for (const [id, material] of Object.entries(materials)) {
     if (!KEY_ID.test(id)) throw new Error('Key ring secret: a key id is not 1-16 letters, digits, _ or -');

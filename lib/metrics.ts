@@ -20,6 +20,8 @@ export type MetricName =
   | 'ChecksApproved'
   | 'ChecksRefused'
   | 'RateLimited'
+  // The service's daily call or SMS cap refused a send (503): every send is refused until UTC midnight.
+  | 'DailyCapReached'
   | 'FraudGuardPaused';
 
 export interface Counters {

@@ -20,7 +20,8 @@ import {
  */
 export interface PlivoCallsOptions {
   apiUrl: string;
-  fromNumber: string;
+  /** Caller ID by destination country, `*` the default (Config.plivo.fromNumbers). */
+  fromNumbers: Record<string, string>;
   timeoutMs: number;
   ringTimeoutSeconds: number;
   timeLimitSeconds: number;
@@ -45,9 +46,13 @@ export interface PlivoErrorDetail {
 /** Plivo writes numbers as digits with the country code and no plus sign. */
 export const plivoNumber = (e164: string) => e164.replace(/^\+/, '');
 
+/** The number a call or SMS to `country` comes from: that country's own, else the default. */
+export const callerId = (options: Pick<PlivoCallsOptions, 'fromNumbers'>, country: string) =>
+  plivoNumber(options.fromNumbers[country] ?? options.fromNumbers['*'] ?? '');
+
 export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) {
   return {
-    from: plivoNumber(options.fromNumber),
+    from: callerId(options, request.country),
     to: plivoNumber(request.to),
     answer_url: request.answerUrl,
     answer_method: 'POST',
@@ -65,9 +70,9 @@ export function plivoCallBody(options: PlivoCallsOptions, request: CallRequest) 
 
 /**
  * The body of Plivo's Send Message request, as the SDK's `messages.create(src, dst, text, { type, url,
- * method, log })` sends it. Sent from the caller id the calls use.
+ * method, log })` sends it. Sent from the caller ID the calls to that country use.
  */
-export function plivoMessageBody(options: Pick<PlivoCallsOptions, 'fromNumber'>, request: MessageRequest) {
+export function plivoMessageBody(options: Pick<PlivoCallsOptions, 'fromNumbers'>, request: MessageRequest) {
   return {
     type: 'sms',
     // Delivery reports come back to this signed URL (lib/record-message.ts).
@@ -75,7 +80,7 @@ export function plivoMessageBody(options: Pick<PlivoCallsOptions, 'fromNumber'>,
     method: 'POST',
     // Plivo then keeps neither the text (it holds the code) nor the full number in its logs.
     log: false,
-    src: plivoNumber(options.fromNumber),
+    src: callerId(options, request.country),
     dst: plivoNumber(request.to),
     text: request.text,
   };

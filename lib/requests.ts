@@ -74,3 +74,5 @@ export const webhookRequest = z.strictObject(
   },
   unknownFields,
 );
+
+export const eraseRequest = z.strictObject({ phone: field('phone', 64) }, unknownFields);

@@ -17,7 +17,7 @@ export interface Secrets {
 }
 
 /** Re-read every few minutes so a rotated key ring or Plivo token reaches warm containers. */
-const SECRET_MAX_AGE_SECONDS = 300;
+export const SECRET_MAX_AGE_SECONDS = 300;
 
 /**
  * Errors name the secret and the expected shape, never a fragment of the value: JSON.parse's own message

@@ -15,9 +15,17 @@ export interface VerificationStore {
    * Makes the verification its phone's latest for its API key, unless the pointer already holds a newer one
    * (a later `createdAt`): the pointer only moves forward.
    */
-  pointPhoneTo(
-    verification: Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>,
-  ): Promise<PointResult>;
+  pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult>;
+  /**
+   * Adds the verification to its phone's recent ids without moving the pointer: a send whose code never went
+   * out still stored a verification of that phone, which erasure must find.
+   */
+  rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void>;
+  /**
+   * Deletes every verification listed in the phone's pointers under these pseudonyms for this API key, then
+   * the pointers themselves; returns how many verifications it deleted. Counters stay (SECURITY.md).
+   */
+  erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number>;
   /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
   latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
 
@@ -80,6 +88,17 @@ export interface VerificationStore {
     outcome: { call: CallRecord } | { message: MessageRecord } | undefined,
     now: number,
   ): Promise<TransitionResult>;
+}
+
+export type PhoneEntry = Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>;
+
+/**
+ * The phone pointer keeps the ids of the phone's verifications that may still exist (until their items'
+ * TTL), so erasure can find them; `atMost` bounds the list whatever happens (lib/erasure.ts derives it from
+ * the phone's daily limit).
+ */
+export interface RecentLimit {
+  atMost: number;
 }
 
 /** Either the pointer moved (and names the id it replaced), or it already held this newer one. */

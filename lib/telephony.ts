@@ -4,6 +4,8 @@ import { ApiError } from './errors.ts';
 export interface CallRequest {
   verificationId: string;
   to: string;
+  /** The destination's country (ISO 3166 alpha-2, or 001), which picks the caller ID. */
+  country: string;
   answerUrl: string;
   /** Asked by the provider when the answer URL fails: the same route, marked as the last try. */
   fallbackUrl: string;
@@ -19,6 +21,8 @@ export interface PlacedCall {
 export interface MessageRequest {
   verificationId: string;
   to: string;
+  /** The destination's country (ISO 3166 alpha-2, or 001), which picks the sender number. */
+  country: string;
   /** The SMS text: it holds the code, so it goes to the provider and nowhere else (no log, no item). */
   text: string;
   /** Where the provider posts delivery reports: signed, with the verification id and the sealed token. */

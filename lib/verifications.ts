@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { admitSend, assertCallable, countApproval, countPlacedCall, returnUnusedGuesses } from './abuse.ts';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import type { Config } from './config.ts';
+import { recentLimit } from './erasure.ts';
 import { ApiError, verificationNotFound, verificationNotPending } from './errors.ts';
 import { fallBackAtSend } from './fallback.ts';
 import { newVerificationId } from './ids.ts';
@@ -121,6 +122,13 @@ export async function startVerification(
     if (marked?.done) {
       await returnUnusedGuesses(store, marked.verification).catch(logCounterFailure(deps, id));
     }
+    // It is stored and names the phone (masked): erasure must find it though the pointer never moved to it.
+    await store.rememberForPhone(verification, recentLimit(config)).catch((failure: unknown) => {
+      logger.error('Could not list the verification under its phone', {
+        verificationId: id,
+        error: failure as Error,
+      });
+    });
     throw error;
   };
 
@@ -197,6 +205,7 @@ async function sendCode(
     await deps.telephony.placeCall({
       verificationId: id,
       to: e164,
+      country: verification.country,
       answerUrl: answerUrl(config.publicUrl, { v: id, t: token }),
       fallbackUrl: answerUrl(config.publicUrl, { v: id, t: token, s: FALLBACK_STEP }),
       hangupUrl: hangupUrl(config.publicUrl, id, token),
@@ -206,6 +215,7 @@ async function sendCode(
   await deps.telephony.sendMessage({
     verificationId: id,
     to: e164,
+    country: verification.country,
     // Built here and handed to the provider only: never logged or stored.
     text: smsText({
       locale: verification.locale as Locale,
@@ -227,7 +237,7 @@ async function sendCode(
 async function supersedeOlder(deps: ServiceDeps, verification: Verification, phoneHashes: string[]) {
   const { store, logger } = deps;
   const { id, apiKeyId } = verification;
-  const pointed = await store.pointPhoneTo(verification);
+  const pointed = await store.pointPhoneTo(verification, recentLimit(deps.config));
   const newest = pointed.moved ? id : pointed.newer;
   const olderIds = new Set([pointed.moved ? pointed.replaced : id]);
   // After a key rotation the phone's pointer may still sit under an older key's pseudonym.

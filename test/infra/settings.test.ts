@@ -39,10 +39,25 @@ describe('reading settings', () => {
     }
   });
 
+  test('fromNumbers: a JSON map in cdk.json or on the command line; the default stays PLIVO_FROM_NUMBER', () => {
+    const map = { GB: '+447700900100', '*': '+14155550111' };
+    for (const fromNumbers of [map, JSON.stringify(map)]) {
+      const settings = read({ fromNumbers });
+      expect(settings.service.plivo.fromNumbers).toEqual(map);
+      expect(settings.functionEnvironment).toMatchObject({
+        PLIVO_FROM_NUMBER: '+14155550111',
+        FROM_NUMBERS: '{"GB":"+447700900100"}',
+      });
+    }
+  });
+
   test.each([
     [{ codeLength: '12' }, /codeLength \(CODE_LENGTH\): Too big/],
     [{ defaultLocale: 'xx-XX' }, /defaultLocale \(DEFAULT_LOCALE\)/],
     [{ fromNumber: '555-0100' }, /fromNumber \(PLIVO_FROM_NUMBER\)/],
+    [{ fromNumbers: '{"GB":' }, /fromNumbers \(FROM_NUMBERS\): must be a JSON object/],
+    [{ fromNumbers: { gb: '+447700900000' } }, /fromNumbers \(FROM_NUMBERS\).*ISO 3166 alpha-2/],
+    [{ fromNumbers: { GB: '07700 900000' } }, /fromNumbers \(FROM_NUMBERS\).*E\.164/],
     [{ defaultChannel: 'email' }, /defaultChannel \(DEFAULT_CHANNEL\)/],
     [
       { smsWebOtpDomain: 'https://example.com' },

@@ -185,8 +185,9 @@ describe('least privilege', () => {
       // Check by phone during a key rotation reads the pointers under both pseudonyms at once.
       'dynamodb:BatchGetItem': [table],
       'dynamodb:UpdateItem': [table],
-      // The API key's webhook endpoint: set, removed.
+      // The API key's webhook endpoint: set.
       'dynamodb:PutItem': [table],
+      // Erasure deletes a phone's verifications and pointers; DELETE /v1/webhook the endpoint.
       'dynamodb:DeleteItem': [table],
       'secretsmanager:GetSecretValue': [keyRing],
     });

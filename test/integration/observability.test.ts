@@ -190,6 +190,8 @@ describe('logs and metrics', () => {
     ).toBe(503);
     expect(seen.error).toHaveBeenCalledWith('Daily call cap reached', { cap: 2 });
     expect(seen.counted('RateLimited')).toEqual(['RateLimited', 'RateLimited']);
+    // Only the service's cap, which stops every send, has an alarm of its own.
+    expect(seen.counted('DailyCapReached')).toEqual(['DailyCapReached']);
   });
 
   it('count no refusal when the store fails during admission', async () => {

@@ -15,6 +15,7 @@ const AUTH_TOKEN = 'ZmFrZS10b2tlbi1mb3ItdGVzdHM';
 const request: CallRequest = {
   verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
   to: '+14155550123',
+  country: 'US',
   answerUrl: 'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
   fallbackUrl:
     'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed&s=fallback',
@@ -23,7 +24,7 @@ const request: CallRequest = {
 
 const options = (apiUrl: string, overrides: Partial<PlivoCallsOptions> = {}): PlivoCallsOptions => ({
   apiUrl,
-  fromNumber: '+14155550100',
+  fromNumbers: { '*': '+14155550100' },
   timeoutMs: 1000,
   ringTimeoutSeconds: 30,
   timeLimitSeconds: 120,
@@ -99,6 +100,7 @@ describe('Call API request', () => {
 const message: MessageRequest = {
   verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
   to: '+14155550123',
+  country: 'US',
   text: 'Your Acme code is 482017. It expires in 5 minutes. Do not share it.',
   statusUrl:
     'https://otp.example.com/prod/v1/plivo/message-status?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',

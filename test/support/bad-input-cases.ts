@@ -448,3 +448,31 @@ export const webhookCases: Case[] = [
     'method_not_allowed',
   ],
 ];
+
+const erase = (options: Partial<Parameters<typeof apiEvent>[0]>) =>
+  apiEvent({ method: 'POST', resource: '/v1/phones/erase', ...options });
+
+/** Erasure ("forget my number"): a malformed request erases nothing. */
+export const eraseCases: Case[] = [
+  ['erase: broken JSON', () => erase({ rawBody: '{"phone": "+1415' }), 400, 'invalid_json'],
+  ['erase: empty body', () => erase({ rawBody: '' }), 400, 'invalid_json'],
+  ['erase: JSON array', () => erase({ body: ['+14155550123'] }), 400, 'invalid_request'],
+  ['erase: phone missing', () => erase({ body: {} }), 400, 'invalid_request'],
+  ['erase: phone as a number', () => erase({ body: { phone: 14155550123 } }), 400, 'invalid_request'],
+  ['erase: phone without plus', () => erase({ body: { phone: '14155550123' } }), 400, 'invalid_phone'],
+  ['erase: phone with spaces', () => erase({ body: { phone: '+1 415 555 0123' } }), 400, 'invalid_phone'],
+  [
+    'erase: phone far too long',
+    () => erase({ body: { phone: `+1${'5'.repeat(5000)}` } }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'erase: unknown field',
+    () => erase({ body: { phone: '+14155550123', all: true } }),
+    400,
+    'invalid_request',
+  ],
+  ['erase: an id instead', (pendingId) => erase({ body: { id: pendingId } }), 400, 'invalid_request'],
+  ['erase: GET', () => apiEvent({ method: 'GET', resource: '/v1/phones/erase' }), 405, 'method_not_allowed'],
+];

@@ -1,0 +1,232 @@
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { OperatorError, requireOutput, stackOutputs } from './stack-outputs.ts';
+
+/**
+ * `npm run smoke`: the check that a deployment really verifies a phone. It sends a verification (the channel
+ * asked for, no fallback, so that channel is what is tested), prints its id and the call's or SMS's progress,
+ * asks for the code heard (a prompt on a terminal, one line on stdin otherwise), checks it and prints the
+ * final status with the call's or SMS's outcome. Exit status 0 only when approved.
+ */
+export interface SmokeOptions {
+  apiUrl: string;
+  apiKey: string;
+  phone: string;
+  channel: 'voice' | 'sms';
+}
+
+export interface SmokeIo {
+  /** One line of the code, or undefined when there is none (stdin closed). */
+  readCode: () => Promise<string | undefined>;
+  print: (line: string) => void;
+  /** How often the status is polled while waiting. */
+  pollMs: number;
+  /** How long to wait for the call or SMS to end after the check. */
+  settleMs: number;
+}
+
+type Json = Record<string, unknown>;
+
+const ENDED_CALL = new Set(['completed', 'busy', 'no-answer', 'failed', 'machine', 'canceled']);
+const ENDED_MESSAGE = new Set(['delivered', 'undelivered', 'failed']);
+
+export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> {
+  const base = options.apiUrl.replace(/\/+$/, '');
+  const api = async (method: string, path: string, body?: unknown) => {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          'x-api-key': options.apiKey,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new OperatorError(`Could not reach the API at ${base} (${cause}): check --api-url.`);
+    }
+    const text = await response.text();
+    let parsed: Json = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Json) : {};
+    } catch {
+      throw new OperatorError(
+        `${base} answered ${response.status} with something other than JSON: check --api-url.`,
+      );
+    }
+    return { status: response.status, body: parsed };
+  };
+  const refusal = (status: number, body: Json) => {
+    const error = (body.error ?? {}) as { code?: string; message?: string };
+    const said = `${status} ${error.code ?? 'error'}${error.message ? `: ${error.message}` : ''}`;
+    if (status === 401 || status === 403) return `The API refused the key (${said}). Check --api-key.`;
+    if (error.code === 'route_not_found' || status === 404)
+      return `No voice-otp API at ${base} (${said}). Check --api-url: it ends with the stage, such as …/prod.`;
+    if (error.code === 'call_rejected' || error.code === 'message_rejected')
+      return `Plivo refused the number (${said}). Check the number, the country allowlist and Plivo's geo permissions.`;
+    return `The API refused the request (${said}).`;
+  };
+
+  const sent = await api('POST', '/v1/verifications', {
+    phone: options.phone,
+    channel: options.channel,
+    fallback: false,
+  });
+  if (sent.status !== 202) throw new OperatorError(refusal(sent.status, sent.body));
+  const id = String(sent.body.id);
+  const what = options.channel === 'voice' ? 'call' : 'SMS';
+  io.print(
+    `Verification ${id} started: ${what} to ${String(sent.body.to)}, expires ${String(sent.body.expiresAt)}.`,
+  );
+
+  const progressOf = (view: Json) => {
+    const block = (options.channel === 'voice' ? view.call : view.message) as Json | undefined;
+    return String(block?.status ?? 'unknown');
+  };
+  let lastProgress = '';
+  const report = (view: Json) => {
+    const progress = progressOf(view);
+    if (progress !== lastProgress) io.print(`  ${what}: ${progress}`);
+    lastProgress = progress;
+  };
+  const status = async () => {
+    const view = await api('GET', `/v1/verifications/${id}`);
+    if (view.status !== 200) throw new OperatorError(refusal(view.status, view.body));
+    return view.body;
+  };
+
+  // The progress goes on while the operator listens for the code.
+  let waiting = true;
+  const watcher = (async () => {
+    while (waiting) {
+      report(await status());
+      await sleep(io.pollMs);
+    }
+  })();
+  const code = await io.readCode().finally(() => {
+    waiting = false;
+  });
+  await watcher;
+  if (!code?.trim()) throw new OperatorError('No code was given.');
+
+  const checked = await api('POST', '/v1/verifications/check', { id, code: code.trim() });
+  if (checked.status !== 200) throw new OperatorError(refusal(checked.status, checked.body));
+
+  // The call or SMS may still be going on: wait a little for its outcome.
+  const ended = options.channel === 'voice' ? ENDED_CALL : ENDED_MESSAGE;
+  const deadline = Date.now() + io.settleMs;
+  let view = await status();
+  while (!ended.has(progressOf(view)) && Date.now() < deadline) {
+    report(view);
+    await sleep(io.pollMs);
+    view = await status();
+  }
+  io.print(`Final status: ${String(view.status)}; ${what} ${outcome(view, options.channel)}.`);
+  return view.status === 'approved' ? 0 : 1;
+}
+
+function outcome(view: Json, channel: 'voice' | 'sms'): string {
+  if (channel === 'voice') {
+    const call = (view.call ?? {}) as Json;
+    const parts = [String(call.status ?? 'unknown')];
+    if (call.durationSeconds !== undefined) parts.push(`${String(call.durationSeconds)} s`);
+    if (call.hangupCause) parts.push(`hangup cause ${String(call.hangupCause)}`);
+    return parts.join(', ');
+  }
+  const message = (view.message ?? {}) as Json;
+  const parts = [String(message.status ?? 'unknown')];
+  if (message.units !== undefined) parts.push(`${String(message.units)} segment(s)`);
+  if (message.errorCode) parts.push(`error code ${String(message.errorCode)}`);
+  return parts.join(', ');
+}
+
+/** The code from a terminal prompt, or the first line of stdin when it is not a terminal. */
+function readCodeFromStdin(channel: 'voice' | 'sms'): Promise<string | undefined> {
+  const terminal = Boolean(process.stdin.isTTY);
+  const lines = createInterface({
+    input: process.stdin,
+    output: terminal ? process.stdout : undefined,
+    terminal,
+  });
+  return new Promise((resolve) => {
+    let answered = false;
+    lines.once('line', (line) => {
+      answered = true;
+      lines.close();
+      resolve(line);
+    });
+    lines.once('close', () => {
+      if (!answered) resolve(undefined);
+    });
+    if (terminal) {
+      lines.setPrompt(`Code ${channel === 'voice' ? 'heard' : 'read'}: `);
+      lines.prompt();
+    } else {
+      console.log('Reading the code from stdin (one line)…');
+    }
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'api-url': { type: 'string' },
+      'api-key': { type: 'string' },
+      stack: { type: 'string' },
+      phone: { type: 'string' },
+      channel: { type: 'string', default: 'voice' },
+      help: { type: 'boolean' },
+    },
+  });
+  const usage =
+    'Usage: npm run smoke -- (--api-url URL --api-key KEY | --stack NAME) --phone +1… [--channel voice|sms]';
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const channel = values.channel;
+  if (!values.phone || (channel !== 'voice' && channel !== 'sms')) throw new OperatorError(usage);
+  let apiUrl = values['api-url'];
+  let apiKey = values['api-key'];
+  if (values.stack) {
+    const outputs = await stackOutputs(values.stack);
+    apiUrl ??= requireOutput(outputs, 'ApiUrl', values.stack);
+    apiKey ??= await apiKeyValue(requireOutput(outputs, 'ApiKeyId', values.stack));
+  }
+  if (!apiUrl || !apiKey) throw new OperatorError(usage);
+  return smoke(
+    { apiUrl, apiKey, phone: values.phone, channel },
+    {
+      readCode: () => readCodeFromStdin(channel),
+      print: (line) => console.log(line),
+      pollMs: 1000,
+      settleMs: 60_000,
+    },
+  );
+}
+
+/** The stack's default API key, as `aws apigateway get-api-key --include-value` reads it. */
+async function apiKeyValue(apiKeyId: string, client = new APIGatewayClient({})): Promise<string> {
+  try {
+    const key = await client.send(new GetApiKeyCommand({ apiKey: apiKeyId, includeValue: true }));
+    if (!key.value) throw new Error('no value');
+    return key.value;
+  } catch (error) {
+    throw new OperatorError(`Could not read the API key ${apiKeyId}: ${(error as Error).message}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      console.error(error instanceof OperatorError ? error.message : `${error.name}: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}
