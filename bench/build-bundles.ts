@@ -9,6 +9,10 @@ import { bundledCode, SERVICE_NODE_OPTIONS } from '../infra/service-function.ts'
 import { readSettings } from '../infra/settings.ts';
 import { functionSizing } from '../infra/voice-otp-stack.ts';
 import type { FunctionName } from '../lib/routes.ts';
+
+/** Every function but deliver (its bundle and cold start are not benched yet). */
+export type BenchedFunction = Exclude<FunctionName, 'deliver'>;
+
 import { serveWorker } from './worker.ts';
 
 /**
@@ -17,18 +21,18 @@ import { serveWorker } from './worker.ts';
  * `cdk deploy` uploads; only esbuild's metafile is added, which changes no output. Also reads from the
  * stack's code what the cost model needs: each function's memory size and the secrets it reads.
  */
-export const FUNCTIONS: readonly FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events'];
+export const FUNCTIONS: readonly BenchedFunction[] = ['send', 'verify', 'answer', 'hangup', 'events'];
 
 export interface BuiltBundle {
-  name: FunctionName | 'floor';
+  name: BenchedFunction | 'floor';
   /** index.mjs, with index.mjs.map and index.meta.json beside it. */
   file: string;
 }
 
 export interface BuildOutput {
   bundles: BuiltBundle[];
-  memoryMb: Record<FunctionName, number>;
-  secrets: Record<FunctionName, string[]>;
+  memoryMb: Record<BenchedFunction, number>;
+  secrets: Record<BenchedFunction, string[]>;
   nodeOptions: string;
 }
 
@@ -44,7 +48,7 @@ export function buildBundles({ outdir }: BuildInput): BuildOutput {
   const stack = new Stack(app, 'VoiceOtpBench');
   const entries: Array<[BuiltBundle['name'], string]> = [
     ['floor', projectFile('bench/floor-handler.ts')],
-    ...FUNCTIONS.map((name): [FunctionName, string] => [name, projectFile(`functions/${name}.ts`)]),
+    ...FUNCTIONS.map((name): [BenchedFunction, string] => [name, projectFile(`functions/${name}.ts`)]),
   ];
   const bundles = entries.map(([name, entry]) => {
     const code = bundledCode(entry);

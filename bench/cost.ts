@@ -1,4 +1,4 @@
-import type { FunctionName } from '../lib/routes.ts';
+import type { BenchedFunction } from './build-bundles.ts';
 import { PRICES } from './prices.ts';
 import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
 
@@ -8,7 +8,7 @@ import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
  */
 export interface VerificationPart {
   route: string;
-  fn: FunctionName;
+  fn: BenchedFunction;
   /** Invocations of this route per verification. */
   count: number;
 }
@@ -55,7 +55,7 @@ const SECRET_CACHE_SECONDS = 300;
 /** A typical answered verification call, billed per started minute. */
 const TYPICAL_CALL_SECONDS = 20;
 /** Plivo's signed webhooks: the requests that could skip the REST API. */
-const WEBHOOK_FUNCTIONS: readonly FunctionName[] = ['answer', 'hangup'];
+const WEBHOOK_FUNCTIONS: readonly BenchedFunction[] = ['answer', 'hangup'];
 
 export interface CostInput {
   verificationsPerMonth: number;
@@ -63,10 +63,10 @@ export interface CostInput {
   durationMs: Record<string, number>;
   /** The same, scaled for the CPU share Lambda gives the function's memory size (an upper estimate). */
   cpuScaledDurationMs: Record<string, number>;
-  memoryMb: Record<FunctionName, number>;
+  memoryMb: Record<BenchedFunction, number>;
   /** Capacity units per invocation of each route. */
   capacity: Record<string, { readUnits: number; writeUnits: number }>;
-  secrets: Record<FunctionName, readonly string[]>;
+  secrets: Record<BenchedFunction, readonly string[]>;
   /** Bytes each route writes to its log (JSON log lines and metrics), per invocation. */
   logBytes: Record<string, number>;
   /** Segments the verification SMS took (each is billed). */

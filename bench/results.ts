@@ -1,5 +1,4 @@
-import type { FunctionName } from '../lib/routes.ts';
-import type { BuildOutput } from './build-bundles.ts';
+import type { BenchedFunction, BuildOutput } from './build-bundles.ts';
 import { type BundleSize, beyondFloor } from './bundle-sizes.ts';
 import type { ColdSample } from './cold-start.ts';
 import type { Cost } from './cost.ts';
@@ -87,7 +86,7 @@ export interface Results {
 }
 
 /** The targets: cold start, peak RSS and bundle size as ratios to the floor, per function. */
-export const RATIO_TARGETS: Record<FunctionName, number> = {
+export const RATIO_TARGETS: Record<BenchedFunction, number> = {
   send: 1.6,
   verify: 1.3,
   answer: 1.3,
@@ -167,7 +166,7 @@ const over = (measured: number, goal: number, unit = '×') =>
 
 export function evaluateTargets(results: Omit<Results, 'targets'>): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const ratioCheck = (target: string, fn: FunctionName, measured: number) => {
+  const ratioCheck = (target: string, fn: BenchedFunction, measured: number) => {
     const goal = RATIO_TARGETS[fn];
     checks.push({
       target,
@@ -177,7 +176,7 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): TargetCheck[
       ...(measured > goal && { gap: over(measured, goal) }),
     });
   };
-  for (const fn of Object.keys(RATIO_TARGETS) as FunctionName[]) {
+  for (const fn of Object.keys(RATIO_TARGETS) as BenchedFunction[]) {
     const cold = results.coldStart.rows.find((r) => r.name === fn);
     const bundle = results.bundles.find((b) => b.name === fn);
     if (cold) ratioCheck(`${fn}: cold start (median)`, fn, cold.ratio);

@@ -1,7 +1,7 @@
 /**
  * The routes the warm phase measures, and the raw DynamoDB call each is built on: its floor.
  */
-import type { FunctionName } from '../lib/routes.ts';
+import type { BenchedFunction } from './build-bundles.ts';
 
 /** `2×UpdateItem`: two sequential raw UpdateItems, what a right check's two writes (reserve, approve) cost. */
 export type FloorOperation = 'GetItem' | 'UpdateItem' | 'PutItem' | '2×UpdateItem';
@@ -37,7 +37,7 @@ export const FLOOR_OF: Record<WarmRoute, FloorOperation> = {
 };
 
 /** The function serving each route: its memory size sets the CPU share the cost model scales for. */
-export const FUNCTION_OF: Record<WarmRoute, FunctionName> = {
+export const FUNCTION_OF: Record<WarmRoute, BenchedFunction> = {
   send: 'send',
   [SMS_SEND]: 'send',
   'check right': 'verify',

@@ -1,22 +1,36 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { boundedClientOptions } from '../lib/aws-budget.ts';
 import { createStore } from '../lib/dynamodb-store.ts';
 import { createEventBridgeClient, eventBridgeSink } from '../lib/eventbridge-sink.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
+import { SECRETS_TIME_BUDGET } from '../lib/secrets.ts';
+import { sqsDeliveryQueue } from '../lib/sqs-delivery-queue.ts';
 import { createStreamHandler, type EventsDeps } from '../lib/stream-events.ts';
+import { createWebhookSink } from '../lib/webhook-sink.ts';
 
 /**
  * The table's stream (not behind API Gateway): approvals counted for the fraud guard, calls of canceled or
- * superseded verifications hung up, outcome events put on the EventBridge bus.
+ * superseded verifications hung up, outcome events put on the EventBridge bus and queued for the apps'
+ * webhooks (the deliver function posts them).
  */
 export const createEventsHandler = (deps: EventsDeps) => createStreamHandler(deps);
 
 export const handler = lambdaHandler((container) => {
   const { eventBusName } = container.config;
+  const { queueUrl } = container.config.webhooks;
   if (!eventBusName) throw new Error('EVENT_BUS_NAME is not set');
+  if (!queueUrl) throw new Error('WEBHOOK_QUEUE_URL is not set');
+  const store = createStore(container.config);
+  // Bounded like a secret read: a slow SQS fails the record, which the stream retries.
+  const deliveries = sqsDeliveryQueue(new SQSClient(boundedClientOptions(SECRETS_TIME_BUDGET)), queueUrl);
   return createEventsHandler({
     ...container,
-    store: createStore(container.config),
+    store,
     telephony: telephonyFor(container),
-    sinks: [eventBridgeSink(createEventBridgeClient(), eventBusName)],
+    sinks: [
+      eventBridgeSink(createEventBridgeClient(), eventBusName),
+      createWebhookSink({ store, queue: deliveries }),
+    ],
   });
 });

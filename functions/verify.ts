@@ -1,9 +1,18 @@
+import { deleteWebhook, getWebhook, setWebhook } from '../lib/app-webhooks.ts';
 import { createStore } from '../lib/dynamodb-store.ts';
 import { erasePhone } from '../lib/erasure.ts';
 import { invalidRequest } from '../lib/errors.ts';
-import { apiKeyIdOf, type HttpEvent, httpHandler, json, parseJsonBody, routeNotServed } from '../lib/http.ts';
+import {
+  apiKeyIdOf,
+  type HttpEvent,
+  httpHandler,
+  json,
+  noContent,
+  parseJsonBody,
+  routeNotServed,
+} from '../lib/http.ts';
 import { isVerificationId } from '../lib/ids.ts';
-import { checkRequest, eraseRequest } from '../lib/requests.ts';
+import { checkRequest, eraseRequest, webhookRequest } from '../lib/requests.ts';
 import { ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import {
@@ -15,7 +24,10 @@ import {
 } from '../lib/verifications.ts';
 import { canceledView, statusView } from '../lib/views.ts';
 
-/** Check, status, cancel and erasure. Never touches telephony, so this function holds no Plivo secret. */
+/**
+ * Check, status, cancel and erasure, and the API key's webhook endpoint. Never touches telephony, so this
+ * function holds no Plivo secret.
+ */
 export const createVerifyHandler = (deps: ServiceDeps) =>
   httpHandler(deps, async (event) => {
     const apiKeyId = apiKeyIdOf(event);
@@ -40,6 +52,13 @@ export const createVerifyHandler = (deps: ServiceDeps) =>
         const verification = await cancelVerification(deps, apiKeyId, verificationId(pathId(event)));
         return json(200, canceledView(verification));
       }
+      case 'PUT /v1/webhook':
+        return json(200, await setWebhook(deps, apiKeyId, parseJsonBody(event, webhookRequest)));
+      case 'GET /v1/webhook':
+        return json(200, await getWebhook(deps, apiKeyId));
+      case 'DELETE /v1/webhook':
+        await deleteWebhook(deps, apiKeyId);
+        return noContent();
       default:
         return routeNotServed(event, ROUTES);
     }

@@ -25,12 +25,15 @@ export interface FunctionAccess {
  * window and pause items (BatchGet), Idempotency-Key records (Put/Update, Delete after a 5xx).
  * verify: checks and cancels (Update), status and phone pointers (Get; BatchGet while a key rotation leaves
  * a phone's pointer under two pseudonyms), the fraud guard's approval counts; erasure reads a phone's pointers
- * (BatchGet) and deletes its verifications and pointers (Delete).
+ * (BatchGet) and deletes its verifications and pointers (Delete); the API key's webhook endpoint (Put, Get,
+ * Delete of `WEBHOOK#<api key id>`).
  * answer: the verification's status before it speaks the code (Get), never a write.
  * hangup: call and delivery outcomes (Update); for a fallback, its claim (Update) and the abuse rules a send
  * obeys: the fraud guard's items (BatchGet) and the rate-limit counters (Update).
  * events: the fraud guard's approval count, once per verification (one transaction: a marker Put and the
- * counter's Update); it reads the table only through its stream (granted by the event source mapping).
+ * counter's Update); it reads the table only through its stream (granted by the event source mapping), and
+ * each app's webhook endpoint (Get) to queue its deliveries.
+ * deliver: the app's webhook endpoint (Get) for each delivery it attempts.
  * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
@@ -51,13 +54,21 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
     secrets: ['keyRing', 'plivo'],
   },
   verify: {
-    table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    table: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
     secrets: ['keyRing'],
   },
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
   answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
   hangup: { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing', 'plivo'] },
-  events: { table: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], secrets: ['plivo'] },
+  events: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], secrets: ['plivo'] },
+  // Reads the app's endpoint (GetItem) and opens its sealed secret; never telephony, never a write.
+  deliver: { table: ['dynamodb:GetItem'], secrets: ['keyRing'] },
 };
 
 /** The variables lib/runtime.ts reads to find each secret. */

@@ -386,7 +386,7 @@ export class Monitoring extends Construct {
     });
   }
 
-  /** An alarm to the topic, also for constructs that own their metrics (infra/events.ts). */
+  /** An alarm to the topic (and the dashboard's list); constructs that own their metrics add theirs (infra/events.ts). */
   alarm(
     id: string,
     metric: IMetric,

@@ -19,12 +19,13 @@ export const ACKNOWLEDGED_RULES = {
   'AwsSolutions-APIG3':
     'WAF is off (setting waf=false): app routes are throttled per API key by the usage plan and webhooks per ' +
     'method by the stage. Turn on waf=true for a per-IP rate limit.',
+  'AwsSolutions-SQS3':
+    'Both queues without a DLQ are dead-letter queues themselves, the end of the line: the webhook ' +
+    "deliveries' DLQ, and the events function's failure queue (the stream event source mapping's on-failure " +
+    'destination). Nothing consumes them but an operator, and an alarm fires on the first message in each.',
   'AwsSolutions-IAM5[Resource::*]':
     'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; ' +
     "nor does dynamodb:ListStreams, which the events function's stream event source mapping needs.",
-  'AwsSolutions-SQS3':
-    "The events function's failure queue is itself the dead-letter destination of the stream's event source " +
-    'mapping: nothing consumes it but an operator, and an alarm fires on its first message.',
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
     "API Gateway's account-wide logging role (setting apiGatewayLogsRole) uses the AWS managed policy made " +
     'for it; it serves every API of the account and region, not this stack alone.',

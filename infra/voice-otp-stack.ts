@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
 import type { FunctionName } from '../lib/routes.ts';
 import { TABLE } from '../lib/table.ts';
+import { DELIVERY_TIMEOUT_MS } from '../lib/webhook-delivery.ts';
 import { VoiceOtpApi } from './api.ts';
 import { EVENTS_BATCH_SIZE, OutcomeEvents } from './events.ts';
 import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
@@ -15,6 +16,7 @@ import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Settings } from './settings.ts';
 import { ApiFirewall } from './waf.ts';
+import { WebhookQueue } from './webhook-queue.ts';
 
 export interface VoiceOtpStackProps extends StackProps {
   settings: Settings;
@@ -70,6 +72,12 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
         EVENTS_BATCH_SIZE * (2 * Math.ceil(settings.service.plivo.timeoutMs / 1000) + 4) + 7,
       ),
     },
+    deliver: {
+      description: 'App webhooks from the delivery queue: read the endpoint, sign, post; SQS retries',
+      memorySize: 256,
+      // A batch's deliveries run side by side, each waiting up to DELIVERY_TIMEOUT_MS for the app.
+      timeout: Duration.seconds(Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 10),
+    },
   };
 }
 
@@ -80,6 +88,7 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
 export class VoiceOtpStack extends Stack {
   readonly table: Table;
   readonly functions: Record<FunctionName, ServiceFunction>;
+  readonly webhooks: WebhookQueue;
   readonly api: VoiceOtpApi;
   readonly events: OutcomeEvents;
   readonly monitoring: Monitoring;
@@ -182,6 +191,13 @@ export class VoiceOtpStack extends Stack {
       acknowledge(this.api.restApi.deploymentStage, 'AwsSolutions-APIG3');
     }
 
+    this.webhooks = new WebhookQueue(this, 'Webhooks', {
+      deliver: this.functions.deliver.handler,
+      producer: this.functions.events.handler,
+      deliverTimeout: sizing.deliver.timeout,
+      removalPolicy,
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api.restApi,
       firewall,
@@ -192,6 +208,18 @@ export class VoiceOtpStack extends Stack {
       removalPolicy,
     });
     this.events.addAlarms(this.monitoring);
+
+    this.monitoring.alarm(
+      'WebhookDeadLetters',
+      this.webhooks.deadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      1,
+      'App webhook deliveries gave up after every retry (about 27.6 h) and wait in the DLQ: an app endpoint is ' +
+        'down, refuses our signature or resolves to a refused address (logs: "Webhook delivery gave up"). ' +
+        'Redrive them from the console once it is fixed, or purge. README "Events and webhooks".',
+    );
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.publicUrl,

@@ -50,6 +50,12 @@ export interface Config {
     /** With it, the SMS ends with the WebOTP line `@<domain> #<code>` (a host name, no scheme or port). */
     webOtpDomain: string | undefined;
   };
+  webhooks: {
+    /** Local stack only: app webhooks may be http://127.0.0.1 or http://localhost (lib/webhook-url.ts). */
+    allowLocalhost: boolean;
+    /** AWS: the SQS queue deliveries wait in (set on the functions that queue or deliver them). */
+    queueUrl: string | undefined;
+  };
   voice: {
     maxRepeats: number;
     /** Ask the callee to press a key before the code is spoken: voicemail and robots never hear it. */
@@ -197,6 +203,8 @@ const envSchema = z.object({
       }),
     ),
   ),
+  WEBHOOK_ALLOW_LOCALHOST: bool(false),
+  WEBHOOK_QUEUE_URL: z.optional(httpUrl),
   MAX_REPEATS: integer(3, 0, 10),
   REQUIRE_KEYPRESS: bool(false),
   ALLOWED_COUNTRIES: list(DEFAULT_ALLOWED_COUNTRIES, /^([A-Z]{2}|\*)$/),
@@ -254,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fallback: e.FALLBACK,
     // An empty value (a stack setting left blank) means none.
     sms: { webOtpDomain: e.SMS_WEBOTP_DOMAIN || undefined },
+    webhooks: { allowLocalhost: e.WEBHOOK_ALLOW_LOCALHOST, queueUrl: e.WEBHOOK_QUEUE_URL },
     voice: { maxRepeats: e.MAX_REPEATS, requireKeypress: e.REQUIRE_KEYPRESS },
     abuse: {
       allowedCountries: e.ALLOWED_COUNTRIES,

@@ -23,6 +23,7 @@ import type {
   Store,
   StoredResponse,
   TransitionResult,
+  WebhookRecord,
 } from './store.ts';
 import { keys as itemKeys } from './table.ts';
 import {
@@ -828,6 +829,46 @@ export class DynamoDbStore implements Store {
       // Already gone, taken over, or bound to a verification (a call may be out): leave it be.
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
     }
+  }
+
+  async putWebhook(apiKeyId: string, webhook: WebhookRecord): Promise<void> {
+    const { url, events, sealedSecret, updatedAt } = webhook;
+    await this.#call((db) =>
+      db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: itemKeys.webhook(apiKeyId), url, events, sealedSecret, updatedAt },
+        }),
+      ),
+    );
+  }
+
+  async getWebhook(apiKeyId: string): Promise<WebhookRecord | undefined> {
+    const out = await this.#call((db) =>
+      db.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { pk: itemKeys.webhook(apiKeyId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (!out.Item) return undefined;
+    const { url, events, sealedSecret, updatedAt } = out.Item;
+    return { url, events, sealedSecret, updatedAt } as WebhookRecord;
+  }
+
+  async deleteWebhook(apiKeyId: string): Promise<boolean> {
+    const out = await this.#call((db) =>
+      db.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: itemKeys.webhook(apiKeyId) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return out.Attributes !== undefined;
   }
 
   async #transition(

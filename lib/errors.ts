@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'invalid_code'
   | 'unsupported_locale'
   | 'unsupported_number_type'
+  | 'invalid_webhook_url'
   | 'unauthorized'
   // Answered by API Gateway alone (infra/api.ts): AWS WAF, resource policy or authorizer denials.
   | 'forbidden'
@@ -14,6 +15,7 @@ export type ErrorCode =
   | 'invalid_signature'
   | 'verification_not_found'
   | 'route_not_found'
+  | 'webhook_not_found'
   | 'method_not_allowed'
   | 'verification_not_pending'
   | 'idempotency_key_reused'

@@ -30,6 +30,8 @@ export const json = (
   body: JSON.stringify(body),
 });
 
+export const noContent = (): HttpResult => ({ statusCode: 204, headers: { ...SECURITY_HEADERS }, body: '' });
+
 export const xml = (body: string): HttpResult => ({
   statusCode: 200,
   headers: { ...SECURITY_HEADERS, 'Content-Type': 'application/xml; charset=utf-8' },

@@ -18,6 +18,8 @@ export interface KeySet {
   phone: Buffer;
   /** For the fraud guard's number-range pseudonyms (lib/abuse.ts). */
   range: Buffer;
+  /** Seals the apps' webhook signing secrets at rest (lib/webhook-secret.ts). */
+  webhook: Buffer;
 }
 
 export interface KeyRing {
@@ -64,6 +66,7 @@ export function parseKeyRing(secretString: string): KeyRing {
       seal: derive(material, id, 'seal'),
       phone: derive(material, id, 'phone'),
       range: derive(material, id, 'range'),
+      webhook: derive(material, id, 'webhook-secret'),
     });
   }
   if (typeof current !== 'string' || !KEY_ID.test(current))

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { OUTCOME_EVENT_TYPES, type OutcomeEventType } from './outcome-events.ts';
 
 /** Request bodies of the app routes. Each issue message is a sentence a developer can act on. */
 const field = (name: string, maxLength: number) =>
@@ -49,6 +50,29 @@ export const checkRequest = z.pipe(
     ctx.issues.push({ code: 'custom', input: body, message: 'Give exactly one of id or phone.' });
     return z.NEVER;
   }),
+);
+
+export const webhookRequest = z.strictObject(
+  {
+    // The URL rules themselves (lib/webhook-url.ts) answer invalid_webhook_url; a 2,048-character URL is
+    // their limit, this one only keeps a huge string from being parsed.
+    url: field('url', 4096),
+    events: z
+      .array(
+        z.enum(OUTCOME_EVENT_TYPES as [OutcomeEventType, ...OutcomeEventType[]], {
+          error: `events may hold only ${OUTCOME_EVENT_TYPES.map((type) => `"${type}"`).join(', ')}.`,
+        }),
+        {
+          error: (issue) =>
+            issue.input === undefined ? 'events is required.' : 'events must be a JSON array of event types.',
+        },
+      )
+      .check(
+        z.minLength(1, 'events must name at least one event type.'),
+        z.refine((events) => new Set(events).size === events.length, 'events names an event type twice.'),
+      ),
+  },
+  unknownFields,
 );
 
 export const eraseRequest = z.strictObject({ phone: field('phone', 64) }, unknownFields);

@@ -2,13 +2,13 @@
  * Every route of the v1 API, in one place: the handlers dispatch on it, the local stack serves it, the CDK
  * stack provisions it and a test holds openapi.yaml to it.
  */
-export type FunctionName = 'send' | 'verify' | 'answer' | 'hangup' | 'events';
+export type FunctionName = 'send' | 'verify' | 'answer' | 'hangup' | 'events' | 'deliver';
 
-/** The functions behind API Gateway; `events` reads the table's stream instead. */
-export type ApiFunctionName = Exclude<FunctionName, 'events'>;
+/** The functions behind API Gateway; `events` reads the table's stream and `deliver` the webhook queue instead. */
+export type ApiFunctionName = Exclude<FunctionName, 'events' | 'deliver'>;
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway's resource template; `event.resource` carries it. */
   resource: string;
   function: ApiFunctionName;
@@ -21,6 +21,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', resource: '/v1/verifications/check', function: 'verify', auth: 'api-key' },
   { method: 'GET', resource: '/v1/verifications/{id}', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/verifications/{id}/cancel', function: 'verify', auth: 'api-key' },
+  // The app's webhook endpoint: verify holds the key ring that seals its secret, and no Plivo secret.
+  { method: 'PUT', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
+  { method: 'GET', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
+  { method: 'DELETE', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
   // "Forget my number": verify holds the key ring and the table access it needs (lib/erasure.ts).
   { method: 'POST', resource: '/v1/phones/erase', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/plivo/answer', function: 'answer', auth: 'plivo-signature' },

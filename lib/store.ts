@@ -186,4 +186,20 @@ export interface IdempotencyRecord {
   response?: StoredResponse;
 }
 
-export type Store = VerificationStore & CounterStore & IdempotencyStore;
+/** An API key's webhook endpoint (`WEBHOOK#<api key id>`): its secret is stored sealed, never in plaintext. */
+export interface WebhookRecord {
+  url: string;
+  events: string[];
+  /** `whsec_…` sealed under the key ring (lib/webhook-secret.ts). */
+  sealedSecret: string;
+  updatedAt: number;
+}
+
+/** One endpoint per API key: set replaces it (and its secret), delete says whether there was one. */
+export interface WebhookStore {
+  putWebhook(apiKeyId: string, webhook: WebhookRecord): Promise<void>;
+  getWebhook(apiKeyId: string): Promise<WebhookRecord | undefined>;
+  deleteWebhook(apiKeyId: string): Promise<boolean>;
+}
+
+export type Store = VerificationStore & CounterStore & IdempotencyStore & WebhookStore;

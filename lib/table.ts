@@ -1,9 +1,9 @@
 /**
  * The single table's shape, shared by the CDK stack, the local stack and the tests so they cannot drift.
  * Items: VERIFICATION#<id>, PHONE#<api key id>#<phone hash>, RATE#<scope>#<window>,
- * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>, COUNTED#approval#<id> (the
- * events function's mark that a verification's approval is counted). The stream (new and old images) feeds
- * the events function (lib/stream-events.ts).
+ * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>, WEBHOOK#<api key id>,
+ * COUNTED#approval#<id> (the events function's mark that a verification's approval is counted). The stream
+ * (new and old images) feeds the events function (lib/stream-events.ts).
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -15,6 +15,7 @@ export const VERIFICATION_PREFIX = 'VERIFICATION#';
 export const keys = {
   verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,
+  webhook: (apiKeyId: string) => `WEBHOOK#${apiKeyId}`,
 } as const;
 
 /**

@@ -13,9 +13,13 @@ import { ApiError } from '../lib/errors.ts';
 import { recordingSink } from '../lib/eventbridge-sink.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '../lib/http.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
+import type { EventSink } from '../lib/outcome-events.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import type { ApiFunctionName } from '../lib/routes.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
+import { createDeliverHandler } from '../lib/webhook-delivery.ts';
+import { createWebhookSink } from '../lib/webhook-sink.ts';
+import { LocalDeliveryQueue } from './delivery-queue.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import {
   GATEWAY_MAX_PAYLOAD_BYTES,
@@ -46,6 +50,8 @@ export interface LocalStack {
   mode: 'simulated' | 'real';
   /** Milliseconds from the call until /health answered 200. */
   startupMs: number;
+  /** App webhooks: the sink the events function publishes to, over the local delivery queue. */
+  webhookSink: EventSink;
   stop(): Promise<void>;
 }
 
@@ -68,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const bus = recordingSink();
   let poller: { stop(): Promise<void> } | undefined;
   let demo: { html: string; script: string; styles: string } | undefined;
+  let deliveries: LocalDeliveryQueue | undefined;
+  let webhookSink: EventSink | undefined;
 
   // A request without Host is refused by the Host check below, in the contract's shape, not by Node's bare 400.
   const server = createServer({ requireHostHeader: false }, (request, response) => {
@@ -155,6 +163,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...env,
       TABLE_NAME: env.TABLE_NAME || 'voice-otp-local',
       KEYRING: env.KEYRING || newKeyRingSecret(),
+      // App webhooks to receivers on this machine (http://127.0.0.1, http://localhost); off on AWS.
+      WEBHOOK_ALLOW_LOCALHOST: env.WEBHOOK_ALLOW_LOCALHOST || 'true',
     };
     if (!env.DYNAMODB_ENDPOINT) {
       dynamodb = await startDynamoDbLocal();
@@ -197,8 +207,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       answer: createAnswerHandler({ ...container, store }),
       hangup: createHangupHandler({ ...container, publicUrl: container.config.publicUrl, store, telephony }),
     };
+    // The deliver function's handler over a local stand-in for its SQS queue, on the same schedule (time
+    // compressed WEBHOOK_RETRY_SPEED times, for tests).
+    const queue = new LocalDeliveryQueue({
+      speed: Number(env.WEBHOOK_RETRY_SPEED || 1),
+      handler: (event) => deliver(event),
+    });
+    const deliver = createDeliverHandler({ ...container, store, visibility: queue });
+    deliveries = queue;
+    webhookSink = createWebhookSink({ store, queue });
     // Lambda's event source mapping, locally: the same events handler on DynamoDB Local's stream.
-    const events = createEventsHandler({ ...container, store, telephony, sinks: [bus] });
+    const events = createEventsHandler({ ...container, store, telephony, sinks: [bus, webhookSink] });
     poller = pollStream(await StreamReader.open(connection, tableName ?? ''), events, {
       intervalMs: 200,
       log,
@@ -215,7 +234,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     apiKey,
     mode,
     startupMs: Date.now() - started,
+    webhookSink: webhookSink as EventSink,
     async stop() {
+      deliveries?.stop();
       await Promise.all([simulator?.calls.stop(), simulator?.sms.stop(), poller?.stop()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

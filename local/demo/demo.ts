@@ -21,6 +21,14 @@ interface SimulatedMessage {
   sentAt: string;
 }
 
+/** An outcome event as GET /_simulator/events lists it (lib/outcome-events.ts); oldest first. */
+interface OutcomeEventView {
+  id: string;
+  type: string;
+  createdAt: string;
+  data: { verificationId: string; status: string; channel: string; to: string };
+}
+
 const apiKey = document.querySelector<HTMLMetaElement>('meta[name="api-key"]')?.content ?? '';
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -190,3 +198,36 @@ function showInbox() {
     }),
   );
 }
+
+const eventsList = byId<HTMLOListElement>('events');
+const eventsStatus = byId<HTMLParagraphElement>('events-status');
+let shownEvents = 0;
+
+/** The event feed, polled on its own: events follow the table's stream, whatever this page sent. */
+async function pollEvents() {
+  const response = await fetch('/_simulator/events');
+  if (!response.ok) {
+    eventsStatus.textContent = 'The event feed is not available on this stack.';
+    window.clearInterval(eventsTimer);
+    return;
+  }
+  const { events } = (await response.json()) as { events: OutcomeEventView[] };
+  eventsStatus.hidden = events.length > 0;
+  // Oldest first and only ever appended to: add the new ones, newest at the top.
+  for (const event of events.slice(shownEvents)) {
+    const item = document.createElement('li');
+    item.dataset.type = event.type;
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    meta.textContent = `${new Date(event.createdAt).toLocaleTimeString()} · ${event.id}`;
+    const text = document.createElement('p');
+    text.className = 'event-text';
+    text.textContent = `${event.type}: ${event.data.verificationId} ${event.data.status} (${event.data.channel}, ${event.data.to})`;
+    item.append(meta, text);
+    eventsList.prepend(item);
+  }
+  shownEvents = events.length;
+}
+
+const eventsTimer = window.setInterval(() => void pollEvents().catch(() => undefined), 1000);
+void pollEvents().catch(() => undefined);

@@ -101,4 +101,29 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
     await page.screenshot({ path: 'test-results/demo-page-fallback.png', fullPage: true });
     expect(errors).toEqual([]);
   });
+  it('shows the outcome events live: started, then approved, newest first', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${stack.url}/`);
+    await page.fill('#phone', '+14155550114');
+    await page.check('#channel-sms');
+    await page.click('#call-button');
+    const message = page.locator('#inbox li.delivered');
+    await message.waitFor({ timeout: 20_000 });
+    const code = /\b([0-9]{6})\b/.exec((await message.locator('.sms-text').textContent()) ?? '')?.[1] ?? '';
+    await page.fill('#code', code);
+    await page.click('#verify-button');
+    await expect.poll(() => page.textContent('#result')).toContain('approved');
+    await page.locator('#events li[data-type="verification.approved"]').waitFor({ timeout: 20_000 });
+    const types = await page
+      .locator('#events li')
+      .evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.type));
+    expect(types.indexOf('verification.approved')).toBeLessThan(types.indexOf('verification.started'));
+    // The feed never shows the code or the full number.
+    const feed = (await page.textContent('#events')) ?? '';
+    expect(feed).not.toContain(code);
+    expect(feed).not.toContain('4155550114');
+    expect(errors).toEqual([]);
+  });
 });

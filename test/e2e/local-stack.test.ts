@@ -1,9 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignature } from '../../lib/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
+import { captureServer } from '../support/capture-server.ts';
 import { runDynamoDb } from '../support/harness.ts';
 import {
   ended,
@@ -331,6 +333,70 @@ describe.concurrent('the local stack over HTTP', () => {
     expect(await page.text()).toContain(stack.apiKey);
     const script = await fetch(`${stack.url}/demo.js`);
     expect(script.headers.get('content-type')).toContain('text/javascript');
+  });
+});
+
+/** One webhook per API key and the stack has one key: these run one after the other. */
+describe('app webhooks on the local stack', () => {
+  const webhook = (method: string, body?: unknown) =>
+    fetch(`${stack.url}/v1/webhook`, {
+      method,
+      headers: {
+        'x-api-key': stack.apiKey,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+
+  it('takes a webhook to a receiver on this machine (http://127.0.0.1), and shows and removes it', async () => {
+    const set = await webhook('PUT', { url: 'http://127.0.0.1:9/hooks', events: ['verification.approved'] });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({
+      url: 'http://127.0.0.1:9/hooks',
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    // Only the local hosts: a private address is refused here as on AWS.
+    const refused = await webhook('PUT', { url: 'http://10.0.0.1/hooks', events: ['verification.approved'] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: 'invalid_webhook_url' } });
+    expect(await (await webhook('GET')).json()).toEqual({
+      url: 'http://127.0.0.1:9/hooks',
+      events: ['verification.approved'],
+    });
+    expect((await webhook('DELETE')).status).toBe(204);
+    expect((await webhook('GET')).status).toBe(404);
+  });
+
+  it('delivers signed webhooks to a receiver on 127.0.0.1: started, then approved', async () => {
+    const receiver = await captureServer(() => ({ status: 204 }));
+    try {
+      const set = await webhook('PUT', {
+        url: `${receiver.url}/hooks`,
+        events: ['verification.started', 'verification.approved'],
+      });
+      const { secret } = (await set.json()) as { secret: string };
+      const phone = '+14155550104';
+      const sent = await stack.api('POST', '/v1/verifications', { phone, channel: 'sms', fallback: false });
+      const message = await waitForMessage(stack, phone, settled);
+      const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1] ?? '';
+      await stack.api('POST', '/v1/verifications/check', { id: sent.body.id, code });
+      for (let i = 0; i < 400 && receiver.requests.length < 2; i++) await sleep(25);
+      const bodies = receiver.requests.map((request) => JSON.parse(request.body) as { type: string });
+      expect(bodies.map((body) => body.type).sort()).toEqual([
+        'verification.approved',
+        'verification.started',
+      ]);
+      for (const request of receiver.requests) {
+        expect(
+          new Webhook(secret).verify(request.body, request.headers as Record<string, string>),
+        ).toBeTruthy();
+        expect(request.body).not.toContain(code);
+        expect(request.body).not.toContain('4155550104');
+      }
+    } finally {
+      await webhook('DELETE');
+      await receiver.close();
+    }
   });
 });
 

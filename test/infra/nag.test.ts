@@ -57,7 +57,9 @@ describe('cdk-nag AwsSolutions', () => {
       'VoiceOtp/AnswerFunction/Role',
       'VoiceOtp/HangupFunction/Role',
       'VoiceOtp/EventsFunction/Role',
+      'VoiceOtp/DeliverFunction/Role',
     ]);
+    expect(found.get('AwsSolutions-SQS3')).toEqual(['VoiceOtp/Webhooks/DeadLetters']);
     expect(found.get('AwsSolutions-APIG3')).toEqual(['VoiceOtp/Api/Api/DeploymentStage.prod']);
     expect(found.get('AwsSolutions-APIG4')).toEqual(['VoiceOtp/Api/Api']);
     expect(

@@ -2,10 +2,11 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { type FunctionName, ROUTES } from '../../lib/routes.ts';
 import { TABLE } from '../../lib/table.ts';
+import { MAX_DELIVERY_ATTEMPTS } from '../../lib/webhook-delivery.ts';
 import { synthTemplate } from './synth.ts';
 import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
 
-const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events'];
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events', 'deliver'];
 const pathOf = (name: FunctionName) => `VoiceOtp/${name[0]?.toUpperCase()}${name.slice(1)}Function`;
 
 let template: Template;
@@ -87,6 +88,7 @@ describe('functions', () => {
       answer: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       hangup: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
       events: ['TABLE_NAME', 'PLIVO_SECRET_ID'],
+      deliver: ['TABLE_NAME', 'KEYRING_SECRET_ID'],
     };
     for (const name of FUNCTIONS) {
       const variables = (
@@ -184,7 +186,9 @@ describe('least privilege', () => {
       // Check by phone during a key rotation reads the pointers under both pseudonyms at once.
       'dynamodb:BatchGetItem': [table],
       'dynamodb:UpdateItem': [table],
-      // Erasure deletes a phone's verifications and pointers.
+      // The API key's webhook endpoint: set.
+      'dynamodb:PutItem': [table],
+      // Erasure deletes a phone's verifications and pointers; DELETE /v1/webhook the endpoint.
       'dynamodb:DeleteItem': [table],
       'secretsmanager:GetSecretValue': [keyRing],
     });
@@ -243,6 +247,30 @@ describe('least privilege', () => {
       expect(permissions(name)['events:PutEvents'], name).toBeUndefined();
   });
 
+  test('deliver reads the endpoint and the key ring, and consumes its own queue alone', () => {
+    const table = JSON.stringify({ 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'Arn'] });
+    const keyRing = JSON.stringify({ Ref: id('VoiceOtp/KeyRing', 'AWS::SecretsManager::Secret') });
+    const queue = JSON.stringify({
+      'Fn::GetAtt': [id('VoiceOtp/Webhooks/Deliveries', 'AWS::SQS::Queue'), 'Arn'],
+    });
+    const logs = JSON.stringify({
+      'Fn::GetAtt': [id(`${pathOf('deliver')}/Logs`, 'AWS::Logs::LogGroup'), 'Arn'],
+    });
+    expect(permissions('deliver')).toEqual({
+      'logs:CreateLogStream': [logs],
+      'logs:PutLogEvents': [logs],
+      'xray:PutTraceSegments': ['"*"'],
+      'xray:PutTelemetryRecords': ['"*"'],
+      'dynamodb:GetItem': [table],
+      'secretsmanager:GetSecretValue': [keyRing],
+      'sqs:ReceiveMessage': [queue],
+      'sqs:ChangeMessageVisibility': [queue],
+      'sqs:GetQueueUrl': [queue],
+      'sqs:DeleteMessage': [queue],
+      'sqs:GetQueueAttributes': [queue],
+    });
+  });
+
   test('answer may only read the table (GetItem, never a write) and verify cannot read the Plivo secret', () => {
     expect(Object.keys(permissions('answer')).filter((action) => action.startsWith('dynamodb:'))).toEqual([
       'dynamodb:GetItem',
@@ -265,6 +293,60 @@ describe('least privilege', () => {
       ).PolicyDocument.Statement.flatMap((statement) => [statement.Action].flat()),
     );
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('webhook delivery queue', () => {
+  test('SQS retries: a DLQ after the last attempt, encrypted, TLS only, partial batch failures reported', () => {
+    const dlq = id('VoiceOtp/Webhooks/DeadLetters', 'AWS::SQS::Queue');
+    expect(props(id('VoiceOtp/Webhooks/Deliveries', 'AWS::SQS::Queue'))).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 9 },
+      // Outlives the whole schedule (about 27.6 h).
+      MessageRetentionPeriod: 99_305 + 86_400,
+      VisibilityTimeout: 90,
+    });
+    expect(MAX_DELIVERY_ATTEMPTS).toBe(9);
+    expect(props(dlq)).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86_400 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(`${pathOf('deliver')}/Handler`, 'AWS::Lambda::Function') },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('an alarm as soon as a delivery lands in the DLQ', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [id('VoiceOtp/Webhooks/DeadLetters', 'AWS::SQS::Queue'), 'QueueName'] },
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: id('VoiceOtp/Monitoring/AlarmTopic', 'AWS::SNS::Topic') }],
+    });
+  });
+
+  test('the cloud stack never lets webhooks reach localhost', () => {
+    for (const name of FUNCTIONS) {
+      const variables = (
+        props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')) as {
+          Environment: { Variables: Record<string, unknown> };
+        }
+      ).Environment.Variables;
+      expect(variables.WEBHOOK_ALLOW_LOCALHOST, name).toBeUndefined();
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { worstCaseMs } from '../../lib/aws-budget.ts';
 import { STORE_TIME_BUDGET } from '../../lib/dynamodb-store.ts';
 import type { FunctionName } from '../../lib/routes.ts';
 import { SECRETS_TIME_BUDGET } from '../../lib/secrets.ts';
+import { DELIVERY_TIMEOUT_MS } from '../../lib/webhook-delivery.ts';
 
 /** A cold start before its first secret read (bundle, config), and time to build the answer. */
 const COLD_START_MS = 500;
@@ -28,7 +29,13 @@ describe('store time budget', () => {
       if (FUNCTION_ACCESS[name].table.length === 0) continue;
       // send, and hangup for a fallback, may wait for Plivo first; after one timed-out call the others fail
       // at once (failFastMs).
-      const before = name === 'send' || name === 'hangup' ? settings.service.plivo.timeoutMs : 0;
+      // deliver waits for the app's endpoint, then sets the retry delay on SQS (bounded like a secret read).
+      const before =
+        name === 'send' || name === 'hangup'
+          ? settings.service.plivo.timeoutMs
+          : name === 'deliver'
+            ? DELIVERY_TIMEOUT_MS + worstCaseMs(SECRETS_TIME_BUDGET)
+            : 0;
       expect(
         COLD_START_MS +
           worstCaseMs(SECRETS_TIME_BUDGET) +

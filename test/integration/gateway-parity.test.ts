@@ -1,7 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthTemplate } from '../infra/synth.ts';
 import { apiGatewayModel, type GatewayOutcome } from '../support/api-gateway-model.ts';
-import { type Case, checkCases, eraseCases, idRouteCases, sendCases } from '../support/bad-input-cases.ts';
+import {
+  type Case,
+  checkCases,
+  eraseCases,
+  idRouteCases,
+  sendCases,
+  webhookCases,
+} from '../support/bad-input-cases.ts';
 import { createHarness, type Harness, parse, startVerification, wrongCode } from '../support/harness.ts';
 
 /**
@@ -26,7 +33,7 @@ beforeAll(async () => {
 
 const corpus = [
   ...sendCases.map((c) => ['send', c] as const),
-  ...[...checkCases, ...idRouteCases, ...eraseCases].map((c) => ['verify', c] as const),
+  ...[...checkCases, ...idRouteCases, ...eraseCases, ...webhookCases].map((c) => ['verify', c] as const),
 ];
 
 /** The cases where what the gateway answers differs from what the function answers. */

@@ -307,6 +307,148 @@ export const idRouteCases: Case[] = [
   ['unknown route', () => apiEvent({ method: 'GET', resource: '/v1/admin' }), 404, 'route_not_found'],
 ];
 
+const putWebhook = (body: unknown, options: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
+  apiEvent({ method: 'PUT', resource: '/v1/webhook', body, ...options });
+const hook = (url: string) => putWebhook({ url, events: ['verification.approved'] });
+
+/** Every URL rule (lib/webhook-url.ts): each is refused with 400 invalid_webhook_url. */
+export const webhookUrlCases: Array<[name: string, url: string]> = [
+  ['http', 'http://hooks.example.com/voice-otp'],
+  ['ftp', 'ftp://hooks.example.com/voice-otp'],
+  ['a relative URL', '/voice-otp/hooks'],
+  ['not a URL', 'hooks dot example dot com'],
+  ['credentials in it', 'https://user:pass@hooks.example.com/voice-otp'],
+  ['a user name in it', 'https://user@hooks.example.com/voice-otp'],
+  ['loopback', 'https://127.0.0.1/hook'],
+  ['loopback elsewhere in 127/8', 'https://127.8.9.10/hook'],
+  ['loopback in decimal', 'https://2130706433/hook'],
+  ['loopback in octal', 'https://0177.0.0.1/hook'],
+  ['loopback in hex', 'https://0x7f.0.0.1/hook'],
+  ['loopback shortened', 'https://127.1/hook'],
+  ['localhost', 'https://localhost/hook'],
+  ['localhost with a root dot', 'https://localhost./hook'],
+  ['a name under localhost', 'https://app.localhost/hook'],
+  ['the unspecified address', 'https://0.0.0.0/hook'],
+  ['private 10/8', 'https://10.0.0.5/hook'],
+  ['private 172.16/12', 'https://172.31.255.1/hook'],
+  ['private 192.168/16', 'https://192.168.1.1/hook'],
+  ['shared address space (CGNAT)', 'https://100.64.0.1/hook'],
+  ['link-local', 'https://169.254.10.10/hook'],
+  ['the cloud metadata address', 'https://169.254.169.254/latest/meta-data/'],
+  ['the metadata address in decimal', 'https://2852039166/latest/meta-data/'],
+  ['multicast', 'https://224.0.0.1/hook'],
+  ['broadcast', 'https://255.255.255.255/hook'],
+  ['a documentation address', 'https://192.0.2.10/hook'],
+  ['IPv6 loopback', 'https://[::1]/hook'],
+  ['IPv6 unspecified', 'https://[::]/hook'],
+  ['IPv6 link-local', 'https://[fe80::1]/hook'],
+  ['IPv6 unique-local', 'https://[fd12:3456::1]/hook'],
+  ["AWS's IPv6 metadata address", 'https://[fd00:ec2::254]/latest/meta-data/'],
+  ['IPv4-mapped IPv6 loopback', 'https://[::ffff:127.0.0.1]/hook'],
+  ['IPv4-mapped IPv6 metadata', 'https://[::ffff:169.254.169.254]/hook'],
+  ['IPv4-mapped IPv6 of a public address', 'https://[::ffff:8.8.8.8]/hook'],
+  ['NAT64 of loopback', 'https://[64:ff9b::7f00:1]/hook'],
+  ['6to4 of a private address', 'https://[2002:c0a8:101::1]/hook'],
+  ['IPv6 multicast', 'https://[ff02::1]/hook'],
+  ['a single-label host', 'https://intranet/hook'],
+  ['a .internal host', 'https://metadata.google.internal/computeMetadata/v1/'],
+  ['a .local host', 'https://printer.local/hook'],
+  ['a home.arpa host', 'https://router.home.arpa/hook'],
+  ['http to 127.0.0.1 (local stack only)', 'http://127.0.0.1:8080/hook'],
+  ['http to localhost (local stack only)', 'http://localhost:8080/hook'],
+  ['longer than 2,048 characters', `https://hooks.example.com/${'a'.repeat(2100)}`],
+];
+
+export const webhookCases: Case[] = [
+  ...webhookUrlCases.map(
+    ([name, url]): Case => [`webhook URL: ${name}`, () => hook(url), 400, 'invalid_webhook_url'],
+  ),
+  ['webhook: url missing', () => putWebhook({ events: ['verification.approved'] }), 400, 'invalid_request'],
+  [
+    'webhook: url as a number',
+    () => putWebhook({ url: 443, events: ['verification.approved'] }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: events missing',
+    () => putWebhook({ url: 'https://hooks.example.com/a' }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: events empty',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: [] }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: an unknown event type',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: ['verification.approved', 'code.sent'] }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: an event type in capitals',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: ['VERIFICATION.APPROVED'] }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: an event type twice',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: ['call.ended', 'call.ended'] }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: events as a string',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: 'verification.approved' }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: a secret given by the client',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: ['call.ended'], secret: 'whsec_AAAA' }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'webhook: broken JSON',
+    () => putWebhook(undefined, { rawBody: '{"url": "https://' }),
+    400,
+    'invalid_json',
+  ],
+  ['webhook: JSON array', () => putWebhook(['https://hooks.example.com/a']), 400, 'invalid_request'],
+  [
+    'webhook: form body',
+    () =>
+      putWebhook(undefined, {
+        rawBody: 'url=https%3A%2F%2Fhooks.example.com',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
+    415,
+    'unsupported_media_type',
+  ],
+  [
+    'webhook: 20 kB body',
+    () => putWebhook({ url: `https://hooks.example.com/${'a'.repeat(20_000)}`, events: ['call.ended'] }),
+    413,
+    'payload_too_large',
+  ],
+  [
+    'webhook: no API key',
+    () => putWebhook({ url: 'https://hooks.example.com/a', events: ['call.ended'] }, { apiKeyId: null }),
+    401,
+    'unauthorized',
+  ],
+  [
+    'webhook: POST',
+    () => apiEvent({ method: 'POST', resource: '/v1/webhook', body: {} }),
+    405,
+    'method_not_allowed',
+  ],
+];
+
 const erase = (options: Partial<Parameters<typeof apiEvent>[0]>) =>
   apiEvent({ method: 'POST', resource: '/v1/phones/erase', ...options });
 

@@ -139,7 +139,7 @@ export const runDynamoDb = (): DynamoDbConnection => ({
 
 export type HandlerDeps = Parameters<typeof createVerifyHandler>[0];
 
-const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events'];
+const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events', 'deliver'];
 const ROOT = new URL('../..', import.meta.url).pathname;
 let commandLog: CommandLog | undefined;
 

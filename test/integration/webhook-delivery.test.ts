@@ -1,0 +1,365 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { OutcomeEvent, OutcomeEventType } from '../../lib/outcome-events.ts';
+import {
+  attemptDelivery,
+  createDeliverHandler,
+  MAX_DELIVERY_ATTEMPTS,
+  RETRY_DELAYS_SECONDS,
+  type Resolver,
+} from '../../lib/webhook-delivery.ts';
+import { createWebhookSink } from '../../lib/webhook-sink.ts';
+import { LocalDeliveryQueue } from '../../local/delivery-queue.ts';
+import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
+import { API_KEY_ID, apiEvent, createHarness, type Harness, parse } from '../support/harness.ts';
+
+/**
+ * App webhooks end to end below the events function: outcome events (built here as the events function
+ * builds them) go through the webhook sink into the local delivery queue, and the delivery function's handler
+ * posts them over real HTTP to receivers on 127.0.0.1, signed the Standard Webhooks way, with SQS's retry
+ * semantics and the schedule compressed.
+ */
+
+/** Schedule seconds per real second: the whole schedule (about 27.6 h) takes about half a second. */
+const FAST = 200_000;
+
+let h: Harness;
+const queues: LocalDeliveryQueue[] = [];
+const servers: Array<{ close(): Promise<void> }> = [];
+beforeAll(async () => {
+  h = await createHarness({ WEBHOOK_ALLOW_LOCALHOST: 'true' });
+});
+afterEach(async () => {
+  for (const queue of queues.splice(0)) queue.stop();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+let nextEvent = 0;
+function outcomeEvent(type: OutcomeEventType = 'verification.approved', apiKeyId = API_KEY_ID): OutcomeEvent {
+  nextEvent += 1;
+  return {
+    id: `evt_${String(nextEvent).padStart(26, '0')}`,
+    apiKeyId,
+    payload: {
+      type,
+      createdAt: new Date(h.clock.now).toISOString(),
+      data: {
+        verificationId: 'vrf_01KAAAAAAAAAAAAAAAAAAAAAAA',
+        status: 'approved',
+        channel: 'voice',
+        to: '+1********23',
+      },
+    },
+  };
+}
+
+async function setWebhook(harness: Harness, url: string, events: OutcomeEventType[], apiKeyId = API_KEY_ID) {
+  const response = await harness.verify(
+    apiEvent({ method: 'PUT', resource: '/v1/webhook', body: { url, events }, apiKeyId }),
+  );
+  expect(response.statusCode).toBe(200);
+  return parse(response).secret as string;
+}
+
+async function receiver(
+  reply: (request: CapturedRequest, index: number) => ReturnType<Parameters<typeof captureServer>[0]>,
+) {
+  let index = 0;
+  const server = await captureServer((request) => reply(request, index++));
+  servers.push(server);
+  return server;
+}
+
+/**
+ * The delivery function's handler over a local queue, and the sink the events function runs, reading with
+ * the events function's store (so test/grants counts its reads as events', not deliver's).
+ */
+function pipeline(
+  harness: Harness,
+  options: { speed?: number; resolve?: Resolver; timeoutMs?: number } = {},
+) {
+  const delays: number[] = [];
+  const queue: LocalDeliveryQueue = new LocalDeliveryQueue({
+    speed: options.speed ?? FAST,
+    handler: (event) => deliver(event),
+  });
+  const deliver = createDeliverHandler({
+    ...harness.depsFor('deliver'),
+    ...(options.resolve && { resolve: options.resolve }),
+    ...(options.timeoutMs && { timeoutMs: options.timeoutMs }),
+    visibility: {
+      retryAfter: (handle, seconds) => {
+        delays.push(seconds);
+        return queue.retryAfter(handle, seconds);
+      },
+    },
+  });
+  queues.push(queue);
+  return { queue, delays, sink: createWebhookSink({ store: harness.depsFor('events').store, queue }) };
+}
+
+const settled = (queue: LocalDeliveryQueue) =>
+  vi.waitFor(() => expect(queue.size).toBe(0), { timeout: 20_000, interval: 20 });
+
+/** A receiver's own check, written from the Standard Webhooks spec rather than from lib/webhook-signing.ts. */
+function verifiedByHand(secret: string, request: CapturedRequest): boolean {
+  const id = request.headers['webhook-id'] as string;
+  const timestamp = request.headers['webhook-timestamp'] as string;
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${request.body}`).digest();
+  return String(request.headers['webhook-signature'])
+    .split(' ')
+    .map((entry) => entry.split(','))
+    .some(([version, signature]) => {
+      const given = Buffer.from(signature ?? '', 'base64');
+      return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+describe('signatures', () => {
+  it('verify with the Standard Webhooks algorithm, by hand and with the standardwebhooks library', async () => {
+    const server = await receiver(() => ({ status: 204 }));
+    const secret = await setWebhook(h, `${server.url}/hooks/otp`, ['verification.approved']);
+    const { queue, sink } = pipeline(h);
+    const event = outcomeEvent();
+    await sink.publish([event]);
+    await settled(queue);
+
+    expect(server.requests).toHaveLength(1);
+    const [request] = server.requests as [CapturedRequest];
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/hooks/otp');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['webhook-id']).toBe(event.id);
+    expect(Number(request.headers['webhook-timestamp'])).toBe(Math.floor(h.clock.now / 1000));
+    expect(JSON.parse(request.body)).toEqual(event.payload);
+    expect(verifiedByHand(secret, request)).toBe(true);
+    // The library checks the timestamp against its own clock (5 minutes' tolerance): ours is the wall clock.
+    expect(new Webhook(secret).verify(request.body, request.headers as Record<string, string>)).toEqual(
+      event.payload,
+    );
+
+    // And a forgery does not verify: another secret, or the body changed.
+    const other = await setWebhook(h, `${server.url}/x`, ['call.ended'], 'key-other');
+    expect(verifiedByHand(other, request)).toBe(false);
+    expect(verifiedByHand(secret, { ...request, body: request.body.replace('approved', 'canceled') })).toBe(
+      false,
+    );
+    expect(() =>
+      new Webhook(other).verify(request.body, request.headers as Record<string, string>),
+    ).toThrow();
+  });
+});
+
+describe('retries', () => {
+  it('a receiver that answers 500 once gets a retry with the same webhook-id, then nothing more', async () => {
+    const server = await receiver((_, index) => ({ status: index === 0 ? 500 : 200 }));
+    await setWebhook(h, server.url, ['verification.approved']);
+    const { queue, sink, delays } = pipeline(h);
+    const event = outcomeEvent();
+    await sink.publish([event]);
+    await settled(queue);
+
+    expect(server.requests.map((request) => request.headers['webhook-id'])).toEqual([event.id, event.id]);
+    expect(server.requests[1]?.body).toBe(server.requests[0]?.body);
+    // Retried at once after the first failure, as the schedule says.
+    expect(delays).toEqual([0]);
+    expect(queue.deadLetters).toEqual([]);
+  });
+
+  it('an attempt without an answer within 5 s is retried', async () => {
+    const server = await receiver((_, index) => (index === 0 ? 'hang' : { status: 200 }));
+    await setWebhook(h, server.url, ['verification.approved']);
+    const { queue, sink } = pipeline(h);
+    const event = outcomeEvent();
+    await sink.publish([event]);
+    await settled(queue);
+
+    expect(server.requests.map((request) => request.headers['webhook-id'])).toEqual([event.id, event.id]);
+    expect(queue.deadLetters).toEqual([]);
+  }, 30_000);
+
+  it('a redirect is a failed attempt, never followed', async () => {
+    const target = await receiver(() => ({ status: 200 }));
+    let attempts = 0;
+    const redirecting = createHttpServer((request, response) => {
+      attempts += 1;
+      request.resume();
+      response.writeHead(attempts === 1 ? 307 : 200, { Location: `${target.url}/elsewhere` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => new Promise<void>((resolve) => redirecting.close(() => resolve())) });
+    await setWebhook(h, `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/`, [
+      'verification.approved',
+    ]);
+    const { queue, sink, delays } = pipeline(h);
+    await sink.publish([outcomeEvent()]);
+    await settled(queue);
+    expect(attempts).toBe(2);
+    expect(target.requests).toHaveLength(0);
+    expect(delays).toEqual([0]);
+  });
+
+  it(`goes to the DLQ after the last retry: ${MAX_DELIVERY_ATTEMPTS} attempts on the schedule, one webhook-id`, async () => {
+    const server = await receiver(() => ({ status: 503 }));
+    await setWebhook(h, server.url, ['verification.approved']);
+    const { queue, sink, delays } = pipeline(h);
+    const event = outcomeEvent();
+    await sink.publish([event]);
+    await vi.waitFor(() => expect(queue.deadLetters).toHaveLength(1), { timeout: 20_000, interval: 20 });
+
+    expect(queue.deadLetters[0]).toEqual({ id: event.id, apiKeyId: API_KEY_ID, payload: event.payload });
+    expect(server.requests).toHaveLength(MAX_DELIVERY_ATTEMPTS);
+    expect(new Set(server.requests.map((request) => request.headers['webhook-id']))).toEqual(
+      new Set([event.id]),
+    );
+    // After each failure: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; after the last, straight on.
+    expect(RETRY_DELAYS_SECONDS).toEqual([0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000]);
+    expect(delays).toEqual([...RETRY_DELAYS_SECONDS, 0]);
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('what is delivered', () => {
+  it('only the event types the webhook subscribes to', async () => {
+    const server = await receiver(() => ({ status: 200 }));
+    await setWebhook(h, server.url, ['call.ended', 'verification.failed']);
+    const { queue, sink } = pipeline(h);
+    const events = [
+      outcomeEvent('verification.started'),
+      outcomeEvent('call.ended'),
+      outcomeEvent('verification.approved'),
+      outcomeEvent('verification.failed'),
+      outcomeEvent('message.status'),
+    ];
+    const enqueue = vi.spyOn(queue, 'enqueue');
+    await sink.publish(events);
+    await settled(queue);
+    expect(server.requests.map((request) => JSON.parse(request.body).type).sort()).toEqual([
+      'call.ended',
+      'verification.failed',
+    ]);
+    // Nothing else was even queued (each queued message is an SQS request paid for).
+    expect(enqueue.mock.calls.flatMap(([deliveries]) => deliveries.map((each) => each.payload.type))).toEqual(
+      ['call.ended', 'verification.failed'],
+    );
+  });
+
+  it('a retry of a type the webhook no longer subscribes to (a PUT meanwhile) is dropped', async () => {
+    const server = await receiver(() => ({ status: 500 }));
+    await setWebhook(h, server.url, ['verification.approved'], 'key-changing');
+    const { queue, sink } = pipeline(h, { speed: 1 });
+    await sink.publish([outcomeEvent('verification.approved', 'key-changing')]);
+    await vi.waitFor(() => expect(server.requests).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    await setWebhook(h, server.url, ['call.ended'], 'key-changing');
+    await vi.waitFor(() => expect(queue.size).toBe(0), { timeout: 15_000, interval: 50 });
+    expect(server.requests).toHaveLength(2);
+    expect(queue.deadLetters).toEqual([]);
+  }, 30_000);
+
+  it("only to the event's own API key, and nothing for a key without a webhook", async () => {
+    const mine = await receiver(() => ({ status: 200 }));
+    const theirs = await receiver(() => ({ status: 200 }));
+    await setWebhook(h, mine.url, ['verification.approved'], 'key-mine');
+    await setWebhook(h, theirs.url, ['verification.approved'], 'key-theirs');
+    const { queue, sink } = pipeline(h);
+    await sink.publish([
+      outcomeEvent('verification.approved', 'key-mine'),
+      outcomeEvent('verification.approved', 'key-without-webhook'),
+    ]);
+    await settled(queue);
+    expect(mine.requests).toHaveLength(1);
+    expect(theirs.requests).toHaveLength(0);
+  });
+
+  it('DELETE stops deliveries: a retry waiting in the queue is dropped, and new events are not queued', async () => {
+    const server = await receiver(() => ({ status: 500 }));
+    await setWebhook(h, server.url, ['verification.approved'], 'key-deleting');
+    // Real-time retries: the one after "immediately" waits 5 s, time enough to delete the webhook.
+    const { queue, sink } = pipeline(h, { speed: 1 });
+    await sink.publish([outcomeEvent('verification.approved', 'key-deleting')]);
+    await vi.waitFor(() => expect(server.requests).toHaveLength(2), { timeout: 10_000, interval: 20 });
+
+    const deleted = await h.verify(
+      apiEvent({ method: 'DELETE', resource: '/v1/webhook', apiKeyId: 'key-deleting' }),
+    );
+    expect(deleted.statusCode).toBe(204);
+    await sink.publish([outcomeEvent('verification.approved', 'key-deleting')]);
+    await vi.waitFor(() => expect(queue.size).toBe(0), { timeout: 15_000, interval: 50 });
+
+    expect(server.requests).toHaveLength(2);
+    expect(queue.deadLetters).toEqual([]);
+  }, 30_000);
+});
+
+describe('addresses checked at delivery time', () => {
+  /** A TCP listener on 127.0.0.1 that counts connections: whatever the protocol, none may arrive. */
+  async function privateListener() {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    });
+    return { port: (server.address() as AddressInfo).port, sockets };
+  }
+
+  it.each([
+    ['loopback', [{ address: '127.0.0.1', family: 4 }]],
+    [
+      'a public address and a loopback one',
+      [
+        { address: '93.184.215.14', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ],
+    ],
+    ['IPv4-mapped loopback', [{ address: '::ffff:127.0.0.1', family: 6 }]],
+    ['IPv6 loopback', [{ address: '::1', family: 6 }]],
+    ['the metadata address', [{ address: '169.254.169.254', family: 4 }]],
+  ])(
+    'a public name that resolves to %s when delivering (DNS rebinding) is refused, never connected to',
+    async (_name, addresses) => {
+      const cloud = await createHarness();
+      const listener = await privateListener();
+      const url = `https://hooks.example.com:${listener.port}/otp`;
+      await setWebhook(cloud, url, ['verification.approved']);
+      const resolved: string[] = [];
+      const outcome = await attemptDelivery(
+        {
+          ...cloud.depsFor('deliver'),
+          resolve: async (hostname) => {
+            resolved.push(hostname);
+            return addresses;
+          },
+        },
+        { id: 'evt_rebind', apiKeyId: API_KEY_ID, payload: outcomeEvent().payload },
+      );
+      expect(resolved).toEqual(['hooks.example.com']);
+      expect(outcome).toEqual({ result: 'failed', reason: 'address refused' });
+      expect(listener.sockets).toHaveLength(0);
+    },
+  );
+
+  it('the local stack setting lets only the literal 127.0.0.1 and localhost reach loopback', async () => {
+    const listener = await privateListener();
+    await setWebhook(
+      h,
+      `https://sneaky.example.com:${listener.port}/`,
+      ['verification.approved'],
+      'key-sneaky',
+    );
+    const outcome = await attemptDelivery(
+      { ...h.depsFor('deliver'), resolve: async () => [{ address: '127.0.0.1', family: 4 }] },
+      { id: 'evt_sneaky', apiKeyId: 'key-sneaky', payload: outcomeEvent().payload },
+    );
+    expect(outcome).toMatchObject({ result: 'failed' });
+    expect(listener.sockets).toHaveLength(0);
+  });
+});
