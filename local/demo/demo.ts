@@ -21,12 +21,16 @@ interface SimulatedMessage {
   sentAt: string;
 }
 
-/** An outcome event as GET /_simulator/events lists it (lib/outcome-events.ts); oldest first. */
-interface OutcomeEventView {
-  id: string;
-  type: string;
-  createdAt: string;
-  data: { verificationId: string; status: string; channel: string; to: string };
+/** A PutEvents entry as GET /_simulator/events lists it (what EventBridge would get); oldest first. */
+interface BusEntryView {
+  source: string;
+  'detail-type': string;
+  time: string;
+  detail: {
+    type: string;
+    createdAt: string;
+    data: { verificationId: string; status: string; channel: string; to: string };
+  };
 }
 
 const apiKey = document.querySelector<HTMLMetaElement>('meta[name="api-key"]')?.content ?? '';
@@ -211,15 +215,15 @@ async function pollEvents() {
     window.clearInterval(eventsTimer);
     return;
   }
-  const { events } = (await response.json()) as { events: OutcomeEventView[] };
+  const { events } = (await response.json()) as { events: BusEntryView[] };
   eventsStatus.hidden = events.length > 0;
   // Oldest first and only ever appended to: add the new ones, newest at the top.
-  for (const event of events.slice(shownEvents)) {
+  for (const { detail: event } of events.slice(shownEvents)) {
     const item = document.createElement('li');
     item.dataset.type = event.type;
     const meta = document.createElement('div');
     meta.className = 'meta';
-    meta.textContent = `${new Date(event.createdAt).toLocaleTimeString()} · ${event.id}`;
+    meta.textContent = `${new Date(event.createdAt).toLocaleTimeString()} · ${event.data.verificationId}`;
     const text = document.createElement('p');
     text.className = 'event-text';
     text.textContent = `${event.type}: ${event.data.verificationId} ${event.data.status} (${event.data.channel}, ${event.data.to})`;

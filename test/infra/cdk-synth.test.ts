@@ -34,7 +34,7 @@ function cdkSynth() {
   return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 
-test('`cdk synth` passes on a clean checkout and esbuild bundles all five functions', async () => {
+test('`cdk synth` passes on a clean checkout and esbuild bundles all six functions', async () => {
   const result = cdkSynth();
   expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
 
@@ -42,7 +42,7 @@ test('`cdk synth` passes on a clean checkout and esbuild bundles all five functi
     Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } }; Metadata?: object }>;
   };
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(functions).toHaveLength(5);
+  expect(functions).toHaveLength(6);
 
   const sizes: string[] = [];
   for (const fn of functions) {

@@ -18,9 +18,9 @@ beforeAll(() => {
 });
 
 describe('functions', () => {
-  test('five Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
+  test('six Node 24 functions on arm64, ESM bundles with source maps enabled', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const name of FUNCTIONS) {
       const fn = props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'));
       expect(fn).toMatchObject({
@@ -207,7 +207,7 @@ describe('least privilege', () => {
     });
   });
 
-  test('events: the approval count (marker Put, counter Update), the Plivo secret, its bus, its stream', () => {
+  test('events: the approval count (marker Put, counter Update), webhook endpoints (Get), the Plivo secret, its bus, its stream, the delivery queue', () => {
     const table = JSON.stringify({ 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'Arn'] });
     const stream = JSON.stringify({
       'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'StreamArn'],
@@ -217,8 +217,12 @@ describe('least privilege', () => {
     const failures = JSON.stringify({
       'Fn::GetAtt': [id('VoiceOtp/Events/Failures', 'AWS::SQS::Queue'), 'Arn'],
     });
+    const deliveries = JSON.stringify({
+      'Fn::GetAtt': [id('VoiceOtp/Webhooks/Deliveries', 'AWS::SQS::Queue'), 'Arn'],
+    });
     const granted = permissions('events');
     expect(granted).toMatchObject({
+      'dynamodb:GetItem': [table],
       'dynamodb:PutItem': [table],
       'dynamodb:UpdateItem': [table],
       'secretsmanager:GetSecretValue': [plivo],
@@ -228,7 +232,7 @@ describe('least privilege', () => {
       'dynamodb:DescribeStream': [stream],
       // ListStreams has no resource-level permissions (acknowledged in infra/nag.ts).
       'dynamodb:ListStreams': ['"*"'],
-      'sqs:SendMessage': [failures],
+      'sqs:SendMessage': [failures, deliveries],
     });
     expect(
       Object.keys(granted)
@@ -236,6 +240,7 @@ describe('least privilege', () => {
         .sort(),
     ).toEqual([
       'dynamodb:DescribeStream',
+      'dynamodb:GetItem',
       'dynamodb:GetRecords',
       'dynamodb:GetShardIterator',
       'dynamodb:ListStreams',
@@ -283,7 +288,7 @@ describe('least privilege', () => {
     const roles = new Set(
       FUNCTIONS.map((name) => props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')).Role),
     );
-    expect(roles.size).toBe(5);
+    expect(roles.size).toBe(6);
     for (const name of FUNCTIONS) {
       expect(props(id(`${pathOf(name)}/Role`, 'AWS::IAM::Role')).ManagedPolicyArns).toBeUndefined();
     }
@@ -370,7 +375,9 @@ describe('table', () => {
   test('its stream feeds the events function: partial batch failures, bisection, bounded retries, a failure queue', () => {
     const fn = id(`${pathOf('events')}/Handler`, 'AWS::Lambda::Function');
     const failures = id('VoiceOtp/Events/Failures', 'AWS::SQS::Queue');
-    const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping');
+    const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, mapping]) => JSON.stringify(mapping.Properties.FunctionName) === JSON.stringify({ Ref: fn }),
+    );
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.[1].Properties).toMatchObject({
       FunctionName: { Ref: fn },
