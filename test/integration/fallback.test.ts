@@ -106,6 +106,16 @@ describe('voice → SMS', () => {
     expect(parse(await check(h, { id, code }))).toEqual({ id, valid: true, status: 'approved' });
   });
 
+  it("carries the send's appHash into the fallback SMS (SMS Retriever line)", async () => {
+    const h = await createHarness({ APP_NAME: 'Acme' });
+    const sent = await send(h, { phone: PHONE, appHash: 'FA+9qCX9VSu' });
+    expect(sent.statusCode).toBe(202);
+    const call = h.telephony.calls.at(-1);
+    if (!call) throw new Error('no call');
+    await h.hangup(webhookEvent(call.hangupUrl, unanswered(randomUUID(), { CallStatus: 'busy' })));
+    expect(h.telephony.messages.map((m) => m.text.split('\n').at(-1))).toEqual(['FA+9qCX9VSu']);
+  });
+
   it('records the fallback SMS delivery reports on the message block', async () => {
     const h = await createHarness();
     const { id } = await callEnds(h, { CallStatus: 'busy' });
