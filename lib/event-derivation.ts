@@ -7,12 +7,17 @@ import type { CallStatus, Verification, VerificationStatus } from './verificatio
  * What each write to the table means to an app: the outcome events of one stream record, from its old and
  * new images. Only verification items have outcomes (counters, pointers, idempotency records and markers
  * have none), and only a write can be an event: expiry writes nothing, so it is none (apps know `expiresAt`).
- * A TTL deletion or an erasure (REMOVE) is none either.
+ * A deletion by DynamoDB's TTL is none either; an erasure (`POST /v1/phones/erase` deletes the item) is
+ * `verification.erased`, so apps can forget the verification too.
  */
 export interface ChangeRecord {
   /** The stream record's eventID: the same on every redelivery of the record. */
   eventId: string;
   kind: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** A REMOVE by DynamoDB's TTL (the record's userIdentity is the DynamoDB service), not by a request. */
+  byTtl: boolean;
+  /** When the write happened (the record's ApproximateCreationDateTime), ms. */
+  at: number | undefined;
   old: Record<string, unknown> | undefined;
   new: Record<string, unknown> | undefined;
 }
@@ -38,7 +43,7 @@ export const verificationOf = (image: Record<string, unknown> | undefined): Veri
 };
 
 export function deriveEvents(record: ChangeRecord): OutcomeEvent[] {
-  if (record.kind === 'REMOVE') return [];
+  if (record.kind === 'REMOVE') return erasure(record);
   const after = verificationOf(record.new);
   if (!after) return [];
   const before = record.kind === 'MODIFY' ? verificationOf(record.old) : undefined;
@@ -57,6 +62,24 @@ export function deriveEvents(record: ChangeRecord): OutcomeEvent[] {
     apiKeyId: after.apiKeyId,
     payload: payloadOf(type, after),
   }));
+}
+
+/** An erased verification: its id, status, channel and masked number, nothing of its blocks. */
+function erasure(record: ChangeRecord): OutcomeEvent[] {
+  const erased = verificationOf(record.old);
+  if (!erased || record.byTtl) return [];
+  const type = 'verification.erased';
+  const payload: OutcomePayload = {
+    type,
+    createdAt: iso(record.at ?? erased.updatedAt),
+    data: {
+      verificationId: erased.id,
+      status: erased.status,
+      channel: erased.channel ?? 'voice',
+      to: erased.to,
+    },
+  };
+  return [{ id: eventId(record.eventId, type), apiKeyId: erased.apiKeyId, payload }];
 }
 
 /** `evt_` + 26 characters from the record's id and the type: the same event keeps its id on redelivery. */

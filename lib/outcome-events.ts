@@ -8,6 +8,7 @@ export type OutcomeEventType =
   | 'verification.canceled'
   | 'verification.failed'
   | 'verification.max_attempts_reached'
+  | 'verification.erased'
   | 'call.ended'
   | 'message.status';
 
@@ -17,6 +18,7 @@ export const OUTCOME_EVENT_TYPES: readonly OutcomeEventType[] = [
   'verification.canceled',
   'verification.failed',
   'verification.max_attempts_reached',
+  'verification.erased',
   'call.ended',
   'message.status',
 ];

@@ -36,6 +36,9 @@ export function changeOf(record: DynamoDBRecord): ChangeRecord {
   return {
     eventId: record.eventID ?? record.dynamodb?.SequenceNumber ?? '',
     kind,
+    byTtl:
+      record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com',
+    at: record.dynamodb?.ApproximateCreationDateTime && record.dynamodb.ApproximateCreationDateTime * 1000,
     old: image(record.dynamodb?.OldImage),
     new: image(record.dynamodb?.NewImage),
   };

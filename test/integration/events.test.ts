@@ -175,7 +175,7 @@ describe('each transition gives exactly its events', () => {
     for (const event of h.published) expectValidEvent(event, await secretsOf([v.code]));
   });
 
-  it('expiry writes nothing, so it is no event; neither is a deleted item', async () => {
+  it('expiry writes nothing, so it is no event; neither is a deletion by the TTL', async () => {
     const v = await startVerification(h, PHONE);
     await drained();
     h.clock.advance(h.config.codeTtlSeconds * 1000 + 1);
@@ -186,6 +186,40 @@ describe('each transition gives exactly its events', () => {
       new DeleteItemCommand({ TableName: h.tableName, Key: { pk: { S: `VERIFICATION#${v.id}` } } }),
     );
     client.destroy();
+    // DynamoDB Local never expires items; a TTL deletion's record is a REMOVE by the DynamoDB service.
+    const byTtl = (records: DynamoDBRecord[]) =>
+      records.map((record) => ({
+        ...record,
+        userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
+      }));
+    const before = h.published.length;
+    expect((await h.drainStream(byTtl)).batchItemFailures).toEqual([]);
+    expect(h.published.slice(before)).toEqual([]);
+  });
+
+  it('an erasure gives verification.erased for each verification it deletes, with nothing of the code', async () => {
+    const first = await startVerification(h, PHONE);
+    h.clock.advance(h.config.abuse.phoneMinGapSeconds * 1000 + 1);
+    const second = await startVerification(h, PHONE);
+    await check(h, { id: second.id, code: second.code });
+    await drained();
+    const erase = () =>
+      h.verify(apiEvent({ method: 'POST', resource: '/v1/phones/erase', body: { phone: PHONE } }));
+    expect(parse(await erase())).toEqual({ erased: 2 });
+    const before = h.published.length;
+    expect(await drained()).toEqual(
+      expect.arrayContaining([
+        [first.id, 'verification.erased'],
+        [second.id, 'verification.erased'],
+      ]),
+    );
+    const events = h.published.slice(before);
+    expect(events).toHaveLength(2);
+    const secrets = await secretsOf([first.code, second.code]);
+    for (const event of events) expectValidEvent(event, secrets);
+    expect(events.map((event) => event.payload.data.status).sort()).toEqual(['approved', 'canceled']);
+    // Erasing again deletes nothing, so it says nothing.
+    expect(parse(await erase())).toEqual({ erased: 0 });
     expect(await drained()).toEqual([]);
   });
 });
