@@ -58,6 +58,8 @@ export function functionEnvironment(local: LocalResources): Record<string, strin
     // The events function's bus, answered by the same local server (bench/plivo-simulator.ts).
     EVENT_BUS_NAME: 'voice-otp-bench',
     AWS_ENDPOINT_URL_EVENTBRIDGE: local.plivo.apiUrl,
+    // Its webhook delivery queue: never called here (the bench's API key sets no webhook), but required.
+    WEBHOOK_QUEUE_URL: `${local.plivo.apiUrl}/000000000000/voice-otp-bench-deliveries`,
     ...BENCH_SETTINGS,
   };
 }
