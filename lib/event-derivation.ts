@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OutcomeEvent, OutcomeEventType, OutcomePayload } from './outcome-events.ts';
 import { VERIFICATION_PREFIX } from './table.ts';
 import type { CallStatus, Verification, VerificationStatus } from './verification.ts';
+import { channelOf, deliveryBlocks } from './views.ts';
 
 /**
  * What each write to the table means to an app: the outcome events of one stream record, from its old and
@@ -75,7 +76,7 @@ function erasure(record: ChangeRecord): OutcomeEvent[] {
     data: {
       verificationId: erased.id,
       status: erased.status,
-      channel: erased.channel ?? 'voice',
+      channel: channelOf(erased),
       to: erased.to,
     },
   };
@@ -100,25 +101,9 @@ function payloadOf(type: OutcomeEventType, v: Verification): OutcomePayload {
     data: {
       verificationId: v.id,
       status: v.status,
-      channel: v.channel ?? 'voice',
+      channel: channelOf(v),
       to: v.to,
-      ...(v.call && {
-        call: {
-          status: v.call.status,
-          durationSeconds: v.call.durationSeconds ?? null,
-          billDurationSeconds: v.call.billDurationSeconds ?? null,
-          hangupCause: v.call.hangupCause ?? null,
-          cost: v.call.cost ?? null,
-        },
-      }),
-      ...(v.message && {
-        message: {
-          status: v.message.status,
-          units: v.message.units ?? null,
-          cost: v.message.cost ?? null,
-          errorCode: v.message.errorCode ?? null,
-        },
-      }),
+      ...deliveryBlocks(v),
       ...(v.fallbackTo &&
         v.fallbackTo.state !== 'claimed' && {
           // The status view's null (the other channel was used) is `sent` here.

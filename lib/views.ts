@@ -4,7 +4,7 @@ import { effectiveStatus, type Verification } from './verification.ts';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Items written before SMS existed have no channel: they were calls. */
-const channelOf = (v: Verification) => v.channel ?? 'voice';
+export const channelOf = (v: Verification) => v.channel ?? 'voice';
 
 export const createdView = (v: Verification) => ({
   id: v.id,
@@ -18,16 +18,8 @@ export const createdView = (v: Verification) => ({
   ...(v.message && { message: { status: v.message.status } }),
 });
 
-export const statusView = (v: Verification, now: number) => ({
-  id: v.id,
-  status: effectiveStatus(v, now),
-  channel: channelOf(v),
-  to: v.to,
-  locale: v.locale,
-  createdAt: iso(v.createdAt),
-  expiresAt: iso(v.expiresAt),
-  attempts: v.attempts,
-  attemptsLeft: Math.max(0, v.maxAttempts - v.attempts),
+/** The call and message blocks as the status view and the outcome events show them. */
+export const deliveryBlocks = (v: Verification) => ({
   ...(v.call && {
     call: {
       status: v.call.status,
@@ -45,6 +37,19 @@ export const statusView = (v: Verification, now: number) => ({
       errorCode: v.message.errorCode ?? null,
     },
   }),
+});
+
+export const statusView = (v: Verification, now: number) => ({
+  id: v.id,
+  status: effectiveStatus(v, now),
+  channel: channelOf(v),
+  to: v.to,
+  locale: v.locale,
+  createdAt: iso(v.createdAt),
+  expiresAt: iso(v.expiresAt),
+  attempts: v.attempts,
+  attemptsLeft: Math.max(0, v.maxAttempts - v.attempts),
+  ...deliveryBlocks(v),
   // Once the other channel was used or refused; a claim still in flight shows nothing yet.
   ...(v.fallbackTo &&
     v.fallbackTo.state !== 'claimed' && {
