@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHangupHandler } from '../../functions/hangup.ts';
 import type { Store } from '../../lib/store.ts';
 import { callRejected, messageRejected, telephonyUnavailable } from '../../lib/telephony.ts';
@@ -21,6 +21,7 @@ import {
   status,
   webhookEvent,
 } from '../support/harness.ts';
+import { captureOutput } from '../support/output-capture.ts';
 import { descendants, parseXml } from '../support/xml.ts';
 
 const PHONE = '+14155550123';
@@ -623,21 +624,7 @@ describe('a fallback obeys the abuse rules, and a refusal is its reason', () => 
 });
 
 describe('privacy', () => {
-  let captured: string[] = [];
-  const originals = { out: process.stdout.write, err: process.stderr.write };
-  beforeEach(() => {
-    captured = [];
-    const tap = (chunk: unknown) => {
-      captured.push(String(chunk));
-      return true;
-    };
-    process.stdout.write = tap as typeof process.stdout.write;
-    process.stderr.write = tap as typeof process.stderr.write;
-  });
-  afterEach(() => {
-    process.stdout.write = originals.out;
-    process.stderr.write = originals.err;
-  });
+  const output = captureOutput();
 
   it('keeps the fallback’s text, code and number out of every stored item and log line', async () => {
     const h = await createHarness({ LOG_LEVEL: 'DEBUG', APP_NAME: 'Acme' });
@@ -649,7 +636,7 @@ describe('privacy', () => {
     expect(text).toContain(voiceFirst.code);
 
     const stored = JSON.stringify([...(await h.scan()), ...(await refused.scan())]);
-    const logs = captured.join('');
+    const logs = output.text();
     expect(logs).toContain('Fallback sent');
     expect(logs).toContain('Fallback refused');
     for (const [name, value] of [

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { telephonyUnavailable } from '../../lib/telephony.ts';
 import {
   answerParams,
@@ -9,26 +9,10 @@ import {
   webhookEvent,
   wrongCode,
 } from '../support/harness.ts';
+import { captureOutput } from '../support/output-capture.ts';
 import { parseXml } from '../support/xml.ts';
 
-let captured: string[] = [];
-const originals = { out: process.stdout.write, err: process.stderr.write };
-
-beforeEach(() => {
-  captured = [];
-  // Swallowed rather than echoed: the run's output stays readable.
-  const tap = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  process.stdout.write = tap as typeof process.stdout.write;
-  process.stderr.write = tap as typeof process.stderr.write;
-});
-
-afterEach(() => {
-  process.stdout.write = originals.out;
-  process.stderr.write = originals.err;
-});
+const output = captureOutput();
 
 it('never logs the code, its hash, the sealed token or the full number, through a whole call', async () => {
   const h = await createHarness({ LOG_LEVEL: 'DEBUG', APP_NAME: 'Acme' });
@@ -56,7 +40,7 @@ it('never logs the code, its hash, the sealed token or the full number, through 
   await h.send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }));
 
   const stored = (await h.scan()).find((item) => item.id === id);
-  const logs = captured.join('');
+  const logs = output.text();
   expect(code).toMatch(/^[0-9]{6}$/);
   expect(logs).toContain('Verification approved');
   expect(logs).toContain('Call answered');

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import plivo from 'plivo';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LOCALES } from '../../lib/messages.ts';
 import { countSegments } from '../../lib/sms-segments.ts';
 import { messageRejected, telephonyUnavailable } from '../../lib/telephony.ts';
@@ -17,6 +17,7 @@ import {
   status,
   webhookEvent,
 } from '../support/harness.ts';
+import { captureOutput } from '../support/output-capture.ts';
 
 const PHONE = '+14155550123';
 
@@ -401,21 +402,7 @@ describe('delivery reports', () => {
 });
 
 describe('privacy', () => {
-  let captured: string[] = [];
-  const originals = { out: process.stdout.write, err: process.stderr.write };
-  beforeEach(() => {
-    captured = [];
-    const tap = (chunk: unknown) => {
-      captured.push(String(chunk));
-      return true;
-    };
-    process.stdout.write = tap as typeof process.stdout.write;
-    process.stderr.write = tap as typeof process.stderr.write;
-  });
-  afterEach(() => {
-    process.stdout.write = originals.out;
-    process.stderr.write = originals.err;
-  });
+  const output = captureOutput();
 
   it('keeps the SMS text, the code and the number out of every stored item and log line', async () => {
     const h = await createHarness({ LOG_LEVEL: 'DEBUG', APP_NAME: 'Acme', SMS_WEBOTP_DOMAIN: 'example.com' });
@@ -429,7 +416,7 @@ describe('privacy', () => {
     await send(h, { phone: PHONE, channel: 'sms' });
 
     const stored = JSON.stringify(await h.scan());
-    const logs = captured.join('');
+    const logs = output.text();
     const token = new URL(message.statusUrl).searchParams.get('t') ?? '';
     expect(logs).toContain('Message status');
     for (const [name, text] of [
