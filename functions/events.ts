@@ -1,10 +1,7 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { boundedClientOptions } from '../lib/aws-budget.ts';
 import { createStore } from '../lib/dynamodb-store.ts';
 import { createEventBridgeClient, eventBridgeSink } from '../lib/eventbridge-sink.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
-import { SECRETS_TIME_BUDGET } from '../lib/secrets.ts';
 import { sqsDeliveryQueue } from '../lib/sqs-delivery-queue.ts';
 import { createStreamHandler, type EventsDeps } from '../lib/stream-events.ts';
 import { createWebhookSink } from '../lib/webhook-sink.ts';
@@ -18,12 +15,9 @@ export const createEventsHandler = (deps: EventsDeps) => createStreamHandler(dep
 
 export const handler = lambdaHandler((container) => {
   const { eventBusName } = container.config;
-  const { queueUrl } = container.config.webhooks;
   if (!eventBusName) throw new Error('EVENT_BUS_NAME is not set');
-  if (!queueUrl) throw new Error('WEBHOOK_QUEUE_URL is not set');
   const store = createStore(container.config);
-  // Bounded like a secret read: a slow SQS fails the record, which the stream retries.
-  const deliveries = sqsDeliveryQueue(new SQSClient(boundedClientOptions(SECRETS_TIME_BUDGET)), queueUrl);
+  const deliveries = sqsDeliveryQueue(container.config);
   return createEventsHandler({
     ...container,
     store,
