@@ -2,16 +2,23 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { VERIFICATION_PREFIX } from '../lib/table.ts';
 import type { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** Stream records per invocation: small, so a batch of hang-ups (each may wait for Plivo) stays short. */
 export const EVENTS_BATCH_SIZE = 10;
+/**
+ * How long the mapping gathers records before invoking: at low volume most invocations would carry one
+ * record, and each costs a request and its own EventBridge call. A second's delay on an outcome event, an
+ * approval count or a hang-up is well within what they promise.
+ */
+export const EVENTS_BATCHING_WINDOW = Duration.seconds(1);
 /** Tries of a failing record (bisected down to itself) before it goes to the failure queue. */
 export const EVENTS_RETRY_ATTEMPTS = 8;
 /** An iterator age above this means outcome events, approvals counted and hang-ups are running late. */
@@ -56,6 +63,13 @@ export class OutcomeEvents extends Construct {
       new DynamoEventSource(props.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: EVENTS_BATCH_SIZE,
+        maxBatchingWindow: EVENTS_BATCHING_WINDOW,
+        // Verification items only (lib/table.ts isVerificationKey): records filtered out are not billed.
+        filters: [
+          FilterCriteria.filter({
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(VERIFICATION_PREFIX) } } },
+          }),
+        ],
         bisectBatchOnError: true,
         retryAttempts: EVENTS_RETRY_ATTEMPTS,
         reportBatchItemFailures: true,

@@ -12,6 +12,14 @@ export const TABLE = {
 
 export const VERIFICATION_PREFIX = 'VERIFICATION#';
 
+/**
+ * The stream records the events function needs: its verifications' (every event, approval and hang-up comes
+ * from one). Lambda's event source mapping drops the others (counters, pointers, markers: most of the
+ * table's writes) before invoking, unbilled; the local stack's reader applies the same rule.
+ */
+export const isVerificationKey = (pk: unknown) =>
+  typeof pk === 'string' && pk.startsWith(VERIFICATION_PREFIX);
+
 export const keys = {
   verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { endpointRegion } from '../lib/dynamodb-store.ts';
+import { isVerificationKey } from '../lib/table.ts';
 import { type DynamoDbConnection, localClient } from './dynamodb-local.ts';
 
 /**
@@ -95,18 +96,22 @@ function lambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
   };
 }
 
+/** What the cloud stack's event source mapping lets through to the events function (infra/events.ts). */
+export const verificationRecords = (records: DynamoDBRecord[]) =>
+  records.filter((record) => isVerificationKey(record.dynamodb?.Keys?.pk?.S));
+
 export const streamEvent = (records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
 
 /** Tries of a failing record locally before it is dropped (the cloud stack's failure queue, here a log line). */
 const LOCAL_TRIES = 3;
 
 /**
- * The local event source mapping: reads the stream every `intervalMs` and hands new records to `handler` in
- * one batch; records it reports failed are handed over again (with the ones after them, as Lambda does) up
+ * The local event source mapping: reads the stream every `intervalMs` and hands new verification records to
+ * `handler` in one batch; records it reports failed are handed over again (with the ones after them, as Lambda does) up
  * to LOCAL_TRIES times.
  */
 export function pollStream(
-  reader: StreamReader,
+  reader: Pick<StreamReader, 'read' | 'close'>,
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>,
   options: { intervalMs: number; log: (line: string) => void },
 ): { stop(): Promise<void> } {
@@ -114,7 +119,7 @@ export function pollStream(
   let tries = 0;
   let stopped = false;
   const tick = async () => {
-    pending.push(...(await reader.read()));
+    pending.push(...verificationRecords(await reader.read()));
     if (pending.length === 0) return;
     let failedAt = -1;
     try {

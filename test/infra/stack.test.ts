@@ -384,6 +384,13 @@ describe('table', () => {
       EventSourceArn: { 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      // Only verification items' records reach (and bill) the function: counters, pointers and markers do not.
+      FilterCriteria: {
+        Filters: [
+          { Pattern: JSON.stringify({ dynamodb: { Keys: { pk: { S: [{ prefix: 'VERIFICATION#' }] } } } }) },
+        ],
+      },
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 8,
       FunctionResponseTypes: ['ReportBatchItemFailures'],

@@ -20,7 +20,7 @@ import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
 import type { CallEnder, CallRequest, MessageRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
-import { StreamReader, streamEvent } from '../../local/stream-reader.ts';
+import { StreamReader, streamEvent, verificationRecords } from '../../local/stream-reader.ts';
 import { CommandLog, iamActions, recordCommands } from './dynamodb-commands.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
@@ -124,8 +124,8 @@ export interface Harness {
   /** What the events function published, oldest first, across every drain. */
   published: OutcomeEvent[];
   /**
-   * Hands every stream record written since the last drain to the events handler, in one batch, as Lambda's
-   * event source mapping would; `records` sees them first (to poison one, say). Returns the handler's answer.
+   * Hands the verification records written since the last drain to the events handler, in one batch, as
+   * Lambda's event source mapping (its filter included) would; `records` sees them first (to poison one, say). Returns the handler's answer.
    */
   drainStream(records?: (records: DynamoDBRecord[]) => DynamoDBRecord[]): Promise<DynamoDBBatchResponse>;
   scan(): Promise<Record<string, unknown>[]>;
@@ -228,7 +228,7 @@ export async function createHarness(
     published,
     async drainStream(choose = (records) => records) {
       if (!stream) throw new Error('createHarness(env, { stream: true }) to drain the stream');
-      const records = choose(await stream.read());
+      const records = choose(verificationRecords(await stream.read()));
       if (records.length === 0) return { batchItemFailures: [] };
       return events(streamEvent(records));
     },
