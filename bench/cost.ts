@@ -1,10 +1,13 @@
+import { EVENTS_BATCH_SIZE, EVENTS_BATCHING_WINDOW } from '../infra/events.ts';
 import type { BenchedFunction } from './build-bundles.ts';
 import { PRICES } from './prices.ts';
 import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
 
 /**
  * AWS cost of one verification at a steady volume, from list prices (bench/prices.ts) and what this run
- * measured. Each API request is one Lambda invocation of a measured route.
+ * measured: each API request is one Lambda invocation of a measured route; after them, the events function
+ * handles the stream records the verification's item wrote (measured per record, bench/pipeline.ts), puts
+ * their outcome events on EventBridge, and one webhook delivery goes through SQS to the deliverer.
  */
 export interface VerificationPart {
   route: string;
@@ -56,6 +59,51 @@ const SECRET_CACHE_SECONDS = 300;
 const TYPICAL_CALL_SECONDS = 20;
 /** Plivo's signed webhooks: the requests that could skip the REST API. */
 const WEBHOOK_FUNCTIONS: readonly BenchedFunction[] = ['answer', 'hangup'];
+/**
+ * Where the stack serves Plivo's webhooks (infra/api.ts): on the REST API, behind the WAF, like the app's
+ * routes.
+ */
+const WEBHOOKS_ON: 'rest' | 'http' = 'rest';
+/** The deliveries priced: the issue's "one webhook delivery" (an app subscribed to approvals, say). */
+const WEBHOOK_DELIVERIES = 1;
+/** SQS requests per delivery: the events function's SendMessageBatch, the poller's receive and delete. */
+const SQS_REQUESTS_PER_DELIVERY = 3;
+/**
+ * Lambda's own lines per invocation in the text log format the stack uses: START (about 70 bytes), END
+ * (about 52) and REPORT (about 135 with its durations and memory). Arithmetic on their format, not measured.
+ */
+const LAMBDA_PLATFORM_LOG_BYTES = 257;
+/**
+ * One REST API access log line (AccessLogFormat.jsonWithStandardFields, infra/api.ts) with typical values:
+ * an estimate from the format, not a measurement.
+ */
+export const ACCESS_LOG_BYTES =
+  Buffer.byteLength(
+    JSON.stringify({
+      requestId: '4c1e2f8a-3b7d-4e6f-9a0b-1c2d3e4f5a6b',
+      ip: '203.0.113.45',
+      user: '-',
+      caller: '-',
+      requestTime: '29/Nov/2026:21:30:10 +0000',
+      httpMethod: 'POST',
+      resourcePath: '/v1/verifications/check',
+      status: '200',
+      protocol: 'HTTP/1.1',
+      responseLength: '64',
+    }),
+  ) + 1;
+
+/** The functions the cost model prices: the API's, and the webhook deliverer. */
+export type CostedFunction = BenchedFunction | 'deliver';
+
+/** One invocation of the events function (per stream record) or the deliverer (per delivery), measured. */
+export interface StageCost {
+  durationMs: number;
+  cpuScaledDurationMs: number;
+  readUnits: number;
+  writeUnits: number;
+  logBytes: number;
+}
 
 export interface CostInput {
   verificationsPerMonth: number;
@@ -63,14 +111,22 @@ export interface CostInput {
   durationMs: Record<string, number>;
   /** The same, scaled for the CPU share Lambda gives the function's memory size (an upper estimate). */
   cpuScaledDurationMs: Record<string, number>;
-  memoryMb: Record<BenchedFunction, number>;
+  memoryMb: Record<CostedFunction, number>;
   /** Capacity units per invocation of each route. */
   capacity: Record<string, { readUnits: number; writeUnits: number }>;
-  secrets: Record<BenchedFunction, readonly string[]>;
+  secrets: Record<CostedFunction, readonly string[]>;
   /** Bytes each route writes to its log (JSON log lines and metrics), per invocation. */
   logBytes: Record<string, number>;
   /** Segments the verification SMS took (each is billed). */
   smsSegments: number;
+  /** Per channel: its verification item's stream records and the outcome events they give (measured). */
+  flows: Record<VerificationKind['channel'], { records: number; events: number }>;
+  /** The events function handling one stream record. */
+  eventsRecord: StageCost;
+  /** The deliverer posting one webhook. */
+  delivery: StageCost;
+  /** Whether the stack's WAF is on (setting `waf`, off by default): it inspects every REST request. */
+  waf: boolean;
 }
 
 export interface CostLine {
@@ -88,25 +144,53 @@ export interface Cost {
   awsTotal: number;
   /** awsTotal with Lambda durations scaled for the CPU share of 256/512 MB. */
   awsTotalCpuScaled: number;
-  /** The AWS total if Plivo's webhooks did not go through the REST API: ways to close a cost gap. */
+  /** Other ways to serve or run it: what each would change. */
   alternatives: CostLine[];
+  /** X-Ray, priced apart: the target is with tracing off. */
+  tracing: CostLine;
   /** Costs the stack incurs that this model leaves out, with what was measured about them. */
   notPriced: Array<{ item: string; basis: string }>;
   references: CostLine[];
 }
 
 const perMillion = (count: number, price: number) => (count * price) / 1_000_000;
-const times = (count: number) => (count === 1 ? '' : `${count} × `);
+const times = (count: number) => (count === 1 ? '' : `${round3(count)} × `);
+const gbSeconds = (ms: number, mb: number) => (Math.ceil(ms) / 1000) * (mb / 1024);
 
-function lambdaCompute(kind: VerificationKind, input: CostInput, durations: Record<string, number>) {
+/**
+ * Invocations of the events function per verification: the event source mapping gathers records for its
+ * batching window, so at a steady volume one invocation carries the record that opened the window and the
+ * ones that arrived during it (all verifications' records, at this volume's rate), up to the batch size.
+ */
+export function eventsInvocations(records: number, verificationsPerMonth: number) {
+  const recordsPerSecond = (verificationsPerMonth * records) / SECONDS_PER_MONTH;
+  const perBatch = Math.min(EVENTS_BATCH_SIZE, 1 + recordsPerSecond * EVENTS_BATCHING_WINDOW.toSeconds());
+  return { invocations: records / perBatch, perBatch };
+}
+
+function lambdaCompute(
+  kind: VerificationKind,
+  input: CostInput,
+  durations: Record<string, number>,
+  pipelineMs: { events: number; delivery: number },
+) {
   let dollars = 0;
   const parts: string[] = [];
   for (const { route, fn, count } of kind.parts) {
     const ms = Math.ceil(durations[route] ?? 0);
-    const gb = input.memoryMb[fn] / 1024;
-    dollars += count * (ms / 1000) * gb * PRICES.lambdaArmPerGbSecond;
+    dollars += count * gbSeconds(ms, input.memoryMb[fn]) * PRICES.lambdaArmPerGbSecond;
     parts.push(`${times(count)}${route} ${ms} ms × ${input.memoryMb[fn]} MB`);
   }
+  const records = input.flows[kind.channel].records;
+  // Records share an invocation: its duration is theirs added up, so each is priced unrounded.
+  dollars +=
+    records * (pipelineMs.events / 1000) * (input.memoryMb.events / 1024) * PRICES.lambdaArmPerGbSecond;
+  parts.push(`${times(records)}events record ${round3(pipelineMs.events)} ms × ${input.memoryMb.events} MB`);
+  dollars +=
+    WEBHOOK_DELIVERIES * gbSeconds(pipelineMs.delivery, input.memoryMb.deliver) * PRICES.lambdaArmPerGbSecond;
+  parts.push(
+    `${times(WEBHOOK_DELIVERIES)}delivery ${Math.ceil(pipelineMs.delivery)} ms × ${input.memoryMb.deliver} MB`,
+  );
   return { dollars, basis: parts.join(', ') };
 }
 
@@ -146,31 +230,64 @@ function references(kind: VerificationKind, input: CostInput): CostLine[] {
 export function costPerVerification(kind: VerificationKind, input: CostInput): Cost {
   const sum = (of: (part: VerificationPart) => number) =>
     kind.parts.reduce((total, part) => total + part.count * of(part), 0);
+  const flow = input.flows[kind.channel];
+  const events = eventsInvocations(flow.records, input.verificationsPerMonth);
   const requests = sum(() => 1);
+  const webhooks = sum(({ fn }) => (WEBHOOK_FUNCTIONS.includes(fn) ? 1 : 0));
+  const restRequests = WEBHOOKS_ON === 'rest' ? requests : requests - webhooks;
+  const httpRequests = requests - restRequests;
+  const invocations = requests + events.invocations + WEBHOOK_DELIVERIES;
+  const pipelineUnits = (unit: 'readUnits' | 'writeUnits') =>
+    flow.records * input.eventsRecord[unit] + WEBHOOK_DELIVERIES * input.delivery[unit];
   const units = {
-    read: sum(({ route }) => input.capacity[route]?.readUnits ?? 0),
-    write: sum(({ route }) => input.capacity[route]?.writeUnits ?? 0),
+    read: sum(({ route }) => input.capacity[route]?.readUnits ?? 0) + pipelineUnits('readUnits'),
+    write: sum(({ route }) => input.capacity[route]?.writeUnits ?? 0) + pipelineUnits('writeUnits'),
   };
   // At this volume every function this kind of verification uses gets a request every few seconds, so one
   // warm container per function stays up and re-reads each of its secrets once per cache period.
-  const functions = [...new Set(kind.parts.map(({ fn }) => fn))];
+  const functions: CostedFunction[] = [...new Set(kind.parts.map(({ fn }) => fn)), 'events', 'deliver'];
   const secretReadsPerMonth = functions.reduce(
     (total, fn) => total + input.secrets[fn].length * (SECONDS_PER_MONTH / SECRET_CACHE_SECONDS),
     0,
   );
   const secretCount = new Set(functions.flatMap((fn) => input.secrets[fn])).size;
-  const compute = lambdaCompute(kind, input, input.durationMs);
-  const logBytes = sum(({ route }) => input.logBytes[route] ?? 0);
+  const pipelineMs = { events: input.eventsRecord.durationMs, delivery: input.delivery.durationMs };
+  const compute = lambdaCompute(kind, input, input.durationMs, pipelineMs);
+  const functionLogBytes =
+    sum(({ route }) => input.logBytes[route] ?? 0) +
+    flow.records * input.eventsRecord.logBytes +
+    WEBHOOK_DELIVERIES * input.delivery.logBytes;
+  const platformLogBytes = invocations * LAMBDA_PLATFORM_LOG_BYTES;
+  const accessLogBytes = restRequests * ACCESS_LOG_BYTES;
+  const logBytes = functionLogBytes + platformLogBytes + accessLogBytes;
   const lines: CostLine[] = [
     {
       item: 'API Gateway REST API',
-      basis: `${requests} requests × $${PRICES.apiGatewayRestPerMillionRequests}/M`,
-      dollars: perMillion(requests, PRICES.apiGatewayRestPerMillionRequests),
+      basis: `${restRequests} requests × $${PRICES.apiGatewayRestPerMillionRequests}/M`,
+      dollars: perMillion(restRequests, PRICES.apiGatewayRestPerMillionRequests),
     },
+    ...(httpRequests > 0
+      ? [
+          {
+            item: 'API Gateway HTTP API',
+            basis: `${httpRequests} Plivo webhook requests × $${PRICES.apiGatewayHttpPerMillionRequests}/M`,
+            dollars: perMillion(httpRequests, PRICES.apiGatewayHttpPerMillionRequests),
+          },
+        ]
+      : []),
+    ...(input.waf
+      ? [
+          {
+            item: 'AWS WAF requests',
+            basis: `${restRequests} REST requests inspected × $${PRICES.wafPerMillionRequests}/M`,
+            dollars: perMillion(restRequests, PRICES.wafPerMillionRequests),
+          },
+        ]
+      : []),
     {
       item: 'Lambda requests',
-      basis: `${requests} invocations × $${PRICES.lambdaPerMillionRequests}/M`,
-      dollars: perMillion(requests, PRICES.lambdaPerMillionRequests),
+      basis: `${requests} API invocations + ${round3(events.invocations)} events (${round3(flow.records)} stream records, ${round3(events.perBatch)} per batch at this volume) + ${WEBHOOK_DELIVERIES} delivery × $${PRICES.lambdaPerMillionRequests}/M`,
+      dollars: perMillion(invocations, PRICES.lambdaPerMillionRequests),
     },
     {
       item: 'Lambda compute (arm64)',
@@ -188,8 +305,18 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
       dollars: perMillion(units.read, PRICES.dynamoDbPerMillionReadUnits),
     },
     {
+      item: 'EventBridge custom events',
+      basis: `${round3(flow.events)} outcome events (measured) × $${PRICES.eventBridgePerMillionEvents}/M`,
+      dollars: perMillion(flow.events, PRICES.eventBridgePerMillionEvents),
+    },
+    {
+      item: 'SQS (webhook delivery)',
+      basis: `${WEBHOOK_DELIVERIES} delivery × ${SQS_REQUESTS_PER_DELIVERY} requests (send, receive, delete) × $${PRICES.sqsPerMillionRequests}/M`,
+      dollars: perMillion(WEBHOOK_DELIVERIES * SQS_REQUESTS_PER_DELIVERY, PRICES.sqsPerMillionRequests),
+    },
+    {
       item: 'CloudWatch Logs ingestion',
-      basis: `${Math.round(logBytes)} bytes of function logs and metrics (measured) × $${PRICES.cloudWatchLogsPerGbIngested}/GB`,
+      basis: `${Math.round(functionLogBytes)} bytes of function logs and metrics (measured) + ${Math.round(platformLogBytes)} of Lambda's START/END/REPORT lines + ${Math.round(accessLogBytes)} of access logs (both estimated) × $${PRICES.cloudWatchLogsPerGbIngested}/GB`,
       dollars: (logBytes / 1e9) * PRICES.cloudWatchLogsPerGbIngested,
     },
     {
@@ -205,9 +332,15 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
     },
   ];
   const awsTotal = lines.reduce((total, line) => total + line.dollars, 0);
-  const scaled = lambdaCompute(kind, input, input.cpuScaledDurationMs);
-  const webhooks = sum(({ fn }) => (WEBHOOK_FUNCTIONS.includes(fn) ? 1 : 0));
-  const restWebhooks = perMillion(webhooks, PRICES.apiGatewayRestPerMillionRequests);
+  const scaled = lambdaCompute(kind, input, input.cpuScaledDurationMs, {
+    events: input.eventsRecord.cpuScaledDurationMs,
+    delivery: input.delivery.cpuScaledDurationMs,
+  });
+  const restWebhooks = WEBHOOKS_ON === 'rest' ? webhooks : 0;
+  const wafPrice = input.waf ? PRICES.wafPerMillionRequests : 0;
+  const offRest =
+    perMillion(restWebhooks, PRICES.apiGatewayRestPerMillionRequests + wafPrice) +
+    (restWebhooks * ACCESS_LOG_BYTES * PRICES.cloudWatchLogsPerGbIngested) / 1e9;
   return {
     channel: kind.channel,
     description: kind.description,
@@ -217,26 +350,49 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
     awsTotal,
     awsTotalCpuScaled: awsTotal - compute.dollars + scaled.dollars,
     alternatives: [
-      {
-        item: 'AWS total, webhooks on an HTTP API',
-        basis: `${webhooks} webhook requests at $${PRICES.apiGatewayHttpPerMillionRequests}/M instead of $${PRICES.apiGatewayRestPerMillionRequests}/M`,
-        dollars: awsTotal - restWebhooks + perMillion(webhooks, PRICES.apiGatewayHttpPerMillionRequests),
-      },
+      ...(restWebhooks > 0
+        ? [
+            {
+              item: 'AWS total, webhooks on an HTTP API',
+              basis: `${restWebhooks} webhook requests at $${PRICES.apiGatewayHttpPerMillionRequests}/M instead of $${PRICES.apiGatewayRestPerMillionRequests}/M${input.waf ? ' + WAF' : ''}`,
+              dollars: awsTotal - offRest + perMillion(restWebhooks, PRICES.apiGatewayHttpPerMillionRequests),
+            },
+          ]
+        : []),
       {
         item: 'AWS total, webhooks on Lambda function URLs',
-        basis: `${webhooks} webhook requests with no API Gateway charge (signature-checked, as now)`,
-        dollars: awsTotal - restWebhooks,
+        basis: `${webhooks} webhook requests with no API Gateway charge (signature-checked, no per-IP limit)`,
+        dollars:
+          awsTotal -
+          offRest -
+          perMillion(WEBHOOKS_ON === 'http' ? webhooks : 0, PRICES.apiGatewayHttpPerMillionRequests),
+      },
+      {
+        item: 'AWS total, no outcome events',
+        basis:
+          'without the EventBridge events and the webhook delivery (the events function still counts approvals)',
+        dollars:
+          awsTotal -
+          perMillion(flow.events, PRICES.eventBridgePerMillionEvents) -
+          perMillion(WEBHOOK_DELIVERIES * SQS_REQUESTS_PER_DELIVERY, PRICES.sqsPerMillionRequests) -
+          perMillion(WEBHOOK_DELIVERIES, PRICES.lambdaPerMillionRequests),
       },
     ],
+    tracing: {
+      item: 'X-Ray traces (tracing on, the default)',
+      basis: `${round3(invocations)} traced invocations (every one sampled at this volume: 1 a second and 5% beyond) × $${PRICES.xRayPerMillionTraces}/M traces recorded; \`-c tracing=false\` turns it off`,
+      dollars: perMillion(invocations, PRICES.xRayPerMillionTraces),
+    },
     notPriced: [
       {
-        item: 'X-Ray traces (Tracing.ACTIVE)',
-        basis: `up to ${requests} traces per verification, as Lambda samples them, at $${PRICES.xRayPerMillionTraces}/M traces recorded: at most $${perMillion(requests, PRICES.xRayPerMillionTraces).toFixed(7)}; \`-c tracing=false\` turns it off`,
+        item: 'Fixed monthly costs',
+        basis:
+          'the WAF web ACL and its rules, CloudWatch alarms and custom metrics, the dashboard, the EventBridge bus (free) and queues (free when idle): they do not grow with verifications; their list prices are not in FACTS.md',
       },
       {
-        item: "CloudWatch Logs beyond the functions' own lines",
+        item: "SQS pollers' empty receives",
         basis:
-          "Lambda's START/END/REPORT lines and API Gateway's access log entry per request (not measured here)",
+          "the deliverer's event source mapping long-polls an idle queue: a fixed monthly count of requests, whatever the volume",
       },
     ],
     references: references(kind, input),

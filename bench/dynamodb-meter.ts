@@ -4,7 +4,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * Counts every DynamoDB round trip a client makes and what it consumed. It asks for
  * ReturnConsumedCapacity TOTAL on each request (DynamoDB Local reports it like DynamoDB does) and sums
  * what comes back. A conditional write that fails is billed too but reports nothing: its write units are
- * estimated from the size of the item it was refused on (ALL_OLD), as DynamoDB bills them.
+ * estimated from the size of the item it was refused on (ALL_OLD), as DynamoDB bills them. A transaction's
+ * units are doubled, as DynamoDB bills them and DynamoDB Local does not report them.
  */
 export interface MeteredCall {
   operation: string;
@@ -30,6 +31,7 @@ const operationName = (commandName: string) => {
 };
 
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+const TRANSACTIONS = new Set(['TransactWriteItems', 'TransactGetItems']);
 
 interface Capacity {
   CapacityUnits?: number;
@@ -50,7 +52,9 @@ export class DynamoDbMeter {
           const result = await next(args);
           const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
           const units = [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-          this.#record(operation, units, false);
+          // DynamoDB bills a transaction's items twice (prepare and commit); DynamoDB Local reports them once.
+          if (TRANSACTIONS.has(operation)) this.#record(operation, 2 * units, true);
+          else this.#record(operation, units, false);
           return result;
         } catch (error) {
           const refused = error as { name?: string; Item?: Record<string, unknown> };

@@ -15,6 +15,10 @@ export const PRICES = {
   /** FACTS.md's second round: ingestion per GB, and X-Ray per trace recorded. */
   cloudWatchLogsPerGbIngested: 0.5,
   xRayPerMillionTraces: 5,
+  /** FACTS.md's second round: EventBridge custom events, SQS standard requests, WAF requests inspected. */
+  eventBridgePerMillionEvents: 1,
+  sqsPerMillionRequests: 0.4,
+  wafPerMillionRequests: 0.6,
   /** Outbound voice to US numbers, billed per started minute. */
   plivoUsVoicePerMinute: { low: 0.0075, high: 0.0115 },
   /**

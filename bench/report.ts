@@ -211,6 +211,7 @@ function costSection(cost: Cost, notes: string[]): Section {
         usd(cost.awsTotalCpuScaled),
       ],
       ...cost.alternatives.map((line) => [line.item, line.basis, usd(line.dollars)]),
+      [cost.tracing.item, cost.tracing.basis, `+${usd(cost.tracing.dollars)}`],
       ...cost.notPriced.map((line) => [line.item, line.basis, 'not priced']),
       ...cost.references.map((line) => [line.item, line.basis, usd(line.dollars)]),
     ],

@@ -3,6 +3,7 @@ import { type BundleSize, beyondFloor } from './bundle-sizes.ts';
 import type { ColdSample } from './cold-start.ts';
 import type { Cost } from './cost.ts';
 import type { Machine } from './machine.ts';
+import type { PipelineOutput } from './pipeline.ts';
 import { DESIGN_ROUND_TRIPS, SMS_SEND, type WarmRoute } from './routes.ts';
 import type { Source } from './source.ts';
 import { percentile, ratio, round } from './stats.ts';
@@ -80,6 +81,8 @@ export interface Results {
   throughput: ThroughputOutput & { ratio: number };
   memoryMb: BuildOutput['memoryMb'];
   /** Per voice verification. */
+  /** The events function per stream record and the deliverer per webhook (bench/pipeline.ts). */
+  pipeline: PipelineOutput;
   cost: Cost;
   smsCost: Cost;
   targets: TargetCheck[];

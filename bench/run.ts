@@ -2,17 +2,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FUNCTION_ACCESS } from '../infra/function-access.ts';
+import { readSettings } from '../infra/settings.ts';
+import { functionSizing } from '../infra/voice-otp-stack.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import type { BuildInput, BuildOutput } from './build-bundles.ts';
 import { measureBundle } from './bundle-sizes.ts';
 import { measureColdStarts } from './cold-start.ts';
 import { coldTargets } from './cold-targets.ts';
-import { type CostInput, costPerVerification, SMS_VERIFICATION, VOICE_VERIFICATION } from './cost.ts';
+import {
+  type CostInput,
+  costPerVerification,
+  SMS_VERIFICATION,
+  type StageCost,
+  VOICE_VERIFICATION,
+} from './cost.ts';
 import { BENCH_SETTINGS, functionEnvironment, type LocalResources } from './environment.ts';
 import { BENCH_API_KEY_ID } from './events.ts';
 import { benchPhones, fixtureMaker } from './fixtures.ts';
 import { describeMachine } from './machine.ts';
+import type { PipelineInput, PipelineOutput } from './pipeline.ts';
 import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
 import { renderMarkdown, renderText } from './report.ts';
 import {
@@ -45,8 +55,24 @@ const { values: options } = parseArgs({
 
 const bench = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const SIZES = options.quick
-  ? { cold: 3, coldWithoutMaps: 2, warm: 100, warmup: 20, throughput: 300, throughputWarmup: 50 }
-  : { cold: 20, coldWithoutMaps: 15, warm: 2000, warmup: 100, throughput: 2000, throughputWarmup: 200 };
+  ? {
+      cold: 3,
+      coldWithoutMaps: 2,
+      warm: 100,
+      warmup: 20,
+      throughput: 300,
+      throughputWarmup: 50,
+      pipeline: 10,
+    }
+  : {
+      cold: 20,
+      coldWithoutMaps: 15,
+      warm: 2000,
+      warmup: 100,
+      throughput: 2000,
+      throughputWarmup: 200,
+      pipeline: 200,
+    };
 const CONCURRENCY = 32;
 const VERIFICATIONS_PER_MONTH = 1_000_000;
 const PUBLIC_URL = 'https://voice-otp.bench.invalid/prod';
@@ -143,6 +169,17 @@ async function main(): Promise<Results> {
     { progress, timeoutMs: 300_000 },
   );
 
+  progress(`events and deliveries: ${SIZES.pipeline} voice and ${SIZES.pipeline} SMS verifications`);
+  const pipeline = await runWorker<PipelineInput, PipelineOutput>(
+    new URL('./pipeline.ts', import.meta.url),
+    {
+      // The bench's receiver listens on 127.0.0.1, as the local stack's do.
+      env: { ...(await environment('bench-pipeline')), WEBHOOK_ALLOW_LOCALHOST: 'true' },
+      verifications: SIZES.pipeline,
+    },
+    { progress, timeoutMs: 300_000 },
+  );
+
   const warmByRoute = Object.fromEntries(warm.routes.map((route) => [route.route, route]));
   const memoryOf = (route: WarmRoute) => build.memoryMb[FUNCTION_OF[route]];
   const costInput: CostInput = {
@@ -152,11 +189,18 @@ async function main(): Promise<Results> {
     cpuScaledDurationMs: Object.fromEntries(
       warm.routes.map((r) => [r.route, r.latencyMs.p50 + r.cpuMs * (1769 / memoryOf(r.route) - 1)]),
     ),
-    memoryMb: build.memoryMb,
+    memoryMb: {
+      ...build.memoryMb,
+      deliver: functionSizing(readSettings(() => undefined)).deliver.memorySize,
+    },
     capacity: Object.fromEntries(Object.entries(warmByRoute).map(([route, r]) => [route, r.capacity])),
-    secrets: build.secrets,
+    secrets: { ...build.secrets, deliver: [...FUNCTION_ACCESS.deliver.secrets] },
     logBytes: Object.fromEntries(warm.routes.map((r) => [r.route, r.logBytes])),
     smsSegments: warm.smsSegments,
+    flows: { voice: pipeline.voice, sms: pipeline.sms },
+    waf: readSettings(() => undefined).waf.enabled,
+    eventsRecord: stageCost(pipeline.eventsRecord, build.memoryMb.events),
+    delivery: stageCost(pipeline.delivery, functionSizing(readSettings(() => undefined)).deliver.memorySize),
   };
 
   const settings: RunSettings = {
@@ -190,11 +234,21 @@ async function main(): Promise<Results> {
       ),
     },
     memoryMb: build.memoryMb,
+    pipeline,
     cost: costPerVerification(VOICE_VERIFICATION, costInput),
     smsCost: costPerVerification(SMS_VERIFICATION, costInput),
   };
   return { ...partial, targets: evaluateTargets(partial) };
 }
+
+/** A pipeline stage as the cost model prices it: p50 duration, and CPU time scaled as the routes' are. */
+const stageCost = (stage: PipelineOutput['eventsRecord'], memoryMb: number): StageCost => ({
+  durationMs: stage.latencyMs.p50,
+  cpuScaledDurationMs: stage.latencyMs.p50 + stage.cpuMs * (1769 / memoryMb - 1),
+  readUnits: stage.capacity.readUnits,
+  writeUnits: stage.capacity.writeUnits,
+  logBytes: stage.logBytes,
+});
 
 try {
   const results = await main();

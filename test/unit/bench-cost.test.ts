@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ACCESS_LOG_BYTES,
   type Cost,
   type CostInput,
   costPerVerification,
+  eventsInvocations,
   SMS_VERIFICATION,
   VOICE_VERIFICATION,
 } from '../../bench/cost.ts';
@@ -24,7 +26,7 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
   verificationsPerMonth: 1_000_000,
   durationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
   cpuScaledDurationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
-  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256, events: 256 },
+  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256, events: 256, deliver: 128 },
   capacity: Object.fromEntries(
     Object.entries(MEASURED).map(([route, m]) => [route, { readUnits: 0, writeUnits: m.writeUnits }]),
   ),
@@ -35,9 +37,14 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
     answer: ['answer-only'],
     hangup: ['keyring', 'plivo'],
     events: ['plivo'],
+    deliver: ['keyring'],
   },
   logBytes: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.logBytes])),
   smsSegments: 1,
+  flows: { voice: { records: 5, events: 3 }, sms: { records: 7, events: 5 } },
+  eventsRecord: { durationMs: 6, cpuScaledDurationMs: 6, readUnits: 0.5, writeUnits: 0.4, logBytes: 100 },
+  delivery: { durationMs: 9, cpuScaledDurationMs: 9, readUnits: 0.5, writeUnits: 0, logBytes: 200 },
+  waf: true,
   ...overrides,
 });
 
@@ -52,28 +59,49 @@ const line = (cost: Cost, item: string) => {
 const gbSeconds = (ms: number, mb: number) => (ms / 1000) * (mb / 1024) * PRICES.lambdaArmPerGbSecond;
 
 describe('bench cost model', () => {
-  it('prices an SMS verification as one SMS send, three delivery reports through hangup and one check', () => {
+  it('prices an SMS verification as one SMS send, three delivery reports through hangup and one check, then its events and one delivery', () => {
     const sms = costPerVerification(SMS_VERIFICATION, input());
+    const events = eventsInvocations(7, 1_000_000);
     expect(sms.channel).toBe('sms');
-    expect(line(sms, 'API Gateway').dollars).toBeCloseTo((5 * 3.5) / 1e6, 12);
-    expect(line(sms, 'Lambda requests').dollars).toBeCloseTo((5 * 0.2) / 1e6, 12);
+    expect(line(sms, 'API Gateway REST').dollars).toBeCloseTo((5 * 3.5) / 1e6, 12);
+    expect(line(sms, 'AWS WAF').dollars).toBeCloseTo((5 * 0.6) / 1e6, 12);
+    expect(line(sms, 'Lambda requests').dollars).toBeCloseTo(((5 + events.invocations + 1) * 0.2) / 1e6, 12);
     expect(line(sms, 'Lambda compute').dollars).toBeCloseTo(
-      gbSeconds(30, 512) + 3 * gbSeconds(4, 256) + gbSeconds(5, 256),
+      gbSeconds(30, 512) +
+        3 * gbSeconds(4, 256) +
+        gbSeconds(5, 256) +
+        7 * gbSeconds(6, 256) +
+        gbSeconds(9, 128),
       15,
     );
-    expect(line(sms, 'DynamoDB writes').basis).toMatch(/^16 WRU/);
-    expect(line(sms, 'CloudWatch Logs').basis).toMatch(/^1745 bytes/);
-    // Secrets of send, hangup and verify only: answer is never invoked for an SMS.
+    // 10 + 3 × 1 + 3 from the requests, 7 × 0.4 from the events function's records.
+    expect(line(sms, 'DynamoDB writes').basis).toMatch(/^18\.8 WRU/);
+    expect(line(sms, 'DynamoDB reads').basis).toMatch(/^4 RRU/);
+    expect(line(sms, 'EventBridge').dollars).toBeCloseTo(5 / 1e6, 12);
+    expect(line(sms, 'SQS').dollars).toBeCloseTo((3 * 0.4) / 1e6, 12);
+    // 1745 from the requests' functions, 7 × 100 from the events function, 200 from the deliverer.
+    expect(line(sms, 'CloudWatch Logs').basis).toMatch(/^2645 bytes/);
+    // Secrets of send, hangup, verify, events and deliver: answer is never invoked for an SMS.
     expect(line(sms, 'Secrets Manager secrets').basis).toMatch(/^2 secrets/);
-    expect(line(sms, 'Secrets Manager API calls').basis).toMatch(/^43,200 reads/);
-    expect(line(sms, 'AWS total, webhooks on Lambda function URLs').dollars).toBeCloseTo(
-      sms.awsTotal - (3 * 3.5) / 1e6,
+    expect(line(sms, 'Secrets Manager API calls').basis).toMatch(/^60,480 reads/);
+    expect(sms.tracing.dollars).toBeCloseTo(((5 + events.invocations + 1) * 5) / 1e6, 12);
+    expect(line(sms, 'AWS total, no outcome events').dollars).toBeCloseTo(
+      sms.awsTotal - (5 + 3 * 0.4 + 0.2) / 1e6,
       12,
     );
     expect(sms.awsTotal).toBeCloseTo(
       sms.lines.reduce((sum, l) => sum + l.dollars, 0),
       15,
     );
+  });
+
+  it("batches the events function's records over its window: one invocation each when quiet, up to the batch size when busy", () => {
+    expect(eventsInvocations(5, 1000).invocations).toBeCloseTo(5, 1);
+    const busy = eventsInvocations(5, 100_000_000_000);
+    expect(busy.perBatch).toBe(10);
+    expect(busy.invocations).toBeCloseTo(0.5, 12);
+    // At 1M a month: 5 records a verification arrive about twice a second, so a 1 s window holds about 2.9.
+    expect(eventsInvocations(5, 1_000_000).perBatch).toBeCloseTo(1 + 5_000_000 / (30 * 24 * 3600), 12);
   });
 
   it("takes Plivo's SMS price per segment the text took as the SMS reference figure", () => {
@@ -86,9 +114,18 @@ describe('bench cost model', () => {
 
   it('keeps the voice verification at send, answer, hangup and check, with the call as its reference', () => {
     const voice = costPerVerification(VOICE_VERIFICATION, input());
-    expect(line(voice, 'API Gateway').dollars).toBeCloseTo((4 * 3.5) / 1e6, 12);
-    expect(line(voice, 'DynamoDB writes').basis).toMatch(/^13 WRU/);
+    expect(line(voice, 'API Gateway REST').dollars).toBeCloseTo((4 * 3.5) / 1e6, 12);
+    expect(line(voice, 'DynamoDB writes').basis).toMatch(/^15 WRU/);
+    expect(line(voice, 'EventBridge').dollars).toBeCloseTo(3 / 1e6, 12);
     expect(line(voice, 'Secrets Manager secrets').basis).toMatch(/^3 secrets/);
+    // The stack's default: no WAF, so no line and no WAF price in the alternatives.
+    const noWaf = costPerVerification(VOICE_VERIFICATION, input({ waf: false }));
+    expect(noWaf.lines.map((l) => l.item)).not.toContain('AWS WAF requests');
+    expect(noWaf.awsTotal).toBeCloseTo(voice.awsTotal - (4 * 0.6) / 1e6, 12);
+    expect(line(voice, 'AWS total, webhooks on Lambda function URLs').dollars).toBeCloseTo(
+      voice.awsTotal - (2 * (3.5 + 0.6)) / 1e6 - (2 * ACCESS_LOG_BYTES * 0.5) / 1e9,
+      12,
+    );
     expect(line(voice, 'Plivo call, 20 s (reference, low)').dollars).toBe(0.0075);
   });
 });
