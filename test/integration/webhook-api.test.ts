@@ -43,6 +43,19 @@ describe('webhook base URL', () => {
     expect((parse(await status(h, id)).call as { status: string }).status).toBe('completed');
   });
 
+  it('serves a signed form body that arrives base64-encoded, as an HTTP API may hand it over', async () => {
+    const { call } = await send(h, '+14155550165');
+    const event = webhookEvent(call.answerUrl, answerParams('call-b64'));
+    const encoded = {
+      ...event,
+      body: Buffer.from(event.body ?? '').toString('base64'),
+      isBase64Encoded: true,
+    };
+    const answered = await h.answer(encoded);
+    expect(answered.statusCode).toBe(200);
+    expect(parseXml(answered.body).name).toBe('Response');
+  });
+
   it("refuses a request signed for the REST API's URL (403 invalid_signature) and writes nothing", async () => {
     const { call } = await send(h, '+14155550162');
     const before = await h.scan();
