@@ -95,8 +95,9 @@ export class PlivoWebhookApi extends Construct {
     this.stage = this.httpApi.addStage('Stage', {
       stageName: STAGE,
       autoDeploy: true,
-      // Route-level metrics: 4xx and counts per webhook route on the dashboard.
-      detailedMetricsEnabled: true,
+      // No route-level metrics (billed like custom metrics): the API serves only the webhooks, so its free
+      // API-wide 4xx and counts are theirs, and the access log splits them by route.
+      detailedMetricsEnabled: false,
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.accessLogs),
         // The route key, never the path or its query: the answer URL's query carries a sealed token.
@@ -122,7 +123,6 @@ export class PlivoWebhookApi extends Construct {
         {
           throttlingRateLimit: settings.webhookThrottles[route.function].rateLimit,
           throttlingBurstLimit: settings.webhookThrottles[route.function].burstLimit,
-          detailedMetricsEnabled: true,
         },
       ]),
     );
