@@ -28,17 +28,18 @@ export interface PlivoWebhookApiProps {
 const STAGE = '$default';
 
 /** The route key API Gateway throttles and logs a webhook route under. */
-export const routeKey = (route: (typeof WEBHOOK_ROUTES)[number]) => `${route.method} ${route.resource}`;
+const routeKey = (route: (typeof WEBHOOK_ROUTES)[number]) => `${route.method} ${route.resource}`;
 
 /**
  * Plivo's webhooks (every route in WEBHOOK_ROUTES) on an HTTP API, the app routes staying on the REST API.
  *
- * Why an HTTP API (list prices, us-east-1, late 2025; README "Costs"): a webhook request costs $1.00 per million
- * there, against $3.50 on the REST API plus $0.60 for the WAF's per-IP rule when waf=true. Lambda function
- * URLs would add nothing but the invocation, but they have no throttle at all, give each function a host of
- * its own (one base URL no longer builds every URL Plivo calls) and no access log or 4xx metric of a route.
- * Neither can carry AWS WAF; putting CloudFront in front to get it back charges per request again
- * ($1.00 per million HTTPS requests plus WAF's $0.60), more than the HTTP API alone. What replaces the WAF here:
+ * Why an HTTP API (list prices, us-east-1, late 2025; SECURITY.md "Where Plivo's webhooks are served"): a
+ * webhook request costs $1.00 per million there, against $3.50 on the REST API plus $0.60 for the WAF's
+ * per-IP rule when waf=true. Lambda function URLs would add nothing but the invocation, but they have no
+ * throttle at all (every junk request is an invocation), give each function a host of its own (one base URL
+ * no longer builds every URL Plivo calls) and no access log. Neither can carry AWS WAF; putting CloudFront in
+ * front to get it back charges per request again ($1.00 per million HTTPS requests plus WAF's $0.60), more
+ * than the HTTP API alone. What replaces the WAF here:
  * - per-route throttles held at synth above Plivo's peak (infra/settings.ts), each route its own bucket, so a
  *   flood on one cannot use up another's, and throttled requests never invoke a function; with the
  *   functions' short refusals this bounds the concurrency a flood can take from the app routes;
