@@ -11,7 +11,11 @@ export const createAnswerHandler = (deps: AnswerDeps) =>
     if (event.httpMethod !== 'POST' || event.resource !== ANSWER_PATH) routeNotServed(event, ROUTES);
     const params = await authenticateWebhook(
       event,
-      { publicUrl: deps.config.publicUrl, secrets: deps.secrets },
+      {
+        publicUrl: deps.config.publicUrl,
+        webhookAllowedCidrs: deps.config.webhookAllowedCidrs,
+        secrets: deps.secrets,
+      },
       ANSWER_PATH,
     );
     return xml(await answerCall(deps, webhookQuery(event), params));

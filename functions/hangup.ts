@@ -23,7 +23,11 @@ export const createHangupHandler = (deps: HangupDeps & { publicUrl: string }) =>
     const path = event.resource;
     if (event.httpMethod !== 'POST' || (path !== HANGUP_PATH && path !== MESSAGE_STATUS_PATH))
       routeNotServed(event, ROUTES);
-    const params = await authenticateWebhook(event, deps, path);
+    const params = await authenticateWebhook(
+      event,
+      { ...deps, webhookAllowedCidrs: deps.config.webhookAllowedCidrs },
+      path,
+    );
     await RECORDERS[path](deps, webhookQuery(event), params);
     return xml('<Response/>');
   });

@@ -7,7 +7,6 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
-  type MethodOptions,
   MockIntegration,
   PassthroughBehavior,
   Period,
@@ -25,13 +24,16 @@ import { type FunctionName, MEDIA_TYPES, ROUTES, type Route } from '../lib/route
 import type { Settings } from './settings.ts';
 import type { WebhookFunction } from './webhook-capacity.ts';
 
-/** Fixed, so PUBLIC_URL can be built from the API id alone (see `publicUrl`). */
+/** Fixed, so the API's URL can be built from its id alone (see `publicUrl`). */
 export const STAGE_NAME = 'prod';
 
-/** Plivo's answer and hangup routes: signature-checked, no API key. */
+/** Plivo's webhooks: signature-checked, no API key, served by the HTTP API (infra/webhook-api.ts). */
 export const WEBHOOK_ROUTES = ROUTES.filter(
   (route): route is Route & { function: WebhookFunction } => route.auth === 'plivo-signature',
 );
+
+/** The app routes: API key, usage plan and the optional WAF, on this REST API. */
+export const APP_ROUTES = ROUTES.filter((route) => route.auth === 'api-key');
 
 /**
  * No JSON-schema body models: a gateway model answers 400 before the function can say 413 (a body over 16 KB
@@ -148,21 +150,21 @@ export const errorBody = (code: ErrorCode, message: string) => JSON.stringify({ 
 
 export interface VoiceOtpApiProps {
   functions: Record<FunctionName, IFunction>;
-  settings: Pick<Settings, 'throttle' | 'quota' | 'webhookThrottles' | 'customDomain' | 'apiGatewayLogsRole'>;
+  settings: Pick<Settings, 'throttle' | 'quota' | 'customDomain' | 'apiGatewayLogsRole'>;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
 
 /**
- * The REST API: exactly the routes of lib/routes.ts, API keys with a usage plan on the app routes, open
- * (signature-checked) webhooks, JSON access logs without query strings, and API Gateway's own errors in our
- * error shape.
+ * The REST API: exactly the app routes of lib/routes.ts, API keys with a usage plan, JSON access logs without
+ * query strings, and API Gateway's own errors in our error shape. Plivo's webhooks are on the cheaper HTTP
+ * API (infra/webhook-api.ts).
  */
 export class VoiceOtpApi extends Construct {
   readonly restApi: RestApi;
   readonly apiKey: IApiKey;
   readonly accessLogs: LogGroup;
-  /** The base of every URL given to Plivo, known before deployment and free of dependency cycles. */
+  /** The base of the app routes' URLs (output ApiUrl), known before deployment and free of dependency cycles. */
   readonly publicUrl: string;
 
   constructor(scope: Construct, id: string, props: VoiceOtpApiProps) {
@@ -174,21 +176,6 @@ export class VoiceOtpApi extends Construct {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
-
-    // Webhooks carry no API key, so the stage throttles them, each method with its own bucket: a flood on
-    // hangup cannot use up answer's. Per-method metrics feed the webhook rejection alarm. A method setting
-    // replaces the stage-wide one, so it repeats the logging level.
-    const webhookMethodOptions = Object.fromEntries(
-      WEBHOOK_ROUTES.map((route) => [
-        `${route.resource}/${route.method}`,
-        {
-          loggingLevel: MethodLoggingLevel.ERROR,
-          metricsEnabled: true,
-          throttlingRateLimit: settings.webhookThrottles[route.function].rateLimit,
-          throttlingBurstLimit: settings.webhookThrottles[route.function].burstLimit,
-        },
-      ]),
-    );
 
     this.restApi = new RestApi(this, 'Api', {
       restApiName: `${stack.stackName}-api`,
@@ -209,7 +196,6 @@ export class VoiceOtpApi extends Construct {
         dataTraceEnabled: false,
         // X-Ray on the stage would record full request URLs, query included; the functions trace themselves.
         tracingEnabled: false,
-        methodOptions: webhookMethodOptions,
       },
     });
 
@@ -249,12 +235,12 @@ export class VoiceOtpApi extends Construct {
       this.publicUrl = `https://${settings.customDomain.domainName}`;
     } else {
       // Built from the API id rather than `restApi.url`, which points at the stage: the stage depends on the
-      // methods, the methods on the functions, and the functions would depend on the stage through this URL.
+      // methods, the methods on the functions, and a function reading this URL would depend on the stage.
       this.publicUrl = `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${STAGE_NAME}`;
     }
   }
 
-  /** One resource per distinct path of ROUTES, its methods, and an ANY method answering 405 for the rest. */
+  /** One resource per distinct path of APP_ROUTES, its methods, and an ANY method answering 405 for the rest. */
   private addRoutes(functions: Record<FunctionName, IFunction>, validator: RequestValidator): void {
     const integrations = new Map<FunctionName, LambdaIntegration>();
     const integrationFor = (name: FunctionName) => {
@@ -266,40 +252,32 @@ export class VoiceOtpApi extends Construct {
       return integration;
     };
 
-    const byResource = Map.groupBy(ROUTES, (route) => route.resource);
+    const byResource = Map.groupBy(APP_ROUTES, (route) => route.resource);
     for (const [path, routes] of byResource) {
-      const auth = routes[0]?.auth;
-      if (routes.some((route) => route.auth !== auth)) {
-        throw new Error(`${path}: every method of a resource must use the same authentication`);
-      }
-      const apiKeyRequired = auth === 'api-key';
       const resource = this.restApi.root.resourceForPath(path);
-      const pathParameters = Object.fromEntries(
+      const requestParameters = Object.fromEntries(
         [...path.matchAll(/\{(\w+)\}/g)].map((m) => [`method.request.path.${m[1]}`, true]),
       );
       for (const route of routes) {
-        const options: MethodOptions = { apiKeyRequired, operationName: route.function };
-        resource.addMethod(
-          route.method,
-          integrationFor(route.function),
-          apiKeyRequired
-            ? { ...options, requestValidator: validator, requestParameters: pathParameters }
-            : options,
-        );
+        resource.addMethod(route.method, integrationFor(route.function), {
+          apiKeyRequired: true,
+          operationName: route.function,
+          requestValidator: validator,
+          requestParameters,
+        });
       }
       this.addMethodNotAllowed(
         resource,
         routes.map((route) => route.method),
-        apiKeyRequired,
       );
     }
   }
 
   /**
    * Other methods on a known path: 405 from API Gateway itself (a MOCK integration, no Lambda invocation).
-   * App paths still ask for the API key first, like their real methods.
+   * It still asks for the API key first, like the path's real methods.
    */
-  private addMethodNotAllowed(resource: IResource, allowed: string[], apiKeyRequired: boolean): void {
+  private addMethodNotAllowed(resource: IResource, allowed: string[]): void {
     const statusCode = '405';
     const answer = JSON.stringify({ statusCode: 405 });
     resource.addMethod(
@@ -331,7 +309,7 @@ export class VoiceOtpApi extends Construct {
         ],
       }),
       {
-        apiKeyRequired,
+        apiKeyRequired: true,
         operationName: 'methodNotAllowed',
         methodResponses: [
           {

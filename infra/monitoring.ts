@@ -1,5 +1,6 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -23,10 +24,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../lib/metrics.ts';
 import type { FunctionName } from '../lib/routes.ts';
-import { STAGE_NAME, WEBHOOK_ROUTES } from './api.ts';
 import { FUNCTION_ACCESS, type TableAction } from './function-access.ts';
 import type { Settings } from './settings.ts';
-import type { ApiFirewall } from './waf.ts';
 
 /** The DynamoDB operation each granted action shows up under in CloudWatch. */
 const OPERATION_OF: Record<TableAction, Operation> = {
@@ -49,9 +48,10 @@ const APPROVAL_WINDOW = Duration.hours(1);
 const FIVE_MINUTES = Duration.minutes(5);
 
 export interface MonitoringProps {
+  /** The app routes. */
   api: RestApi;
-  /** With waf=true: its webhook blocks count as webhook rejections. */
-  firewall: ApiFirewall | undefined;
+  /** Plivo's webhooks, alone on their HTTP API (infra/webhook-api.ts). */
+  webhookApi: HttpApi;
   functions: Record<FunctionName, IFunction>;
   table: Table;
   alarmEmail: string | undefined;
@@ -115,22 +115,31 @@ export class Monitoring extends Construct {
         period,
       });
 
-    // API Gateway: its 5xx include the functions' 502/503 (Plivo or DynamoDB unavailable).
-    const apiErrors = props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
-    this.alarm('Api5xx', apiErrors, 5, 'API answered 5 or more 5xx in 5 minutes.');
+    // API Gateway, both APIs: their 5xx include the functions' 502/503 (Plivo or DynamoDB unavailable).
+    const apiErrors = new MathExpression({
+      label: 'API 5xx (app and webhook APIs)',
+      expression: 'FILL(app, 0) + FILL(webhooks, 0)',
+      usingMetrics: {
+        app: props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        webhooks: props.webhookApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      },
+      period: FIVE_MINUTES,
+    });
+    this.alarm('Api5xx', apiErrors, 5, 'The app and webhook APIs answered 5 or more 5xx in 5 minutes.');
 
-    // Plivo's webhooks refused before or by the functions: throttled (429), blocked by the WAF (429, 403) or
-    // badly signed (403). Each is a call that may have failed for a real user.
-    const webhookRejectionRate = this.webhookRejectionRate(props);
+    // Plivo's webhooks refused before or by the functions: throttled (429), from outside webhookAllowedCidrs
+    // (403) or badly signed (403). Each is a call that may have failed for a real user.
+    const webhookRejectionRate = this.webhookRejectionRate(props.webhookApi);
     this.alarm(
       'WebhookRejectionRate',
       webhookRejectionRate,
       props.thresholds.webhookRejectionRate,
       `${props.thresholds.webhookRejectionRate * 100}% or more of the requests to Plivo's webhooks (answer, hangup, message-status) ` +
-        `were refused in 5 minutes (4xx, 429 or a WAF block; at least ${WEBHOOK_MIN_REQUESTS} requests): real calls ` +
-        'may be failing. A flood of junk being throttled or blocked: set waf=true, or webhookAllowedCidrs. Plivo ' +
-        "refused: check the WAF's blocked requests (webhookAllowedCidrs out of date, wafWebhookRateLimit too low), " +
-        'the Plivo auth token in its secret, and PUBLIC_URL (403 invalid_signature). README "Webhook capacity".',
+        `were refused in 5 minutes (4xx or 429 on the webhook HTTP API; at least ${WEBHOOK_MIN_REQUESTS} requests): ` +
+        'real calls may be failing. A flood of junk being throttled or refused: set webhookAllowedCidrs to ' +
+        "Plivo's ranges. Plivo refused: check the webhook API's access logs by status, webhookAllowedCidrs (out " +
+        'of date: 403 forbidden), answerRateLimit and hangupRateLimit (429), the Plivo auth token in its secret ' +
+        'and PUBLIC_URL (403 invalid_signature). README "Webhook capacity".',
     );
 
     for (const [name, fn] of Object.entries(props.functions)) {
@@ -317,13 +326,18 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'API',
+        title: 'APIs (app routes, webhooks)',
         left: [
           props.api.metricCount({ period: FIVE_MINUTES }),
           props.api.metricClientError({ period: FIVE_MINUTES }),
+          props.webhookApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          props.webhookApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }),
           apiErrors,
         ],
-        right: [props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+        right: [
+          props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+          props.webhookApi.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+        ],
         width: 12,
       }),
       new GraphWidget({
@@ -345,43 +359,18 @@ export class Monitoring extends Construct {
   }
 
   /**
-   * Refused webhook requests over all webhook requests, in 5 minutes: API Gateway's 4XXError (429 throttles
-   * included) per webhook method, plus the WAF's webhook blocks, which never reach API Gateway.
+   * Refused webhook requests over all webhook requests, in 5 minutes: the webhook HTTP API's 4xx (429
+   * throttles included) over its requests. It serves nothing but Plivo's webhooks, so its API-wide metrics are
+   * theirs.
    */
-  private webhookRejectionRate(props: MonitoringProps): MathExpression {
-    const method = (metricName: string, route: (typeof WEBHOOK_ROUTES)[number]) =>
-      new Metric({
-        namespace: 'AWS/ApiGateway',
-        metricName,
-        dimensionsMap: {
-          ApiName: props.api.restApiName,
-          Stage: STAGE_NAME,
-          Resource: route.resource,
-          Method: route.method,
-        },
-        statistic: 'Sum',
-        period: FIVE_MINUTES,
-      });
-    const refused = WEBHOOK_ROUTES.map((route) => method('4XXError', route));
-    const served = WEBHOOK_ROUTES.map((route) => method('Count', route));
-    const blocked = props.firewall?.metricWebhookBlocked(FIVE_MINUTES) ?? [];
-    const ids = (prefix: string, metrics: IMetric[]) =>
-      metrics.map((metric, i) => [`${prefix}${i}`, metric] as const);
-    const usingMetrics = Object.fromEntries([
-      ...ids('refused', refused),
-      ...ids('served', served),
-      ...ids('blocked', blocked),
-    ]);
-    const sum = (prefix: string, count: number) =>
-      Array.from({ length: count }, (_, i) => `FILL(${prefix}${i}, 0)`).join(' + ');
-    const rejected = [sum('refused', refused.length), sum('blocked', blocked.length)]
-      .filter(Boolean)
-      .join(' + ');
-    const total = [sum('served', served.length), sum('blocked', blocked.length)].filter(Boolean).join(' + ');
+  private webhookRejectionRate(webhookApi: HttpApi): MathExpression {
     return new MathExpression({
       label: 'Webhook rejection rate',
-      expression: `IF((${total}) >= ${WEBHOOK_MIN_REQUESTS}, (${rejected}) / (${total}), 0)`,
-      usingMetrics,
+      expression: `IF(FILL(served, 0) >= ${WEBHOOK_MIN_REQUESTS}, FILL(refused, 0) / FILL(served, 0), 0)`,
+      usingMetrics: {
+        refused: webhookApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        served: webhookApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      },
       period: FIVE_MINUTES,
     });
   }

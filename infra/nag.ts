@@ -17,8 +17,9 @@ export const ACKNOWLEDGED_RULES = {
     'expired, so it is rotated by the documented manual procedure (add a key, switch "current", drop the old ' +
     'key after code lifetime plus retention).',
   'AwsSolutions-APIG3':
-    'WAF is off (setting waf=false): app routes are throttled per API key by the usage plan and webhooks per ' +
-    'method by the stage. Turn on waf=true for a per-IP rate limit.',
+    'WAF is off (setting waf=false): app routes are throttled per API key by the usage plan. Turn on waf=true ' +
+    "for a per-IP rate limit on them. Plivo's webhooks are not on this API but on the HTTP API, which WAF " +
+    'cannot guard: route throttles there (infra/webhook-api.ts).',
   'AwsSolutions-SQS3':
     'Both queues without a DLQ are dead-letter queues themselves, the end of the line: the webhook ' +
     "deliveries' DLQ, and the events function's failure queue (the stream event source mapping's on-failure " +

@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod/mini';
 import { type Config, loadConfig } from '../lib/config.ts';
 import { plivoWebhookPeak, type WebhookFunction } from './webhook-capacity.ts';
@@ -21,13 +20,11 @@ export interface Settings {
   /** Active X-Ray tracing on the functions (X-Ray bills per trace recorded: see README "Costs"). */
   tracing: boolean;
   alarmEmail: string | undefined;
+  /** AWS WAF on the REST API (the app routes); Plivo's webhooks are on the HTTP API, which WAF cannot guard. */
   waf: {
     enabled: boolean;
-    /** Requests per client IP per 5 minutes, on the app routes and on Plivo's webhook routes. */
+    /** Requests per client IP per 5 minutes on the app routes. */
     rateLimitPerFiveMinutes: number;
-    webhookRateLimitPerFiveMinutes: number;
-    /** When not empty, webhook requests from other addresses are refused (403 forbidden). */
-    webhookAllowedCidrs: string[];
   };
   removalPolicy: 'retain' | 'destroy';
   deletionProtection: boolean;
@@ -35,8 +32,8 @@ export interface Settings {
   throttle: { rateLimit: number; burstLimit: number };
   quota: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH' };
   /**
-   * Stage throttle of each webhook method, for all its callers together (webhooks carry no API key): sized
-   * for Plivo's traffic at the daily call cap (infra/webhook-capacity.ts).
+   * HTTP API route throttle of each webhook function's routes, for all their callers together (webhooks carry
+   * no API key): sized for Plivo's traffic at the daily call cap (infra/webhook-capacity.ts).
    */
   webhookThrottles: Record<WebhookFunction, { rateLimit: number; burstLimit: number }>;
   logRetentionDays: number;
@@ -77,19 +74,6 @@ const infraSettings = z.object({
   waf: flag(false),
   // AWS WAF counts per client IP over 5 minutes; its minimum is 10.
   wafRateLimit: integer(1000, 10, 2_000_000_000),
-  wafWebhookRateLimit: integer(20_000, 10, 2_000_000_000),
-  webhookAllowedCidrs: z.pipe(
-    z._default(z.string(), ''),
-    z.pipe(
-      z.transform((value: string) =>
-        value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      ),
-      z.array(z.string().check(z.refine(isCidr, { message: 'must be IPv4 or IPv6 CIDRs, comma-separated' }))),
-    ),
-  ),
   removalPolicy: z._default(z.enum(['retain', 'destroy']), 'retain'),
   // Defaults to on when the table is retained, off when it is destroyed with the stack.
   deletionProtection: z.optional(z.pipe(booleanLike, isTrue)),
@@ -129,6 +113,8 @@ const infraSettings = z.object({
 const REPLACED: Record<string, string> = {
   webhookRateLimit: 'answerRateLimit and hangupRateLimit',
   webhookBurstLimit: 'answerBurstLimit and hangupBurstLimit',
+  // The webhooks moved to the HTTP API, which AWS WAF cannot guard (infra/webhook-api.ts).
+  wafWebhookRateLimit: "the webhook HTTP API's route throttles (answerRateLimit and hangupRateLimit)",
 };
 
 type InfraKey = keyof z.infer<typeof infraSettings>;
@@ -173,6 +159,12 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   { setting: 'maxRepeats', variable: 'MAX_REPEATS', value: (c) => String(c.voice.maxRepeats) },
   { setting: 'requireKeypress', variable: 'REQUIRE_KEYPRESS', value: (c) => String(c.voice.requireKeypress) },
   { setting: 'defaultChannel', variable: 'DEFAULT_CHANNEL', value: (c) => c.defaultChannel },
+  // Checked by the webhook functions themselves: the HTTP API in front of them cannot carry AWS WAF.
+  {
+    setting: 'webhookAllowedCidrs',
+    variable: 'WEBHOOK_ALLOWED_CIDRS',
+    value: (c) => c.webhookAllowedCidrs.join(','),
+  },
   { setting: 'fallback', variable: 'FALLBACK', value: (c) => String(c.fallback) },
   {
     setting: 'smsWebOtpDomain',
@@ -306,9 +298,6 @@ export function readSettings(context: (key: string) => unknown): Settings {
     if (s[burst] < s[rate])
       throw new SettingsError(describe([{ key: burst, message: `must be at least ${rate}` }]));
   }
-  if (s.webhookAllowedCidrs.length > 0 && !s.waf) {
-    throw new SettingsError(describe([{ key: 'webhookAllowedCidrs', message: 'needs waf=true' }]));
-  }
   // Plivo must never be throttled or rate-limited at the daily call cap (infra/webhook-capacity.ts).
   const need = plivoWebhookPeak(service);
   const tooLow = [
@@ -320,16 +309,6 @@ export function readSettings(context: (key: string) => unknown): Settings {
       need: Math.max(need.hangupPerSecond, need.messageStatusPerSecond),
       unit: 'requests/s',
     },
-    ...(s.waf
-      ? [
-          {
-            key: 'wafWebhookRateLimit',
-            value: s.wafWebhookRateLimit,
-            need: need.perAddressPerFiveMinutes,
-            unit: 'requests per 5 minutes',
-          },
-        ]
-      : []),
   ].filter((limit) => limit.value < Math.ceil(limit.need));
   if (tooLow.length > 0) {
     throw new SettingsError(
@@ -351,12 +330,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
     logLevel: s.logLevel,
     tracing: s.tracing,
     alarmEmail: s.alarmEmail,
-    waf: {
-      enabled: s.waf,
-      rateLimitPerFiveMinutes: s.wafRateLimit,
-      webhookRateLimitPerFiveMinutes: s.wafWebhookRateLimit,
-      webhookAllowedCidrs: s.webhookAllowedCidrs,
-    },
+    waf: { enabled: s.waf, rateLimitPerFiveMinutes: s.wafRateLimit },
     removalPolicy: s.removalPolicy,
     deletionProtection: s.deletionProtection ?? s.removalPolicy === 'retain',
     throttle: { rateLimit: s.throttleRateLimit, burstLimit: s.throttleBurstLimit },
@@ -408,12 +382,4 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
 function describe(problems: Array<{ key: InfraKey | string; message: string }>): string {
   const lines = problems.map(({ key, message }) => `${key} (-c ${key}=…): ${message}`);
   return `Invalid settings: ${lines.join('; ')}`;
-}
-
-/** A CIDR AWS WAF takes in an IP set: IPv4 /1–/32 or IPv6 /1–/128. */
-function isCidr(value: string): boolean {
-  const [address = '', prefix = '', ...rest] = value.split('/');
-  const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
-  const length = /^[0-9]{1,3}$/.test(prefix) ? Number(prefix) : 0;
-  return rest.length === 0 && bits > 0 && length >= 1 && length <= bits;
 }

@@ -16,6 +16,7 @@ import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Settings } from './settings.ts';
 import { ApiFirewall } from './waf.ts';
+import { PlivoWebhookApi } from './webhook-api.ts';
 import { WebhookQueue } from './webhook-queue.ts';
 
 export interface VoiceOtpStackProps extends StackProps {
@@ -82,14 +83,15 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
 }
 
 /**
- * The whole service in one stack: table and its stream, secrets, five functions, REST API, optional WAF,
- * the outcome events' bus, alarms.
+ * The whole service in one stack: table and its stream, secrets, six functions, the REST API for the app
+ * routes with its optional WAF, the HTTP API for Plivo's webhooks, the outcome events' bus, alarms.
  */
 export class VoiceOtpStack extends Stack {
   readonly table: Table;
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly webhooks: WebhookQueue;
   readonly api: VoiceOtpApi;
+  readonly webhookApi: PlivoWebhookApi;
   readonly events: OutcomeEvents;
   readonly monitoring: Monitoring;
 
@@ -167,9 +169,17 @@ export class VoiceOtpStack extends Stack {
     });
 
     this.api = new VoiceOtpApi(this, 'Api', { functions: handlers, settings, logRetention, removalPolicy });
-    for (const fn of Object.values(this.functions))
-      fn.handler.addEnvironment('PUBLIC_URL', this.api.publicUrl);
     acknowledge(this.api.restApi, 'AwsSolutions-APIG4', 'AwsSolutions-COG4');
+    // Plivo's webhooks where a request costs least (infra/webhook-api.ts weighs the choice). Every URL given
+    // to Plivo starts with its endpoint, and the signatures are checked against it.
+    this.webhookApi = new PlivoWebhookApi(this, 'WebhookApi', {
+      functions: { answer: handlers.answer, hangup: handlers.hangup },
+      settings,
+      logRetention,
+      removalPolicy,
+    });
+    for (const fn of Object.values(this.functions))
+      fn.handler.addEnvironment('PUBLIC_URL', this.webhookApi.url);
     // Present only with apiGatewayLogsRole=true.
     const logsRole = this.api.restApi.node.tryFindChild('CloudWatchRole');
     if (logsRole) {
@@ -179,13 +189,10 @@ export class VoiceOtpStack extends Stack {
       );
     }
 
-    let firewall: ApiFirewall | undefined;
     if (settings.waf.enabled) {
-      firewall = new ApiFirewall(this, 'Firewall', {
+      new ApiFirewall(this, 'Firewall', {
         stage: this.api.restApi.deploymentStage,
         rateLimitPerFiveMinutes: settings.waf.rateLimitPerFiveMinutes,
-        webhookRateLimitPerFiveMinutes: settings.waf.webhookRateLimitPerFiveMinutes,
-        webhookAllowedCidrs: settings.waf.webhookAllowedCidrs,
       });
     } else {
       acknowledge(this.api.restApi.deploymentStage, 'AwsSolutions-APIG3');
@@ -200,7 +207,7 @@ export class VoiceOtpStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api.restApi,
-      firewall,
+      webhookApi: this.webhookApi.httpApi,
       functions: handlers,
       table: this.table,
       alarmEmail: settings.alarmEmail,
@@ -223,7 +230,11 @@ export class VoiceOtpStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.publicUrl,
-      description: 'Base URL of the API (routes start with /v1)',
+      description: 'Base URL of the app routes (they start with /v1)',
+    });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhookApi.url,
+      description: "Base URL of Plivo's webhooks (PUBLIC_URL): the functions give Plivo URLs under it",
     });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKey.keyId,

@@ -16,15 +16,12 @@ const RETRIES = 2;
 const REPORTS_PER_MESSAGE = 3;
 
 /**
- * The most webhook traffic Plivo can send at the daily caps, so that the stage throttles and the WAF's
- * per-IP rule can be held above it (settings.ts refuses lower values; README "Webhook capacity" shows the
- * arithmetic). Counted from one Plivo address, since Plivo calls back from a few.
+ * The most webhook traffic Plivo can send at the daily caps, so that the webhook HTTP API's route throttles
+ * can be held above it (settings.ts refuses lower values; README "Webhook capacity" shows the arithmetic).
  *
  * Per call, answer is requested once, once more after the key-press gate (REQUIRE_KEYPRESS), and once per
  * repeat (MAX_REPEATS); hangup once. Per SMS, the delivery-report route (served by hangup, with hangup's
- * throttle values in a bucket of its own) is requested once per status. Calls and SMS share the daily call
- * cap, so the peak per address is the larger of "all calls" and "all SMS the SMS cap allows, calls for the
- * rest".
+ * throttle values in a bucket of its own) is requested once per status.
  */
 export function plivoWebhookPeak(service: Pick<Config, 'abuse' | 'voice'>) {
   const peakSeconds = PEAK_HOURS * 3600;
@@ -33,13 +30,10 @@ export function plivoWebhookPeak(service: Pick<Config, 'abuse' | 'voice'>) {
   const answersPerCall = RETRIES * (1 + (service.voice.requireKeypress ? 1 : 0) + service.voice.maxRepeats);
   const hangupsPerCall = RETRIES;
   const reportsPerMessage = RETRIES * REPORTS_PER_MESSAGE;
-  const perCall = answersPerCall + hangupsPerCall;
   // Requests in the peak hour, from whole counts first (divided once, so round figures stay exact).
-  const busiest = Math.max(calls * perCall, sms * reportsPerMessage + (calls - sms) * perCall);
   return {
     answerPerSecond: (calls * answersPerCall) / peakSeconds,
     hangupPerSecond: (calls * hangupsPerCall) / peakSeconds,
     messageStatusPerSecond: (sms * reportsPerMessage) / peakSeconds,
-    perAddressPerFiveMinutes: (busiest * 300) / peakSeconds,
   };
 }

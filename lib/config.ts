@@ -1,5 +1,6 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+import { isCidr } from './cidr.ts';
 import { LOCALES, type Locale } from './messages.ts';
 import type { Channel } from './verification.ts';
 
@@ -22,8 +23,13 @@ export interface Config {
    * one database per key id). On AWS the SDK's default chain finds the role's credentials.
    */
   dynamodbCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-  /** Base of the webhook URLs given to Plivo, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod */
+  /**
+   * Base of the webhook URLs given to Plivo, e.g. https://abc.execute-api.eu-west-1.amazonaws.com (on AWS the
+   * webhook HTTP API's endpoint, infra/webhook-api.ts); their signatures are checked against it.
+   */
   publicUrl: string;
+  /** When not empty, only these source CIDRs may call Plivo's webhooks (403 forbidden, lib/webhooks.ts). */
+  webhookAllowedCidrs: string[];
   appName: string;
   codeLength: number;
   codeTtlSeconds: number;
@@ -166,6 +172,20 @@ const callerIds = z.optional(
   ),
 );
 
+/** WEBHOOK_ALLOWED_CIDRS: comma-separated IPv4 or IPv6 CIDRs (Plivo's published source ranges). */
+const cidrs = z.pipe(
+  z._default(z.string(), ''),
+  z.pipe(
+    z.transform((value: string) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+    z.array(z.string().check(z.refine(isCidr, { message: 'must be IPv4 or IPv6 CIDRs, comma-separated' }))),
+  ),
+);
+
 const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }),
   z.transform((value) => value.replace(/\/+$/, '')),
@@ -177,6 +197,7 @@ const envSchema = z.object({
   AWS_ACCESS_KEY_ID: z.optional(z.string()),
   AWS_SECRET_ACCESS_KEY: z.optional(z.string()),
   PUBLIC_URL: httpUrl,
+  WEBHOOK_ALLOWED_CIDRS: cidrs,
   APP_NAME: z._default(
     z.string().check(z.minLength(1), z.maxLength(60), z.regex(/^[\p{L}\p{N} .'&-]+$/u)),
     'Voice OTP',
@@ -245,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? endpointCredentials(e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY)
       : undefined,
     publicUrl: e.PUBLIC_URL,
+    webhookAllowedCidrs: e.WEBHOOK_ALLOWED_CIDRS,
     appName: e.APP_NAME,
     codeLength: e.CODE_LENGTH,
     codeTtlSeconds: e.CODE_TTL_SECONDS,

@@ -1,3 +1,4 @@
+import { addressMatcher } from './cidr.ts';
 import { ApiError } from './errors.ts';
 import { bodyText, type HttpEvent, header, mediaType } from './http.ts';
 import { plivoSignatureValid } from './plivo-signature.ts';
@@ -26,12 +27,20 @@ export function webhookQuery(event: HttpEvent): URLSearchParams {
  * Authenticates a Plivo webhook before anything else happens: the signature covers the URL exactly as we
  * gave it to Plivo (PUBLIC_URL + path + query, never a host taken from the request's headers) and the
  * form parameters. Returns those parameters; any failure is 403 invalid_signature with no side effect.
+ * With webhookAllowedCidrs, a source outside them is refused first (403 forbidden), before the secret is read.
  */
 export async function authenticateWebhook(
   event: HttpEvent,
-  deps: { publicUrl: string; secrets: Pick<Secrets, 'plivo'> },
+  deps: { publicUrl: string; webhookAllowedCidrs: readonly string[]; secrets: Pick<Secrets, 'plivo'> },
   path: string,
 ): Promise<URLSearchParams> {
+  // API Gateway's view of the caller (the TCP peer), not a header the caller could write.
+  if (
+    deps.webhookAllowedCidrs.length > 0 &&
+    !addressMatcher(deps.webhookAllowedCidrs)(event.requestContext?.identity?.sourceIp)
+  ) {
+    throw new ApiError(403, 'forbidden', 'This address may not call this route.');
+  }
   const text = bodyText(event);
   const isForm = mediaType(event) === FORM;
   const params = new URLSearchParams(isForm ? text : '');

@@ -60,7 +60,13 @@ describe('cdk-nag AwsSolutions', () => {
       'VoiceOtp/DeliverFunction/Role',
     ]);
     expect(found.get('AwsSolutions-APIG3')).toEqual(['VoiceOtp/Api/Api/DeploymentStage.prod']);
-    expect(found.get('AwsSolutions-APIG4')).toEqual(['VoiceOtp/Api/Api']);
+    // The REST API (API keys) and each webhook route of the HTTP API (Plivo's signatures).
+    expect(found.get('AwsSolutions-APIG4')).toEqual([
+      'VoiceOtp/Api/Api',
+      'VoiceOtp/WebhookApi/Api/POST--v1--plivo--answer',
+      'VoiceOtp/WebhookApi/Api/POST--v1--plivo--hangup',
+      'VoiceOtp/WebhookApi/Api/POST--v1--plivo--message-status',
+    ]);
     expect(
       found.get(
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

@@ -14,7 +14,7 @@ describe('reading settings', () => {
       stackName: 'VoiceOtp',
       removalPolicy: 'retain',
       deletionProtection: true,
-      waf: { enabled: false, webhookRateLimitPerFiveMinutes: 20_000, webhookAllowedCidrs: [] },
+      waf: { enabled: false, rateLimitPerFiveMinutes: 1000 },
       throttle: { rateLimit: 10, burstLimit: 20 },
       webhookThrottles: {
         answer: { rateLimit: 200, burstLimit: 400 },
@@ -74,10 +74,13 @@ describe('reading settings', () => {
     [{ answerRateLimit: 500 }, /answerBurstLimit .*must be at least answerRateLimit/],
     [{ webhookRateLimit: 80 }, /webhookRateLimit .*replaced by answerRateLimit and hangupRateLimit/],
     [{ webhookBurstLimit: 80 }, /webhookBurstLimit .*replaced by answerBurstLimit and hangupBurstLimit/],
-    [{ waf: 'true', webhookAllowedCidrs: '203.0.113.0/33' }, /webhookAllowedCidrs .*CIDRs/],
-    [{ waf: 'true', webhookAllowedCidrs: '203.0.113.7' }, /webhookAllowedCidrs .*CIDRs/],
-    [{ waf: 'true', webhookAllowedCidrs: 'plivo.com/24' }, /webhookAllowedCidrs .*CIDRs/],
-    [{ webhookAllowedCidrs: '203.0.113.0/24' }, /webhookAllowedCidrs .*needs waf=true/],
+    [{ webhookAllowedCidrs: '203.0.113.0/33' }, /webhookAllowedCidrs \(WEBHOOK_ALLOWED_CIDRS\).*CIDRs/],
+    [{ webhookAllowedCidrs: '203.0.113.7' }, /webhookAllowedCidrs \(WEBHOOK_ALLOWED_CIDRS\).*CIDRs/],
+    [{ webhookAllowedCidrs: 'plivo.com/24' }, /webhookAllowedCidrs \(WEBHOOK_ALLOWED_CIDRS\).*CIDRs/],
+    [
+      { waf: 'true', wafWebhookRateLimit: '20000' },
+      /wafWebhookRateLimit .*replaced by the webhook HTTP API's route throttles/,
+    ],
   ])('%o is refused with a message naming the setting', (context, message) => {
     expect(() => read(context)).toThrow(SettingsError);
     expect(() => read(context)).toThrow(message);
@@ -88,17 +91,11 @@ describe('reading settings', () => {
     expect(() => read({ dailyCallCap: '100000' })).toThrow(
       /answerRateLimit .*Plivo needs at least 223 requests\/s at dailyCallCap 100000.*; hangupRateLimit .*at least 56 requests\/s/,
     );
-    expect(() => read({ waf: 'true', dailyCallCap: '30000' })).toThrow(
-      /wafWebhookRateLimit .*Plivo needs at least 25000 requests per 5 minutes/,
+    // A key press before the code adds an answer per call: 90,000 calls, 10 answers each, is 250 requests/s.
+    expect(() => read({ dailyCallCap: '90000' })).not.toThrow();
+    expect(() => read({ requireKeypress: 'true', dailyCallCap: '90000' })).toThrow(
+      /answerRateLimit .*at least 250 requests\/s/,
     );
-    // The WAF's need counts only when the WAF is on; a key press before the code adds an answer per call.
-    expect(() => read({ dailyCallCap: '30000' })).not.toThrow();
-    expect(() => read({ waf: 'true', requireKeypress: 'true', dailyCallCap: '24000' })).toThrow(
-      /wafWebhookRateLimit .*at least 24000/,
-    );
-    expect(() =>
-      read({ waf: 'true', requireKeypress: 'true', dailyCallCap: '24000', wafWebhookRateLimit: '24000' }),
-    ).not.toThrow();
   });
 
   test("the delivery-report route, throttled with hangup's values, must carry the SMS cap's reports", () => {
@@ -131,20 +128,16 @@ describe('reading settings', () => {
   });
 
   test("the defaults carry Plivo's peak at the default daily call cap with room to spare", () => {
-    const settings = read({ waf: 'true', requireKeypress: 'true' });
+    const settings = read({ requireKeypress: 'true' });
     const need = plivoWebhookPeak(settings.service);
     // 10,000 calls in one hour is 2.78 calls/s; with a key press, 10 answer and 2 hangup requests per call.
     expect(need.answerPerSecond).toBeCloseTo(27.78, 2);
     expect(need.hangupPerSecond).toBeCloseTo(5.56, 2);
-    expect(need.perAddressPerFiveMinutes).toBeCloseTo(10_000, 5);
     expect(settings.webhookThrottles.answer.rateLimit / need.answerPerSecond).toBeGreaterThan(7);
     expect(settings.webhookThrottles.hangup.rateLimit / need.hangupPerSecond).toBeGreaterThan(8);
     // 5,000 SMS in one hour, 3 delivery reports each, each possibly twice: 8.33 requests/s.
     expect(need.messageStatusPerSecond).toBeCloseTo(8.33, 2);
     expect(settings.webhookThrottles.hangup.rateLimit / need.messageStatusPerSecond).toBeGreaterThan(5);
-    expect(settings.waf.webhookRateLimitPerFiveMinutes / need.perAddressPerFiveMinutes).toBe(2);
-    // A flood of 100 requests/s from one address is over the WAF's webhook limit in 5 minutes.
-    expect(100 * 300).toBeGreaterThan(settings.waf.webhookRateLimitPerFiveMinutes);
   });
 
   test('destroying the stack also drops deletion protection unless asked', () => {
@@ -204,49 +197,26 @@ describe('settings in the template', () => {
     });
   });
 
-  test('waf=true: per-IP rate limits, one on the webhook routes and one on the app routes, in our error shape', () => {
-    const template = synthTemplate({ waf: 'true', wafRateLimit: '300', wafWebhookRateLimit: '25000' });
-    const webhookPaths = {
-      OrStatement: {
-        Statements: ['/v1/plivo/answer', '/v1/plivo/hangup', '/v1/plivo/message-status'].map((path) =>
-          Match.objectLike({ ByteMatchStatement: Match.objectLike({ SearchString: path }) }),
-        ),
-      },
-    };
-    const rateLimited = {
-      Block: {
-        CustomResponse: Match.objectLike({
-          ResponseCode: 429,
-          CustomResponseBodyKey: 'rateLimited',
-          ResponseHeaders: [{ Name: 'Retry-After', Value: Match.stringLikeRegexp('^\\d+$') }],
-        }),
-      },
-    };
+  test('waf=true: a per-IP rate limit on the REST API (the app routes alone) in our error shape', () => {
+    const template = synthTemplate({ waf: 'true', wafRateLimit: '300' });
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
       Rules: [
         Match.objectLike({
-          Name: 'webhook-rate-limit-per-ip',
-          Priority: 0,
-          Action: rateLimited,
-          Statement: {
-            RateBasedStatement: { Limit: 25000, AggregateKeyType: 'IP', ScopeDownStatement: webhookPaths },
-          },
-          // Sampled requests keep full URLs: the answer webhook's query is a sealed token.
-          VisibilityConfig: Match.objectLike({ SampledRequestsEnabled: false }),
-        }),
-        Match.objectLike({
           Name: 'app-routes-rate-limit-per-ip',
-          Priority: 1,
-          Action: rateLimited,
-          Statement: {
-            RateBasedStatement: {
-              Limit: 300,
-              AggregateKeyType: 'IP',
-              ScopeDownStatement: { NotStatement: { Statement: webhookPaths } },
+          Priority: 0,
+          Action: {
+            Block: {
+              CustomResponse: Match.objectLike({
+                ResponseCode: 429,
+                CustomResponseBodyKey: 'rateLimited',
+                ResponseHeaders: [{ Name: 'Retry-After', Value: Match.stringLikeRegexp('^\\d+$') }],
+              }),
             },
           },
+          // Every route on the REST API is an app route: no scope-down statement.
+          Statement: { RateBasedStatement: { Limit: 300, AggregateKeyType: 'IP' } },
         }),
       ],
     });
@@ -256,92 +226,29 @@ describe('settings in the template', () => {
     expect(JSON.parse(bodies[0]?.rateLimited?.Content ?? '')).toMatchObject({
       error: { code: 'rate_limited' },
     });
+    // On the REST API's stage only: WAF cannot attach to the webhook HTTP API.
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp('^Api') }])],
+      }),
+    });
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     template.resourceCountIs('AWS::WAFv2::IPSet', 0);
   });
 
-  test('webhookAllowedCidrs: only those addresses may call the webhooks (403 forbidden), checked first', () => {
-    const template = synthTemplate({
-      waf: 'true',
-      webhookAllowedCidrs: '203.0.113.0/24, 198.51.100.7/32,2001:db8::/32',
-    });
-    const sets = ofType(template, 'AWS::WAFv2::IPSet').map(([id, set]) => [id, set.Properties] as const);
-    expect(sets.map(([, set]) => set)).toEqual([
-      expect.objectContaining({ IPAddressVersion: 'IPV4', Addresses: ['203.0.113.0/24', '198.51.100.7/32'] }),
-      expect.objectContaining({ IPAddressVersion: 'IPV6', Addresses: ['2001:db8::/32'] }),
-    ]);
-    const [acl] = ofType(template, 'AWS::WAFv2::WebACL').map(([, resource]) => resource.Properties) as Array<{
-      Rules: Array<{ Name: string; Priority: number; Action: unknown; Statement: unknown }>;
-      CustomResponseBodies: Record<string, { Content: string }>;
-    }>;
-    expect(acl?.Rules.map((rule) => rule.Name)).toEqual([
-      'webhook-source-allowlist',
-      'webhook-rate-limit-per-ip',
-      'app-routes-rate-limit-per-ip',
-    ]);
-    expect(acl?.Rules[0]).toMatchObject({
-      Priority: 0,
-      Action: { Block: { CustomResponse: { ResponseCode: 403, CustomResponseBodyKey: 'forbidden' } } },
-      Statement: {
-        AndStatement: {
-          Statements: [
-            {
-              OrStatement: {
-                Statements: [{ ByteMatchStatement: { SearchString: '/v1/plivo/answer' } }, {}, {}],
-              },
-            },
-            {
-              NotStatement: {
-                Statement: {
-                  OrStatement: {
-                    Statements: sets.map(([id]) => ({
-                      IPSetReferenceStatement: { Arn: { 'Fn::GetAtt': [id, 'Arn'] } },
-                    })),
-                  },
-                },
-              },
-            },
-          ],
-        },
+  test('webhookAllowedCidrs reaches the webhook functions as WEBHOOK_ALLOWED_CIDRS, with or without the WAF', () => {
+    const template = synthTemplate({ webhookAllowedCidrs: '203.0.113.0/24, 198.51.100.7/32,2001:db8::/32' });
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          WEBHOOK_ALLOWED_CIDRS: '203.0.113.0/24,198.51.100.7/32,2001:db8::/32',
+        }),
       },
     });
-    expect(JSON.parse(acl?.CustomResponseBodies.forbidden?.Content ?? '')).toMatchObject({
-      error: { code: 'forbidden' },
-    });
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 
-  test('answer and hangup each have their own stage throttle and per-method metrics', () => {
-    const template = synthTemplate({
-      answerRateLimit: '300',
-      answerBurstLimit: '600',
-      hangupRateLimit: '60',
-      hangupBurstLimit: '90',
-    });
-    const [stage] = ofType(template, 'AWS::ApiGateway::Stage').map(
-      ([, resource]) => resource.Properties,
-    ) as Array<{
-      MethodSettings: Array<Record<string, unknown>>;
-    }>;
-    const webhook = (path: string) =>
-      stage?.MethodSettings.find((setting) => setting.ResourcePath === `/${path.replaceAll('/', '~1')}`);
-    expect(webhook('/v1/plivo/answer')).toMatchObject({
-      HttpMethod: 'POST',
-      ThrottlingRateLimit: 300,
-      ThrottlingBurstLimit: 600,
-      MetricsEnabled: true,
-    });
-    // The delivery-report route is served by hangup: its values, in a bucket of its own.
-    for (const path of ['/v1/plivo/hangup', '/v1/plivo/message-status']) {
-      expect(webhook(path)).toMatchObject({
-        HttpMethod: 'POST',
-        ThrottlingRateLimit: 60,
-        ThrottlingBurstLimit: 90,
-        MetricsEnabled: true,
-      });
-    }
-  });
-
-  test('a custom domain becomes PUBLIC_URL and is mapped at the root', () => {
+  test("a custom domain is the app routes' base, mapped at the root; PUBLIC_URL stays the webhook API's", () => {
     const template = synthTemplate({
       customDomain: 'otp.example.com',
       certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123',
@@ -352,8 +259,11 @@ describe('settings in the template', () => {
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
     template.hasResourceProperties('AWS::ApiGateway::BasePathMapping', { BasePath: Match.absent() });
+    template.hasOutput('ApiUrl', { Value: 'https://otp.example.com' });
     template.allResourcesProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ PUBLIC_URL: 'https://otp.example.com' }) },
+      Environment: {
+        Variables: Match.objectLike({ PUBLIC_URL: { 'Fn::GetAtt': [Match.anyValue(), 'ApiEndpoint'] } }),
+      },
     });
   });
 

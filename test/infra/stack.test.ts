@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { APP_ROUTES, WEBHOOK_ROUTES } from '../../infra/api.ts';
 import { type FunctionName, ROUTES } from '../../lib/routes.ts';
 import { TABLE } from '../../lib/table.ts';
 import { MAX_DELIVERY_ATTEMPTS } from '../../lib/webhook-delivery.ts';
@@ -81,6 +82,8 @@ describe('functions', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'VoiceOtp',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       PUBLIC_URL: expect.anything(),
+      // Unset: every source may call the webhooks (their signatures still decide).
+      WEBHOOK_ALLOWED_CIDRS: '',
     };
     const expectedIds: Record<FunctionName, string[]> = {
       send: ['TABLE_NAME', 'KEYRING_SECRET_ID', 'PLIVO_SECRET_ID'],
@@ -107,27 +110,17 @@ describe('functions', () => {
     }
   });
 
-  test('PUBLIC_URL is built from the API id and the stage name, and the template has no cycle', () => {
-    const api = id('VoiceOtp/Api/Api/Resource', 'AWS::ApiGateway::RestApi');
-    const variables = (
-      props(id(`${pathOf('send')}/Handler`, 'AWS::Lambda::Function')) as {
-        Environment: { Variables: Record<string, unknown> };
-      }
-    ).Environment.Variables;
-    expect(variables.PUBLIC_URL).toEqual({
-      'Fn::Join': [
-        '',
-        [
-          'https://',
-          { Ref: api },
-          '.execute-api.',
-          { Ref: 'AWS::Region' },
-          '.',
-          { Ref: 'AWS::URLSuffix' },
-          '/prod',
-        ],
-      ],
-    });
+  test("PUBLIC_URL is the webhook HTTP API's endpoint, for every function, and the template has no cycle", () => {
+    const webhookApi = id('VoiceOtp/WebhookApi/Api/Resource', 'AWS::ApiGatewayV2::Api');
+    for (const name of FUNCTIONS) {
+      const variables = (
+        props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function')) as {
+          Environment: { Variables: Record<string, unknown> };
+        }
+      ).Environment.Variables;
+      // https://<api id>.execute-api.<region>.<suffix>: the $default stage adds no path.
+      expect(variables.PUBLIC_URL, name).toEqual({ 'Fn::GetAtt': [webhookApi, 'ApiEndpoint'] });
+    }
     expect(findDependencyCycle(template)).toBeUndefined();
   });
 });
@@ -464,26 +457,32 @@ describe('api', () => {
     });
   };
 
-  test('exactly the routes of lib/routes.ts, each to its function, API key on app routes only', () => {
+  test('exactly the app routes of lib/routes.ts, each to its function behind the API key; no webhook route', () => {
     const served = methods().filter((method) => method.HttpMethod !== 'ANY');
     expect(served.map((m) => `${m.HttpMethod} ${m.path}`).sort()).toEqual(
-      ROUTES.map((route) => `${route.method} ${route.resource}`).sort(),
+      APP_ROUTES.map((route) => `${route.method} ${route.resource}`).sort(),
     );
-    for (const route of ROUTES) {
+    expect(APP_ROUTES.length + WEBHOOK_ROUTES.length).toBe(ROUTES.length);
+    // Plivo's webhooks are on the HTTP API only: not a method, not even a resource, here.
+    expect(methods().filter((m) => m.path.startsWith('/v1/plivo'))).toEqual([]);
+    expect([...apiResourcePaths(template).values()].filter((path) => path.startsWith('/v1/plivo'))).toEqual(
+      [],
+    );
+    for (const route of APP_ROUTES) {
       const method = served.find((m) => m.HttpMethod === route.method && m.path === route.resource);
-      expect(method?.ApiKeyRequired ?? false, route.resource).toBe(route.auth === 'api-key');
+      expect(method?.ApiKeyRequired, route.resource).toBe(true);
       expect(method?.Integration.Type).toBe('AWS_PROXY');
       const fn = id(`${pathOf(route.function)}/Handler`, 'AWS::Lambda::Function');
       expect(JSON.stringify(method?.Integration.Uri)).toContain(`"${fn}"`);
     }
   });
 
-  test('other methods on known paths: a mock 405 in the error shape, behind the key on app paths', () => {
-    const resourcesWithRoutes = new Map(ROUTES.map((route) => [route.resource, route.auth]));
+  test('other methods on known paths: a mock 405 in the error shape, behind the key', () => {
+    const resourcesWithRoutes = new Set(APP_ROUTES.map((route) => route.resource));
     const any = methods().filter((method) => method.HttpMethod === 'ANY');
-    expect(any.map((m) => m.path).sort()).toEqual([...resourcesWithRoutes.keys()].sort());
+    expect(any.map((m) => m.path).sort()).toEqual([...resourcesWithRoutes].sort());
     for (const method of any) {
-      expect(method.ApiKeyRequired ?? false).toBe(resourcesWithRoutes.get(method.path) === 'api-key');
+      expect(method.ApiKeyRequired).toBe(true);
       expect(method.Integration).toMatchObject({
         Type: 'MOCK',
         IntegrationResponses: [
@@ -509,8 +508,7 @@ describe('api', () => {
     });
     for (const method of methods().filter((m) => m.HttpMethod !== 'ANY')) {
       expect(method.RequestModels, method.path).toBeUndefined();
-      const app = ROUTES.some((route) => route.resource === method.path && route.auth === 'api-key');
-      expect(method.RequestValidatorId, method.path).toEqual(app ? { Ref: validatorId } : undefined);
+      expect(method.RequestValidatorId, method.path).toEqual({ Ref: validatorId });
     }
     const status = methods().find((m) => m.HttpMethod === 'GET' && m.path === '/v1/verifications/{id}');
     expect(status?.RequestParameters).toEqual({ 'method.request.path.id': true });
@@ -590,6 +588,133 @@ describe('api', () => {
   });
 });
 
+describe('webhook API', () => {
+  type Route = { ApiId: { Ref: string }; RouteKey: string; AuthorizationType: string; Target: unknown };
+  type Integration = { IntegrationType: string; IntegrationUri: unknown; PayloadFormatVersion: string };
+  const webhookApi = () => id('VoiceOtp/WebhookApi/Api/Resource', 'AWS::ApiGatewayV2::Api');
+  const stage = () =>
+    props(id('VoiceOtp/WebhookApi/Api/Stage', 'AWS::ApiGatewayV2::Stage')) as {
+      StageName: string;
+      AutoDeploy: boolean;
+      AccessLogSettings: { DestinationArn: unknown; Format: string };
+      RouteSettings: Record<string, { throttlingRateLimit: number; throttlingBurstLimit: number }>;
+    };
+
+  test("exactly Plivo's webhook routes, each to its function with the REST event shape (payload 1.0)", () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    expect(props(webhookApi())).toMatchObject({ ProtocolType: 'HTTP', Name: 'VoiceOtp-webhooks' });
+    const routes = ofType(template, 'AWS::ApiGatewayV2::Route').map(
+      ([, r]) => r.Properties as unknown as Route,
+    );
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(
+      ['POST /v1/plivo/answer', 'POST /v1/plivo/hangup', 'POST /v1/plivo/message-status'].sort(),
+    );
+    expect(WEBHOOK_ROUTES.map((route) => `${route.method} ${route.resource}`).sort()).toEqual(
+      routes.map((route) => route.RouteKey).sort(),
+    );
+    const integrations = resources(template);
+    for (const route of WEBHOOK_ROUTES) {
+      const found = routes.find((r) => r.RouteKey === `${route.method} ${route.resource}`);
+      expect(found?.ApiId).toEqual({ Ref: webhookApi() });
+      // No authorizer: the function checks Plivo's signature first (acknowledged in infra/nag.ts).
+      expect(found?.AuthorizationType).toBe('NONE');
+      const integrationId = JSON.stringify(found?.Target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
+      const integration = integrations[integrationId]?.Properties as unknown as Integration;
+      expect(integration).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '1.0',
+        IntegrationUri: {
+          'Fn::GetAtt': [id(`${pathOf(route.function)}/Handler`, 'AWS::Lambda::Function'), 'Arn'],
+        },
+      });
+    }
+  });
+
+  test('each route its own throttle from the settings; the delivery-report route with hangup values', () => {
+    expect(stage()).toMatchObject({ StageName: '$default', AutoDeploy: true });
+    expect(stage().RouteSettings).toEqual({
+      'POST /v1/plivo/answer': expect.objectContaining({
+        throttlingRateLimit: 200,
+        throttlingBurstLimit: 400,
+      }),
+      'POST /v1/plivo/hangup': expect.objectContaining({
+        throttlingRateLimit: 50,
+        throttlingBurstLimit: 100,
+      }),
+      'POST /v1/plivo/message-status': expect.objectContaining({
+        throttlingRateLimit: 50,
+        throttlingBurstLimit: 100,
+      }),
+    });
+    const custom = ofType(
+      synthTemplate({
+        answerRateLimit: '300',
+        answerBurstLimit: '600',
+        hangupRateLimit: '60',
+        hangupBurstLimit: '90',
+      }),
+      'AWS::ApiGatewayV2::Stage',
+    ).map(([, resource]) => resource.Properties?.RouteSettings);
+    expect(custom).toEqual([
+      {
+        'POST /v1/plivo/answer': expect.objectContaining({
+          throttlingRateLimit: 300,
+          throttlingBurstLimit: 600,
+        }),
+        'POST /v1/plivo/hangup': expect.objectContaining({
+          throttlingRateLimit: 60,
+          throttlingBurstLimit: 90,
+        }),
+        'POST /v1/plivo/message-status': expect.objectContaining({
+          throttlingRateLimit: 60,
+          throttlingBurstLimit: 90,
+        }),
+      },
+    ]);
+  });
+
+  test('JSON access logs to their own log group, with the route key, never the path or its query', () => {
+    const { AccessLogSettings } = stage();
+    expect(AccessLogSettings.DestinationArn).toEqual({
+      'Fn::GetAtt': [id('VoiceOtp/WebhookApi/AccessLogs', 'AWS::Logs::LogGroup'), 'Arn'],
+    });
+    const format = JSON.parse(AccessLogSettings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ routeKey: '$context.routeKey', status: '$context.status' });
+    expect(AccessLogSettings.Format).not.toMatch(/\$context\.path|rawPath|querystring|\$input/i);
+  });
+
+  test('API Gateway may invoke answer and hangup from the webhook API only on their own paths', () => {
+    const permissions = ofType(template, 'AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties as { FunctionName: unknown; SourceArn: unknown })
+      .filter((permission) => JSON.stringify(permission.SourceArn).includes(`"${webhookApi()}"`));
+    const fn = (name: FunctionName) => ({
+      'Fn::GetAtt': [id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'), 'Arn'],
+    });
+    expect(
+      permissions.map((p) => [
+        p.FunctionName,
+        JSON.stringify(p.SourceArn).match(/\/v1\/plivo\/[a-z-]+/)?.[0],
+      ]),
+    ).toEqual([
+      [fn('answer'), '/v1/plivo/answer'],
+      [fn('hangup'), '/v1/plivo/hangup'],
+      [fn('hangup'), '/v1/plivo/message-status'],
+    ]);
+  });
+
+  test('outputs: ApiUrl for the apps, WebhookUrl for Plivo', () => {
+    template.hasOutput('WebhookUrl', { Value: { 'Fn::GetAtt': [webhookApi(), 'ApiEndpoint'] } });
+    template.hasOutput('ApiUrl', {
+      Value: Match.objectLike({
+        'Fn::Join': [
+          '',
+          Match.arrayWith([{ Ref: id('VoiceOtp/Api/Api/Resource', 'AWS::ApiGateway::RestApi') }]),
+        ],
+      }),
+    });
+  });
+});
+
 describe('alarms', () => {
   test('an encrypted, TLS-only topic that CloudWatch may publish to', () => {
     const key = id('VoiceOtp/Monitoring/TopicKey', 'AWS::KMS::Key');
@@ -633,7 +758,6 @@ describe('alarms', () => {
     const metricNames = alarms.map((alarm) => alarm.MetricName).filter(Boolean);
     expect(metricNames.filter((name) => name === 'Errors')).toHaveLength(FUNCTIONS.length);
     expect(metricNames.filter((name) => name === 'Throttles')).toHaveLength(FUNCTIONS.length);
-    expect(metricNames).toContain('5XXError');
 
     const expressions = alarms.flatMap((alarm) =>
       (
@@ -641,7 +765,11 @@ describe('alarms', () => {
         []
       ).map((metric) => metric.Expression ?? metric.MetricStat?.Metric.MetricName),
     );
+    // API 5xx: the REST API's and the webhook HTTP API's.
+    expect(expressions).toContain('FILL(app, 0) + FILL(webhooks, 0)');
     for (const name of [
+      '5XXError',
+      '5xx',
       'SystemErrors',
       'ThrottledRequests',
       'CallsPlaced',
@@ -709,7 +837,7 @@ describe('alarms', () => {
     expect(custom[0]?.[1].Properties?.Threshold).toBe(0.5);
   });
 
-  test("webhook rejections: 4xx and 429 of Plivo's webhook methods, and the WAF's webhook blocks, over all", () => {
+  test("webhook rejections: the webhook HTTP API's 4xx (429 included) over its requests", () => {
     type MetricQuery = {
       Id: string;
       Expression?: string;
@@ -721,61 +849,32 @@ describe('alarms', () => {
         };
       };
     };
-    const rejectionAlarm = (t: Template) => {
-      const found = ofType(t, 'AWS::CloudWatch::Alarm')
-        .map(
-          ([, alarm]) =>
-            alarm.Properties as { AlarmDescription: string; Threshold: number; Metrics: MetricQuery[] },
-        )
-        .filter((alarm) => alarm.AlarmDescription.includes("Plivo's webhooks"));
-      expect(found).toHaveLength(1);
-      const alarm = found[0] as (typeof found)[number];
-      const dims = (query: MetricQuery) =>
-        Object.fromEntries((query.MetricStat?.Metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
-      const stats = alarm.Metrics.filter((query) => query.MetricStat).map((query) => ({
-        id: query.Id,
-        name: `${query.MetricStat?.Metric.Namespace} ${query.MetricStat?.Metric.MetricName}`,
-        ...dims(query),
-      }));
-      return { alarm, stats, expression: alarm.Metrics.find((query) => query.Expression)?.Expression ?? '' };
-    };
-
-    const { alarm, stats, expression } = rejectionAlarm(template);
+    const found = ofType(template, 'AWS::CloudWatch::Alarm')
+      .map(
+        ([, alarm]) =>
+          alarm.Properties as { AlarmDescription: string; Threshold: number; Metrics: MetricQuery[] },
+      )
+      .filter((alarm) => alarm.AlarmDescription.includes("Plivo's webhooks"));
+    expect(found).toHaveLength(1);
+    const alarm = found[0] as (typeof found)[number];
     expect(alarm.Threshold).toBe(0.1);
     expect(alarm.AlarmDescription).toMatch(/real calls may be failing/);
-    const perMethod = (name: string) =>
-      ['/v1/plivo/answer', '/v1/plivo/hangup', '/v1/plivo/message-status'].map((resource) =>
-        expect.objectContaining({
-          name: `AWS/ApiGateway ${name}`,
-          ApiName: 'VoiceOtp-api',
-          Stage: 'prod',
-          Method: 'POST',
-          Resource: resource,
-        }),
-      );
-    expect(stats).toEqual([...perMethod('4XXError'), ...perMethod('Count')]);
+    const stats = alarm.Metrics.filter((query) => query.MetricStat).map((query) => ({
+      id: query.Id,
+      name: `${query.MetricStat?.Metric.Namespace} ${query.MetricStat?.Metric.MetricName}`,
+      dimensions: query.MetricStat?.Metric.Dimensions,
+    }));
+    // The HTTP API serves nothing but the webhooks: its own metrics, by API id, are theirs alone.
+    const webhookApi = [
+      { Name: 'ApiId', Value: { Ref: id('VoiceOtp/WebhookApi/Api/Resource', 'AWS::ApiGatewayV2::Api') } },
+    ];
+    expect(stats).toEqual([
+      { id: 'refused', name: 'AWS/ApiGateway 4xx', dimensions: webhookApi },
+      { id: 'served', name: 'AWS/ApiGateway Count', dimensions: webhookApi },
+    ]);
     // Refused over served, once at least 20 requests came in.
-    const served = 'FILL(served0, 0) + FILL(served1, 0) + FILL(served2, 0)';
-    expect(expression).toBe(
-      `IF((${served}) >= 20, (FILL(refused0, 0) + FILL(refused1, 0) + FILL(refused2, 0)) / (${served}), 0)`,
-    );
-
-    // With the WAF, its blocks on webhook routes count too: they never reach API Gateway's metrics.
-    const withWaf = synthTemplate({ waf: 'true', webhookAllowedCidrs: '203.0.113.0/24' });
-    const [acl] = ofType(withWaf, 'AWS::WAFv2::WebACL').map(([, resource]) => resource.Properties) as Array<{
-      Name: string;
-      Rules: Array<{ Name: string; VisibilityConfig: { MetricName: string } }>;
-    }>;
-    const blocked = rejectionAlarm(withWaf);
-    const webhookRules = ['webhook-source-allowlist', 'webhook-rate-limit-per-ip'];
-    expect(blocked.stats.filter((stat) => stat.name === 'AWS/WAFV2 BlockedRequests')).toEqual(
-      webhookRules.map((rule) => expect.objectContaining({ WebACL: acl?.Name, Rule: rule })),
-    );
-    for (const rule of webhookRules) {
-      expect(acl?.Rules.find((r) => r.Name === rule)?.VisibilityConfig.MetricName).toBe(rule);
-    }
-    expect(blocked.expression).toContain(
-      '(FILL(refused0, 0) + FILL(refused1, 0) + FILL(refused2, 0) + FILL(blocked0, 0) + FILL(blocked1, 0)) /',
+    expect(alarm.Metrics.find((query) => query.Expression)?.Expression).toBe(
+      'IF(FILL(served, 0) >= 20, FILL(refused, 0) / FILL(served, 0), 0)',
     );
   });
 });

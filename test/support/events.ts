@@ -62,6 +62,8 @@ export function webhookEvent(
     signature?: string | null;
     nonce?: string;
     headers?: Record<string, string>;
+    /** The caller's address as API Gateway saw it (default 127.0.0.1). */
+    sourceIp?: string | null;
   } = {},
 ): APIGatewayProxyEvent {
   const parsed = new URL(url);
@@ -74,19 +76,24 @@ export function webhookEvent(
   for (const [key, value] of parsed.searchParams) multi[key] = [...(multi[key] ?? []), value];
   // The resource is the path below the stage, as API Gateway reports it.
   const resource = parsed.pathname.replace(/^\/[^/]+(?=\/v1\/)/, '');
+  const event = apiEvent({
+    method: 'POST',
+    resource,
+    rawBody: new URLSearchParams(params).toString(),
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'X-Plivo-Signature-V3-Nonce': nonce,
+      ...(signature !== null && { 'X-Plivo-Signature-V3': signature }),
+      ...options.headers,
+    },
+    apiKeyId: null,
+  });
+  if (options.sourceIp !== undefined) {
+    const identity = { ...event.requestContext.identity, sourceIp: options.sourceIp };
+    event.requestContext = { ...event.requestContext, identity } as APIGatewayProxyEvent['requestContext'];
+  }
   return {
-    ...apiEvent({
-      method: 'POST',
-      resource,
-      rawBody: new URLSearchParams(params).toString(),
-      headers: {
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'X-Plivo-Signature-V3-Nonce': nonce,
-        ...(signature !== null && { 'X-Plivo-Signature-V3': signature }),
-        ...options.headers,
-      },
-      apiKeyId: null,
-    }),
+    ...event,
     queryStringParameters: Object.fromEntries(parsed.searchParams),
     multiValueQueryStringParameters: multi,
   };
