@@ -59,11 +59,9 @@ const SECRET_CACHE_SECONDS = 300;
 const TYPICAL_CALL_SECONDS = 20;
 /** Plivo's signed webhooks: the requests that could skip the REST API. */
 const WEBHOOK_FUNCTIONS: readonly BenchedFunction[] = ['answer', 'hangup'];
-/**
- * Where the stack serves Plivo's webhooks (infra/api.ts): on the REST API, behind the WAF, like the app's
- * routes.
- */
-const WEBHOOKS_ON: 'rest' | 'http' = 'rest';
+type FrontDoor = 'rest' | 'http' | 'url';
+/** Where the stack serves Plivo's webhooks (infra/api.ts): on the REST API, behind the WAF, like the app's routes. */
+const WEBHOOKS_ON: FrontDoor = 'rest';
 /** The deliveries priced: the issue's "one webhook delivery" (an app subscribed to approvals, say). */
 const WEBHOOK_DELIVERIES = 1;
 /** SQS requests per delivery: the events function's SendMessageBatch, the poller's receive and delete. */
@@ -258,7 +256,8 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
     flow.records * input.eventsRecord.logBytes +
     WEBHOOK_DELIVERIES * input.delivery.logBytes;
   const platformLogBytes = invocations * LAMBDA_PLATFORM_LOG_BYTES;
-  const accessLogBytes = restRequests * ACCESS_LOG_BYTES;
+  // Both APIs log each request they serve (function URLs would not).
+  const accessLogBytes = (WEBHOOKS_ON === 'url' ? requests - webhooks : requests) * ACCESS_LOG_BYTES;
   const logBytes = functionLogBytes + platformLogBytes + accessLogBytes;
   const lines: CostLine[] = [
     {
@@ -336,11 +335,31 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
     events: input.eventsRecord.cpuScaledDurationMs,
     delivery: input.delivery.cpuScaledDurationMs,
   });
-  const restWebhooks = WEBHOOKS_ON === 'rest' ? webhooks : 0;
-  const wafPrice = input.waf ? PRICES.wafPerMillionRequests : 0;
-  const offRest =
-    perMillion(restWebhooks, PRICES.apiGatewayRestPerMillionRequests + wafPrice) +
-    (restWebhooks * ACCESS_LOG_BYTES * PRICES.cloudWatchLogsPerGbIngested) / 1e9;
+  /** What the webhook requests cost on each front door: the API's price, the WAF's when on, the access log. */
+  const webhookCost = (door: FrontDoor) =>
+    door === 'url'
+      ? 0
+      : perMillion(
+          webhooks,
+          door === 'rest'
+            ? PRICES.apiGatewayRestPerMillionRequests + (input.waf ? PRICES.wafPerMillionRequests : 0)
+            : PRICES.apiGatewayHttpPerMillionRequests,
+        ) +
+        (webhooks * ACCESS_LOG_BYTES * PRICES.cloudWatchLogsPerGbIngested) / 1e9;
+  const FRONT_DOORS: Record<FrontDoor, { item: string; basis: string }> = {
+    rest: {
+      item: 'AWS total, webhooks on the REST API',
+      basis: `${webhooks} webhook requests at $${PRICES.apiGatewayRestPerMillionRequests}/M${input.waf ? ' + WAF' : ''}, beside the app's routes`,
+    },
+    http: {
+      item: 'AWS total, webhooks on an HTTP API',
+      basis: `${webhooks} webhook requests at $${PRICES.apiGatewayHttpPerMillionRequests}/M`,
+    },
+    url: {
+      item: 'AWS total, webhooks on Lambda function URLs',
+      basis: `${webhooks} webhook requests with no API Gateway charge (signature-checked, no per-route throttle)`,
+    },
+  };
   return {
     channel: kind.channel,
     description: kind.description,
@@ -350,23 +369,12 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
     awsTotal,
     awsTotalCpuScaled: awsTotal - compute.dollars + scaled.dollars,
     alternatives: [
-      ...(restWebhooks > 0
-        ? [
-            {
-              item: 'AWS total, webhooks on an HTTP API',
-              basis: `${restWebhooks} webhook requests at $${PRICES.apiGatewayHttpPerMillionRequests}/M instead of $${PRICES.apiGatewayRestPerMillionRequests}/M${input.waf ? ' + WAF' : ''}`,
-              dollars: awsTotal - offRest + perMillion(restWebhooks, PRICES.apiGatewayHttpPerMillionRequests),
-            },
-          ]
-        : []),
-      {
-        item: 'AWS total, webhooks on Lambda function URLs',
-        basis: `${webhooks} webhook requests with no API Gateway charge (signature-checked, no per-IP limit)`,
-        dollars:
-          awsTotal -
-          offRest -
-          perMillion(WEBHOOKS_ON === 'http' ? webhooks : 0, PRICES.apiGatewayHttpPerMillionRequests),
-      },
+      ...(Object.keys(FRONT_DOORS) as FrontDoor[])
+        .filter((door) => door !== WEBHOOKS_ON)
+        .map((door) => ({
+          ...FRONT_DOORS[door],
+          dollars: awsTotal - webhookCost(WEBHOOKS_ON) + webhookCost(door),
+        })),
       {
         item: 'AWS total, no outcome events',
         basis:
