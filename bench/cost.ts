@@ -60,8 +60,8 @@ const TYPICAL_CALL_SECONDS = 20;
 /** Plivo's signed webhooks: the requests that could skip the REST API. */
 const WEBHOOK_FUNCTIONS: readonly BenchedFunction[] = ['answer', 'hangup'];
 type FrontDoor = 'rest' | 'http' | 'url';
-/** Where the stack serves Plivo's webhooks (infra/api.ts): on the REST API, behind the WAF, like the app's routes. */
-const WEBHOOKS_ON: FrontDoor = 'rest';
+/** Where the stack serves Plivo's webhooks: an HTTP API of their own (infra/webhook-api.ts, SECURITY.md). */
+const WEBHOOKS_ON: FrontDoor = 'http';
 /** The deliveries priced: the "one webhook delivery" (an app subscribed to approvals, say). */
 const WEBHOOK_DELIVERIES = 1;
 /** SQS requests per delivery: the events function's SendMessageBatch, the poller's receive and delete. */

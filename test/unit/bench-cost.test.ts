@@ -63,8 +63,10 @@ describe('bench cost model', () => {
     const sms = costPerVerification(SMS_VERIFICATION, input());
     const events = eventsInvocations(7, 1_000_000);
     expect(sms.channel).toBe('sms');
-    expect(line(sms, 'API Gateway REST').dollars).toBeCloseTo((5 * 3.5) / 1e6, 12);
-    expect(line(sms, 'AWS WAF').dollars).toBeCloseTo((5 * 0.6) / 1e6, 12);
+    // The SMS send and the check on the REST API (and its WAF); the three reports on the webhooks' HTTP API.
+    expect(line(sms, 'API Gateway REST').dollars).toBeCloseTo((2 * 3.5) / 1e6, 12);
+    expect(line(sms, 'API Gateway HTTP').dollars).toBeCloseTo((3 * 1) / 1e6, 12);
+    expect(line(sms, 'AWS WAF').dollars).toBeCloseTo((2 * 0.6) / 1e6, 12);
     expect(line(sms, 'Lambda requests').dollars).toBeCloseTo(((5 + events.invocations + 1) * 0.2) / 1e6, 12);
     expect(line(sms, 'Lambda compute').dollars).toBeCloseTo(
       gbSeconds(30, 512) +
@@ -114,16 +116,21 @@ describe('bench cost model', () => {
 
   it('keeps the voice verification at send, answer, hangup and check, with the call as its reference', () => {
     const voice = costPerVerification(VOICE_VERIFICATION, input());
-    expect(line(voice, 'API Gateway REST').dollars).toBeCloseTo((4 * 3.5) / 1e6, 12);
+    expect(line(voice, 'API Gateway REST').dollars).toBeCloseTo((2 * 3.5) / 1e6, 12);
+    expect(line(voice, 'API Gateway HTTP').dollars).toBeCloseTo((2 * 1) / 1e6, 12);
     expect(line(voice, 'DynamoDB writes').basis).toMatch(/^15 WRU/);
     expect(line(voice, 'EventBridge').dollars).toBeCloseTo(3 / 1e6, 12);
     expect(line(voice, 'Secrets Manager secrets').basis).toMatch(/^3 secrets/);
     // The stack's default: no WAF, so no line and no WAF price in the alternatives.
     const noWaf = costPerVerification(VOICE_VERIFICATION, input({ waf: false }));
     expect(noWaf.lines.map((l) => l.item)).not.toContain('AWS WAF requests');
-    expect(noWaf.awsTotal).toBeCloseTo(voice.awsTotal - (4 * 0.6) / 1e6, 12);
+    expect(noWaf.awsTotal).toBeCloseTo(voice.awsTotal - (2 * 0.6) / 1e6, 12);
+    expect(line(voice, 'AWS total, webhooks on the REST API').dollars).toBeCloseTo(
+      voice.awsTotal + (2 * (3.5 + 0.6 - 1)) / 1e6,
+      12,
+    );
     expect(line(voice, 'AWS total, webhooks on Lambda function URLs').dollars).toBeCloseTo(
-      voice.awsTotal - (2 * (3.5 + 0.6)) / 1e6 - (2 * ACCESS_LOG_BYTES * 0.5) / 1e9,
+      voice.awsTotal - (2 * 1) / 1e6 - (2 * ACCESS_LOG_BYTES * 0.5) / 1e9,
       12,
     );
     expect(line(voice, 'Plivo call, 20 s (reference, low)').dollars).toBe(0.0075);
