@@ -46,17 +46,19 @@ export function buildBundles({ outdir }: BuildInput): BuildOutput {
   rmSync(outdir, { recursive: true, force: true });
   const app = new App({ outdir });
   const stack = new Stack(app, 'VoiceOtpBench');
+  // The stack's defaults, as a deploy without settings has them: ALLOWED_COUNTRIES is the default list.
+  const settings = readSettings(() => undefined);
   const entries: Array<[BuiltBundle['name'], string]> = [
     ['floor', projectFile('bench/floor-handler.ts')],
     ...FUNCTIONS.map((name): [BenchedFunction, string] => [name, projectFile(`functions/${name}.ts`)]),
   ];
   const bundles = entries.map(([name, entry]) => {
-    const code = bundledCode(entry);
+    const code = bundledCode(entry, settings.service.abuse.allowedCountries);
     const fn = new NodejsFunction(stack, name, { ...code, bundling: { ...code.bundling, metafile: true } });
     const asset = fn.node.findChild('Code') as Asset;
     return { name, file: join(outdir, asset.assetPath, 'index.mjs') };
   });
-  const sizing = functionSizing(readSettings(() => undefined));
+  const sizing = functionSizing(settings);
   return {
     bundles,
     memoryMb: {
