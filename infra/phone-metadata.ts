@@ -13,12 +13,13 @@ const FORMATS = 4;
 
 /**
  * The phone-number metadata the send function ships, made at build time from the stack's ALLOWED_COUNTRIES:
- * - each allowed country keeps its full ("max") entry, so validity, country and number type (the send path
- *   refuses types) are exactly what the whole set gives;
+ * - each allowed country keeps its full ("max") entry, formats aside, so validity, country and number type (the send path
+ *   refuses types) are exactly what the whole set gives (test/unit/phone-metadata.test.ts compares them);
  * - every other country keeps libphonenumber-js's own "min" entry (general pattern, lengths, leading digits,
  *   and type patterns only where they tell apart countries sharing a calling code), so its numbers are still
  *   recognised as its own and refused as `country_not_allowed`, never placed in an allowed country;
- * - formatting rules are dropped there: parsing to E.164 never reads them.
+ * - formatting rules are dropped everywhere: parsing to E.164 never reads them (about 11 KB for the default
+ *   list).
  * `*` (every country allowed) returns undefined: the bundle keeps the full set.
  *
  * One difference from the full set, for non-allowed countries only: a number that fits its country's
@@ -34,7 +35,7 @@ export function phoneMetadataFor(allowedCountries: readonly string[]): Metadata 
     countries: Object.fromEntries(
       Object.entries(max.countries).map(([country, entry]) => [
         country,
-        allowed.has(country) ? entry : trimmed(minCountries[country] ?? entry),
+        trimmed(allowed.has(country) ? entry : (minCountries[country] ?? entry)),
       ]),
     ) as Metadata['countries'],
     nonGeographic: Object.fromEntries(
