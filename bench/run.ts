@@ -7,11 +7,9 @@ import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dy
 import type { BuildInput, BuildOutput } from './build-bundles.ts';
 import { measureBundle } from './bundle-sizes.ts';
 import { measureColdStarts } from './cold-start.ts';
-import { coldTargets } from './cold-targets.ts';
+import { checkDeliveries, coldTargets, prepareColdEvents } from './cold-targets.ts';
 import { type CostInput, costPerVerification, SMS_VERIFICATION, VOICE_VERIFICATION } from './cost.ts';
 import { BENCH_SETTINGS, functionEnvironment, type LocalResources } from './environment.ts';
-import { BENCH_API_KEY_ID } from './events.ts';
-import { benchPhones, fixtureMaker } from './fixtures.ts';
 import { describeMachine } from './machine.ts';
 import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
 import { renderMarkdown, renderText } from './report.ts';
@@ -106,12 +104,7 @@ async function main(): Promise<Results> {
   const coldEnv = await environment('bench-cold');
   const coldTotal = SIZES.cold + SIZES.coldWithoutMaps;
   progress(`cold starts: preparing ${coldTotal} events per function`);
-  const events = {
-    phones: benchPhones(coldTotal),
-    smsPhones: benchPhones(coldTotal, 4 * coldTotal),
-    fixtures: await fixtureMaker(coldEnv, BENCH_API_KEY_ID)(benchPhones(3 * coldTotal, coldTotal)),
-    authToken: running.plivo.authToken,
-  };
+  const events = await prepareColdEvents(coldEnv, running.plivo, coldTotal);
   const deployed = { ...coldEnv, NODE_OPTIONS: build.nodeOptions };
   const coldStart = await measureColdStarts(coldTargets(build.bundles, events, deployed), SIZES.cold, {
     firstSample: 0,
@@ -123,6 +116,7 @@ async function main(): Promise<Results> {
     SIZES.coldWithoutMaps,
     { firstSample: SIZES.cold, label: 'cold starts without source maps', progress },
   );
+  checkDeliveries(running.plivo, coldTotal);
 
   progress(`warm latency: ${SIZES.warm} invocations per route`);
   const warm = await runWorker<WarmInput, WarmOutput>(

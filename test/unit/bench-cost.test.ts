@@ -24,7 +24,7 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
   verificationsPerMonth: 1_000_000,
   durationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
   cpuScaledDurationMs: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.ms])),
-  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256, events: 256 },
+  memoryMb: { send: 512, verify: 256, answer: 256, hangup: 256, events: 256, deliver: 256 },
   capacity: Object.fromEntries(
     Object.entries(MEASURED).map(([route, m]) => [route, { readUnits: 0, writeUnits: m.writeUnits }]),
   ),
@@ -35,6 +35,7 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
     answer: ['answer-only'],
     hangup: ['keyring', 'plivo'],
     events: ['plivo'],
+    deliver: ['keyring'],
   },
   logBytes: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.logBytes])),
   smsSegments: 1,
