@@ -1,9 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import examples from 'libphonenumber-js/examples.mobile.json';
 import { type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import examples from 'libphonenumber-js/examples.mobile.json';
 import full from 'libphonenumber-js/metadata.max.json';
 import { describe, expect, it } from 'vitest';
-import { PHONE_METADATA_MODULE, phoneMetadataBundling, phoneMetadataFor } from '../../infra/phone-metadata.ts';
+import {
+  PHONE_METADATA_MODULE,
+  phoneMetadataBundling,
+  phoneMetadataFor,
+} from '../../infra/phone-metadata.ts';
 import { bundledCode } from '../../infra/service-function.ts';
 import { DEFAULT_ALLOWED_COUNTRIES } from '../../lib/config.ts';
 
