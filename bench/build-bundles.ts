@@ -10,18 +10,25 @@ import { readSettings } from '../infra/settings.ts';
 import { functionSizing } from '../infra/voice-otp-stack.ts';
 import type { FunctionName } from '../lib/routes.ts';
 
-/** Every function but deliver (its bundle and cold start are not benched yet). */
-export type BenchedFunction = Exclude<FunctionName, 'deliver'>;
+/** Every function of the stack is benched. */
+export type BenchedFunction = FunctionName;
 
 import { serveWorker } from './worker.ts';
 
 /**
- * Builds the four functions' bundles and the floor's with CDK's own NodejsFunction bundling and the
+ * Builds every function's bundle and the floor's with CDK's own NodejsFunction bundling and the
  * stack's own props (infra/service-function.ts `bundledCode`), so each bundle is byte for byte what
  * `cdk deploy` uploads; only esbuild's metafile is added, which changes no output. Also reads from the
  * stack's code what the cost model needs: each function's memory size and the secrets it reads.
  */
-export const FUNCTIONS: readonly BenchedFunction[] = ['send', 'verify', 'answer', 'hangup', 'events'];
+export const FUNCTIONS: readonly BenchedFunction[] = [
+  'send',
+  'verify',
+  'answer',
+  'hangup',
+  'events',
+  'deliver',
+];
 
 export interface BuiltBundle {
   name: BenchedFunction | 'floor';
@@ -46,33 +53,25 @@ export function buildBundles({ outdir }: BuildInput): BuildOutput {
   rmSync(outdir, { recursive: true, force: true });
   const app = new App({ outdir });
   const stack = new Stack(app, 'VoiceOtpBench');
+  // The stack's defaults, as a deploy without settings has them: ALLOWED_COUNTRIES is the default list.
+  const settings = readSettings(() => undefined);
   const entries: Array<[BuiltBundle['name'], string]> = [
     ['floor', projectFile('bench/floor-handler.ts')],
     ...FUNCTIONS.map((name): [BenchedFunction, string] => [name, projectFile(`functions/${name}.ts`)]),
   ];
   const bundles = entries.map(([name, entry]) => {
-    const code = bundledCode(entry);
+    const code = bundledCode(entry, settings.service.abuse.allowedCountries);
     const fn = new NodejsFunction(stack, name, { ...code, bundling: { ...code.bundling, metafile: true } });
     const asset = fn.node.findChild('Code') as Asset;
     return { name, file: join(outdir, asset.assetPath, 'index.mjs') };
   });
-  const sizing = functionSizing(readSettings(() => undefined));
+  const sizing = functionSizing(settings);
+  const byFunction = <T>(pick: (name: BenchedFunction) => T) =>
+    Object.fromEntries(FUNCTIONS.map((name) => [name, pick(name)])) as Record<BenchedFunction, T>;
   return {
     bundles,
-    memoryMb: {
-      send: sizing.send.memorySize,
-      verify: sizing.verify.memorySize,
-      answer: sizing.answer.memorySize,
-      hangup: sizing.hangup.memorySize,
-      events: sizing.events.memorySize,
-    },
-    secrets: {
-      send: [...FUNCTION_ACCESS.send.secrets],
-      verify: [...FUNCTION_ACCESS.verify.secrets],
-      answer: [...FUNCTION_ACCESS.answer.secrets],
-      hangup: [...FUNCTION_ACCESS.hangup.secrets],
-      events: [...FUNCTION_ACCESS.events.secrets],
-    },
+    memoryMb: byFunction((name) => sizing[name].memorySize),
+    secrets: byFunction((name) => [...FUNCTION_ACCESS[name].secrets]),
     nodeOptions: SERVICE_NODE_OPTIONS,
   };
 }

@@ -1,10 +1,20 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { HttpResult } from '../lib/http.ts';
 import { keys } from '../lib/table.ts';
+import type { Delivery } from '../lib/webhook-sink.ts';
 import type { BuiltBundle } from './build-bundles.ts';
 import type { ColdTarget } from './cold-start.ts';
-import { answerParams, checkEvent, hangupParams, sendEvent, signedWebhook, smsSendEvent } from './events.ts';
-import type { Fixture } from './fixtures.ts';
+import {
+  answerParams,
+  BENCH_API_KEY_ID,
+  checkEvent,
+  hangupParams,
+  sendEvent,
+  signedWebhook,
+  smsSendEvent,
+} from './events.ts';
+import { benchPhones, type Fixture, fixtureMaker, webhookFixture } from './fixtures.ts';
+import { type PlivoApi, WEBHOOK_RECEIVER_PATH } from './plivo-simulator.ts';
 import { SMS_SEND } from './routes.ts';
 
 /**
@@ -17,6 +27,34 @@ export interface ColdEvents {
   smsPhones: readonly string[];
   fixtures: readonly Fixture[];
   authToken: string;
+  /** The API key whose webhook (bench/fixtures.ts `webhookFixture`) the deliver target posts to. */
+  webhookApiKeyId: string;
+}
+
+/** Not the API key the other targets use: theirs has no webhook, so the events function queues nothing. */
+const WEBHOOK_API_KEY_ID = 'bench-webhooks';
+
+/** `total` fresh events for every target, and the webhook the deliver target posts to (the simulator). */
+export async function prepareColdEvents(
+  env: Record<string, string>,
+  plivo: PlivoApi,
+  total: number,
+): Promise<ColdEvents> {
+  await webhookFixture(env, WEBHOOK_API_KEY_ID, `${plivo.apiUrl}${WEBHOOK_RECEIVER_PATH}`);
+  return {
+    phones: benchPhones(total),
+    smsPhones: benchPhones(total, 4 * total),
+    fixtures: await fixtureMaker(env, BENCH_API_KEY_ID)(benchPhones(3 * total, total)),
+    authToken: plivo.authToken,
+    webhookApiKeyId: WEBHOOK_API_KEY_ID,
+  };
+}
+
+/** A delivery the function dropped (no webhook) answers like a delivered one: count what arrived. */
+export function checkDeliveries(plivo: PlivoApi, samples: number) {
+  const received = plivo.webhooksReceived();
+  if (received !== samples)
+    throw new Error(`deliver cold starts: ${received} of ${samples} webhooks arrived`);
 }
 
 type Result = Partial<HttpResult> | null;
@@ -89,6 +127,16 @@ export function coldTargets(
       accept: (result) => JSON.stringify(result) === '{"batchItemFailures":[]}',
     },
     {
+      name: 'deliver',
+      bundle: bundle('deliver'),
+      // The receiver is the simulator on 127.0.0.1, which only the local stack's setting lets a webhook use.
+      env: { ...env, WEBHOOK_ALLOW_LOCALHOST: 'true' },
+      // One queued delivery of an approval; a dropped one (no webhook) would answer the same, so
+      // checkDeliveries also counts what the receiver got.
+      event: (sample) => deliveryRecord(events.webhookApiKeyId, answerFixture(sample).id, sample),
+      accept: (result) => JSON.stringify(result) === '{"batchItemFailures":[]}',
+    },
+    {
       name: 'hangup',
       bundle: bundle('hangup'),
       env,
@@ -97,6 +145,31 @@ export function coldTargets(
       accept: ok(200),
     },
   ];
+}
+
+/** An SQS event with one message: the delivery of a verification.approved event, first attempt. */
+function deliveryRecord(apiKeyId: string, id: string, sample: number) {
+  const delivery: Delivery = {
+    id: `evt_bench${sample}`,
+    apiKeyId,
+    payload: {
+      type: 'verification.approved',
+      createdAt: new Date().toISOString(),
+      data: { verificationId: id, status: 'approved', channel: 'voice', to: '+1********23' },
+    },
+  };
+  return {
+    Records: [
+      {
+        messageId: `bench-${sample}`,
+        receiptHandle: `bench-receipt-${sample}`,
+        body: JSON.stringify(delivery),
+        attributes: { ApproximateReceiveCount: '1' },
+        messageAttributes: {},
+        eventSource: 'aws:sqs',
+      },
+    ],
+  };
 }
 
 /** A DynamoDB stream event with one record: verification `id` going from pending to approved. */

@@ -91,9 +91,6 @@ export const ACCESS_LOG_BYTES =
     }),
   ) + 1;
 
-/** The functions the cost model prices: the API's, and the webhook deliverer. */
-export type CostedFunction = BenchedFunction | 'deliver';
-
 /** One invocation of the events function (per stream record) or the deliverer (per delivery), measured. */
 export interface StageCost {
   durationMs: number;
@@ -109,10 +106,10 @@ export interface CostInput {
   durationMs: Record<string, number>;
   /** The same, scaled for the CPU share Lambda gives the function's memory size (an upper estimate). */
   cpuScaledDurationMs: Record<string, number>;
-  memoryMb: Record<CostedFunction, number>;
+  memoryMb: Record<BenchedFunction, number>;
   /** Capacity units per invocation of each route. */
   capacity: Record<string, { readUnits: number; writeUnits: number }>;
-  secrets: Record<CostedFunction, readonly string[]>;
+  secrets: Record<BenchedFunction, readonly string[]>;
   /** Bytes each route writes to its log (JSON log lines and metrics), per invocation. */
   logBytes: Record<string, number>;
   /** Segments the verification SMS took (each is billed). */
@@ -243,7 +240,7 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
   };
   // At this volume every function this kind of verification uses gets a request every few seconds, so one
   // warm container per function stays up and re-reads each of its secrets once per cache period.
-  const functions: CostedFunction[] = [...new Set(kind.parts.map(({ fn }) => fn)), 'events', 'deliver'];
+  const functions: BenchedFunction[] = [...new Set(kind.parts.map(({ fn }) => fn)), 'events', 'deliver'];
   const secretReadsPerMonth = functions.reduce(
     (total, fn) => total + input.secrets[fn].length * (SECONDS_PER_MONTH / SECRET_CACHE_SECONDS),
     0,

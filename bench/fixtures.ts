@@ -9,6 +9,7 @@ import { parsePhone } from '../lib/phone.ts';
 import { openCall } from '../lib/seal.ts';
 import { staticSecrets } from '../lib/secrets.ts';
 import type { CallRequest, MessageRequest, Telephony } from '../lib/telephony.ts';
+import { newWebhookSecret, sealWebhookSecret } from '../lib/webhook-secret.ts';
 import { SPECIAL_CALLEES } from '../local/simulator.ts';
 import { sendEvent } from './events.ts';
 import { inParallel } from './parallel.ts';
@@ -120,4 +121,18 @@ export function fixtureMaker(env: Record<string, string>, apiKeyId: string) {
       telephony.calls.delete(id);
       return fixtureOf(ring, call);
     });
+}
+
+/**
+ * The webhook the deliver function's cold starts post to: `apiKeyId`'s endpoint at `url`, subscribed to
+ * verification.approved, its secret sealed under the run's key ring as PUT /v1/webhook seals it.
+ */
+export async function webhookFixture(env: Record<string, string>, apiKeyId: string, url: string) {
+  const ring = parseKeyRing(env.KEYRING ?? '');
+  await createStore(loadConfig(env)).putWebhook(apiKeyId, {
+    url,
+    events: ['verification.approved'],
+    sealedSecret: sealWebhookSecret(ring.current, apiKeyId, newWebhookSecret()),
+    updatedAt: Date.now(),
+  });
 }

@@ -12,15 +12,20 @@ import { SmsSimulator } from '../local/sms-simulator.ts';
  * webhook traffic from the simulator disturbs a measurement; stop() hangs every call up. For the same
  * reason the simulator posts no delivery reports: they would go to PUBLIC_URL, which nothing serves here,
  * and the benchmark measures delivery reports itself, as signed events (bench/warm.ts). The same server
- * answers EventBridge's PutEvents for the events function, accepting every entry.
+ * answers EventBridge's PutEvents for the events function, accepting every entry, and is the app's webhook
+ * receiver for the deliver function (POST WEBHOOK_RECEIVER_PATH, answered 204 and counted).
  */
 export interface PlivoApi {
   apiUrl: string;
   authId: string;
   authToken: string;
   callsPlaced(): number;
+  /** Webhook deliveries received at `${apiUrl}${WEBHOOK_RECEIVER_PATH}`. */
+  webhooksReceived(): number;
   stop(): Promise<void>;
 }
+
+export const WEBHOOK_RECEIVER_PATH = '/bench/webhooks';
 
 const SLOW_CALLEES = 0.001;
 
@@ -42,6 +47,7 @@ export async function startPlivoApi(): Promise<PlivoApi> {
   const calls = new PhoneSimulator(options);
   const sms = new SmsSimulator(options);
   let placed = 0;
+  let webhooks = 0;
   const route = (method: string | undefined, url: string, auth: string | undefined, body: string) => {
     const api = /^\/v1\/Account\/([^/]+)\/(Call|Message)\/$/.exec(url);
     if (!api || method !== 'POST')
@@ -67,6 +73,11 @@ export async function startPlivoApi(): Promise<PlivoApi> {
         );
         return;
       }
+      if (request.method === 'POST' && request.url === WEBHOOK_RECEIVER_PATH) {
+        webhooks++;
+        response.writeHead(204).end();
+        return;
+      }
       void route(request.method, request.url ?? '', request.headers.authorization, body).then(
         ({ status, body }) => {
           if (status === 201) placed++;
@@ -82,6 +93,7 @@ export async function startPlivoApi(): Promise<PlivoApi> {
     authId,
     authToken,
     callsPlaced: () => placed,
+    webhooksReceived: () => webhooks,
     async stop() {
       await Promise.all([calls.stop(), sms.stop()]);
       server.closeAllConnections();

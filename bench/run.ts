@@ -2,15 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FUNCTION_ACCESS } from '../infra/function-access.ts';
 import { readSettings } from '../infra/settings.ts';
-import { functionSizing } from '../infra/voice-otp-stack.ts';
 import { newKeyRingSecret } from '../lib/keyring.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import type { BuildInput, BuildOutput } from './build-bundles.ts';
 import { measureBundle } from './bundle-sizes.ts';
 import { measureColdStarts } from './cold-start.ts';
-import { coldTargets } from './cold-targets.ts';
+import { checkDeliveries, coldTargets, prepareColdEvents } from './cold-targets.ts';
 import {
   type CostInput,
   costPerVerification,
@@ -19,8 +17,6 @@ import {
   VOICE_VERIFICATION,
 } from './cost.ts';
 import { BENCH_SETTINGS, functionEnvironment, type LocalResources } from './environment.ts';
-import { BENCH_API_KEY_ID } from './events.ts';
-import { benchPhones, fixtureMaker } from './fixtures.ts';
 import { describeMachine } from './machine.ts';
 import type { PipelineInput, PipelineOutput } from './pipeline.ts';
 import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
@@ -132,12 +128,7 @@ async function main(): Promise<Results> {
   const coldEnv = await environment('bench-cold');
   const coldTotal = SIZES.cold + SIZES.coldWithoutMaps;
   progress(`cold starts: preparing ${coldTotal} events per function`);
-  const events = {
-    phones: benchPhones(coldTotal),
-    smsPhones: benchPhones(coldTotal, 4 * coldTotal),
-    fixtures: await fixtureMaker(coldEnv, BENCH_API_KEY_ID)(benchPhones(3 * coldTotal, coldTotal)),
-    authToken: running.plivo.authToken,
-  };
+  const events = await prepareColdEvents(coldEnv, running.plivo, coldTotal);
   const deployed = { ...coldEnv, NODE_OPTIONS: build.nodeOptions };
   const coldStart = await measureColdStarts(coldTargets(build.bundles, events, deployed), SIZES.cold, {
     firstSample: 0,
@@ -149,6 +140,7 @@ async function main(): Promise<Results> {
     SIZES.coldWithoutMaps,
     { firstSample: SIZES.cold, label: 'cold starts without source maps', progress },
   );
+  checkDeliveries(running.plivo, coldTotal);
 
   progress(`warm latency: ${SIZES.warm} invocations per route`);
   const warm = await runWorker<WarmInput, WarmOutput>(
@@ -189,18 +181,15 @@ async function main(): Promise<Results> {
     cpuScaledDurationMs: Object.fromEntries(
       warm.routes.map((r) => [r.route, r.latencyMs.p50 + r.cpuMs * (1769 / memoryOf(r.route) - 1)]),
     ),
-    memoryMb: {
-      ...build.memoryMb,
-      deliver: functionSizing(readSettings(() => undefined)).deliver.memorySize,
-    },
+    memoryMb: build.memoryMb,
     capacity: Object.fromEntries(Object.entries(warmByRoute).map(([route, r]) => [route, r.capacity])),
-    secrets: { ...build.secrets, deliver: [...FUNCTION_ACCESS.deliver.secrets] },
+    secrets: build.secrets,
     logBytes: Object.fromEntries(warm.routes.map((r) => [r.route, r.logBytes])),
     smsSegments: warm.smsSegments,
     flows: { voice: pipeline.voice, sms: pipeline.sms },
     waf: readSettings(() => undefined).waf.enabled,
     eventsRecord: stageCost(pipeline.eventsRecord, build.memoryMb.events),
-    delivery: stageCost(pipeline.delivery, functionSizing(readSettings(() => undefined)).deliver.memorySize),
+    delivery: stageCost(pipeline.delivery, build.memoryMb.deliver),
   };
 
   const settings: RunSettings = {

@@ -9,7 +9,7 @@ import {
   routeNotServed,
 } from '../lib/http.ts';
 import { idempotent } from '../lib/idempotency.ts';
-import { resolveLocale } from '../lib/messages.ts';
+import { resolveLocale } from '../lib/locales.ts';
 import { parsePhone } from '../lib/phone.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { sendRequest } from '../lib/requests.ts';

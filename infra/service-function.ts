@@ -6,6 +6,7 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../lib/routes.ts';
+import { phoneMetadataBundling } from './phone-metadata.ts';
 
 const projectFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
@@ -20,6 +21,8 @@ export interface ServiceFunctionProps {
   /** Active X-Ray tracing (setting `tracing`): Lambda's own segments, sampled by X-Ray, billed per trace. */
   tracing: boolean;
   removalPolicy: RemovalPolicy;
+  /** ALLOWED_COUNTRIES: the phone-number metadata bundled is theirs (infra/phone-metadata.ts). */
+  allowedCountries: readonly string[];
 }
 
 /**
@@ -47,7 +50,7 @@ export class ServiceFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.handler = new NodejsFunction(this, 'Handler', {
-      ...bundledCode(projectFile(`functions/${props.name}.ts`)),
+      ...bundledCode(projectFile(`functions/${props.name}.ts`), props.allowedCountries),
       description: props.description,
       memorySize: props.memorySize,
       timeout: props.timeout,
@@ -67,7 +70,7 @@ export const SERVICE_NODE_OPTIONS = '--enable-source-maps';
  * How a function's code is built and what runs it. The benchmark (bench/) builds its bundles, and its
  * floor bundle, with these same props, so what it measures is what deploys.
  */
-export function bundledCode(entry: string) {
+export function bundledCode(entry: string, allowedCountries: readonly string[]) {
   return {
     entry,
     handler: 'handler',
@@ -89,6 +92,8 @@ export function bundledCode(entry: string) {
       sourcesContent: false,
       // Bundles are built by the esbuild in node_modules; Docker is never needed.
       forceDockerBundling: false,
+      // Phone-number metadata for the allowed countries only, instead of every country's.
+      esbuildArgs: phoneMetadataBundling(allowedCountries),
     },
   } satisfies NodejsFunctionProps;
 }

@@ -154,6 +154,7 @@ export class VoiceOtpStack extends Stack {
         logRetention,
         removalPolicy,
         tracing: settings.tracing,
+        allowedCountries: settings.service.abuse.allowedCountries,
       });
       bindAccess(fn.handler, FUNCTION_ACCESS[name], { table: this.table, secrets });
       // Only tracing, and the events function's stream (dynamodb:ListStreams), need a wildcard resource:

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
+import { LOCALES, type Locale } from './locales.ts';
 import type { Logger } from './logger.ts';
-import { CATALOG, LOCALES, type Locale } from './messages.ts';
+import { CATALOG } from './messages.ts';
 import type { Counters } from './metrics.ts';
 import { answerUrl, FALLBACK_STEP } from './routes.ts';
 import { openWebhookToken } from './seal.ts';

@@ -1,7 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { isCidr } from './cidr.ts';
-import { LOCALES, type Locale } from './messages.ts';
+import { LOCALES, type Locale } from './locales.ts';
 import type { Channel } from './verification.ts';
 
 // zod/mini ships without messages; a bad deployment deserves "Too big: expected number to be <=10".
@@ -206,7 +206,7 @@ const envSchema = z.object({
   CODE_TTL_SECONDS: integer(300, 60, 3600),
   MAX_ATTEMPTS: integer(5, 1, 10),
   RETENTION_SECONDS: integer(86_400, 0, 30 * 86_400),
-  DEFAULT_LOCALE: z._default(z.enum(LOCALES as [Locale, ...Locale[]]), 'en-US'),
+  DEFAULT_LOCALE: z._default(z.enum(LOCALES), 'en-US'),
   PLIVO_API_URL: z._default(httpUrl, 'https://api.plivo.com'),
   PLIVO_FROM_NUMBER: z._default(z.string().check(z.regex(E164)), '+14155550100'),
   // Its "*" is the default caller ID; without one, PLIVO_FROM_NUMBER is (the single-number form).

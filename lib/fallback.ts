@@ -1,8 +1,8 @@
 import { admitSend, assertCallable, countPlacedCall } from './abuse.ts';
 import type { Config } from './config.ts';
 import { ApiError } from './errors.ts';
+import type { Locale } from './locales.ts';
 import type { Logger } from './logger.ts';
-import type { Locale } from './messages.ts';
 import type { Counters } from './metrics.ts';
 import { type Phone, phoneHash } from './phone.ts';
 import { answerUrl, FALLBACK_STEP, hangupUrl, messageStatusUrl } from './routes.ts';

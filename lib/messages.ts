@@ -1,4 +1,4 @@
-import { ApiError } from './errors.ts';
+import type { Locale } from './locales.ts';
 
 /**
  * What the call says, per locale, with a native Amazon Polly voice that Plivo's SDKs list for that
@@ -210,17 +210,4 @@ export const CATALOG = {
     sms: '{app}の確認コードは{code}です。有効期限は{minutes}です。他の人に教えないでください。',
     minutes: { one: '1分', other: '{n}分' },
   },
-} as const satisfies Record<string, Prompts>;
-
-export type Locale = keyof typeof CATALOG;
-
-export const LOCALES = Object.keys(CATALOG) as Locale[];
-
-/** Matches a requested locale case-insensitively (en-us → en-US); anything else is refused before a call. */
-export function resolveLocale(requested: string): Locale {
-  const locale = LOCALES.find((candidate) => candidate.toLowerCase() === requested.toLowerCase());
-  if (!locale) {
-    throw new ApiError(400, 'unsupported_locale', `locale must be one of ${LOCALES.join(', ')}.`);
-  }
-  return locale;
-}
+} as const satisfies Record<Locale, Prompts>;

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+// The full set here; a deployed bundle gets the allowed countries' subset instead (infra/phone-metadata.ts).
+import metadata from 'libphonenumber-js/metadata.max.json';
 import { ApiError } from './errors.ts';
 import type { KeySet } from './keyring.ts';
 
@@ -18,7 +20,7 @@ const invalidPhone = () =>
 
 /**
  * The E.164 form alone, without number metadata: enough to look up a verification, since sends only ever
- * store numbers that passed `parsePhone`. Keeps libphonenumber-js (190 KiB) out of the verify function.
+ * store numbers that passed `parsePhone`. Keeps libphonenumber-js out of the verify function.
  */
 export function e164Only(input: string): string {
   if (!E164.test(input)) throw invalidPhone();
@@ -27,7 +29,7 @@ export function e164Only(input: string): string {
 
 export function parsePhone(input: string): Phone {
   if (!E164.test(input)) throw invalidPhone();
-  const parsed = parsePhoneNumberFromString(input);
+  const parsed = parsePhoneNumberFromString(input, metadata);
   if (!parsed?.isValid() || parsed.number !== input) throw invalidPhone();
   return {
     e164: parsed.number,

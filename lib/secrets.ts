@@ -1,5 +1,4 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsServiceUnavailable, boundedClientOptions, type TimeBudget } from './aws-budget.ts';
 import { ApiError, retryAfterSeconds } from './errors.ts';
 import { type KeyRing, parseKeyRing } from './keyring.ts';
@@ -67,19 +66,23 @@ export function secretsManagerSecrets(
   ids: { keyRing?: string | undefined; plivo?: string | undefined },
   /** Tests point the client at a server of their own. */
   client: ConstructorParameters<typeof SecretsManagerClient>[0] = {},
+  clock: () => number = Date.now,
 ): Secrets {
   const keyRing = memoByString(parseKeyRing);
   const plivo = memoByString(parsePlivoCredentials);
-  const provider = new SecretsProvider({
-    awsSdkV3Client: new SecretsManagerClient({
-      ...boundedClientOptions(SECRETS_TIME_BUDGET),
-      ...client,
-    }),
+  const secretsManager = new SecretsManagerClient({
+    ...boundedClientOptions(SECRETS_TIME_BUDGET),
+    ...client,
   });
+  // Each value is kept SECRET_MAX_AGE_SECONDS from when it was read (a cache of our own: Powertools'
+  // parameters utility did only this, for 6 KB of bundle).
+  const cache = new Map<string, { value: string; until: number }>();
   const read = async (id: string, refresh = false) => {
+    const cached = cache.get(id);
+    if (cached && !refresh && clock() < cached.until) return cached.value;
     let value: unknown;
     try {
-      value = await provider.get(id, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: refresh });
+      value = (await secretsManager.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
     } catch (error) {
       if (!awsServiceUnavailable(error)) throw error;
       throw new ApiError(
@@ -90,6 +93,7 @@ export function secretsManagerSecrets(
       );
     }
     if (typeof value !== 'string') throw new Error(`Secret ${id} has no string value`);
+    cache.set(id, { value, until: clock() + SECRET_MAX_AGE_SECONDS * 1000 });
     return value;
   };
   // A cold start's first read fetches every secret this function may read at once, so their time budgets

@@ -1,4 +1,5 @@
-import { CATALOG, type Locale } from './messages.ts';
+import type { Locale } from './locales.ts';
+import { CATALOG } from './messages.ts';
 
 /**
  * The verification SMS, from the catalog (lib/messages.ts): `Your <app> code is 123456. It expires in 5

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import plivo from 'plivo';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LOCALES } from '../../lib/messages.ts';
+import { LOCALES } from '../../lib/locales.ts';
 import { countSegments } from '../../lib/sms-segments.ts';
 import { messageRejected, telephonyUnavailable } from '../../lib/telephony.ts';
 import {

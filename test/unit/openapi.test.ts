@@ -3,7 +3,7 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ErrorCode } from '../../lib/errors.ts';
-import { LOCALES } from '../../lib/messages.ts';
+import { LOCALES } from '../../lib/locales.ts';
 import { ROUTES } from '../../lib/routes.ts';
 
 const source = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8');

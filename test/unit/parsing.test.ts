@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { findDuplicateKey } from '../../lib/json.ts';
-import { resolveLocale } from '../../lib/messages.ts';
+import { resolveLocale } from '../../lib/locales.ts';
 import { maskPhone, parsePhone } from '../../lib/phone.ts';
 
 describe('findDuplicateKey', () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
-import { parsePlivoCredentials, SECRETS_TIME_BUDGET, secretsManagerSecrets } from '../../lib/secrets.ts';
+import {
+  parsePlivoCredentials,
+  SECRET_MAX_AGE_SECONDS,
+  SECRETS_TIME_BUDGET,
+  secretsManagerSecrets,
+} from '../../lib/secrets.ts';
 import { captureServer } from '../support/capture-server.ts';
 
 /** Stands for key material or an auth token: none of it may reach an error message (and so the logs). */
@@ -81,6 +86,35 @@ describe('Secrets Manager within its time budget', () => {
       const ring = await secretsManagerSecrets({ keyRing: 'ring' }, client(server.url)).keyRing();
       expect(ring.current.id).toBe('k7');
       expect(server.requests[0]?.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a secret for SECRET_MAX_AGE_SECONDS, then reads it again; a refresh reads it at once', async () => {
+    let current = 'k1';
+    const server = await captureServer(() => ({
+      status: 200,
+      body: JSON.stringify({
+        ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:ring',
+        SecretString: newKeyRingSecret(current),
+      }),
+    }));
+    try {
+      const clock = { now: 1_767_225_600_000 };
+      const read = secretsManagerSecrets({ keyRing: 'ring' }, client(server.url), () => clock.now);
+      expect((await read.keyRing()).current.id).toBe('k1');
+      current = 'k2';
+      clock.now += SECRET_MAX_AGE_SECONDS * 1000 - 1;
+      expect((await read.keyRing()).current.id).toBe('k1');
+      expect(server.requests).toHaveLength(1);
+      clock.now += 1;
+      expect((await read.keyRing()).current.id).toBe('k2');
+      expect(server.requests).toHaveLength(2);
+      current = 'k3';
+      expect((await read.keyRing({ refresh: true })).current.id).toBe('k3');
+      expect((await read.keyRing()).current.id).toBe('k3');
+      expect(server.requests).toHaveLength(3);
     } finally {
       await server.close();
     }

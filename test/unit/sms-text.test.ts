@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOCALES, type Locale } from '../../lib/messages.ts';
+import { LOCALES, type Locale } from '../../lib/locales.ts';
 import { countSegments } from '../../lib/sms-segments.ts';
 import { smsText } from '../../lib/sms-text.ts';
 
