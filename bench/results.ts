@@ -4,6 +4,7 @@ import type { ColdSample } from './cold-start.ts';
 import type { Cost } from './cost.ts';
 import type { Machine } from './machine.ts';
 import { DESIGN_ROUND_TRIPS, SMS_SEND, type WarmRoute } from './routes.ts';
+import type { ScaleOutput } from './scale.ts';
 import type { Source } from './source.ts';
 import { percentile, ratio, round } from './stats.ts';
 import type { ThroughputOutput } from './throughput.ts';
@@ -78,6 +79,7 @@ export interface Results {
   warm: WarmRow[];
   roundTrips: RoundTripRow[];
   throughput: ThroughputOutput & { ratio: number };
+  scale: ScaleOutput;
   memoryMb: BuildOutput['memoryMb'];
   /** Per voice verification. */
   cost: Cost;
