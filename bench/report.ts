@@ -1,6 +1,7 @@
 import type { Cost } from './cost.ts';
 import { COST_TARGET, type Results } from './results.ts';
 import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
+import type { ScaleOutput } from './scale.ts';
 
 /**
  * The results as tables: plain text for the terminal, Markdown for the README's "Performance" section.
@@ -183,6 +184,7 @@ function sections(r: Results): Section[] {
       ],
       notes: [],
     },
+    scaleSection(r.scale),
     costSection(r.cost, [`Prices: ${r.cost.prices.asOf}.`]),
     costSection(r.smsCost, [
       `Prices: ${r.smsCost.prices.asOf}; ${r.smsCost.prices.plivoUsSmsSource}.`,
@@ -197,6 +199,54 @@ function sections(r: Results): Section[] {
     },
   ];
 }
+
+/** bench/scale.ts: the hottest item's share of the sends' writes, with and without shards, and the cap held. */
+function scaleSection(scale: ScaleOutput): Section {
+  const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+  const passes = [
+    ['sharded', scale.sharded],
+    ['one item per counter', scale.unsharded],
+    [`sharded, DAILY_CALL_CAP ${scale.capped.dailyCallCap}`, scale.capped],
+  ] as const;
+  return {
+    title: `Scale: real sends, ${scale.concurrency} in flight, every DynamoDB write counted per item`,
+    headers: [
+      'pass',
+      'shards',
+      'sends',
+      'admitted',
+      'refused',
+      'writes',
+      'BatchGet',
+      's',
+      'hottest item',
+      'its share',
+    ],
+    rows: passes.map(([name, pass]) => [
+      name,
+      String(pass.shards),
+      String(pass.sends),
+      String(pass.admitted),
+      Object.entries(pass.refused)
+        .map(([code, n]) => `${n} ${code}`)
+        .join(', ') || '0',
+      String(pass.writes),
+      String(pass.batchReads),
+      pass.seconds.toFixed(1),
+      pass.hottest.item,
+      `${pct(pass.hottest.shareOfSends)} (1/N = ${pct(1 / pass.shards)})`,
+    ]),
+    notes: [
+      "its share: the hottest item's writes (refused conditional writes included) over the sends; one item " +
+        'takes about 1,000 writes a second on DynamoDB, so a counter every send writes caps the service there.',
+      `The capped pass ${scale.capped.exact ? 'admitted exactly' : 'did NOT admit exactly'} the cap: ` +
+        `${scale.capped.admitted} admitted, the global counter's shards holding ${scale.capped.globalCounted}.`,
+    ],
+  };
+}
+
+/** The scale phase alone (node bench/scale.ts). */
+export const renderScaleText = (scale: ScaleOutput) => textTable(scaleSection(scale));
 
 function costSection(cost: Cost, notes: string[]): Section {
   return {

@@ -5,6 +5,7 @@ import type { Cost } from './cost.ts';
 import type { Machine } from './machine.ts';
 import type { PipelineOutput } from './pipeline.ts';
 import { DESIGN_ROUND_TRIPS, SMS_SEND, type WarmRoute } from './routes.ts';
+import type { ScaleOutput } from './scale.ts';
 import type { Source } from './source.ts';
 import { percentile, ratio, round } from './stats.ts';
 import type { ThroughputOutput } from './throughput.ts';
@@ -79,6 +80,7 @@ export interface Results {
   warm: WarmRow[];
   roundTrips: RoundTripRow[];
   throughput: ThroughputOutput & { ratio: number };
+  scale: ScaleOutput;
   memoryMb: BuildOutput['memoryMb'];
   /** Per voice verification. */
   /** The events function per stream record and the deliverer per webhook (bench/pipeline.ts). */

@@ -31,6 +31,7 @@ import {
   warmRows,
 } from './results.ts';
 import { FUNCTION_OF, type WarmRoute } from './routes.ts';
+import { SCALE_CONCURRENCY, SCALE_SHARDS, SCALE_SIZES, type ScaleInput, type ScaleOutput } from './scale.ts';
 import { describeSource } from './source.ts';
 import type { ThroughputInput, ThroughputOutput } from './throughput.ts';
 import type { WarmInput, WarmOutput } from './warm.ts';
@@ -172,6 +173,21 @@ async function main(): Promise<Results> {
     { progress, timeoutMs: 300_000 },
   );
 
+  const scaleSize = options.quick ? SCALE_SIZES.quick : SCALE_SIZES.full;
+  progress(
+    `scale: ${scaleSize.sends} sends, ${SCALE_CONCURRENCY} in flight, ${SCALE_SHARDS} counter shards and 1`,
+  );
+  const scale = await runWorker<ScaleInput, ScaleOutput>(
+    new URL('./scale.ts', import.meta.url),
+    {
+      env: await environment('bench-scale'),
+      ...scaleSize,
+      concurrency: SCALE_CONCURRENCY,
+      shards: SCALE_SHARDS,
+    },
+    { progress, timeoutMs: 1_800_000 },
+  );
+
   const warmByRoute = Object.fromEntries(warm.routes.map((route) => [route.route, route]));
   const memoryOf = (route: WarmRoute) => build.memoryMb[FUNCTION_OF[route]];
   const costInput: CostInput = {
@@ -222,6 +238,7 @@ async function main(): Promise<Results> {
         (throughput.checks.requestsPerSecond / throughput.rawUpdateItem.requestsPerSecond).toFixed(2),
       ),
     },
+    scale,
     memoryMb: build.memoryMb,
     pipeline,
     cost: costPerVerification(VOICE_VERIFICATION, costInput),

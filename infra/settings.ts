@@ -220,6 +220,7 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'dailyCallCap', variable: 'DAILY_CALL_CAP', value: (c) => String(c.abuse.dailyCallCap) },
   { setting: 'dailySmsCap', variable: 'DAILY_SMS_CAP', value: (c) => String(c.abuse.dailySmsCap) },
+  { setting: 'counterShards', variable: 'COUNTER_SHARDS', value: (c) => String(c.abuse.counterShards) },
   {
     setting: 'fraudGuardPrefixDigits',
     variable: 'FRAUD_GUARD_PREFIX_DIGITS',

@@ -5,13 +5,15 @@ import type { KeySet } from './keyring.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
 import type { Phone } from './phone.ts';
+import { countSharded } from './sharded-counter.ts';
 import type { CounterChange, CounterStore, CountResult } from './store.ts';
 import type { Channel, Verification } from './verification.ts';
 
 /**
  * Toll-fraud and flooding defences for sends, and the guessing budget checks draw on. Limits use fixed
  * windows (minute, 10 minutes, hour, UTC day) in counter items that each count and check in one conditional
- * write, so concurrent sends can never be over-admitted.
+ * write, so concurrent sends can never be over-admitted. The counters every send writes are split over
+ * COUNTER_SHARDS items, each holding a share of the limit (lib/sharded-counter.ts).
  */
 export interface AbuseDeps {
   settings: AbuseSettings;
@@ -163,10 +165,24 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     if (result.counted) taken.push({ key, add: change.add });
     return result;
   };
-  const within = (key: string, max: number, span: number, refuse: () => ApiError) =>
-    take(key, { add: { n: 1 }, limits: { n: max }, expiresAt: endOf(now, span) + HOUR }).then((result) =>
-      result.counted ? undefined : refuse(),
-    );
+  // The counters every send writes, each split over `counterShards` items (lib/sharded-counter.ts);
+  // `key` places a shard's suffix before the window, so every item still ends with the window it counts.
+  const within = async (
+    key: (shard: string) => string,
+    max: number,
+    span: number,
+    refuse: () => ApiError,
+  ) => {
+    const counted = await countSharded(store, {
+      key,
+      max,
+      shards: settings.counterShards,
+      expiresAt: endOf(now, span) + HOUR,
+    });
+    if (!counted) return refuse();
+    taken.push({ key: counted, add: { n: 1 } });
+    return undefined;
+  };
   try {
     const gapMs = settings.phoneMinGapSeconds * 1000;
     const lastOlderSend = Math.max(0, ...older.map((keys) => items.get(keys.gap)?.lastSendAt ?? 0));
@@ -175,16 +191,25 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
 
     let maxAttempts = 0;
     await firstRefusal([
-      within(`RATE#key#${apiKeyId}#${Math.floor(now / MINUTE)}`, settings.apiKeyMaxPerMinute, MINUTE, () =>
-        rateLimited(endOf(now, MINUTE) - now, 'This API key has sent too many verifications this minute.'),
+      within(
+        (shard) => `RATE#key#${apiKeyId}${shard}#${Math.floor(now / MINUTE)}`,
+        settings.apiKeyMaxPerMinute,
+        MINUTE,
+        () =>
+          rateLimited(endOf(now, MINUTE) - now, 'This API key has sent too many verifications this minute.'),
       ),
-      within(`RATE#keyday#${apiKeyId}#${utcDay(now)}`, settings.apiKeyMaxPerDay, DAY, () => {
-        deps.logger.warn('API key daily call cap reached', { apiKeyId, cap: settings.apiKeyMaxPerDay });
-        return rateLimited(
-          endOf(now, DAY) - now,
-          'This API key has sent as many verifications as it may today.',
-        );
-      }),
+      within(
+        (shard) => `RATE#keyday#${apiKeyId}${shard}#${utcDay(now)}`,
+        settings.apiKeyMaxPerDay,
+        DAY,
+        () => {
+          deps.logger.warn('API key daily call cap reached', { apiKeyId, cap: settings.apiKeyMaxPerDay });
+          return rateLimited(
+            endOf(now, DAY) - now,
+            'This API key has sent as many verifications as it may today.',
+          );
+        },
+      ),
       // Same code, same verification: a fallback's guesses were reserved by its send.
       ...(request.fallback
         ? []
@@ -202,7 +227,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     ]);
     await firstRefusal([
       within(
-        `RATE#country#${phone.country}#${Math.floor(now / HOUR)}`,
+        (shard) => `RATE#country#${phone.country}${shard}#${Math.floor(now / HOUR)}`,
         settings.countryMaxPerHour,
         HOUR,
         () =>
@@ -211,17 +236,27 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
             `Too many verifications to ${phone.country} this hour; try again later.`,
           ),
       ),
-      within(`RATE#global#${utcDay(now)}`, settings.dailyCallCap, DAY, () => {
-        deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
-        return dailyCapReached(now, 'The service has sent as many verifications as it may today.');
-      }),
+      within(
+        (shard) => `RATE#global${shard}#${utcDay(now)}`,
+        settings.dailyCallCap,
+        DAY,
+        () => {
+          deps.logger.error('Daily call cap reached', { cap: settings.dailyCallCap });
+          return dailyCapReached(now, 'The service has sent as many verifications as it may today.');
+        },
+      ),
       // SMS pumping's spend guard: one code for both caps, since a client handles them alike (README).
       ...(channel === 'sms'
         ? [
-            within(`RATE#globalsms#${utcDay(now)}`, settings.dailySmsCap, DAY, () => {
-              deps.logger.error('Daily SMS cap reached', { cap: settings.dailySmsCap });
-              return dailyCapReached(now, 'The service has sent as many verification SMS as it may today.');
-            }),
+            within(
+              (shard) => `RATE#globalsms${shard}#${utcDay(now)}`,
+              settings.dailySmsCap,
+              DAY,
+              () => {
+                deps.logger.error('Daily SMS cap reached', { cap: settings.dailySmsCap });
+                return dailyCapReached(now, 'The service has sent as many verification SMS as it may today.');
+              },
+            ),
           ]
         : []),
     ]);

@@ -96,6 +96,11 @@ export interface AbuseSettings {
   dailyCallCap: number;
   /** SMS per UTC day, all together: a spend guard of its own against SMS pumping, inside `dailyCallCap`. */
   dailySmsCap: number;
+  /**
+   * Shard items each counter every send writes is split over (the day's caps, the country's hour, an API
+   * key's minute and day): lib/sharded-counter.ts. 1 keeps one item per counter.
+   */
+  counterShards: number;
   fraudGuard: {
     /** National digits after the country calling code that make a prefix: 3 → +1202. */
     prefixDigits: number;
@@ -243,6 +248,8 @@ const envSchema = z.object({
   COUNTRY_MAX_PER_HOUR: integer(1000, 1, 100_000_000),
   DAILY_CALL_CAP: integer(10_000, 1, 1_000_000_000),
   DAILY_SMS_CAP: integer(5000, 1, 1_000_000_000),
+  // At most 100: a refused send reads the other shards in one BatchGetItem, which takes 100 keys.
+  COUNTER_SHARDS: integer(1, 1, 100),
   FRAUD_GUARD_PREFIX_DIGITS: integer(3, 0, 8),
   FRAUD_GUARD_WINDOW_MINUTES: integer(10, 1, 1440),
   FRAUD_GUARD_MIN_CALLS: integer(20, 1, 1_000_000_000),
@@ -299,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       countryMaxPerHour: e.COUNTRY_MAX_PER_HOUR,
       dailyCallCap: e.DAILY_CALL_CAP,
       dailySmsCap: e.DAILY_SMS_CAP,
+      counterShards: e.COUNTER_SHARDS,
       fraudGuard: {
         prefixDigits: e.FRAUD_GUARD_PREFIX_DIGITS,
         windowMinutes: e.FRAUD_GUARD_WINDOW_MINUTES,

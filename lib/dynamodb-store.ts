@@ -727,9 +727,21 @@ export class DynamoDbStore implements Store {
     }
   }
 
-  async readCounters(keys: string[]): Promise<Map<string, Record<string, number>>> {
+  async readCounters(
+    keys: string[],
+    options: { consistent?: boolean } = {},
+  ): Promise<Map<string, Record<string, number>>> {
     const out = await this.#call((db) =>
-      db.send(new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys.map((pk) => ({ pk })) } } })),
+      db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.#table]: {
+              Keys: keys.map((pk) => ({ pk })),
+              ...(options.consistent && { ConsistentRead: true }),
+            },
+          },
+        }),
+      ),
     );
     const found = new Map<string, Record<string, number>>();
     for (const item of out.Responses?.[this.#table] ?? [])

@@ -125,8 +125,11 @@ export interface CounterStore {
    * transaction), so a retry after either outcome never counts twice. False when the marker already existed.
    */
   countOnce(key: string, add: Record<string, number>, marker: string, expiresAt: number): Promise<boolean>;
-  /** Eventually consistent reads of several counter items in one round trip. */
-  readCounters(keys: string[]): Promise<Map<string, Record<string, number>>>;
+  /** Reads of several counter items in one round trip: eventually consistent unless `consistent`. */
+  readCounters(
+    keys: string[],
+    options?: { consistent?: boolean },
+  ): Promise<Map<string, Record<string, number>>>;
 }
 
 export interface CounterChange {

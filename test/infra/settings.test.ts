@@ -64,6 +64,8 @@ describe('reading settings', () => {
       /smsWebOtpDomain \(SMS_WEBOTP_DOMAIN\): must be a lower-case host/,
     ],
     [{ dailySmsCap: '0' }, /dailySmsCap \(DAILY_SMS_CAP\)/],
+    [{ counterShards: '0' }, /counterShards \(COUNTER_SHARDS\)/],
+    [{ counterShards: '101' }, /counterShards \(COUNTER_SHARDS\): Too big/],
     [{ smsFailureRateAlarm: '1.5' }, /smsFailureRateAlarm/],
     [{ logRetentionDays: 31 }, /logRetentionDays .*must be one of/],
     [{ waf: 'yes' }, /waf \(-c waf=…\): must be true or false/],
@@ -165,6 +167,7 @@ describe('settings in the template', () => {
       defaultChannel: 'sms',
       fallback: 'false',
       dailySmsCap: '700',
+      counterShards: '8',
       smsWebOtpDomain: 'login.example.com',
     });
     template.allResourcesProperties('AWS::Lambda::Function', {
@@ -176,6 +179,7 @@ describe('settings in the template', () => {
           DEFAULT_CHANNEL: 'sms',
           FALLBACK: 'false',
           DAILY_SMS_CAP: '700',
+          COUNTER_SHARDS: '8',
           SMS_WEBOTP_DOMAIN: 'login.example.com',
         }),
       },

@@ -61,6 +61,17 @@ describe('config', () => {
   });
 });
 
+describe('COUNTER_SHARDS', () => {
+  const base = { PUBLIC_URL: 'https://x.example/prod' };
+
+  it('defaults to one item per counter and takes 1 to 100 (one BatchGetItem reads the others)', () => {
+    expect(loadConfig(base).abuse.counterShards).toBe(1);
+    expect(loadConfig({ ...base, COUNTER_SHARDS: '100' }).abuse.counterShards).toBe(100);
+    for (const shards of ['0', '101', '2.5', 'many'])
+      expect(() => loadConfig({ ...base, COUNTER_SHARDS: shards }), shards).toThrow(/COUNTER_SHARDS/);
+  });
+});
+
 describe('SMS settings', () => {
   const base = { PUBLIC_URL: 'https://x.example/prod' };
 
