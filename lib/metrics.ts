@@ -36,6 +36,9 @@ export interface Counters {
 
 export function createCounters(): Counters {
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  // A dimensioned count is published at once, on its own line, as Powertools' singleMetric() would; but
+  // singleMetric() builds a new Metrics (and a Console) each time, about 0.3 ms, so this one is built once.
+  const dimensioned = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
   let stored = false;
   return {
     count(name, dimension) {
@@ -44,9 +47,10 @@ export function createCounters(): Counters {
         stored = true;
         return;
       }
-      const single = metrics.singleMetric();
-      single.addDimension(dimension.name, dimension.value);
-      single.addMetric(name, MetricUnit.Count, 1);
+      dimensioned.addDimension(dimension.name, dimension.value);
+      dimensioned.addMetric(name, MetricUnit.Count, 1);
+      // Clears the dimension with the metric, so the next dimensioned count starts from the defaults.
+      dimensioned.publishStoredMetrics();
     },
     publish: () => {
       // Publishing an empty set makes Powertools warn; most requests count nothing.
