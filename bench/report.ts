@@ -284,7 +284,8 @@ export function renderMarkdown(r: Results): string {
     '`npm run bench` measures bundle size, cold start, memory, warm latency, DynamoDB round trips, ' +
       'throughput and cost. The machines are shared and noisy, so every figure is compared with a floor ' +
       'measured in the same run: a bundle built the same way that only reads one item with the DynamoDB ' +
-      'document client, and the raw DynamoDB call each route is built on. None of it is a timed test.',
+      "document client, and each route's own DynamoDB requests replayed raw on a copy of the item it works on. " +
+      'None of it is a timed test.',
     '',
     `Latest run: ${r.generatedAt} (commit ${r.source.commit ?? 'unknown'}), on ${machineLine(r)}; ` +
       `${r.durationSeconds.toFixed(0)} s in all. ` +
@@ -303,7 +304,8 @@ export function renderMarkdown(r: Results): string {
       'rate limits for the run (bench/environment.ts), prints the tables, writes `bench/results.json` and ' +
       'stops everything it started. ' +
       '`npm run bench -- --quick` runs a smaller sample in under a minute (figures too noisy to quote; written ' +
-      'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section.',
+      'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section. ' +
+      '`npm run bench:warm` runs the warm phase alone (bench/warm-only.ts), for iterating on request paths.',
     '',
   ].join('\n');
 }

@@ -211,6 +211,12 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
       const runRoute = async () => {
         const timing = await timed(() => handle(event));
         metered = meter.take();
+        const result = timing.result as HttpResult;
+        const body = (result.headers?.['Content-Type'] as string | undefined)?.includes('json')
+          ? (JSON.parse(result.body) as Record<string, unknown>)
+          : {};
+        if (!accept(result, body))
+          throw new Error(`${route} answered ${result.statusCode}: ${result.body.slice(0, 300)}`);
         designed = floorCalls(route, metered);
         return timing;
       };
@@ -228,12 +234,6 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
         service = await runRoute();
       }
       const bytes = takeLogBytes();
-      const result = service.result as HttpResult;
-      const body = (result.headers?.['Content-Type'] as string | undefined)?.includes('json')
-        ? (JSON.parse(result.body) as Record<string, unknown>)
-        : {};
-      if (!accept(result, body))
-        throw new Error(`${route} answered ${result.statusCode}: ${result.body.slice(0, 300)}`);
       if (i < warmup) continue;
       latencies.push(service.ms);
       floorLatencies.push(base.ms);
