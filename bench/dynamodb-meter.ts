@@ -13,6 +13,8 @@ export interface MeteredCall {
   writeUnits: number;
   /** True when the units were estimated from an item's size rather than reported. */
   estimated: boolean;
+  /** The request as the route issued it (document form; the SDK does not change it): floors replay it. */
+  input: Record<string, unknown>;
 }
 
 /** lib-dynamodb names its commands after the document API (UpdateCommand); DynamoDB calls it UpdateItem. */
@@ -46,22 +48,27 @@ export class DynamoDbMeter {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = operationName(String(context.commandName));
-        const input = args.input as { ReturnConsumedCapacity?: string };
+        const input = args.input as Record<string, unknown>;
         input.ReturnConsumedCapacity ??= 'TOTAL';
         try {
           const result = await next(args);
           const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
           const units = [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
           // DynamoDB bills a transaction's items twice (prepare and commit); DynamoDB Local reports them once.
-          if (TRANSACTIONS.has(operation)) this.#record(operation, 2 * units, true);
-          else this.#record(operation, units, false);
+          if (TRANSACTIONS.has(operation)) this.#record(operation, input, 2 * units, true);
+          else this.#record(operation, input, units, false);
           return result;
         } catch (error) {
           const refused = error as { name?: string; Item?: Record<string, unknown> };
           if (refused.name === 'ConditionalCheckFailedException') {
-            this.#record(operation, Math.max(1, Math.ceil(itemBytes(refused.Item ?? {}) / 1024)), true);
+            this.#record(
+              operation,
+              input,
+              Math.max(1, Math.ceil(itemBytes(refused.Item ?? {}) / 1024)),
+              true,
+            );
           } else {
-            this.#record(operation, 0, true);
+            this.#record(operation, input, 0, true);
           }
           throw error;
         }
@@ -77,10 +84,11 @@ export class DynamoDbMeter {
     return calls;
   }
 
-  #record(operation: string, units: number, estimated: boolean) {
+  #record(operation: string, input: Record<string, unknown>, units: number, estimated: boolean) {
     const read = READS.has(operation);
     this.#calls.push({
       operation,
+      input,
       readUnits: read ? units : 0,
       writeUnits: read ? 0 : units,
       estimated,

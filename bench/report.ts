@@ -139,6 +139,8 @@ function sections(r: Results): Section[] {
         w.logBytes.toFixed(0),
       ]),
       notes: [
+        "floor: the route's own DynamoDB requests, captured as it issued them and replayed through a bare " +
+          'document client on a copy of the item it works on (bench/routes.ts).',
         'CPU/inv: CPU time of this process per invocation (the DynamoDB Local server runs in its own process).',
         `${SMS_SEND}: sends the code by SMS through the simulated Message API. ${DELIVERY_REPORT}: Plivo's signed ` +
           'report to hangup, each message getting queued, sent and delivered in turn.',
@@ -147,16 +149,29 @@ function sections(r: Results): Section[] {
     {
       title:
         'DynamoDB round trips and capacity per invocation (SDK middleware, ReturnConsumedCapacity TOTAL)',
-      headers: ['route', 'round trips', 'operations (most common)', 'design (DESIGN.md)', 'RRU', 'WRU'],
+      headers: [
+        'route',
+        'round trips',
+        'most',
+        'operations (most common)',
+        'design',
+        'design calls',
+        'RRU',
+        'WRU',
+      ],
       rows: r.roundTrips.map((t) => [
         t.route,
         t.measured.toFixed(2),
+        String(t.max),
         t.operations.join(' → ') || 'none',
-        t.design,
+        `${t.design.count}${t.max > t.design.count ? ' MISSED' : ''}`,
+        t.design.calls,
         t.readUnits.toFixed(2),
         `${t.writeUnits.toFixed(2)}${t.estimatedWriteUnits ? ` (${t.estimatedWriteUnits.toFixed(2)} estimated)` : ''}`,
       ]),
       notes: [
+        'design: the round trips the route needs (bench/routes.ts, from DESIGN.md); a route whose invocations ' +
+          'ever take more misses its target.',
         'Units as DynamoDB Local reports them; a refused conditional write reports none but is billed, so its ' +
           'units are estimated from the size of the item it was refused on.',
       ],
@@ -320,7 +335,8 @@ export function renderMarkdown(r: Results): string {
     '`npm run bench` measures bundle size, cold start, memory, warm latency, DynamoDB round trips, ' +
       'throughput and cost. The machines are shared and noisy, so every figure is compared with a floor ' +
       'measured in the same run: a bundle built the same way that only reads one item with the DynamoDB ' +
-      'document client, and the raw DynamoDB call each route is built on. None of it is a timed test.',
+      "document client, and each route's own DynamoDB requests replayed raw on a copy of the item it works on. " +
+      'None of it is a timed test.',
     '',
     `Latest run: ${r.generatedAt} (commit ${r.source.commit ?? 'unknown'}), on ${machineLine(r)}; ` +
       `${r.durationSeconds.toFixed(0)} s in all. ` +
@@ -339,7 +355,8 @@ export function renderMarkdown(r: Results): string {
       'rate limits for the run (bench/environment.ts), prints the tables, writes `bench/results.json` and ' +
       'stops everything it started. ' +
       '`npm run bench -- --quick` runs a smaller sample in under a minute (figures too noisy to quote; written ' +
-      'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section.',
+      'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section. ' +
+      '`npm run bench:warm` runs the warm phase alone (bench/warm-only.ts), for iterating on request paths.',
     '',
   ].join('\n');
 }

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { createAnswerHandler } from '../functions/answer.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
@@ -27,15 +34,23 @@ import {
 } from './events.ts';
 import { benchPhones, capturingTelephony, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
 import { inParallel } from './parallel.ts';
-import { DELIVERY_REPORT, FLOOR_OF, type FloorOperation, SMS_SEND, type WarmRoute } from './routes.ts';
+import {
+  DELIVERY_REPORT,
+  FLOOR_OF,
+  type FloorOperation,
+  floorLabel,
+  SMS_SEND,
+  type WarmRoute,
+} from './routes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 import { serveWorker } from './worker.ts';
 
 /**
  * Warm latency, round trips and consumed capacity per route, in one process, with the real handler
  * factories wired as the Lambdas wire them (config, logger, metrics and secrets from the environment; the
- * real DynamoDB store; the real Plivo client, talking to the simulator). Each invocation is paired with the
- * raw DynamoDB call the route is built on, alternating which goes first, so both see the same machine.
+ * real DynamoDB store; the real Plivo client, talking to the simulator). Each invocation is paired with its
+ * floor, the route's own DynamoDB requests replayed raw on a copy of its item (bench/routes.ts), alternating
+ * which goes first, so both see the same machine.
  * The service's logs and metrics are written to stdout as on Lambda (here /dev/null) and counted.
  */
 export interface WarmInput {
@@ -109,39 +124,53 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   const ring = parseKeyRing(env.KEYRING ?? '');
   const authToken = env.PLIVO_AUTH_TOKEN ?? '';
 
-  // The floor's own client, configured the same way and not metered.
+  // The floors' own client, configured the same way and not metered.
   const raw = createDocumentClient({
     endpoint: config.dynamodbEndpoint,
     credentials: config.dynamodbCredentials,
   });
-  const floorKey = (i: number) => `BENCH#floor#${i}`;
-  const rawUpdate = (i: number) =>
-    raw.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: floorKey(i) },
-        UpdateExpression: 'SET updatedAt = :now',
-        ExpressionAttributeValues: { ':now': Date.now() },
-      }),
-    );
-  let template: Record<string, unknown> = {};
-  const floors: Record<FloorOperation, (i: number, fixture: Fixture | undefined) => Promise<unknown>> = {
-    PutItem: (i) =>
-      raw.send(new PutCommand({ TableName: tableName, Item: { ...template, pk: floorKey(i) } })),
-    UpdateItem: (i) => rawUpdate(i),
-    '2×UpdateItem': async (i) => {
-      await rawUpdate(i);
-      await rawUpdate(i);
-    },
-    GetItem: (_i, fixture) =>
-      raw.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { pk: keys.verification(fixture?.id ?? '') },
-          ConsistentRead: true,
-        }),
-      ),
+  const floorKey = (route: WarmRoute, i: number) => `BENCH#floor#${route}#${i}`;
+  /** The route's request, issued raw against the floor's item instead of the route's (bench/routes.ts). */
+  const replay = (call: MeteredCall, pk: string): Promise<unknown> => {
+    const input = call.input;
+    switch (call.operation) {
+      case 'GetItem':
+        return raw.send(new GetCommand({ ...(input as unknown as GetCommandInput), Key: { pk } }));
+      case 'UpdateItem':
+        return raw.send(new UpdateCommand({ ...(input as unknown as UpdateCommandInput), Key: { pk } }));
+      case 'PutItem': {
+        const put = input as unknown as PutCommandInput;
+        return raw.send(new PutCommand({ ...put, Item: { ...put.Item, pk } }));
+      }
+      default:
+        throw new Error(`no floor replays ${call.operation}`);
+    }
   };
+  /** The route's calls its floor is made of: its design's operations, in order, from what it issued. */
+  const floorCalls = (route: WarmRoute, calls: readonly MeteredCall[]): MeteredCall[] => {
+    const wanted = FLOOR_OF[route];
+    const picked: MeteredCall[] = [];
+    for (const call of calls) if (call.operation === wanted[picked.length]) picked.push(call);
+    if (picked.length < wanted.length)
+      throw new Error(
+        `${route} did not issue ${wanted.join(', ')}: ${calls.map((c) => c.operation).join(', ')}`,
+      );
+    return picked;
+  };
+  /** A copy of each item the route will work on, as it is before the phase: the floor works on the copy. */
+  const copyItems = (route: WarmRoute, ids: ReadonlyArray<string | undefined>) =>
+    inParallel(
+      ids.map((id, i) => ({ id, i })),
+      8,
+      async ({ id, i }) => {
+        if (!id) return;
+        const { Item } = await raw.send(
+          new GetCommand({ TableName: tableName, Key: { pk: keys.verification(id) }, ConsistentRead: true }),
+        );
+        if (!Item) throw new Error(`${route}: no item to copy for its floor`);
+        await raw.send(new PutCommand({ TableName: tableName, Item: { ...Item, pk: floorKey(route, i) } }));
+      },
+    );
 
   const routes: RouteResult[] = [];
   async function measure(
@@ -150,6 +179,8 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     prepare: (i: number, fixture: Fixture | undefined) => HttpEvent,
     handle: (event: HttpEvent) => Promise<HttpResult>,
     accept: (result: HttpResult, body: Record<string, unknown>) => boolean,
+    /** The verification invocation i works on (its floor works on a copy): by default its fixture's. */
+    itemOf: (i: number) => string | undefined = (i) => fixtures?.[i]?.id,
   ) {
     const latencies: number[] = [];
     const floorLatencies: number[] = [];
@@ -158,7 +189,10 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     let cpu = 0;
     let floorCpu = 0;
     let logBytes = 0;
-    const floor = floors[FLOOR_OF[route]];
+    await copyItems(
+      route,
+      Array.from({ length: total }, (_, i) => itemOf(i)),
+    );
     const timed = async (run: () => Promise<unknown>) => {
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
@@ -167,13 +201,29 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
       const used = process.cpuUsage(cpuBefore);
       return { result, ms, cpuMs: (used.user + used.system) / 1000 };
     };
+    // The route's latest calls: a floor that runs first replays the previous invocation's.
+    let designed: MeteredCall[] = [];
     for (let i = 0; i < total; i++) {
-      const fixture = fixtures?.[i];
-      const event = prepare(i, fixture);
+      const event = prepare(i, fixtures?.[i]);
       meter.take();
       takeLogBytes();
-      const runRoute = () => timed(() => handle(event));
-      const runFloor = () => timed(() => floor(i, fixture));
+      let metered: MeteredCall[] = [];
+      const runRoute = async () => {
+        const timing = await timed(() => handle(event));
+        metered = meter.take();
+        const result = timing.result as HttpResult;
+        const body = (result.headers?.['Content-Type'] as string | undefined)?.includes('json')
+          ? (JSON.parse(result.body) as Record<string, unknown>)
+          : {};
+        if (!accept(result, body))
+          throw new Error(`${route} answered ${result.statusCode}: ${result.body.slice(0, 300)}`);
+        designed = floorCalls(route, metered);
+        return timing;
+      };
+      const runFloor = () =>
+        timed(async () => {
+          for (const call of designed) await replay(call, floorKey(route, i));
+        });
       let service: Awaited<ReturnType<typeof runRoute>>;
       let base: Awaited<ReturnType<typeof runFloor>>;
       if (i % 2 === 0) {
@@ -183,14 +233,7 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
         base = await runFloor();
         service = await runRoute();
       }
-      const metered = meter.take();
       const bytes = takeLogBytes();
-      const result = service.result as HttpResult;
-      const body = (result.headers?.['Content-Type'] as string | undefined)?.includes('json')
-        ? (JSON.parse(result.body) as Record<string, unknown>)
-        : {};
-      if (!accept(result, body))
-        throw new Error(`${route} answered ${result.statusCode}: ${result.body.slice(0, 300)}`);
       if (i < warmup) continue;
       latencies.push(service.ms);
       floorLatencies.push(base.ms);
@@ -208,7 +251,7 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
       latencyMs: summarize(latencies),
       cpuMs: perInvocation(cpu),
       floor: {
-        operation: FLOOR_OF[route],
+        operation: floorLabel(FLOOR_OF[route]),
         latencyMs: summarize(floorLatencies),
         cpuMs: perInvocation(floorCpu),
       },
@@ -230,15 +273,7 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     progress(`warm ${route}: p50 ${summarize(latencies).p50.toFixed(2)} ms (${invocations} invocations)`);
   }
 
-  // One send outside the measurement gives the floor's PutItem a verification-shaped item to write.
   const phones = benchPhones(4 * total + 1);
-  const first = await send(sendEvent(phones[0] ?? ''));
-  const firstId = (JSON.parse(first.body) as { id: string }).id;
-  const firstItem = await raw.send(
-    new GetCommand({ TableName: tableName, Key: { pk: keys.verification(firstId) }, ConsistentRead: true }),
-  );
-  template = firstItem.Item ?? {};
-
   telephony.calls.clear();
   await measure(
     'send',
@@ -249,7 +284,7 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   );
   // Opened after the timing: each send's call, in the order they were placed.
   const started = [...telephony.calls.values()].map((call) => fixtureOf(ring, call));
-  const callsPlaced = started.length + 1;
+  const callsPlaced = started.length;
   await measure(
     SMS_SEND,
     undefined,
@@ -287,7 +322,14 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     if (!message || !status) throw new Error(`no delivery report prepared for invocation ${i}`);
     return signedWebhook(message.statusUrl, deliveryReportParams(message.messageId, status), authToken);
   };
-  await measure(DELIVERY_REPORT, undefined, reportOf, hangup, isXml);
+  await measure(
+    DELIVERY_REPORT,
+    undefined,
+    reportOf,
+    hangup,
+    isXml,
+    (i) => reported[Math.floor(i / DELIVERY_STATUSES.length)]?.verificationId,
+  );
   // Each report must have been recorded, not refused: every message a full set reached is delivered.
   const complete = reported.slice(0, Math.floor(total / DELIVERY_STATUSES.length));
   await inParallel(complete, 8, async ({ verificationId, messageId }) => {

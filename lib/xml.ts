@@ -7,8 +7,11 @@ export interface XmlElement {
 
 export type XmlNode = XmlElement | string;
 
-const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const escapeAttribute = (text: string) => escapeText(text).replace(/"/g, '&quot;');
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const entity = (char: string) => ENTITIES[char] ?? char;
+// Most text needs no escaping: one test, and a replace only when it does (an answer renders ~40 nodes).
+const escapeText = (text: string) => (/[&<>]/.test(text) ? text.replace(/[&<>]/g, entity) : text);
+const escapeAttribute = (text: string) => (/[&<>"]/.test(text) ? text.replace(/[&<>"]/g, entity) : text);
 
 export const el = (
   name: string,
@@ -22,14 +25,14 @@ export const el = (
 
 export function renderXml(node: XmlNode): string {
   if (typeof node === 'string') return escapeText(node);
-  const attributes = Object.entries(node.attributes ?? {})
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => ` ${key}="${escapeAttribute(String(value))}"`)
-    .join('');
+  let attributes = '';
+  for (const [key, value] of Object.entries(node.attributes ?? {}))
+    if (value !== undefined) attributes += ` ${key}="${escapeAttribute(String(value))}"`;
   const children = node.children ?? [];
-  return children.length === 0
-    ? `<${node.name}${attributes}/>`
-    : `<${node.name}${attributes}>${children.map(renderXml).join('')}</${node.name}>`;
+  if (children.length === 0) return `<${node.name}${attributes}/>`;
+  let inner = '';
+  for (const child of children) inner += renderXml(child);
+  return `<${node.name}${attributes}>${inner}</${node.name}>`;
 }
 
 export const xmlDocument = (root: XmlElement) => `<?xml version="1.0" encoding="UTF-8"?>\n${renderXml(root)}`;

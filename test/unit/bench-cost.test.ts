@@ -9,8 +9,15 @@ import {
   VOICE_VERIFICATION,
 } from '../../bench/cost.ts';
 import { PRICES } from '../../bench/prices.ts';
-import { COST_TARGET, evaluateTargets, type Results } from '../../bench/results.ts';
-import { DELIVERY_REPORT, SMS_SEND } from '../../bench/routes.ts';
+import {
+  COST_TARGET,
+  evaluateTargets,
+  type Results,
+  type RoundTripRow,
+  type WarmRow,
+  warmTargets,
+} from '../../bench/results.ts';
+import { DELIVERY_REPORT, DESIGN_ROUND_TRIPS, SMS_SEND, type WarmRoute } from '../../bench/routes.ts';
 
 /** Per route: duration, write units and log bytes that tell the routes apart in the totals. */
 const MEASURED: Record<string, { ms: number; writeUnits: number; logBytes: number }> = {
@@ -144,6 +151,7 @@ describe('bench targets', () => {
       coldStart: { rows: [cold('floor', 1), cold('send', 1.5), cold(SMS_SEND, smsSendRatio)] },
       bundles: [],
       warm: [],
+      roundTrips: [],
       cost: { channel: 'voice', awsTotal: COST_TARGET / 2 },
       smsCost: { channel: 'sms', awsTotal: smsAwsTotal },
     }) as unknown as Omit<Results, 'targets'>;
@@ -165,5 +173,69 @@ describe('bench targets', () => {
     const met = evaluateTargets(results(COST_TARGET, 1.6));
     expect(target(met, `${SMS_SEND}: cold start (median)`)?.met).toBe(true);
     expect(target(met, 'AWS cost per SMS verification (1M/month)')?.met).toBe(true);
+  });
+});
+
+describe('warm targets', () => {
+  const warm = (route: WarmRoute, p50: number, floorP50: number) =>
+    ({
+      route,
+      latencyMs: { p50, p99: p50 * 3 },
+      floor: { operation: 'UpdateItem', latencyMs: { p50: floorP50, p99: floorP50 * 2 } },
+      ratioP50: Number((p50 / floorP50).toFixed(2)),
+      ratioP99: 1.5,
+    }) as unknown as WarmRow;
+  const trips = (route: WarmRoute, max: number): RoundTripRow => ({
+    route,
+    measured: max,
+    max,
+    operations: [],
+    design: DESIGN_ROUND_TRIPS[route],
+    readUnits: 0,
+    writeUnits: 0,
+    estimatedWriteUnits: 0,
+  });
+  const find = (checks: ReturnType<typeof warmTargets>, name: string) =>
+    checks.find((c) => c.target === name);
+
+  it("holds each route's p50 to its own ratio over its floor, with p99 reported beside it", () => {
+    const checks = warmTargets(
+      [
+        warm('check right', 2.2, 2),
+        warm('check wrong', 1.2, 1),
+        warm('answer', 1.21, 1),
+        warm('status', 1.1, 1),
+        warm('hangup', 1.3, 1),
+        warm('cancel', 5, 1),
+      ],
+      [],
+    );
+    expect(find(checks, 'warm check right p50')).toMatchObject({
+      met: true,
+      goal: '≤ 1.1× raw UpdateItem p50',
+    });
+    expect(find(checks, 'warm check wrong p50')?.met).toBe(true);
+    expect(find(checks, 'warm answer p50')).toMatchObject({
+      met: false,
+      gap: expect.stringContaining('+0.01×'),
+    });
+    expect(find(checks, 'warm status p50')?.met).toBe(true);
+    expect(find(checks, 'warm hangup p50')?.met).toBe(false);
+    expect(find(checks, 'warm check right p50')?.measured).toContain('p99 1.50×');
+    // No p50 target for cancel.
+    expect(find(checks, 'warm cancel p50')).toBeUndefined();
+  });
+
+  it('fails a route whose invocations ever take more round trips than its design, for every route', () => {
+    const routes = Object.keys(DESIGN_ROUND_TRIPS) as WarmRoute[];
+    const atDesign = warmTargets(
+      [],
+      routes.map((route) => trips(route, DESIGN_ROUND_TRIPS[route].count)),
+    );
+    expect(atDesign.filter((c) => c.target.endsWith('DynamoDB round trips'))).toHaveLength(routes.length);
+    expect(atDesign.every((c) => c.met)).toBe(true);
+    const over = warmTargets([], [trips('check wrong', 2), trips('send', 12)]);
+    expect(find(over, 'check wrong: DynamoDB round trips')).toMatchObject({ met: false, gap: '+1' });
+    expect(find(over, 'send: DynamoDB round trips')).toMatchObject({ met: false, goal: '≤ 11 (design)' });
   });
 });

@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from '../../lib/codes.ts';
 import { isVerificationId, newVerificationId } from '../../lib/ids.ts';
@@ -52,8 +53,25 @@ describe('key ring', () => {
     const secret = JSON.stringify({ current: 'k2', k1: 'a'.repeat(40), k2: 'b'.repeat(40) });
     const parsed = parseKeyRing(secret);
     expect(parsed.all.map((k) => k.id)).toEqual(['k2', 'k1']);
-    expect(parsed.get('k1')?.hmac.equals(parseKeyRing(secret).get('k1')?.hmac ?? Buffer.alloc(0))).toBe(true);
-    expect(parsed.get('k1')?.hmac.equals(parsed.get('k1')?.seal ?? Buffer.alloc(0))).toBe(false);
+    const again = parseKeyRing(secret).get('k1');
+    const k1 = parsed.get('k1');
+    expect(k1 && again && k1.hmac.equals(again.hmac)).toBe(true);
+    expect(k1?.hmac.equals(k1.seal)).toBe(false);
+  });
+
+  it('holds its subkeys so that printing a key set shows none of their bytes', () => {
+    const material = 'm'.repeat(40);
+    const k1 = parseKeyRing(JSON.stringify({ current: 'k1', k1: material })).current;
+    const printed = `${inspect(k1, { depth: 5 })} ${JSON.stringify(k1)}`;
+    for (const purpose of ['code-hash', 'seal', 'phone', 'range', 'webhook-secret']) {
+      const bytes = Buffer.from(hkdfSync('sha256', material, 'voice-otp:k1', `voice-otp/v1/${purpose}`, 32));
+      for (const form of [bytes.toString('hex').slice(0, 12), bytes.toString('base64').slice(0, 12)])
+        expect(printed).not.toContain(form);
+      // inspect shows a Buffer's bytes as spaced hex pairs.
+      expect(printed).not.toContain(
+        [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' '),
+      );
+    }
   });
 
   it('refuses malformed secrets, saying what is wrong', () => {
@@ -85,9 +103,9 @@ describe('key ring', () => {
     const derived = (id: string, purpose: string) =>
       Buffer.from(hkdfSync('sha256', material, `voice-otp:${id}`, `voice-otp/v1/${purpose}`, 32));
     for (const id of ['k1', 'k2']) {
-      expect(parsed.get(id)?.hmac).toEqual(derived(id, 'code-hash'));
-      expect(parsed.get(id)?.seal).toEqual(derived(id, 'seal'));
-      expect(parsed.get(id)?.phone).toEqual(derived(id, 'phone'));
+      expect(parsed.get(id)?.hmac.export()).toEqual(derived(id, 'code-hash'));
+      expect(parsed.get(id)?.seal.export()).toEqual(derived(id, 'seal'));
+      expect(parsed.get(id)?.phone.export()).toEqual(derived(id, 'phone'));
     }
   });
 });
