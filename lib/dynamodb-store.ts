@@ -180,15 +180,28 @@ export class DynamoDbStore implements Store {
       ttl: epochSeconds(verification.expiresAt) + this.#retentionSeconds,
       ...verification,
     };
-    await this.#call((db) =>
-      db.send(
+    try {
+      await this.#db.send(
         new PutCommand({
           TableName: this.#table,
           Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      ),
-    );
+      );
+    } catch (error) {
+      // The SDK retries a write whose answer timed out; if the first try landed, the retry finds our own
+      // item (the id is random, its code hash keyed to it): the verification is created, not a 500.
+      const failed = error as { name?: string; Item?: Record<string, never> };
+      const found = failed.Item && unmarshall(failed.Item);
+      if (
+        failed.name === 'ConditionalCheckFailedException' &&
+        found?.codeHash === verification.codeHash &&
+        found.createdAt === verification.createdAt
+      )
+        return;
+      throw storeError(error);
+    }
   }
 
   async get(id: string): Promise<Verification | undefined> {

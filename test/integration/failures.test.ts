@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
+import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { failing } from '../support/failing-store.ts';
 import {
   apiEvent,
@@ -11,6 +12,41 @@ import {
   status,
   wrongCode,
 } from '../support/harness.ts';
+
+describe('a write that landed but whose answer was lost', () => {
+  it("answers 202 when the SDK's retry of the verification's create finds the item its first try wrote", async () => {
+    const h = await createHarness();
+    const client = createDocumentClient(h.connection);
+    let lost = 0;
+    // Below the SDK's retries: the first PutItem reaches DynamoDB, then its answer is lost to a timeout.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const item = (args.input as { Item?: { pk?: { S?: string } } }).Item;
+        if (
+          context.commandName === 'PutItemCommand' &&
+          item?.pk?.S?.startsWith('VERIFICATION#') &&
+          lost++ === 0
+        )
+          throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError', $metadata: {} });
+        return out;
+      },
+      { step: 'deserialize', name: 'loseFirstAnswer' },
+    );
+    const send = createSendHandler({
+      ...h.depsFor('send'),
+      store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
+      telephony: h.telephony,
+    });
+    const sent = await send(
+      apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: '+14155550172' } }),
+    );
+    expect(lost).toBe(2);
+    expect(sent.statusCode).toBe(202);
+    expect(h.telephony.calls).toHaveLength(1);
+    expect(parse(await status(h, parse(sent).id as string))).toMatchObject({ status: 'pending' });
+  });
+});
 
 describe('failures after the call is placed', () => {
   it('still answer 202 when the phone pointer cannot be written, so a retry places no second call', async () => {
