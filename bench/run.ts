@@ -68,7 +68,7 @@ const SIZES = options.quick
       warmup: 100,
       throughput: 2000,
       throughputWarmup: 200,
-      pipeline: 200,
+      pipeline: 50,
     };
 const CONCURRENCY = 32;
 const VERIFICATIONS_PER_MONTH = 1_000_000;
@@ -173,7 +173,7 @@ async function main(): Promise<Results> {
       env: { ...(await environment('bench-pipeline', { stream: true })), WEBHOOK_ALLOW_LOCALHOST: 'true' },
       verifications: SIZES.pipeline,
     },
-    { progress, timeoutMs: 300_000 },
+    { progress, timeoutMs: 900_000 },
   );
 
   const scaleSize = options.quick ? SCALE_SIZES.quick : SCALE_SIZES.full;
