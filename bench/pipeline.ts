@@ -31,6 +31,7 @@ import {
 } from './events.ts';
 import { benchPhones, capturingTelephony, fixtureOf } from './fixtures.ts';
 import { round, type Summary, summarize } from './stats.ts';
+import { countStdout } from './stdout-bytes.ts';
 import { serveWorker } from './worker.ts';
 
 /**
@@ -85,20 +86,6 @@ const ALL_EVENT_TYPES = [
   'call.ended',
   'message.status',
 ];
-
-function countStdout() {
-  let bytes = 0;
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    return write(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  return () => {
-    const counted = bytes;
-    bytes = 0;
-    return counted;
-  };
-}
 
 export async function measurePipeline(
   input: PipelineInput,

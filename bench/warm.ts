@@ -43,6 +43,7 @@ import {
   type WarmRoute,
 } from './routes.ts';
 import { round, type Summary, summarize } from './stats.ts';
+import { countStdout } from './stdout-bytes.ts';
 import { serveWorker } from './worker.ts';
 
 /**
@@ -76,21 +77,6 @@ export interface WarmOutput {
   callsPlaced: number;
   /** The most segments any SMS sent here took (each segment is billed). */
   smsSegments: number;
-}
-
-/** Bytes the service writes to stdout (its JSON logs and metrics), counted and passed on. */
-function countStdout() {
-  let bytes = 0;
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    return write(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  return () => {
-    const counted = bytes;
-    bytes = 0;
-    return counted;
-  };
 }
 
 const mostCommon = (sequences: string[][]) => {
