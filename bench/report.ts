@@ -350,13 +350,14 @@ export function renderMarkdown(r: Results): string {
     'npm run bench   # needs Java 17+ for DynamoDB Local; a few minutes on 2 cores',
     '```',
     '',
-    "It builds the four bundles and the floor with the stack's own CDK bundling (infra/service-function.ts), " +
+    "It builds every function's bundle and the floor with the stack's own CDK bundling (infra/service-function.ts), " +
       'starts DynamoDB Local and the Plivo phone simulator (Call and Message APIs) on 127.0.0.1, raises the ' +
       'rate limits for the run (bench/environment.ts), prints the tables, writes `bench/results.json` and ' +
-      'stops everything it started. ' +
-      '`npm run bench -- --quick` runs a smaller sample in under a minute (figures too noisy to quote; written ' +
-      'to `bench/out/results-quick.json`), and `--markdown <file>` also writes this section. ' +
-      '`npm run bench:warm` runs the warm phase alone (bench/warm-only.ts), for iterating on request paths.',
+      'stops everything it started; a full run takes about 13 minutes on 2 cores. ' +
+      '`npm run bench -- --quick` runs a smaller sample in a few minutes (figures too noisy to quote; written ' +
+      'to `bench/out/results-quick.json`): CI runs it after the tests (`.ci/run`), and it fails on an error, never ' +
+      'on a missed ratio. `--markdown <file>` also writes this section. `npm run bench:warm` and ' +
+      '`npm run bench:cold` run one phase alone, and `node bench/scale.ts` the scale phase.',
     '',
   ].join('\n');
 }
