@@ -2,22 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
-import { createAnswerHandler } from '../functions/answer.ts';
 import { createEventsHandler } from '../functions/events.ts';
-import { createHangupHandler } from '../functions/hangup.ts';
-import { createSendHandler } from '../functions/send.ts';
-import { createVerifyHandler } from '../functions/verify.ts';
-import { createDocumentClient, DynamoDbStore } from '../lib/dynamodb-store.ts';
 import { createEventBridgeClient, eventBridgeSink } from '../lib/eventbridge-sink.ts';
 import type { HttpEvent, HttpResult } from '../lib/http.ts';
-import { parseKeyRing } from '../lib/keyring.ts';
+import { OUTCOME_EVENT_TYPES } from '../lib/outcome-events.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
-import { containerFromEnvironment } from '../lib/runtime.ts';
 import { createDeliverHandler } from '../lib/webhook-delivery.ts';
 import { createWebhookSink, type Delivery } from '../lib/webhook-sink.ts';
 import { StreamReader, streamEvent, verificationRecords } from '../local/stream-reader.ts';
 import { apiEvent } from '../test/support/events.ts';
-import { DynamoDbMeter } from './dynamodb-meter.ts';
+import type { DynamoDbMeter } from './dynamodb-meter.ts';
 import {
   answerParams,
   BENCH_API_KEY_ID,
@@ -29,7 +23,8 @@ import {
   signedWebhook,
   smsSendEvent,
 } from './events.ts';
-import { benchPhones, capturingTelephony, fixtureOf } from './fixtures.ts';
+import { benchPhones, fixtureOf } from './fixtures.ts';
+import { meteredHandlers } from './handlers.ts';
 import { round, type Summary, summarize } from './stats.ts';
 import { countStdout } from './stdout-bytes.ts';
 import { serveWorker } from './worker.ts';
@@ -76,17 +71,6 @@ export interface PipelineOutput {
   delivery: StageResult;
 }
 
-const ALL_EVENT_TYPES = [
-  'verification.started',
-  'verification.approved',
-  'verification.canceled',
-  'verification.failed',
-  'verification.max_attempts_reached',
-  'verification.erased',
-  'call.ended',
-  'message.status',
-];
-
 export async function measurePipeline(
   input: PipelineInput,
   progress: (line: string) => void,
@@ -101,23 +85,20 @@ export async function measurePipeline(
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   try {
-    const container = containerFromEnvironment(env);
-    const { config } = container;
-    const tableName = config.tableName ?? '';
-    const meter = new DynamoDbMeter();
-    const documentClient = createDocumentClient({
-      endpoint: config.dynamodbEndpoint,
-      credentials: config.dynamodbCredentials,
-    });
-    meter.attach(documentClient);
-    const store = new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
-    const telephony = capturingTelephony(telephonyFor(container));
-    const send = createSendHandler({ ...container, store, telephony });
-    const verify = createVerifyHandler({ ...container, store });
-    const answer = createAnswerHandler({ ...container, store });
-    const hangup = createHangupHandler({ ...container, publicUrl: config.publicUrl, store, telephony });
-    const ring = parseKeyRing(env.KEYRING ?? '');
-    const authToken = env.PLIVO_AUTH_TOKEN ?? '';
+    const {
+      container,
+      config,
+      tableName,
+      meter,
+      store,
+      telephony,
+      send,
+      verify,
+      answer,
+      hangup,
+      ring,
+      authToken,
+    } = meteredHandlers(env);
     const expect = async (label: string, result: Promise<HttpResult>, status: number) => {
       const out = await result;
       if (out.statusCode !== status) throw new Error(`${label} answered ${out.statusCode}: ${out.body}`);
@@ -131,7 +112,7 @@ export async function measurePipeline(
         apiEvent({
           method: 'PUT',
           resource: '/v1/webhook',
-          body: { url: `http://127.0.0.1:${port}/hooks`, events: ALL_EVENT_TYPES },
+          body: { url: `http://127.0.0.1:${port}/hooks`, events: OUTCOME_EVENT_TYPES },
           apiKeyId: BENCH_API_KEY_ID,
         }) as HttpEvent,
       ),

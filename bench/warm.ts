@@ -7,18 +7,11 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { createAnswerHandler } from '../functions/answer.ts';
-import { createHangupHandler } from '../functions/hangup.ts';
-import { createSendHandler } from '../functions/send.ts';
-import { createVerifyHandler } from '../functions/verify.ts';
-import { createDocumentClient, DynamoDbStore } from '../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../lib/dynamodb-store.ts';
 import type { HttpEvent, HttpResult } from '../lib/http.ts';
-import { parseKeyRing } from '../lib/keyring.ts';
-import { telephonyFor } from '../lib/plivo-calls.ts';
-import { containerFromEnvironment } from '../lib/runtime.ts';
 import { countSegments } from '../lib/sms-segments.ts';
 import { keys } from '../lib/table.ts';
-import { DynamoDbMeter, type MeteredCall } from './dynamodb-meter.ts';
+import type { MeteredCall } from './dynamodb-meter.ts';
 import {
   answerParams,
   BENCH_API_KEY_ID,
@@ -32,7 +25,8 @@ import {
   smsSendEvent,
   statusEvent,
 } from './events.ts';
-import { benchPhones, capturingTelephony, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
+import { benchPhones, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
+import { meteredHandlers } from './handlers.ts';
 import { inParallel } from './parallel.ts';
 import {
   DELIVERY_REPORT,
@@ -92,23 +86,8 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
   const takeLogBytes = countStdout();
   const { env, invocations, warmup } = input;
   const total = warmup + invocations;
-  const container = containerFromEnvironment(env);
-  const { config } = container;
-  const tableName = config.tableName ?? '';
-  const meter = new DynamoDbMeter();
-  const documentClient = createDocumentClient({
-    endpoint: config.dynamodbEndpoint,
-    credentials: config.dynamodbCredentials,
-  });
-  meter.attach(documentClient);
-  const store = new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
-  const telephony = capturingTelephony(telephonyFor(container));
-  const send = createSendHandler({ ...container, store, telephony });
-  const verify = createVerifyHandler({ ...container, store });
-  const answer = createAnswerHandler({ ...container, store });
-  const hangup = createHangupHandler({ ...container, publicUrl: config.publicUrl, store, telephony });
-  const ring = parseKeyRing(env.KEYRING ?? '');
-  const authToken = env.PLIVO_AUTH_TOKEN ?? '';
+  const { config, tableName, meter, telephony, send, verify, answer, hangup, ring, authToken } =
+    meteredHandlers(env);
 
   // The floors' own client, configured the same way and not metered.
   const raw = createDocumentClient({
