@@ -1,15 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { newKeyRingSecret } from '../lib/keyring.ts';
-import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import type { BenchedFunction, BuildInput, BuildOutput } from './build-bundles.ts';
 import { measureBundle } from './bundle-sizes.ts';
 import { measureColdStarts } from './cold-start.ts';
 import { checkDeliveries, coldTargets, prepareColdEvents } from './cold-targets.ts';
-import { functionEnvironment } from './environment.ts';
-import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
 import { bundleRows, coldRows, RATIO_TARGETS } from './results.ts';
 import { SMS_SEND } from './routes.ts';
+import { runStandalone } from './standalone.ts';
 import { runWorker } from './worker.ts';
 
 /**
@@ -21,26 +18,15 @@ import { runWorker } from './worker.ts';
 const { values: options } = parseArgs({ options: { samples: { type: 'string', default: '5' } } });
 const samples = Number(options.samples);
 
-const running: { dynamodb?: DynamoDbLocal; plivo?: PlivoApi } = {};
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-try {
+await runStandalone('bench-cold', { createTable: true }, async ({ plivo, env }) => {
   const build = await runWorker<BuildInput, BuildOutput>(
     new URL('./build-bundles.ts', import.meta.url),
     { outdir: fileURLToPath(new URL('./out/cdk', import.meta.url)) },
     { progress, timeoutMs: 180_000 },
   );
   const bundles = bundleRows(build.bundles.map(measureBundle));
-  running.dynamodb = await startDynamoDbLocal();
-  running.plivo = await startPlivoApi();
-  await createTable(running.dynamodb, 'bench-cold');
-  const env = functionEnvironment({
-    dynamodb: running.dynamodb,
-    tableName: 'bench-cold',
-    publicUrl: 'https://voice-otp.bench.invalid/prod',
-    keyRingSecret: newKeyRingSecret(),
-    plivo: { apiUrl: running.plivo.apiUrl, authId: running.plivo.authId, authToken: running.plivo.authToken },
-  });
-  const events = await prepareColdEvents(env, running.plivo, samples);
+  const events = await prepareColdEvents(env, plivo, samples);
   const deployed = { ...env, NODE_OPTIONS: build.nodeOptions };
   const cold = coldRows(
     await measureColdStarts(coldTargets(build.bundles, events, deployed), samples, {
@@ -49,7 +35,7 @@ try {
       progress,
     }),
   );
-  checkDeliveries(running.plivo, samples);
+  checkDeliveries(plivo, samples);
   const f = (n: number) => n.toFixed(2).padStart(5);
   for (const row of cold) {
     const bundle = bundles.find((b) => b.name === row.name);
@@ -62,10 +48,4 @@ try {
         `   cold ${f(row.totalMs.p50)} ms ${f(row.ratio)}×   rss ${f(row.peakRssMiB.p50)} MiB ${f(row.rssRatio)}×${verdict}`,
     );
   }
-} catch (error) {
-  process.exitCode = 1;
-  console.error(error);
-} finally {
-  await running.plivo?.stop();
-  await running.dynamodb?.stop();
-}
+});

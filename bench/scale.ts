@@ -4,17 +4,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSendHandler } from '../functions/send.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createDocumentClient, DynamoDbStore, STORE_TIME_BUDGET } from '../lib/dynamodb-store.ts';
-import { newKeyRingSecret } from '../lib/keyring.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { shardSuffix } from '../lib/sharded-counter.ts';
-import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { functionEnvironment } from './environment.ts';
+import { createTable } from '../local/dynamodb-local.ts';
 import { sendEvent } from './events.ts';
 import { benchPhones } from './fixtures.ts';
 import { inParallel } from './parallel.ts';
-import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
 import { renderScaleText } from './report.ts';
+import { runStandalone } from './standalone.ts';
 import { round } from './stats.ts';
 import { runWorker, serveWorker } from './worker.ts';
 
@@ -238,18 +236,9 @@ async function standalone() {
       shards: { type: 'string', default: String(SCALE_SHARDS) },
     },
   });
-  const running: { dynamodb?: DynamoDbLocal; plivo?: PlivoApi } = {};
   const progress = (line: string) => process.stderr.write(`${line}\n`);
-  try {
-    running.dynamodb = await startDynamoDbLocal();
-    running.plivo = await startPlivoApi();
-    const env = functionEnvironment({
-      dynamodb: running.dynamodb,
-      tableName: 'bench-scale',
-      publicUrl: 'https://voice-otp.bench.invalid/prod',
-      keyRingSecret: newKeyRingSecret(),
-      plivo: running.plivo,
-    });
+  // The worker creates its own tables, one per pass.
+  await runStandalone('bench-scale', { createTable: false }, async ({ env }) => {
     const output = await runWorker<ScaleInput, ScaleOutput>(
       new URL(import.meta.url),
       {
@@ -261,13 +250,7 @@ async function standalone() {
       { progress, timeoutMs: 900_000 },
     );
     process.stdout.write(`${renderScaleText(output)}\n`);
-  } catch (error) {
-    process.exitCode = 1;
-    console.error(error);
-  } finally {
-    await running.plivo?.stop();
-    await running.dynamodb?.stop();
-  }
+  });
 }
 
 if (process.send) serveWorker(measureScale);

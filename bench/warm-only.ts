@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
-import { newKeyRingSecret } from '../lib/keyring.ts';
-import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
-import { functionEnvironment } from './environment.ts';
-import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
 import { roundTripRows, warmRows, warmTargets } from './results.ts';
+import { runStandalone } from './standalone.ts';
 import type { WarmInput, WarmOutput } from './warm.ts';
 import { runWorker } from './worker.ts';
 
@@ -22,19 +19,8 @@ const { values: options } = parseArgs({
   },
 });
 
-const running: { dynamodb?: DynamoDbLocal; plivo?: PlivoApi } = {};
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-try {
-  running.dynamodb = await startDynamoDbLocal();
-  running.plivo = await startPlivoApi();
-  await createTable(running.dynamodb, 'bench-warm');
-  const env = functionEnvironment({
-    dynamodb: running.dynamodb,
-    tableName: 'bench-warm',
-    publicUrl: 'https://voice-otp.bench.invalid/prod',
-    keyRingSecret: newKeyRingSecret(),
-    plivo: { apiUrl: running.plivo.apiUrl, authId: running.plivo.authId, authToken: running.plivo.authToken },
-  });
+await runStandalone('bench-warm', { createTable: true }, async ({ env }) => {
   const input: WarmInput = { env, invocations: Number(options.invocations), warmup: Number(options.warmup) };
   const warm = options['in-process']
     ? await (await import('./warm.ts')).measureWarm(input, progress)
@@ -55,10 +41,4 @@ try {
   }
   for (const t of warmTargets(rows, trips))
     console.error(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured} (${t.goal})`);
-} catch (error) {
-  process.exitCode = 1;
-  console.error(error);
-} finally {
-  await running.plivo?.stop();
-  await running.dynamodb?.stop();
-}
+});
