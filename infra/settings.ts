@@ -37,6 +37,11 @@ export interface Settings {
    */
   webhookThrottles: Record<WebhookFunction, { rateLimit: number; burstLimit: number }>;
   logRetentionDays: number;
+  /**
+   * Most deliver invocations at once (its SQS event source's maximum concurrency): app endpoints that hang
+   * cannot take the account's Lambda concurrency from send, check and the webhooks.
+   */
+  deliverMaxConcurrency: number;
   customDomain: { domainName: string; certificateArn: string } | undefined;
   /** Sets API Gateway's account-wide CloudWatch Logs role for this region (see infra/api.ts). */
   apiGatewayLogsRole: boolean;
@@ -85,6 +90,8 @@ const infraSettings = z.object({
   answerBurstLimit: integer(400, 1, 5_000),
   hangupRateLimit: integer(50, 1, 10_000),
   hangupBurstLimit: integer(100, 1, 5_000),
+  // Lambda's bounds for an SQS event source's maximum concurrency.
+  deliverMaxConcurrency: integer(20, 2, 1000),
   logRetentionDays: z._default(
     z.coerce.number().check(
       z.refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -341,6 +348,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
       hangup: { rateLimit: s.hangupRateLimit, burstLimit: s.hangupBurstLimit },
     },
     logRetentionDays: s.logRetentionDays,
+    deliverMaxConcurrency: s.deliverMaxConcurrency,
     customDomain:
       s.customDomain && s.certificateArn
         ? { domainName: s.customDomain, certificateArn: s.certificateArn }

@@ -203,6 +203,7 @@ export class VoiceOtpStack extends Stack {
       deliver: this.functions.deliver.handler,
       producer: this.functions.events.handler,
       deliverTimeout: sizing.deliver.timeout,
+      maxConcurrency: settings.deliverMaxConcurrency,
       removalPolicy,
     });
 

@@ -13,6 +13,8 @@ export interface WebhookQueueProps {
   producer: IFunction & { addEnvironment(key: string, value: string): unknown };
   /** The delivery function's timeout: a message in flight stays invisible well beyond it. */
   deliverTimeout: Duration;
+  /** Most deliver invocations at once: a batch of hanging endpoints holds one for DELIVERY_TIMEOUT_MS. */
+  maxConcurrency: number;
   removalPolicy: RemovalPolicy;
 }
 
@@ -51,7 +53,11 @@ export class WebhookQueue extends Construct {
     });
     // The event source grants receive, delete and ChangeMessageVisibility on this queue alone.
     props.deliver.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency,
+      }),
     );
     props.deliver.addEnvironment('WEBHOOK_QUEUE_URL', this.queue.queueUrl);
     this.queue.grantSendMessages(props.producer);

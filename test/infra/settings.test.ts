@@ -68,6 +68,7 @@ describe('reading settings', () => {
     [{ counterShards: '101' }, /counterShards \(COUNTER_SHARDS\): Too big/],
     [{ smsFailureRateAlarm: '1.5' }, /smsFailureRateAlarm/],
     [{ logRetentionDays: 31 }, /logRetentionDays .*must be one of/],
+    [{ deliverMaxConcurrency: '1' }, /deliverMaxConcurrency .*Too small/],
     [{ waf: 'yes' }, /waf \(-c waf=…\): must be true or false/],
     [{ alarmEmail: 'ops' }, /alarmEmail .*email/],
     [{ customDomain: 'otp.example.com' }, /customDomain and certificateArn go together/],
@@ -162,6 +163,7 @@ describe('settings in the template', () => {
       quotaLimit: '500',
       quotaPeriod: 'MONTH',
       logRetentionDays: '90',
+      deliverMaxConcurrency: '50',
       alarmEmail: 'ops@example.com',
       logLevel: 'WARN',
       defaultChannel: 'sms',
@@ -195,6 +197,9 @@ describe('settings in the template', () => {
       Quota: { Limit: 500, Period: 'MONTH' },
     });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@example.com',

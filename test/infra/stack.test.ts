@@ -317,6 +317,8 @@ describe('webhook delivery queue', () => {
       FunctionName: { Ref: id(`${pathOf('deliver')}/Handler`, 'AWS::Lambda::Function') },
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      // Hanging app endpoints hold at most 20 environments, not the account's concurrency.
+      ScalingConfig: { MaximumConcurrency: 20 },
     });
   });
 
