@@ -1,13 +1,13 @@
 import type { Config } from './config.ts';
 import { LOCALES, type Locale } from './locales.ts';
 import type { Logger } from './logger.ts';
-import { CATALOG } from './messages.ts';
 import type { Counters } from './metrics.ts';
 import { answerUrl, FALLBACK_STEP } from './routes.ts';
 import { openWebhookToken } from './seal.ts';
 import type { Secrets } from './secrets.ts';
 import type { VerificationStore } from './store.ts';
 import { effectiveStatus, type VerificationState, type VerificationStatus } from './verification.ts';
+import { VOICE_PROMPTS } from './voice-prompts.ts';
 import {
   codeScript,
   type Ending,
@@ -127,4 +127,4 @@ function endingFor(state: VerificationState | undefined, now: number): Ending | 
 const supported = (locale: string | undefined) =>
   LOCALES.includes(locale as Locale) ? (locale as Locale) : undefined;
 
-const voice = (locale: Locale) => ({ prompts: CATALOG[locale], locale });
+const voice = (locale: Locale) => ({ prompts: VOICE_PROMPTS[locale], locale });

@@ -1,8 +1,9 @@
 import { ApiError } from './errors.ts';
 
 /**
- * The locales the service speaks, apart from what it says in them (lib/messages.ts): the functions that only
- * validate a locale (config, verify, events) need the list, not every locale's prompts (about 14 KB).
+ * The locales the service speaks, apart from what it says in them (lib/voice-prompts.ts, lib/sms-words.ts):
+ * the functions that only validate a locale (config, verify, events) need the list, not every locale's
+ * prompts (about 12 KB).
  */
 export const LOCALES = [
   'en-US',

@@ -1,8 +1,8 @@
 import type { Locale } from './locales.ts';
-import { CATALOG } from './messages.ts';
+import { SMS_WORDS } from './sms-words.ts';
 
 /**
- * The verification SMS, from the catalog (lib/messages.ts): `Your <app> code is 123456. It expires in 5
+ * The verification SMS, from its words (lib/sms-words.ts): `Your <app> code is 123456. It expires in 5
  * minutes. Do not share it.` in the verification's locale. Two optional last lines let a phone fill the code
  * in by itself:
  * - `appHash` (Android's SMS Retriever): the app's 11-character hash on a line of its own. Google asks for a
@@ -20,7 +20,7 @@ export interface SmsTextInput {
 }
 
 export function smsText(input: SmsTextInput): string {
-  const entry = CATALOG[input.locale];
+  const entry = SMS_WORDS[input.locale];
   // Whole minutes, rounded down: the text never promises more time than the code has.
   const n = Math.max(1, Math.floor(input.codeTtlSeconds / 60));
   const form = new Intl.PluralRules(input.locale).select(n) === 'one' ? 'one' : 'other';

@@ -1,4 +1,4 @@
-import type { Prompts } from './messages.ts';
+import type { Prompts } from './voice-prompts.ts';
 import { el, type XmlElement, type XmlNode, xmlDocument } from './xml.ts';
 
 /**

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
 import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { LOCALES, type Locale } from '../../lib/locales.ts';
-import { CATALOG } from '../../lib/messages.ts';
 import { telephonyUnavailable } from '../../lib/telephony.ts';
+import { VOICE_PROMPTS } from '../../lib/voice-prompts.ts';
 import type { Ending } from '../../lib/voice-script.ts';
 import { freePort, localClient } from '../../local/dynamodb-local.ts';
 import {
@@ -130,7 +130,7 @@ describe('answer XML', () => {
   it.each(LOCALES)('speaks %s with its own voice and prompts', async (locale) => {
     const { call } = await send(h, '+14155550123', locale);
     const xml = await answerXml(h, call.answerUrl);
-    const prompts = CATALOG[locale];
+    const prompts = VOICE_PROMPTS[locale];
     for (const speak of [...descendants(xml)].filter((n) => n.name === 'Speak')) {
       expect(speak.attributes).toEqual({ voice: prompts.voice, language: locale });
     }
@@ -210,8 +210,8 @@ describe('a call for a verification that is no longer pending', () => {
     expect(response.statusCode).toBe(200);
     const xml = parseXml(response.body);
     expect(xml.children.map((n) => n.name)).toEqual(['Speak', 'Hangup']);
-    expect(xml.children[0]?.attributes).toEqual({ voice: CATALOG[locale].voice, language: locale });
-    expect(xml.children[0]?.text).toBe(CATALOG[locale][ending]);
+    expect(xml.children[0]?.attributes).toEqual({ voice: VOICE_PROMPTS[locale].voice, language: locale });
+    expect(xml.children[0]?.text).toBe(VOICE_PROMPTS[locale][ending]);
     expect(spokenDigits(xml)).toBe('');
     expect(xml.text).not.toMatch(/[0-9]/);
     expect(response.body).not.toContain(code);
@@ -363,12 +363,13 @@ describe('a call for a verification that is no longer pending', () => {
     const endings: Ending[] = ['expired', 'verified', 'superseded', 'canceled', 'unusable', 'unavailable'];
     for (const locale of LOCALES) {
       for (const ending of endings) {
-        const text = CATALOG[locale][ending];
+        const text = VOICE_PROMPTS[locale][ending];
         expect(text.length, `${locale} ${ending}`).toBeGreaterThan(10);
         expect(text, `${locale} ${ending}`).not.toMatch(/[0-9]/);
-        if (!locale.startsWith('en')) expect(text, `${locale} ${ending}`).not.toBe(CATALOG['en-US'][ending]);
+        if (!locale.startsWith('en'))
+          expect(text, `${locale} ${ending}`).not.toBe(VOICE_PROMPTS['en-US'][ending]);
       }
-      expect(new Set(endings.map((ending) => CATALOG[locale][ending])).size).toBe(endings.length);
+      expect(new Set(endings.map((ending) => VOICE_PROMPTS[locale][ending])).size).toBe(endings.length);
     }
   });
 });
@@ -409,7 +410,7 @@ describe('when the verification cannot be read', () => {
       expect(response.statusCode).toBe(200);
       const ended = parseXml(response.body);
       expect(ended.children.map((n) => n.name)).toEqual(['Speak', 'Hangup']);
-      expect(ended.children[0]?.text).toBe(CATALOG['de-DE'].unavailable);
+      expect(ended.children[0]?.text).toBe(VOICE_PROMPTS['de-DE'].unavailable);
       expect(response.body).not.toContain(code);
     }
   });
@@ -471,7 +472,7 @@ describe('webhook signatures', () => {
     // The very same signed request (URL, form, nonce, signature) is still valid for Plivo's V3 scheme.
     const replayed = await h.answer(captured);
     expect(replayed.statusCode).toBe(200);
-    expect(parseXml(replayed.body).children[0]?.text).toBe(CATALOG['en-US'].verified);
+    expect(parseXml(replayed.body).children[0]?.text).toBe(VOICE_PROMPTS['en-US'].verified);
     expect(replayed.body).not.toContain(code);
   });
 

@@ -2,7 +2,8 @@ import type { Locale } from './locales.ts';
 
 /**
  * What the call says, per locale, with a native Amazon Polly voice that Plivo's SDKs list for that
- * language. `{app}` is replaced by the operator's APP_NAME.
+ * language. `{app}` is replaced by the operator's APP_NAME. Only the answer function speaks, so only its
+ * bundle carries these; the SMS's words are in lib/sms-words.ts.
  */
 export interface Prompts {
   voice: string;
@@ -24,13 +25,6 @@ export interface Prompts {
   unusable: string;
   /** The verification could not be read, so the code is not spoken. */
   unavailable: string;
-  /**
-   * The SMS: `{code}`, and `{minutes}` from `minutes`. Latin-script texts use only GSM-7 characters (words
-   * without accents GSM-7 lacks: "clave", "senha"), so they fit one segment (lib/sms-text.ts).
-   */
-  sms: string;
-  /** "5 minutes", by the locale's plural rule (Intl.PluralRules: one, other). */
-  minutes: { one: string; other: string };
 }
 
 const ENGLISH = {
@@ -47,11 +41,9 @@ const ENGLISH = {
   canceled: 'This verification has been canceled. Goodbye.',
   unusable: 'This code can no longer be used. Please request a new one. Goodbye.',
   unavailable: 'Sorry, we cannot read your code right now. Please try again in a few minutes. Goodbye.',
-  sms: 'Your {app} code is {code}. It expires in {minutes}. Do not share it.',
-  minutes: { one: '1 minute', other: '{n} minutes' },
 } as const;
 
-export const CATALOG = {
+export const VOICE_PROMPTS = {
   'en-US': { voice: 'Polly.Joanna', ...ENGLISH },
   'en-GB': { voice: 'Polly.Amy', ...ENGLISH },
   'es-ES': {
@@ -71,8 +63,6 @@ export const CATALOG = {
     unusable: 'Este código ya no se puede usar. Solicite uno nuevo. Adiós.',
     unavailable:
       'Lo sentimos, ahora mismo no podemos leer su código. Inténtelo de nuevo dentro de unos minutos. Adiós.',
-    sms: 'Su clave de {app} es {code}. Caduca en {minutes}. No la comparta.',
-    minutes: { one: '1 minuto', other: '{n} minutos' },
   },
   'es-US': {
     voice: 'Polly.Penelope',
@@ -91,8 +81,6 @@ export const CATALOG = {
     unusable: 'Este código ya no se puede usar. Solicite uno nuevo. Adiós.',
     unavailable:
       'Lo sentimos, en este momento no podemos leer su código. Intente de nuevo en unos minutos. Adiós.',
-    sms: 'Su clave de {app} es {code}. Vence en {minutes}. No la comparta.',
-    minutes: { one: '1 minuto', other: '{n} minutos' },
   },
   'fr-FR': {
     voice: 'Polly.Lea',
@@ -110,8 +98,6 @@ export const CATALOG = {
     unusable: 'Ce code ne peut plus être utilisé. Veuillez en demander un nouveau. Au revoir.',
     unavailable:
       'Nous ne pouvons pas lire votre code pour le moment. Veuillez réessayer dans quelques minutes. Au revoir.',
-    sms: 'Votre code {app} est {code}. Il expire dans {minutes}. Ne le partagez pas.',
-    minutes: { one: '1 minute', other: '{n} minutes' },
   },
   'de-DE': {
     voice: 'Polly.Vicki',
@@ -132,8 +118,6 @@ export const CATALOG = {
       'Dieser Code kann nicht mehr verwendet werden. Bitte fordern Sie einen neuen an. Auf Wiederhören.',
     unavailable:
       'Leider können wir Ihren Code gerade nicht abrufen. Bitte versuchen Sie es in einigen Minuten erneut. Auf Wiederhören.',
-    sms: 'Ihr Code für {app} lautet {code}. Er ist {minutes} gültig. Geben Sie ihn nicht weiter.',
-    minutes: { one: '1 Minute', other: '{n} Minuten' },
   },
   'it-IT': {
     voice: 'Polly.Carla',
@@ -151,8 +135,6 @@ export const CATALOG = {
     unusable: 'Questo codice non può più essere usato. Ne richieda uno nuovo. Arrivederci.',
     unavailable:
       'Siamo spiacenti, al momento non possiamo leggere il suo codice. Riprovi tra qualche minuto. Arrivederci.',
-    sms: 'Il suo codice {app} è {code}. Scade tra {minutes}. Non lo condivida.',
-    minutes: { one: '1 minuto', other: '{n} minuti' },
   },
   'pt-BR': {
     voice: 'Polly.Vitoria',
@@ -170,8 +152,6 @@ export const CATALOG = {
     unusable: 'Este código não pode mais ser usado. Solicite um novo. Até logo.',
     unavailable:
       'Desculpe, não conseguimos ler o seu código agora. Tente novamente em alguns minutos. Até logo.',
-    sms: 'Sua senha {app} é {code}. Ela expira em {minutes}. Nunca a compartilhe.',
-    minutes: { one: '1 minuto', other: '{n} minutos' },
   },
   'hi-IN': {
     voice: 'Polly.Aditi',
@@ -187,8 +167,6 @@ export const CATALOG = {
     canceled: 'यह सत्यापन रद्द कर दिया गया है। धन्यवाद।',
     unusable: 'यह कोड अब इस्तेमाल नहीं किया जा सकता। कृपया नया कोड मँगवाएँ। धन्यवाद।',
     unavailable: 'क्षमा करें, अभी हम आपका कोड नहीं पढ़ पा रहे हैं। कृपया कुछ मिनट बाद फिर से कोशिश करें। धन्यवाद।',
-    sms: 'आपका {app} कोड {code} है। {minutes} तक मान्य है। किसी को न बताएँ।',
-    minutes: { one: '1 मिनट', other: '{n} मिनट' },
   },
   'ja-JP': {
     voice: 'Polly.Mizuki',
@@ -207,7 +185,5 @@ export const CATALOG = {
     unusable: 'このコードはもうご利用いただけません。新しいコードをリクエストしてください。失礼いたします。',
     unavailable:
       '申し訳ございません。ただいまコードをお読みできません。しばらくしてからもう一度お試しください。失礼いたします。',
-    sms: '{app}の確認コードは{code}です。有効期限は{minutes}です。他の人に教えないでください。',
-    minutes: { one: '1分', other: '{n}分' },
   },
 } as const satisfies Record<Locale, Prompts>;
