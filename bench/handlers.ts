@@ -2,7 +2,8 @@ import { createAnswerHandler } from '../functions/answer.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
-import { createDocumentClient, DynamoDbStore } from '../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../lib/dynamodb-client.ts';
+import { dynamoDbStore } from '../lib/dynamodb-store.ts';
 import { parseKeyRing } from '../lib/keyring.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
@@ -23,7 +24,11 @@ export function meteredHandlers(env: Record<string, string>) {
     credentials: config.dynamodbCredentials,
   });
   meter.attach(documentClient);
-  const store = new DynamoDbStore(documentClient, config.tableName ?? '', config.retentionSeconds);
+  const store = dynamoDbStore({
+    db: documentClient,
+    tableName: config.tableName ?? '',
+    retentionSeconds: config.retentionSeconds,
+  });
   const telephony = capturingTelephony(telephonyFor(container));
   return {
     container,

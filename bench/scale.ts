@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSendHandler } from '../functions/send.ts';
 import { loadConfig } from '../lib/config.ts';
-import { createDocumentClient, DynamoDbStore, STORE_TIME_BUDGET } from '../lib/dynamodb-store.ts';
+import { createDocumentClient, STORE_TIME_BUDGET } from '../lib/dynamodb-client.ts';
+import { dynamoDbStore } from '../lib/dynamodb-store.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { containerFromEnvironment } from '../lib/runtime.ts';
 import { shardSuffix } from '../lib/sharded-counter.ts';
@@ -139,7 +140,11 @@ async function runPass(
   await createTable(connection, env.TABLE_NAME, { stream: false });
   const client = createDocumentClient(connection);
   const meter = meterWrites(client);
-  const store = new DynamoDbStore(client, env.TABLE_NAME, config.retentionSeconds);
+  const store = dynamoDbStore({
+    db: client,
+    tableName: env.TABLE_NAME,
+    retentionSeconds: config.retentionSeconds,
+  });
   const send = createSendHandler({ ...container, store, telephony: telephonyFor(container) });
   try {
     const started = performance.now();

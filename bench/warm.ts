@@ -7,7 +7,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../lib/dynamodb-client.ts';
 import type { HttpEvent, HttpResult } from '../lib/http.ts';
 import { countSegments } from '../lib/sms-segments.ts';
 import { keys } from '../lib/table.ts';

@@ -1,5 +1,6 @@
 import { type AnswerDeps, answerCall } from '../lib/answer-call.ts';
-import { createStore } from '../lib/dynamodb-store.ts';
+import { openTable } from '../lib/dynamodb-client.ts';
+import { verificationStore } from '../lib/dynamodb-verifications.ts';
 import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
 import { ANSWER_PATH, ROUTES } from '../lib/routes.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
@@ -22,5 +23,5 @@ export const createAnswerHandler = (deps: AnswerDeps) =>
   });
 
 export const handler = lambdaHandler((container) =>
-  createAnswerHandler({ ...container, store: createStore(container.config) }),
+  createAnswerHandler({ ...container, store: verificationStore(openTable(container.config)) }),
 );

@@ -1,4 +1,5 @@
-import { createStore } from '../lib/dynamodb-store.ts';
+import { openTable } from '../lib/dynamodb-client.ts';
+import { webhookStore } from '../lib/dynamodb-webhooks.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
 import { sqsDeliveryQueue } from '../lib/sqs-delivery-queue.ts';
 import { createDeliverHandler } from '../lib/webhook-delivery.ts';
@@ -10,7 +11,7 @@ import { createDeliverHandler } from '../lib/webhook-delivery.ts';
 export const handler = lambdaHandler((container) => {
   return createDeliverHandler({
     ...container,
-    store: createStore(container.config),
+    store: webhookStore(openTable(container.config)),
     visibility: sqsDeliveryQueue(container.config),
   });
 });

@@ -1,4 +1,6 @@
-import { createStore } from '../lib/dynamodb-store.ts';
+import { openTable } from '../lib/dynamodb-client.ts';
+import { counterStore } from '../lib/dynamodb-counters.ts';
+import { webhookStore } from '../lib/dynamodb-webhooks.ts';
 import { createEventBridgeClient, eventBridgeSink } from '../lib/eventbridge-sink.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { lambdaHandler } from '../lib/runtime.ts';
@@ -16,15 +18,16 @@ export const createEventsHandler = (deps: EventsDeps) => createStreamHandler(dep
 export const handler = lambdaHandler((container) => {
   const { eventBusName } = container.config;
   if (!eventBusName) throw new Error('EVENT_BUS_NAME is not set');
-  const store = createStore(container.config);
+  // Only the store parts it uses: the approvals' counters and the apps' webhook endpoints.
+  const table = openTable(container.config);
   const deliveries = sqsDeliveryQueue(container.config);
   return createEventsHandler({
     ...container,
-    store,
+    store: counterStore(table),
     telephony: telephonyFor(container),
     sinks: [
       eventBridgeSink(createEventBridgeClient(), eventBusName),
-      createWebhookSink({ store, queue: deliveries }),
+      createWebhookSink({ store: webhookStore(table), queue: deliveries }),
     ],
   });
 });

@@ -1,4 +1,6 @@
-import { createStore } from '../lib/dynamodb-store.ts';
+import { openTable } from '../lib/dynamodb-client.ts';
+import { counterStore } from '../lib/dynamodb-counters.ts';
+import { verificationStore } from '../lib/dynamodb-verifications.ts';
 import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
 import { telephonyFor } from '../lib/plivo-calls.ts';
 import { type HangupDeps, recordHangup } from '../lib/record-hangup.ts';
@@ -32,11 +34,13 @@ export const createHangupHandler = (deps: HangupDeps & { publicUrl: string }) =>
     return xml('<Response/>');
   });
 
-export const handler = lambdaHandler((container) =>
-  createHangupHandler({
+export const handler = lambdaHandler((container) => {
+  // The verifications' transitions and the fallback's abuse counters: no phone pointers, no idempotency keys.
+  const table = openTable(container.config);
+  return createHangupHandler({
     ...container,
     publicUrl: container.config.publicUrl,
-    store: createStore(container.config),
+    store: { ...verificationStore(table), ...counterStore(table) },
     telephony: telephonyFor(container),
-  }),
-);
+  });
+});

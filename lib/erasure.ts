@@ -2,7 +2,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { e164Only, phoneHash } from './phone.ts';
 import type { Secrets } from './secrets.ts';
-import type { RecentLimit, VerificationStore } from './store.ts';
+import type { PhoneStore, RecentLimit } from './store.ts';
 
 /**
  * "Forget my number": every verification of a phone for the calling API key, under every key of the ring,
@@ -10,7 +10,7 @@ import type { RecentLimit, VerificationStore } from './store.ts';
  * pseudonyms, and erasing them would let an abuser reset their own limits (SECURITY.md).
  */
 export async function erasePhone(
-  deps: { store: VerificationStore; secrets: Secrets; logger: Logger },
+  deps: { store: PhoneStore; secrets: Secrets; logger: Logger },
   apiKeyId: string,
   phoneInput: string,
 ): Promise<{ erased: number }> {

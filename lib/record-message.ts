@@ -41,9 +41,10 @@ export function messageReportFrom(params: URLSearchParams): (MessageRecord & { u
 }
 
 /**
- * Records one delivery report in one conditional write (lib/dynamodb-store.ts recordMessage): the first binds
- * the MessageUUID, each forward step is written once, replays and late reports change nothing. A report for
- * an unknown verification, or without usable parameters, writes nothing. Either way Plivo gets its 200.
+ * Records one delivery report in one conditional write (lib/dynamodb-verifications.ts recordMessage): the
+ * first binds the MessageUUID, each forward step is written once, replays and late reports change nothing. A
+ * report for an unknown verification, or without usable parameters, writes nothing. Either way Plivo gets its
+ * 200.
  */
 export async function recordMessageStatus(
   deps: HangupDeps,

@@ -5,9 +5,9 @@ import { type Secrets, secretsManagerSecrets, staticSecrets } from './secrets.ts
 
 /**
  * What every Lambda container builds once, from its environment: config, logger, metrics and secrets.
- * The store (lib/dynamodb-store.ts) and telephony (lib/plivo-calls.ts) are built by the functions that use
- * them, so verify's and answer's bundles carry no Plivo client (answer reads the verification, so it has
- * the DynamoDB client like the others).
+ * The store (lib/dynamodb-*.ts, only the parts each uses) and telephony (lib/plivo-calls.ts) are built by the
+ * functions that use them, so verify's and answer's bundles carry no Plivo client (answer reads the
+ * verification, so it has the DynamoDB client like the others).
  */
 export interface Container {
   config: Config;

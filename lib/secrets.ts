@@ -50,7 +50,7 @@ function memoByString<T>(parse: (secretString: string) => T): (secretString: str
 }
 
 /**
- * A cold start reads its secrets before anything else: bounded like the store (lib/dynamodb-store.ts), two
+ * A cold start reads its secrets before anything else: bounded like the store (lib/dynamodb-client.ts), two
  * attempts of at most 1 s, so a slow Secrets Manager answers 503 well inside every function's timeout
  * instead of running into it.
  */

@@ -12,24 +12,6 @@ export interface VerificationStore {
   getState(id: string): Promise<VerificationState | undefined>;
 
   /**
-   * Makes the verification its phone's latest for its API key, unless the pointer already holds a newer one
-   * (a later `createdAt`): the pointer only moves forward.
-   */
-  pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult>;
-  /**
-   * Adds the verification to its phone's recent ids without moving the pointer: a send whose code never went
-   * out still stored a verification of that phone, which erasure must find.
-   */
-  rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void>;
-  /**
-   * Deletes every verification listed in the phone's pointers under these pseudonyms for this API key, then
-   * the pointers themselves; returns how many verifications it deleted. Counters stay (SECURITY.md).
-   */
-  erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number>;
-  /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
-  latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
-
-  /**
    * Reserves one attempt before any code is tested: adds 1 to `attempts` while the verification belongs to
    * `apiKeyId`, is pending, unexpired and under its limit. Done: the item as reserved, whose code the caller
    * may now test once. So however many checks arrive at once, at most `maxAttempts` codes are ever tested.
@@ -93,6 +75,30 @@ export interface VerificationStore {
     outcome: { call: CallRecord } | { message: MessageRecord } | undefined,
     now: number,
   ): Promise<TransitionResult>;
+}
+
+/**
+ * Each phone's pointer (per API key): the latest verification, which a newer one supersedes, and the recent
+ * ids erasure must find.
+ */
+export interface PhoneStore {
+  /**
+   * Makes the verification its phone's latest for its API key, unless the pointer already holds a newer one
+   * (a later `createdAt`): the pointer only moves forward.
+   */
+  pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult>;
+  /**
+   * Adds the verification to its phone's recent ids without moving the pointer: a send whose code never went
+   * out still stored a verification of that phone, which erasure must find.
+   */
+  rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void>;
+  /**
+   * Deletes every verification listed in the phone's pointers under these pseudonyms for this API key, then
+   * the pointers themselves; returns how many verifications it deleted. Counters stay (SECURITY.md).
+   */
+  erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number>;
+  /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
+  latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
 }
 
 export type PhoneEntry = Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>;
@@ -205,4 +211,4 @@ export interface WebhookStore {
   deleteWebhook(apiKeyId: string): Promise<boolean>;
 }
 
-export type Store = VerificationStore & CounterStore & IdempotencyStore & WebhookStore;
+export type Store = VerificationStore & PhoneStore & CounterStore & IdempotencyStore & WebhookStore;

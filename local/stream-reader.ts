@@ -7,7 +7,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { endpointRegion } from '../lib/dynamodb-store.ts';
+import { endpointRegion } from '../lib/dynamodb-client.ts';
 import { isVerificationKey } from '../lib/table.ts';
 import { type DynamoDbConnection, localClient } from './dynamodb-local.ts';
 

@@ -12,13 +12,35 @@ const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events
  * needs creeps into the others through one import; this pins the split. esbuild as the stack bundles
  * (infra/service-function.ts), without the phone-metadata alias, which changes no lib module.
  */
+const STORE = {
+  verifications: 'lib/dynamodb-verifications.ts',
+  phones: 'lib/dynamodb-phones.ts',
+  counters: 'lib/dynamodb-counters.ts',
+  idempotency: 'lib/dynamodb-idempotency.ts',
+  webhooks: 'lib/dynamodb-webhooks.ts',
+};
+const VOICE = 'lib/voice-prompts.ts';
+const SMS = 'lib/sms-words.ts';
+
 const CARRIES: Record<FunctionName, { carries: string[]; not: string[] }> = {
-  send: { carries: ['lib/sms-words.ts'], not: ['lib/voice-prompts.ts'] },
-  verify: { carries: [], not: ['lib/voice-prompts.ts', 'lib/sms-words.ts'] },
-  answer: { carries: ['lib/voice-prompts.ts'], not: ['lib/sms-words.ts'] },
-  hangup: { carries: ['lib/sms-words.ts'], not: ['lib/voice-prompts.ts'] },
-  events: { carries: [], not: ['lib/voice-prompts.ts', 'lib/sms-words.ts'] },
-  deliver: { carries: [], not: ['lib/voice-prompts.ts', 'lib/sms-words.ts'] },
+  send: { carries: [SMS, ...Object.values(STORE)], not: [VOICE] },
+  verify: { carries: [STORE.verifications, STORE.phones], not: [VOICE, SMS] },
+  answer: {
+    carries: [VOICE, STORE.verifications],
+    not: [SMS, STORE.phones, STORE.counters, STORE.idempotency, STORE.webhooks],
+  },
+  hangup: {
+    carries: [SMS, STORE.verifications, STORE.counters],
+    not: [VOICE, STORE.phones, STORE.idempotency, STORE.webhooks],
+  },
+  events: {
+    carries: [STORE.counters, STORE.webhooks],
+    not: [VOICE, SMS, STORE.verifications, STORE.phones, STORE.idempotency],
+  },
+  deliver: {
+    carries: [STORE.webhooks],
+    not: [VOICE, SMS, STORE.verifications, STORE.phones, STORE.counters, STORE.idempotency],
+  },
 };
 
 let carried: Record<string, Set<string>>;

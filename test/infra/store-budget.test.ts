@@ -3,7 +3,7 @@ import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { readSettings } from '../../infra/settings.ts';
 import { functionSizing } from '../../infra/voice-otp-stack.ts';
 import { worstCaseMs } from '../../lib/aws-budget.ts';
-import { STORE_TIME_BUDGET } from '../../lib/dynamodb-store.ts';
+import { STORE_TIME_BUDGET } from '../../lib/dynamodb-client.ts';
 import type { FunctionName } from '../../lib/routes.ts';
 import { SECRETS_TIME_BUDGET } from '../../lib/secrets.ts';
 import { DELIVERY_TIMEOUT_MS } from '../../lib/webhook-delivery.ts';

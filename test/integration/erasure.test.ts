@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../../lib/dynamodb-client.ts';
+import { dynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { parseKeyRing } from '../../lib/keyring.ts';
 import type { Secrets } from '../../lib/secrets.ts';
 import { callRejected } from '../../lib/telephony.ts';
@@ -143,7 +144,11 @@ describe('erasure by phone', () => {
     );
     const verify = createVerifyHandler({
       ...h.depsFor('verify'),
-      store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
+      store: dynamoDbStore({
+        db: client,
+        tableName: h.tableName,
+        retentionSeconds: h.config.retentionSeconds,
+      }),
     });
     expect(parse(await erase({ verify }, PHONE))).toEqual({ erased: 2 });
     expect(late).toBeDefined();

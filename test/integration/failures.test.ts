@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../../lib/dynamodb-client.ts';
+import { dynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { failing } from '../support/failing-store.ts';
 import {
   apiEvent,
@@ -35,7 +36,11 @@ describe('a write that landed but whose answer was lost', () => {
     );
     const send = createSendHandler({
       ...h.depsFor('send'),
-      store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
+      store: dynamoDbStore({
+        db: client,
+        tableName: h.tableName,
+        retentionSeconds: h.config.retentionSeconds,
+      }),
       telephony: h.telephony,
     });
     const sent = await send(

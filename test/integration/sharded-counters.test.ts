@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORE_TIME_BUDGET } from '../../lib/dynamodb-store.ts';
+import { STORE_TIME_BUDGET } from '../../lib/dynamodb-client.ts';
 import { apiEvent, createHarness, type Harness, parse } from '../support/harness.ts';
 
 /**

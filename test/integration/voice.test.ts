@@ -1,7 +1,8 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAnswerHandler } from '../../functions/answer.ts';
-import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../../lib/dynamodb-client.ts';
+import { dynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { LOCALES, type Locale } from '../../lib/locales.ts';
 import { telephonyUnavailable } from '../../lib/telephony.ts';
 import { VOICE_PROMPTS } from '../../lib/voice-prompts.ts';
@@ -180,7 +181,11 @@ describe('answer XML', () => {
     );
     const answer = createAnswerHandler({
       ...h.depsFor('answer'),
-      store: new DynamoDbStore(client, h.tableName, h.config.retentionSeconds),
+      store: dynamoDbStore({
+        db: client,
+        tableName: h.tableName,
+        retentionSeconds: h.config.retentionSeconds,
+      }),
     });
     expect((await answer(webhookEvent(call.answerUrl, answerParams('c')))).statusCode).toBe(200);
     expect(inputs).toHaveLength(1);
@@ -377,11 +382,11 @@ describe('a call for a verification that is no longer pending', () => {
 describe('when the verification cannot be read', () => {
   async function unreachableStoreAnswer(harness: Harness) {
     const port = await freePort();
-    const store = new DynamoDbStore(
-      createDocumentClient({ endpoint: `http://127.0.0.1:${port}` }),
-      harness.tableName,
-      harness.config.retentionSeconds,
-    );
+    const store = dynamoDbStore({
+      db: createDocumentClient({ endpoint: `http://127.0.0.1:${port}` }),
+      tableName: harness.tableName,
+      retentionSeconds: harness.config.retentionSeconds,
+    });
     return createAnswerHandler({ ...harness.depsFor('answer'), store });
   }
 

@@ -10,7 +10,8 @@ import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
-import { createDocumentClient, DynamoDbStore } from '../../lib/dynamodb-store.ts';
+import { createDocumentClient } from '../../lib/dynamodb-client.ts';
+import { dynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { recordingCounters } from '../../lib/metrics.ts';
@@ -18,6 +19,7 @@ import type { OutcomeEvent } from '../../lib/outcome-events.ts';
 import type { FunctionName } from '../../lib/routes.ts';
 import { openCall } from '../../lib/seal.ts';
 import { staticSecrets } from '../../lib/secrets.ts';
+import type { Store } from '../../lib/store.ts';
 import type { CallEnder, CallRequest, MessageRequest, Telephony } from '../../lib/telephony.ts';
 import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
 import { StreamReader, streamEvent, verificationRecords } from '../../local/stream-reader.ts';
@@ -109,7 +111,7 @@ export interface Harness {
   telephony: RecordingTelephony;
   keyRingSecret: string;
   /** Each function's own store and client, as on AWS; what each issues is recorded under its name. */
-  stores: Record<FunctionName, DynamoDbStore>;
+  stores: Record<FunctionName, Store>;
   /** What `name`'s handler was built with, to build another (e.g. with other secrets or a failing store). */
   depsFor(name: FunctionName): HandlerDeps;
   /** Every DynamoDB round trip any of the handlers made, by command name (e.g. UpdateItemCommand). */
@@ -185,11 +187,11 @@ export async function createHarness(
       dynamoCalls.push(command);
       log.command({ file, function: name, command, actions: iamActions(command, input) });
     });
-    return new DynamoDbStore(documentClient, tableName, config.retentionSeconds);
+    return dynamoDbStore({ db: documentClient, tableName, retentionSeconds: config.retentionSeconds });
   };
   const stores = Object.fromEntries(FUNCTIONS.map((name) => [name, storeFor(name)])) as Record<
     FunctionName,
-    DynamoDbStore
+    Store
   >;
   const base = {
     config,

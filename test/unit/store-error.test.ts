@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storeError } from '../../lib/dynamodb-store.ts';
+import { storeError } from '../../lib/dynamodb-client.ts';
 import { ApiError } from '../../lib/errors.ts';
 
 const as503 = (error: unknown) => {
