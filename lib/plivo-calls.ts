@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
 import type { ApiError } from './errors.ts';
+import { type OutboundRequest, type OutboundResponse, RequestTimedOut, sendRequest } from './http-client.ts';
 import type { Logger } from './logger.ts';
 import type { PlivoCredentials, Secrets } from './secrets.ts';
 import {
@@ -15,7 +16,7 @@ import {
 } from './telephony.ts';
 
 /**
- * Places calls with Plivo's Call API and sends SMS with its Message API, over fetch: the same requests the
+ * Places calls with Plivo's Call API and sends SMS with its Message API (lib/http-client.ts): the same requests the
  * official SDK sends (contract tests hold them together), but with a configurable base URL so the local phone
  * simulator receives exactly what Plivo would, and without the SDK's half second of cold start.
  */
@@ -135,26 +136,39 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony & Ca
 
 /** One DELETE to Plivo's Call API: true once done (204), false when Plivo knows no such one (404). */
 async function deleteAtPlivo(options: PlivoCallsOptions, path: string): Promise<boolean> {
-  const { authId, authToken } = await options.credentials();
-  let response: Response;
-  try {
-    response = await fetch(`${options.apiUrl}/v1/Account/${encodeURIComponent(authId)}/${path}`, {
-      method: 'DELETE',
-      headers: { Authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}` },
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-  } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-    options.onError?.({ reason }, 'Hangup');
-    throw telephonyUnavailable();
-  }
-  const text = await response.text().catch(() => '');
-  if (response.ok) return true;
+  const response = await requestPlivo(options, 'Hangup', 'DELETE', path);
+  if (response.status >= 200 && response.status < 300) return true;
   if (response.status === 404) return false;
   const reason = response.status >= 500 ? 'plivo_5xx' : 'plivo_4xx';
-  const apiId = plivoApiId(text);
+  const apiId = plivoApiId(response.text);
   options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) }, 'Hangup');
   throw telephonyUnavailable();
+}
+
+/** One request to Plivo's API; no answer (a timeout, the network) is reported and throws 502. */
+async function requestPlivo(
+  options: PlivoCallsOptions,
+  api: PlivoApi,
+  method: OutboundRequest['method'],
+  path: string,
+  payload?: Record<string, unknown>,
+): Promise<OutboundResponse> {
+  const { authId, authToken } = await options.credentials();
+  const authorization = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
+  try {
+    return await sendRequest({
+      method,
+      url: new URL(`${options.apiUrl}/v1/Account/${encodeURIComponent(authId)}/${path}`),
+      headers: payload
+        ? { Authorization: authorization, 'Content-Type': 'application/json' }
+        : { Authorization: authorization },
+      ...(payload && { body: JSON.stringify(payload) }),
+      timeoutMs: options.timeoutMs,
+    });
+  } catch (error) {
+    options.onError?.({ reason: error instanceof RequestTimedOut ? 'timeout' : 'network' }, api);
+    throw telephonyUnavailable();
+  }
 }
 
 const firstId = (id: unknown) => String(Array.isArray(id) ? id[0] : (id ?? 'unknown'));
@@ -166,32 +180,15 @@ const firstId = (id: unknown) => String(Array.isArray(id) ? id[0] : (id ?? 'unkn
  */
 async function postToPlivo(
   options: PlivoCallsOptions,
-  api: PlivoApi,
+  api: 'Call' | 'Message',
   payload: Record<string, unknown>,
   refused: () => ApiError,
 ): Promise<unknown> {
-  const { authId, authToken } = await options.credentials();
-  let response: Response;
-  try {
-    response = await fetch(`${options.apiUrl}/v1/Account/${encodeURIComponent(authId)}/${api}/`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-  } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-    options.onError?.({ reason }, api);
-    throw telephonyUnavailable();
-  }
-  const text = await response.text().catch(() => '');
-  if (response.ok) {
+  const response = await requestPlivo(options, api, 'POST', `${api}/`, payload);
+  if (response.status >= 200 && response.status < 300) {
     // The call or message is out: an odd body must not turn that into an error (a retry would pay twice).
     try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(response.text) as unknown;
     } catch {
       options.onError?.({ status: response.status, reason: 'unreadable_success' }, api);
       return undefined;
@@ -199,7 +196,7 @@ async function postToPlivo(
   }
   const reason =
     response.status >= 500 ? 'plivo_5xx' : response.status >= 400 ? 'plivo_4xx' : 'plivo_unexpected';
-  const apiId = plivoApiId(text);
+  const apiId = plivoApiId(response.text);
   options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) }, api);
   // 400/403/404: Plivo refuses this number (invalid, barred, or geo permissions). 401 and 429 are about
   // our account, and 5xx about Plivo: the caller can retry those.

@@ -1,8 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { RequestTimedOut, sendRequest } from './http-client.ts';
 import type { Logger } from './logger.ts';
 import type { Secrets } from './secrets.ts';
 import type { WebhookStore } from './store.ts';
@@ -87,11 +86,7 @@ export async function attemptDelivery(deps: DeliveryDeps, delivery: Delivery): P
       : { result: 'failed', reason: 'non-2xx', status };
   } catch (error) {
     if (error instanceof AddressRefused) return { result: 'failed', reason: 'address refused' };
-    const name = (error as Error).name;
-    return {
-      result: 'failed',
-      reason: name === 'AbortError' || name === 'TimeoutError' ? 'timeout' : 'network',
-    };
+    return { result: 'failed', reason: error instanceof RequestTimedOut ? 'timeout' : 'network' };
   }
 }
 
@@ -120,31 +115,15 @@ function post(deps: DeliveryDeps, url: URL, signed: SignedHeaders, body: string)
       (error: NodeJS.ErrnoException) => callback(error, '', 0),
     );
   };
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolvePromise, reject) => {
-    const request = send(
-      url,
-      {
-        method: 'POST',
-        lookup,
-        signal: AbortSignal.timeout(deps.timeoutMs ?? DELIVERY_TIMEOUT_MS),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'voice-otp-webhooks/1',
-          'content-length': Buffer.byteLength(body),
-          ...signed,
-        },
-      },
-      (response) => {
-        // Only the status matters; the body is read (and dropped) so the attempt ends within its timeout.
-        response.on('data', () => undefined);
-        response.on('end', () => resolvePromise(response.statusCode ?? 0));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+  // Only the status matters (the body is read within the timeout, and dropped).
+  return sendRequest({
+    method: 'POST',
+    url,
+    lookup,
+    timeoutMs: deps.timeoutMs ?? DELIVERY_TIMEOUT_MS,
+    headers: { 'content-type': 'application/json', 'user-agent': 'voice-otp-webhooks/1', ...signed },
+    body,
+  }).then((response) => response.status);
 }
 
 const isLoopback = (address: string) => address === '::1' || /^127\./.test(address);
