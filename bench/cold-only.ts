@@ -45,7 +45,8 @@ await runStandalone('bench-cold', { createTable: true }, async ({ plivo, env }) 
     const verdict = target ? `   ≤ ${target}× ${ratios.some((r) => r > target) ? 'MISSED' : 'met'}` : '';
     console.log(
       `${row.name.padEnd(9)} bundle ${String(bundle?.bytes ?? '-').padStart(7)} B ${bundle ? f(bundle.ratio) : '    -'}×` +
-        `   cold ${f(row.totalMs.p50)} ms ${f(row.ratio)}×   rss ${f(row.peakRssMiB.p50)} MiB ${f(row.rssRatio)}×${verdict}`,
+        `   cold ${f(row.totalMs.p50)} ms ${f(row.ratio)}× (import ${f(row.importMs.p50)}, first invoke ${f(row.invokeMs.p50)})` +
+        `   rss ${f(row.peakRssMiB.p50)} MiB ${f(row.rssRatio)}×${verdict}`,
     );
   }
 });
