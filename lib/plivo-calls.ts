@@ -16,9 +16,10 @@ import {
 } from './telephony.ts';
 
 /**
- * Places calls with Plivo's Call API and sends SMS with its Message API (lib/http-client.ts): the same requests the
- * official SDK sends (contract tests hold them together), but with a configurable base URL so the local phone
- * simulator receives exactly what Plivo would, and without the SDK's half second of cold start.
+ * Places calls with Plivo's Call API and sends SMS with its Message API, over lib/http-client.ts: the same
+ * requests the official SDK sends (contract tests hold them together), but with a configurable base URL so
+ * the local phone simulator receives exactly what Plivo would, and without the SDK's half second of cold
+ * start.
  */
 export interface PlivoCallsOptions {
   apiUrl: string;
