@@ -151,11 +151,14 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     guesses: guessesKey(apiKeyId, hash, now),
   }));
   // One read for the fraud guard and, during a key rotation, what the phone used under older pseudonyms.
-  const items = await store.readCounters([
+  const reading = store.readCounters([
     ...ranges.flatMap((range) => [range.pauseKey, range.judgedKey]),
     ...older.flatMap((keys) => [keys.day, keys.gap, keys.guesses]),
   ]);
-  await assertNotPaused(deps, { apiKeyId, phone, ranges, items, now });
+  // The guess budget and the gap need the older pseudonyms' counts first. Without a rotation the read
+  // overlaps the API key's own counters: one round trip fewer on every send; a paused range's refusal then
+  // gives back what its key took.
+  let items = older.length > 0 ? await reading : new Map<string, Record<string, number>>();
   const used = (attribute: string, pick: (keys: (typeof older)[number]) => string) =>
     older.reduce((sum, keys) => sum + (items.get(pick(keys))?.[attribute] ?? 0), 0);
 
@@ -224,7 +227,10 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
               return reserved > 0 ? undefined : refusal(deps, 'guess budget', now);
             }),
           ]),
+      reading.then(() => undefined),
     ]);
+    items = await reading;
+    await assertNotPaused(deps, { apiKeyId, phone, ranges, items, now });
     await firstRefusal([
       within(
         (shard) => `RATE#country#${phone.country}${shard}#${Math.floor(now / HOUR)}`,
@@ -440,7 +446,7 @@ async function assertNotPaused(
       pausedUntil: new Date(pausedUntil).toISOString(),
     });
   }
-  deps.metrics.count('RateLimited');
+  // Counted as RateLimited by admitSend, which gives back what the send took.
   throw rateLimited(
     pausedUntil - now,
     'Verifications to this number range are paused: too many recent ones went unapproved.',

@@ -132,11 +132,23 @@ export async function startVerification(
     throw error;
   };
 
+  // Only once the code is out: a send that fails leaves the phone's earlier verification as it was. And
+  // once it is out, nothing may turn this send into an error: a client retrying it would place a second
+  // paid call. Should the pointer fail, the verification still works by id.
+  const superseding = (started: Verification) =>
+    supersedeOlder(deps, started, phoneHashes).catch((error: unknown) => {
+      logger.error('Could not supersede the earlier verification', {
+        verificationId: id,
+        error: error as Error,
+      });
+    });
   await hooks.beforeCall?.(verification).catch(giveUp);
   let started = verification;
   try {
     const sent = await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
     deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
+    deps.metrics.count('VerificationsStarted');
+    // Side by side, none of them can fail the send: one round trip after the call instead of two.
     await Promise.all([
       // The fraud guard judges only calls placed and SMS sent.
       countPlacedCall(store, verification, now).catch(logCounterFailure(deps, id)),
@@ -145,6 +157,7 @@ export async function startVerification(
         store.recordCallRequest(id, sent.requestId, now).catch((error: unknown) => {
           logger.error('Could not record the call request', { verificationId: id, error: error as Error });
         }),
+      superseding(verification),
     ]);
   } catch (error) {
     deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
@@ -169,17 +182,9 @@ export async function startVerification(
         : undefined;
     if (!fellBack) return giveUp(error);
     started = fellBack;
+    deps.metrics.count('VerificationsStarted');
+    await superseding(started);
   }
-  deps.metrics.count('VerificationsStarted');
-  // Only once the code is out: a send that fails leaves the phone's earlier verification as it was. And
-  // once it is out, nothing may turn this send into an error: a client retrying it would place a second
-  // paid call. Should the pointer fail, the verification still works by id.
-  await supersedeOlder(deps, started, phoneHashes).catch((error: unknown) => {
-    logger.error('Could not supersede the earlier verification', {
-      verificationId: id,
-      error: error as Error,
-    });
-  });
   logger.info('Verification started', {
     verificationId: id,
     channel,

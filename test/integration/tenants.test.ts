@@ -184,6 +184,10 @@ describe('voice fraud guard across tenants', () => {
     expect(parse(paused)).toMatchObject({ error: { message: expect.stringContaining('paused') } });
     expect((await send(h, '+12025550151', 'tenant-b')).statusCode).toBe(202);
     expect((await send(h, '+12025550152', 'tenant-a')).statusCode).toBe(429);
+    // The refusals took nothing for good: the key's own counters hold its six calls, not eight.
+    const keyCounters = (await h.scan()).filter((item) => /^RATE#key(day)?#tenant-a/.test(String(item.pk)));
+    expect(keyCounters.filter((item) => String(item.pk).startsWith('RATE#keyday#'))).toMatchObject([{ n: 6 }]);
+    expect(keyCounters.reduce((sum, item) => sum + Number(item.n), 0)).toBe(6 + 6);
   });
 
   it('pauses the range for every key on evidence from two keys', async () => {
