@@ -5,9 +5,10 @@ import { countApproval } from './abuse.ts';
 import { type ChangeRecord, callToEnd, deriveEvents, verificationOf } from './event-derivation.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
-import type { EventSink } from './outcome-events.ts';
+import type { EventSink, OutcomeEvent } from './outcome-events.ts';
 import type { CounterStore } from './store.ts';
 import type { CallEnder } from './telephony.ts';
+import type { Verification } from './verification.ts';
 
 /**
  * The events function's work for each record of the table's stream: count an approval for the fraud guard
@@ -48,22 +49,36 @@ export async function handleRecord(deps: EventsDeps, record: DynamoDBRecord): Pr
   const change = changeOf(record);
   const events = deriveEvents(change);
   const verification = verificationOf(change.new);
-  if (verification && events.some((event) => event.payload.type === 'verification.approved')) {
-    // The approval's own time decides nothing here: the window is the one the verification was sent in.
-    const counted = await countApproval(deps.store, verification, deps.clock());
-    if (!counted) deps.logger.info('Approval already counted', { verificationId: verification.id });
-  }
-  const requestId = callToEnd(change);
-  if (verification && requestId) {
-    const outcome = await deps.telephony.endCall(requestId);
-    deps.logger.info('Call hung up', {
-      verificationId: verification.id,
-      reason: verification.supersededBy ? 'superseded' : 'canceled',
-      outcome,
-    });
-    if (outcome === 'ended') deps.metrics.count('CallsHungUp');
-  }
-  if (events.length === 0) return;
+  // Side by side: the three steps are independent and each is idempotent, so a record that fails in one is
+  // retried whole. All settle before the next record starts, which keeps a verification's events in order.
+  const steps = await Promise.allSettled([
+    verification && events.some((event) => event.payload.type === 'verification.approved')
+      ? countApprovalOnce(deps, verification)
+      : undefined,
+    hangUpCallOf(deps, verification, callToEnd(change)),
+    events.length > 0 ? publish(deps, events) : undefined,
+  ]);
+  for (const step of steps) if (step.status === 'rejected') throw step.reason;
+}
+
+async function countApprovalOnce(deps: EventsDeps, verification: Verification) {
+  // The approval's own time decides nothing here: the window is the one the verification was sent in.
+  const counted = await countApproval(deps.store, verification, deps.clock());
+  if (!counted) deps.logger.info('Approval already counted', { verificationId: verification.id });
+}
+
+async function hangUpCallOf(deps: EventsDeps, verification: Verification | undefined, requestId?: string) {
+  if (!verification || !requestId) return;
+  const outcome = await deps.telephony.endCall(requestId);
+  deps.logger.info('Call hung up', {
+    verificationId: verification.id,
+    reason: verification.supersededBy ? 'superseded' : 'canceled',
+    outcome,
+  });
+  if (outcome === 'ended') deps.metrics.count('CallsHungUp');
+}
+
+async function publish(deps: EventsDeps, events: OutcomeEvent[]) {
   await Promise.all(deps.sinks.map((sink) => sink.publish(events)));
   for (const event of events)
     deps.metrics.count('OutcomeEvents', { name: 'Type', value: event.payload.type });
