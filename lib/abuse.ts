@@ -131,10 +131,11 @@ interface Taken {
 
 /**
  * Admits one send, or throws 429 rate_limited / 503 daily_call_cap_reached with Retry-After. Limits are
- * taken from the narrowest scope outwards: the API key's own (per minute, per day, its guess budget for
- * this phone), then those shared by every tenant (country, the day's spend guard), then the phone's, its
- * gap last. So a send refused by its own key's limits touches nothing another tenant depends on, and a
- * refused send never leaves the phone "called moments ago". Whatever a refused send took is given back.
+ * taken in rounds of parallel conditional writes, from the narrowest scope outwards: the API key's own (per
+ * minute, per day, its guess budget for this phone), then those shared by every tenant (country, the day's
+ * spend guard) with the phone's calls, then the phone's gap alone. So a send refused by its own key's limits
+ * touches nothing another tenant depends on, and a refused send never leaves the phone "called moments
+ * ago". Whatever a refused send took is given back.
  */
 export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<Admission> {
   const { settings, store } = deps;
@@ -231,6 +232,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     ]);
     items = await reading;
     await assertNotPaused(deps, { apiKeyId, phone, ranges, items, now });
+    const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
     await firstRefusal([
       within(
         (shard) => `RATE#country#${phone.country}${shard}#${Math.floor(now / HOUR)}`,
@@ -265,18 +267,17 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
             ),
           ]
         : []),
+      // The phone's calls per 10 minutes and per day, beside the shared caps: a refusal by either side gives
+      // back what the other took, and the round trip is saved.
+      take(phoneDayKey(currentHash, now), {
+        add: { sends: 1, [tenMinute]: 1 },
+        limits: {
+          sends: settings.phoneMaxPerDay - used('sends', (keys) => keys.day),
+          [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute, (keys) => keys.day),
+        },
+        expiresAt: endOf(now, DAY) + DAY,
+      }).then((day) => (day.counted ? undefined : refusal(deps, 'phone calls', now))),
     ]);
-
-    const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
-    const day = await take(phoneDayKey(currentHash, now), {
-      add: { sends: 1, [tenMinute]: 1 },
-      limits: {
-        sends: settings.phoneMaxPerDay - used('sends', (keys) => keys.day),
-        [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute, (keys) => keys.day),
-      },
-      expiresAt: endOf(now, DAY) + DAY,
-    });
-    if (!day.counted) throw refusal(deps, 'phone calls', now);
     // Last: nothing after it can refuse, so a refused send never leaves the phone "called moments ago".
     if (gapMs > 0) {
       const gap = await store.count(phoneGapKey(currentHash, channel), {

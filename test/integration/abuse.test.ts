@@ -244,6 +244,26 @@ describe('how often', () => {
     expect(h.telephony.calls).toHaveLength(3);
   });
 
+  it('gives back what the shared caps and the phone took when the other refused, in the same round', async () => {
+    const h = await createHarness({
+      PHONE_MIN_GAP_SECONDS: '0',
+      PHONE_MAX_PER_DAY: '1',
+      COUNTRY_MAX_PER_HOUR: '3',
+      DAILY_CALL_CAP: '2',
+    });
+    h.clock.now = alignedStart();
+    expect((await send(h, '+14155550130')).statusCode).toBe(202);
+    // Refused by the phone's day, beside country and spend caps that each took a slot (the cap's second).
+    expect((await send(h, '+14155550130')).statusCode).toBe(429);
+    // Given back: another phone still gets the day's second call.
+    expect((await send(h, '+14155550131')).statusCode).toBe(202);
+    // Refused by the spend cap, beside the phone's day, which took this phone's only call of the day.
+    expect((await send(h, '+14155550132')).statusCode).toBe(503);
+    const phoneDays = (await h.scan()).filter((item) => String(item.pk).startsWith('RATE#phone#'));
+    expect(phoneDays.map((item) => Number(item.sends)).sort()).toEqual([0, 1, 1]);
+    expect(h.telephony.calls).toHaveLength(2);
+  });
+
   it('gives back the guesses of a call that was not placed', async () => {
     const h = await createHarness({ PHONE_MAX_GUESSES_PER_DAY: '10' });
     h.telephony.fail = telephonyUnavailable();
