@@ -186,7 +186,9 @@ describe('voice fraud guard across tenants', () => {
     expect((await send(h, '+12025550152', 'tenant-a')).statusCode).toBe(429);
     // The refusals took nothing for good: the key's own counters hold its six calls, not eight.
     const keyCounters = (await h.scan()).filter((item) => /^RATE#key(day)?#tenant-a/.test(String(item.pk)));
-    expect(keyCounters.filter((item) => String(item.pk).startsWith('RATE#keyday#'))).toMatchObject([{ n: 6 }]);
+    expect(keyCounters.filter((item) => String(item.pk).startsWith('RATE#keyday#'))).toMatchObject([
+      { n: 6 },
+    ]);
     expect(keyCounters.reduce((sum, item) => sum + Number(item.n), 0)).toBe(6 + 6);
   });
 
