@@ -353,7 +353,7 @@ export function renderMarkdown(r: Results): string {
     "It builds every function's bundle and the floor with the stack's own CDK bundling (infra/service-function.ts), " +
       'starts DynamoDB Local and the Plivo phone simulator (Call and Message APIs) on 127.0.0.1, raises the ' +
       'rate limits for the run (bench/environment.ts), prints the tables, writes `bench/results.json` and ' +
-      'stops everything it started; a full run takes about 13 minutes on 2 cores. ' +
+      'stops everything it started; a full run takes 10 to 13 minutes on 2 cores. ' +
       '`npm run bench -- --quick` runs a smaller sample in a few minutes (figures too noisy to quote; written ' +
       'to `bench/out/results-quick.json`): CI runs it after the tests (`.ci/run`), and it fails on an error, never ' +
       'on a missed ratio. `--markdown <file>` also writes this section. `npm run bench:warm` and ' +
