@@ -1,6 +1,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createEventsHandler } from '../../functions/events.ts';
 import { callRejected } from '../../lib/telephony.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
 import { streamEvent } from '../../local/stream-reader.ts';
@@ -246,6 +247,36 @@ describe('delivery more than once', () => {
     expect(windows[0]).toMatchObject({ sent: 1, approved: 1, 'approved#key-test-1': 1 });
     expect(h.published.map((event) => event.id)).toEqual([...first, ...first, first[1]]);
     expect(first).toHaveLength(2);
+  });
+});
+
+describe('order', () => {
+  it("a record's events wait for the record before it: a slow sink lets no later event overtake", async () => {
+    const v = await startVerification(h, PHONE);
+    await check(h, { id: v.id, code: v.code });
+    let records: DynamoDBRecord[] = [];
+    // Read the records without handing them to the harness's own handler.
+    await h.drainStream((all) => {
+      records = all;
+      return [];
+    });
+    const order: string[] = [];
+    let calls = 0;
+    const handler = createEventsHandler({
+      ...h.depsFor('events'),
+      telephony: h.telephony,
+      sinks: [
+        {
+          async publish(events) {
+            // The first record's sink answers late, as EventBridge sometimes does.
+            if (calls++ === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+            order.push(...events.map((event) => event.payload.type));
+          },
+        },
+      ],
+    });
+    expect((await handler(streamEvent(records))).batchItemFailures).toEqual([]);
+    expect(order).toEqual(['verification.started', 'verification.approved']);
   });
 });
 

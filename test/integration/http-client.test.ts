@@ -168,6 +168,27 @@ describe('webhook delivery attempts', () => {
   });
 });
 
+describe('a request that times out', () => {
+  it('closes its connection: a silent server does not keep sockets of ours open', async () => {
+    let closed!: () => void;
+    const socketClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    const server = createServer(() => undefined);
+    server.on('connection', (socket) => socket.on('close', () => closed()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await expect(
+      sendRequest({ method: 'POST', url, headers: {}, body: '{}', timeoutMs: 100 }),
+    ).rejects.toMatchObject({
+      name: 'RequestTimedOut',
+    });
+    // Without the destroy the socket would stay open until the server's own timeout (minutes).
+    await socketClosed;
+  });
+});
+
 describe('an answer', () => {
   it('is kept to its first MAX_RESPONSE_CHARS, the rest read and dropped', async () => {
     const chatty = await listener((response) => {
