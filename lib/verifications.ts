@@ -147,7 +147,6 @@ export async function startVerification(
   try {
     const sent = await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
     deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
-    deps.metrics.count('VerificationsStarted');
     // Side by side, none of them can fail the send: one round trip after the call instead of two.
     await Promise.all([
       // The fraud guard judges only calls placed and SMS sent.
@@ -182,9 +181,9 @@ export async function startVerification(
         : undefined;
     if (!fellBack) return giveUp(error);
     started = fellBack;
-    deps.metrics.count('VerificationsStarted');
     await superseding(started);
   }
+  deps.metrics.count('VerificationsStarted');
   logger.info('Verification started', {
     verificationId: id,
     channel,
