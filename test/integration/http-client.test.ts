@@ -9,7 +9,8 @@ import {
 } from '../../lib/plivo-calls.ts';
 import type { CallRequest } from '../../lib/telephony.ts';
 import { attemptDelivery } from '../../lib/webhook-delivery.ts';
-import { API_KEY_ID, apiEvent, createHarness, type Harness } from '../support/harness.ts';
+import { outcomeEvent } from '../support/events.ts';
+import { apiEvent, createHarness, type Harness } from '../support/harness.ts';
 
 /**
  * The one outbound HTTP client (lib/http-client.ts) as Plivo's requests and webhook deliveries use it: a
@@ -144,20 +145,7 @@ describe('webhook delivery attempts', () => {
     expect(response.statusCode).toBe(200);
     return attemptDelivery(
       { ...h.depsFor('deliver'), timeoutMs },
-      {
-        id: 'evt_00000000000000000000000001',
-        apiKeyId: API_KEY_ID,
-        payload: {
-          type: 'verification.approved',
-          createdAt: new Date(h.clock.now).toISOString(),
-          data: {
-            verificationId: 'vrf_01KAAAAAAAAAAAAAAAAAAAAAAA',
-            status: 'approved',
-            channel: 'voice',
-            to: '+1********23',
-          },
-        },
-      },
+      outcomeEvent({ id: 'evt_00000000000000000000000001', now: h.clock.now }),
     );
   }
 

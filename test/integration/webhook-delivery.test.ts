@@ -15,6 +15,7 @@ import {
 import { createWebhookSink } from '../../lib/webhook-sink.ts';
 import { LocalDeliveryQueue } from '../../local/delivery-queue.ts';
 import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
+import { outcomeEvent as anOutcomeEvent } from '../support/events.ts';
 import { API_KEY_ID, apiEvent, createHarness, type Harness, parse } from '../support/harness.ts';
 
 /**
@@ -41,20 +42,12 @@ afterEach(async () => {
 let nextEvent = 0;
 function outcomeEvent(type: OutcomeEventType = 'verification.approved', apiKeyId = API_KEY_ID): OutcomeEvent {
   nextEvent += 1;
-  return {
+  return anOutcomeEvent({
     id: `evt_${String(nextEvent).padStart(26, '0')}`,
+    now: h.clock.now,
+    type,
     apiKeyId,
-    payload: {
-      type,
-      createdAt: new Date(h.clock.now).toISOString(),
-      data: {
-        verificationId: 'vrf_01KAAAAAAAAAAAAAAAAAAAAAAA',
-        status: 'approved',
-        channel: 'voice',
-        to: '+1********23',
-      },
-    },
-  };
+  });
 }
 
 async function setWebhook(harness: Harness, url: string, events: OutcomeEventType[], apiKeyId = API_KEY_ID) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { OutcomeEvent, OutcomeEventType } from '../../lib/outcome-events.ts';
 import { plivoSignature } from '../../lib/plivo-signature.ts';
 
 /**
@@ -127,3 +128,26 @@ export const hangupParams = (callUuid: string, extra: Record<string, string> = {
   HangupSource: 'Callee',
   ...extra,
 });
+
+/** An outcome event as the events function hands it to the webhook sink, for a voice verification. */
+export function outcomeEvent(options: {
+  id: string;
+  now: number;
+  type?: OutcomeEventType;
+  apiKeyId?: string;
+}): OutcomeEvent {
+  return {
+    id: options.id,
+    apiKeyId: options.apiKeyId ?? API_KEY_ID,
+    payload: {
+      type: options.type ?? 'verification.approved',
+      createdAt: new Date(options.now).toISOString(),
+      data: {
+        verificationId: 'vrf_01KAAAAAAAAAAAAAAAAAAAAAAA',
+        status: 'approved',
+        channel: 'voice',
+        to: '+1********23',
+      },
+    },
+  };
+}
