@@ -1,19 +1,19 @@
 // @ts-check
 /**
  * npm run mutate: mutation testing of the security modules with StrykerJS. Not part of npm test: it takes
- * tens of minutes on 2 cores. Narrow it to a module with `npm run mutate -- --mutate lib/codes.ts`.
+ * tens of minutes on 2 cores. Narrow it to a module with `npm run mutate -- --mutate lib/verification/codes.ts`.
  * Reports land in reports/mutation/ (html, json) and on the console.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
   mutate: [
-    'lib/codes.ts',
-    'lib/seal.ts',
-    'lib/keyring.ts',
-    'lib/plivo-signature.ts',
-    'lib/abuse.ts',
-    'lib/verifications.ts',
-    'lib/idempotency.ts',
+    'lib/verification/codes.ts',
+    'lib/verification/seal.ts',
+    'lib/platform/keyring.ts',
+    'lib/channels/plivo-signature.ts',
+    'lib/abuse/abuse.ts',
+    'lib/verification/verifications.ts',
+    'lib/verification/idempotency.ts',
   ],
   testRunner: 'vitest',
   // Related mode finds no test for a module through our `.ts` imports, so static mutants would run none.

@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import type { FunctionName } from '#platform/routes.ts';
 import { FUNCTION_ACCESS } from '../infra/function-access.ts';
 import { bundledCode, SERVICE_NODE_OPTIONS } from '../infra/service-function.ts';
 import { readSettings } from '../infra/settings.ts';
 import { functionSizing } from '../infra/voice-otp-stack.ts';
-import type { FunctionName } from '../lib/routes.ts';
 
 /** Every function of the stack is benched. */
 export type BenchedFunction = FunctionName;

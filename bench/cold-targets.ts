@@ -1,7 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { HttpResult } from '../lib/http.ts';
-import { keys } from '../lib/table.ts';
-import type { Delivery } from '../lib/webhook-sink.ts';
+import type { Delivery } from '#events/webhook-sink.ts';
+import type { HttpResult } from '#platform/http.ts';
+import { keys } from '#store/table.ts';
 import type { BuiltBundle } from './build-bundles.ts';
 import type { ColdTarget } from './cold-start.ts';
 import {

@@ -53,7 +53,7 @@ export const SMS_VERIFICATION: VerificationKind = {
 };
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
-/** lib/secrets.ts: each container re-reads a secret when its cached copy is older than this. */
+/** lib/platform/secrets.ts: each container re-reads a secret when its cached copy is older than this. */
 const SECRET_CACHE_SECONDS = 300;
 /** A typical answered verification call, billed per started minute. */
 const TYPICAL_CALL_SECONDS = 20;

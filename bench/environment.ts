@@ -1,9 +1,9 @@
+import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
 import { readSettings } from '../infra/settings.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
 import type { DynamoDbConnection } from '../local/dynamodb-local.ts';
 
 /**
- * Settings changed for the run, within lib/config.ts's ranges. Every rate limit and cap is raised:
+ * Settings changed for the run, within lib/platform/config.ts's ranges. Every rate limit and cap is raised:
  * thousands of sends to a handful of number ranges from one API key would otherwise be refused, and the
  * benchmark would measure refusals instead of the service.
  */

@@ -1,4 +1,4 @@
-import type { HttpEvent } from '../lib/http.ts';
+import type { HttpEvent } from '#platform/http.ts';
 import { answerParams, apiEvent, hangupParams, webhookEvent } from '../test/support/events.ts';
 
 /** The benchmark's requests: the same API Gateway events the tests build (test/support/events.ts). */

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 /**
  * The floor every function is compared with: a Lambda that only imports the DynamoDB document client and
  * reads one item, bundled exactly like the service's functions. Its client is configured as
- * lib/dynamodb-client.ts configures the service's (local endpoint and credentials when DYNAMODB_ENDPOINT is
+ * lib/store/dynamodb-client.ts configures the service's (local endpoint and credentials when DYNAMODB_ENDPOINT is
  * set), so the comparison is of everything else the service does.
  */
 let db: DynamoDBDocumentClient | undefined;

@@ -1,12 +1,12 @@
+import { telephonyFor } from '#channels/plivo-calls.ts';
+import { parseKeyRing } from '#platform/keyring.ts';
+import { containerFromEnvironment } from '#platform/runtime.ts';
+import { createDocumentClient } from '#store/dynamodb-client.ts';
+import { dynamoDbStore } from '#store/dynamodb-store.ts';
 import { createAnswerHandler } from '../functions/answer.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
-import { createDocumentClient } from '../lib/dynamodb-client.ts';
-import { dynamoDbStore } from '../lib/dynamodb-store.ts';
-import { parseKeyRing } from '../lib/keyring.ts';
-import { telephonyFor } from '../lib/plivo-calls.ts';
-import { containerFromEnvironment } from '../lib/runtime.ts';
 import { DynamoDbMeter } from './dynamodb-meter.ts';
 import { capturingTelephony } from './fixtures.ts';
 

@@ -260,7 +260,7 @@ function scaleSection(scale: ScaleOutput): Section {
   };
 }
 
-/** The scale phase alone (node bench/scale.ts). */
+/** The scale phase alone (npm run bench:scale, bench/scale-only.ts). */
 export const renderScaleText = (scale: ScaleOutput) => textTable(scaleSection(scale));
 
 function costSection(cost: Cost, notes: string[]): Section {
@@ -357,7 +357,7 @@ export function renderMarkdown(r: Results): string {
       '`npm run bench -- --quick` runs a smaller sample in a few minutes (figures too noisy to quote; written ' +
       'to `bench/out/results-quick.json`): CI runs it after the tests (`.ci/run`), and it fails on an error, never ' +
       'on a missed ratio. `--markdown <file>` also writes this section. `npm run bench:warm` and ' +
-      '`npm run bench:cold` run one phase alone, and `node bench/scale.ts` the scale phase.',
+      '`npm run bench:cold` run one phase alone, and `npm run bench:scale` the scale phase.',
     '',
   ].join('\n');
 }

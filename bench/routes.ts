@@ -44,7 +44,7 @@ export const FLOOR_OF: Record<WarmRoute, readonly Operation[]> = {
   // The full item, strongly consistent: the status view shows most of it.
   status: ['GetItem'],
   cancel: ['UpdateItem'],
-  // Strongly consistent, projected to what the script needs (lib/dynamodb-verifications.ts getState).
+  // Strongly consistent, projected to what the script needs (lib/store/dynamodb-verifications.ts getState).
   answer: ['GetItem'],
   hangup: ['UpdateItem'],
   [DELIVERY_REPORT]: ['UpdateItem'],

@@ -1,21 +1,17 @@
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { shardSuffix } from '#abuse/sharded-counter.ts';
+import { telephonyFor } from '#channels/plivo-calls.ts';
+import { loadConfig } from '#platform/config.ts';
+import { containerFromEnvironment } from '#platform/runtime.ts';
+import { createDocumentClient, STORE_TIME_BUDGET } from '#store/dynamodb-client.ts';
+import { dynamoDbStore } from '#store/dynamodb-store.ts';
 import { createSendHandler } from '../functions/send.ts';
-import { loadConfig } from '../lib/config.ts';
-import { createDocumentClient, STORE_TIME_BUDGET } from '../lib/dynamodb-client.ts';
-import { dynamoDbStore } from '../lib/dynamodb-store.ts';
-import { telephonyFor } from '../lib/plivo-calls.ts';
-import { containerFromEnvironment } from '../lib/runtime.ts';
-import { shardSuffix } from '../lib/sharded-counter.ts';
 import { createTable } from '../local/dynamodb-local.ts';
 import { sendEvent } from './events.ts';
 import { benchPhones } from './fixtures.ts';
 import { inParallel } from './parallel.ts';
-import { renderScaleText } from './report.ts';
-import { runStandalone } from './standalone.ts';
 import { round } from './stats.ts';
-import { runWorker, serveWorker } from './worker.ts';
+import { serveWorker } from './worker.ts';
 
 /**
  * The scale phase: real sends (the send handler wired as bench/warm.ts wires it, the Plivo simulator, DynamoDB
@@ -25,7 +21,8 @@ import { runWorker, serveWorker } from './worker.ts';
  * contrast, and N shards with DAILY_CALL_CAP below the number of sends, which must admit exactly the cap
  * and refuse the rest with 503 daily_call_cap_reached.
  *
- * `npm run bench` runs it as a phase; `node bench/scale.ts [--quick] [--shards N]` runs it alone.
+ * `npm run bench` runs it as a phase; `npm run bench:scale -- [--quick] [--shards N]` runs it alone
+ * (bench/scale-only.ts).
  */
 export interface ScaleInput {
   /** A function environment (bench/environment.ts); each pass gets its own table, named after TABLE_NAME. */
@@ -161,7 +158,7 @@ async function runPass(
       (top, entry) => (entry[1] > top[1] ? entry : top),
       ['', 0],
     );
-    // The day's global counter, read back shard by shard (the key its sends wrote, lib/abuse.ts).
+    // The day's global counter, read back shard by shard (the key its sends wrote, lib/abuse/abuse.ts).
     const day = new Date(Date.now()).toISOString().slice(0, 10);
     const globalKeys = Array.from({ length: pass.shards }, (_, i) => `RATE#global${shardSuffix(i)}#${day}`);
     const counters = await readAfterTimeouts(() => store.readCounters(globalKeys, { consistent: true }));
@@ -233,30 +230,4 @@ export const SCALE_SIZES = {
 export const SCALE_CONCURRENCY = 64;
 export const SCALE_SHARDS = 8;
 
-/** Alone: DynamoDB Local and the Plivo simulator started here, the passes in a worker (its logs go nowhere). */
-async function standalone() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      shards: { type: 'string', default: String(SCALE_SHARDS) },
-    },
-  });
-  const progress = (line: string) => process.stderr.write(`${line}\n`);
-  // The worker creates its own tables, one per pass.
-  await runStandalone('bench-scale', { createTable: false }, async ({ env }) => {
-    const output = await runWorker<ScaleInput, ScaleOutput>(
-      new URL(import.meta.url),
-      {
-        env,
-        ...(values.quick ? SCALE_SIZES.quick : SCALE_SIZES.full),
-        concurrency: SCALE_CONCURRENCY,
-        shards: Number(values.shards),
-      },
-      { progress, timeoutMs: 900_000 },
-    );
-    process.stdout.write(`${renderScaleText(output)}\n`);
-  });
-}
-
 if (process.send) serveWorker(measureScale);
-else if (process.argv[1] === fileURLToPath(import.meta.url)) await standalone();

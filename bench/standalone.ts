@@ -1,4 +1,4 @@
-import { newKeyRingSecret } from '../lib/keyring.ts';
+import { newKeyRingSecret } from '#platform/keyring.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { functionEnvironment } from './environment.ts';
 import { type PlivoApi, startPlivoApi } from './plivo-simulator.ts';
@@ -10,7 +10,7 @@ export interface StandaloneResources {
 }
 
 /**
- * For the phase runners started alone (`npm run bench:cold`, `bench:warm`, `node bench/scale.ts`): starts
+ * For the phase runners started alone (`npm run bench:cold`, `bench:warm`, `bench:scale`): starts
  * DynamoDB Local and the Plivo simulator, hands `run` the functions' environment, and stops both whatever
  * happens. An error is printed and sets a failing exit code.
  */

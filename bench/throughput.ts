@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { loadConfig } from '../lib/config.ts';
-import { createDocumentClient } from '../lib/dynamodb-client.ts';
-import { keys } from '../lib/table.ts';
+import { loadConfig } from '#platform/config.ts';
+import { createDocumentClient } from '#store/dynamodb-client.ts';
+import { keys } from '#store/table.ts';
 import { LOCAL_API_KEY_ID, startLocalStack } from '../local/stack.ts';
 import { benchPhones, type Fixture, fixtureMaker } from './fixtures.ts';
 import { inParallel } from './parallel.ts';

@@ -7,10 +7,10 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../lib/dynamodb-client.ts';
-import type { HttpEvent, HttpResult } from '../lib/http.ts';
-import { countSegments } from '../lib/sms-segments.ts';
-import { keys } from '../lib/table.ts';
+import { countSegments } from '#channels/sms-segments.ts';
+import type { HttpEvent, HttpResult } from '#platform/http.ts';
+import { createDocumentClient } from '#store/dynamodb-client.ts';
+import { keys } from '#store/table.ts';
 import type { MeteredCall } from './dynamodb-meter.ts';
 import {
   answerParams,

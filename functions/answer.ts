@@ -1,10 +1,10 @@
-import { type AnswerDeps, answerCall } from '../lib/answer-call.ts';
-import { openTable } from '../lib/dynamodb-client.ts';
-import { verificationStore } from '../lib/dynamodb-verifications.ts';
-import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
-import { ANSWER_PATH, ROUTES } from '../lib/routes.ts';
-import { lambdaHandler } from '../lib/runtime.ts';
-import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
+import { authenticateWebhook, webhookQuery } from '#channels/plivo-webhooks.ts';
+import { httpHandler, routeNotServed, xml } from '#platform/http.ts';
+import { ANSWER_PATH, ROUTES } from '#platform/routes.ts';
+import { lambdaHandler } from '#platform/runtime.ts';
+import { openTable } from '#store/dynamodb-client.ts';
+import { verificationStore } from '#store/dynamodb-verifications.ts';
+import { type AnswerDeps, answerCall } from '#verification/answer-call.ts';
 
 /** POST /v1/plivo/answer: Plivo asks what to say. Signed; reads the verification, writes nothing; answers XML. */
 export const createAnswerHandler = (deps: AnswerDeps) =>

@@ -1,8 +1,8 @@
-import { openTable } from '../lib/dynamodb-client.ts';
-import { webhookStore } from '../lib/dynamodb-webhooks.ts';
-import { lambdaHandler } from '../lib/runtime.ts';
-import { sqsDeliveryQueue } from '../lib/sqs-delivery-queue.ts';
-import { createDeliverHandler } from '../lib/webhook-delivery.ts';
+import { sqsDeliveryQueue } from '#events/sqs-delivery-queue.ts';
+import { createDeliverHandler } from '#events/webhook-delivery.ts';
+import { lambdaHandler } from '#platform/runtime.ts';
+import { openTable } from '#store/dynamodb-client.ts';
+import { webhookStore } from '#store/dynamodb-webhooks.ts';
 
 /**
  * Delivers the apps' webhooks from the SQS delivery queue: reads the endpoint (GetItem), opens its secret

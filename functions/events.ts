@@ -1,12 +1,12 @@
-import { openTable } from '../lib/dynamodb-client.ts';
-import { counterStore } from '../lib/dynamodb-counters.ts';
-import { webhookStore } from '../lib/dynamodb-webhooks.ts';
-import { createEventBridgeClient, eventBridgeSink } from '../lib/eventbridge-sink.ts';
-import { telephonyFor } from '../lib/plivo-calls.ts';
-import { lambdaHandler } from '../lib/runtime.ts';
-import { sqsDeliveryQueue } from '../lib/sqs-delivery-queue.ts';
-import { createStreamHandler, type EventsDeps } from '../lib/stream-events.ts';
-import { createWebhookSink } from '../lib/webhook-sink.ts';
+import { telephonyFor } from '#channels/plivo-calls.ts';
+import { createEventBridgeClient, eventBridgeSink } from '#events/eventbridge-sink.ts';
+import { sqsDeliveryQueue } from '#events/sqs-delivery-queue.ts';
+import { createStreamHandler, type EventsDeps } from '#events/stream-events.ts';
+import { createWebhookSink } from '#events/webhook-sink.ts';
+import { lambdaHandler } from '#platform/runtime.ts';
+import { openTable } from '#store/dynamodb-client.ts';
+import { counterStore } from '#store/dynamodb-counters.ts';
+import { webhookStore } from '#store/dynamodb-webhooks.ts';
 
 /**
  * The table's stream (not behind API Gateway): approvals counted for the fraud guard, calls of canceled or

@@ -1,17 +1,17 @@
-import { openTable } from '../lib/dynamodb-client.ts';
-import { counterStore } from '../lib/dynamodb-counters.ts';
-import { verificationStore } from '../lib/dynamodb-verifications.ts';
-import { httpHandler, routeNotServed, xml } from '../lib/http.ts';
-import { telephonyFor } from '../lib/plivo-calls.ts';
-import { type HangupDeps, recordHangup } from '../lib/record-hangup.ts';
-import { recordMessageStatus } from '../lib/record-message.ts';
-import { HANGUP_PATH, MESSAGE_STATUS_PATH, ROUTES } from '../lib/routes.ts';
-import { lambdaHandler } from '../lib/runtime.ts';
-import { authenticateWebhook, webhookQuery } from '../lib/webhooks.ts';
+import { telephonyFor } from '#channels/plivo-calls.ts';
+import { authenticateWebhook, webhookQuery } from '#channels/plivo-webhooks.ts';
+import { httpHandler, routeNotServed, xml } from '#platform/http.ts';
+import { HANGUP_PATH, MESSAGE_STATUS_PATH, ROUTES } from '#platform/routes.ts';
+import { lambdaHandler } from '#platform/runtime.ts';
+import { openTable } from '#store/dynamodb-client.ts';
+import { counterStore } from '#store/dynamodb-counters.ts';
+import { verificationStore } from '#store/dynamodb-verifications.ts';
+import { type HangupDeps, recordHangup } from '#verification/record-hangup.ts';
+import { recordMessageStatus } from '#verification/record-message.ts';
 
 /**
  * Delivery outcomes from Plivo, each signed and idempotent: how a call ended, how far an SMS got. When the
- * first channel failed, the same code goes out once on the other (lib/fallback.ts).
+ * first channel failed, the same code goes out once on the other (lib/verification/fallback.ts).
  */
 const RECORDERS = {
   // POST /v1/plivo/hangup: once per CallUUID.

@@ -1,4 +1,6 @@
-import { createStore } from '../lib/dynamodb-store.ts';
+import { parsePhone } from '#channels/phone.ts';
+import { telephonyFor } from '#channels/plivo-calls.ts';
+import { callOutcomeUnknown } from '#channels/telephony.ts';
 import {
   apiKeyIdOf,
   header,
@@ -7,17 +9,15 @@ import {
   parseJsonBody,
   respond,
   routeNotServed,
-} from '../lib/http.ts';
-import { idempotent } from '../lib/idempotency.ts';
-import { resolveLocale } from '../lib/locales.ts';
-import { parsePhone } from '../lib/phone.ts';
-import { telephonyFor } from '../lib/plivo-calls.ts';
-import { sendRequest } from '../lib/requests.ts';
-import { ROUTES } from '../lib/routes.ts';
-import { lambdaHandler } from '../lib/runtime.ts';
-import { callOutcomeUnknown } from '../lib/telephony.ts';
-import { getVerification, type SendDeps, startVerification } from '../lib/verifications.ts';
-import { createdView } from '../lib/views.ts';
+} from '#platform/http.ts';
+import { resolveLocale } from '#platform/locales.ts';
+import { ROUTES } from '#platform/routes.ts';
+import { lambdaHandler } from '#platform/runtime.ts';
+import { createStore } from '#store/dynamodb-store.ts';
+import { idempotent } from '#verification/idempotency.ts';
+import { sendRequest } from '#verification/requests.ts';
+import { getVerification, type SendDeps, startVerification } from '#verification/verifications.ts';
+import { createdView } from '#verification/views.ts';
 
 /** POST /v1/verifications: start a verification and place its call or send its SMS. */
 export const createSendHandler = (deps: SendDeps) =>

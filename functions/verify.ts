@@ -1,7 +1,5 @@
-import { deleteWebhook, getWebhook, setWebhook } from '../lib/app-webhooks.ts';
-import { createStore } from '../lib/dynamodb-store.ts';
-import { erasePhone } from '../lib/erasure.ts';
-import { invalidRequest } from '../lib/errors.ts';
+import { deleteWebhook, getWebhook, setWebhook, webhookRequest } from '#events/app-webhooks.ts';
+import { invalidRequest } from '#platform/errors.ts';
 import {
   apiKeyIdOf,
   type HttpEvent,
@@ -10,19 +8,21 @@ import {
   noContent,
   parseJsonBody,
   routeNotServed,
-} from '../lib/http.ts';
-import { isVerificationId } from '../lib/ids.ts';
-import { checkRequest, eraseRequest, webhookRequest } from '../lib/requests.ts';
-import { ROUTES } from '../lib/routes.ts';
-import { lambdaHandler } from '../lib/runtime.ts';
+} from '#platform/http.ts';
+import { ROUTES } from '#platform/routes.ts';
+import { lambdaHandler } from '#platform/runtime.ts';
+import { createStore } from '#store/dynamodb-store.ts';
+import { erasePhone } from '#verification/erasure.ts';
+import { isVerificationId } from '#verification/ids.ts';
+import { checkRequest, eraseRequest } from '#verification/requests.ts';
 import {
   cancelVerification,
   checkById,
   checkByPhone,
   getVerification,
   type ServiceDeps,
-} from '../lib/verifications.ts';
-import { canceledView, statusView } from '../lib/views.ts';
+} from '#verification/verifications.ts';
+import { canceledView, statusView } from '#verification/views.ts';
 
 /**
  * Check, status, cancel and erasure, and the API key's webhook endpoint. Never touches telephony, so this

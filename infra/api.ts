@@ -19,8 +19,8 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ErrorCode } from '../lib/errors.ts';
-import { type FunctionName, MEDIA_TYPES, ROUTES, type Route } from '../lib/routes.ts';
+import type { ErrorCode } from '#platform/errors.ts';
+import { type FunctionName, MEDIA_TYPES, ROUTES, type Route } from '#platform/routes.ts';
 import type { Settings } from './settings.ts';
 import type { WebhookFunction } from './webhook-capacity.ts';
 
@@ -38,7 +38,7 @@ export const APP_ROUTES = ROUTES.filter((route) => route.auth === 'api-key');
 /**
  * No JSON-schema body models: a gateway model answers 400 before the function can say 413 (a body over 16 KB
  * that also breaks the schema), invalid_json (a body that is not JSON) or a field's own code, so the same request
- * would get another answer on AWS than locally. The functions validate every body (lib/requests.ts); the
+ * would get another answer on AWS than locally. The functions validate every body (lib/verification/requests.ts); the
  * validator below checks the app methods' declared parameters (and would check any body model added later).
  */
 
@@ -139,7 +139,7 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
   },
 ];
 
-/** The headers every function response carries too (lib/http.ts), as API Gateway mapping literals. */
+/** The headers every function response carries too (lib/platform/http.ts), as API Gateway mapping literals. */
 const COMMON_HEADERS = {
   'Content-Type': "'application/json; charset=utf-8'",
   'Cache-Control': "'no-store'",
@@ -156,7 +156,7 @@ export interface VoiceOtpApiProps {
 }
 
 /**
- * The REST API: exactly the app routes of lib/routes.ts, API keys with a usage plan, JSON access logs without
+ * The REST API: exactly the app routes of lib/platform/routes.ts, API keys with a usage plan, JSON access logs without
  * query strings, and API Gateway's own errors in our error shape. Plivo's webhooks are on the cheaper HTTP
  * API (infra/webhook-api.ts).
  */
@@ -290,7 +290,7 @@ export class VoiceOtpApi extends Construct {
           {
             statusCode,
             responseTemplates: {
-              // Integration response templates are VTL, so the sentence can name the method like lib/http.ts.
+              // Integration response templates are VTL, so the sentence can name the method like lib/platform/http.ts.
               'application/json': errorBody(
                 'method_not_allowed',
                 '$context.httpMethod is not allowed on $context.resourcePath.',

@@ -6,7 +6,7 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { VERIFICATION_PREFIX } from '../lib/table.ts';
+import { VERIFICATION_PREFIX } from '#store/table.ts';
 import type { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import type { ServiceFunction } from './service-function.ts';
@@ -64,7 +64,7 @@ export class OutcomeEvents extends Construct {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: EVENTS_BATCH_SIZE,
         maxBatchingWindow: EVENTS_BATCHING_WINDOW,
-        // Verification items only (lib/table.ts isVerificationKey): records filtered out are not billed.
+        // Verification items only (lib/store/table.ts isVerificationKey): records filtered out are not billed.
         filters: [
           FilterCriteria.filter({
             dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(VERIFICATION_PREFIX) } } },

@@ -1,7 +1,7 @@
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { FunctionName } from '../lib/routes.ts';
+import type { FunctionName } from '#platform/routes.ts';
 
 export type TableAction =
   | 'dynamodb:GetItem'
@@ -71,7 +71,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
   deliver: { table: ['dynamodb:GetItem'], secrets: ['keyRing'] },
 };
 
-/** The variables lib/runtime.ts reads to find each secret. */
+/** The variables lib/platform/runtime.ts reads to find each secret. */
 const SECRET_VARIABLES: Record<SecretName, string> = {
   keyRing: 'KEYRING_SECRET_ID',
   plivo: 'PLIVO_SECRET_ID',

@@ -22,8 +22,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../lib/metrics.ts';
-import type { FunctionName } from '../lib/routes.ts';
+import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '#platform/metrics.ts';
+import type { FunctionName } from '#platform/routes.ts';
 import { FUNCTION_ACCESS, type TableAction } from './function-access.ts';
 import type { Settings } from './settings.ts';
 
@@ -61,7 +61,7 @@ export interface MonitoringProps {
 
 /**
  * Alarms to an encrypted SNS topic, and a small dashboard. Service metrics come from the functions through
- * Powertools EMF (lib/metrics.ts): namespace VoiceOtp, dimension service=voice-otp.
+ * Powertools EMF (lib/platform/metrics.ts): namespace VoiceOtp, dimension service=voice-otp.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;

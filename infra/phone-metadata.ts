@@ -44,7 +44,7 @@ export function phoneMetadataFor(allowedCountries: readonly string[]): Metadata 
   };
 }
 
-/** The module every bundle imports the metadata from (lib/phone.ts); the build points it at the subset. */
+/** The module every bundle imports the metadata from (lib/channels/phone.ts); the build points it at the subset. */
 export const PHONE_METADATA_MODULE = 'libphonenumber-js/metadata.max.json';
 
 /**

@@ -5,7 +5,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionName } from '../lib/routes.ts';
+import type { FunctionName } from '#platform/routes.ts';
 import { phoneMetadataBundling } from './phone-metadata.ts';
 
 const projectFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));

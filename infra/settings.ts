@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { type Config, loadConfig } from '../lib/config.ts';
+import { type Config, loadConfig } from '#platform/config.ts';
 import { plivoWebhookPeak, type WebhookFunction } from './webhook-capacity.ts';
 
-// English zod messages ("Too big: expected … <=10") are switched on by lib/config.ts, imported above.
+// English zod messages ("Too big: expected … <=10") are switched on by lib/platform/config.ts, imported above.
 
 /**
  * Every operator setting of the cloud stack, in one typed place. Each is read from CDK context
@@ -12,7 +12,7 @@ import { plivoWebhookPeak, type WebhookFunction } from './webhook-capacity.ts';
  */
 export interface Settings {
   stackName: string;
-  /** Environment variables every function gets, validated by lib/config.ts exactly as the Lambda will. */
+  /** Environment variables every function gets, validated by lib/platform/config.ts exactly as the Lambda will. */
   functionEnvironment: Record<string, string>;
   /** The functions' configuration as they will parse it (send's timeout follows Plivo's). */
   service: Config;
@@ -128,7 +128,7 @@ type InfraKey = keyof z.infer<typeof infraSettings>;
 
 /**
  * Settings the functions read, each as: context key → environment variable, and how the value the functions
- * will use is written back. Ranges and defaults live in lib/config.ts only; the stack sets every variable
+ * will use is written back. Ranges and defaults live in lib/platform/config.ts only; the stack sets every variable
  * explicitly so the console shows what runs.
  */
 const FUNCTION_ENVIRONMENT: ReadonlyArray<{
@@ -178,7 +178,7 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
     variable: 'SMS_WEBOTP_DOMAIN',
     value: (c) => c.sms.webOtpDomain ?? '',
   },
-  // Abuse defences (lib/abuse.ts, SECURITY.md).
+  // Abuse defences (lib/abuse/abuse.ts, SECURITY.md).
   {
     setting: 'allowedCountries',
     variable: 'ALLOWED_COUNTRIES',
@@ -364,7 +364,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
   };
 }
 
-/** Validates the function settings with lib/config.ts, so synth fails where the Lambda would. */
+/** Validates the function settings with lib/platform/config.ts, so synth fails where the Lambda would. */
 function readServiceConfig(raw: Record<string, unknown>): Config {
   const env: Record<string, string> = {
     // Stands in for the API's URL, which exists only after deployment; its shape is built by the stack.
@@ -379,7 +379,7 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
   try {
     return loadConfig(env);
   } catch (error) {
-    // lib/config.ts names environment variables; the operator typed context keys.
+    // lib/platform/config.ts names environment variables; the operator typed context keys.
     let message = (error as Error).message.replace(/^Invalid configuration: /, '');
     for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
       message = message.replaceAll(variable, `${setting} (${variable})`);

@@ -4,10 +4,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/metrics.ts';
-import type { FunctionName } from '../lib/routes.ts';
-import { TABLE } from '../lib/table.ts';
-import { DELIVERY_TIMEOUT_MS } from '../lib/webhook-delivery.ts';
+import { DELIVERY_TIMEOUT_MS } from '#events/webhook-delivery.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
+import type { FunctionName } from '#platform/routes.ts';
+import { TABLE } from '#store/table.ts';
 import { VoiceOtpApi } from './api.ts';
 import { EVENTS_BATCH_SIZE, OutcomeEvents } from './events.ts';
 import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
@@ -31,7 +31,7 @@ interface FunctionSizing {
 
 /**
  * Memory buys CPU on Lambda, and cold starts (bundle parse, key derivation) are CPU-bound, so even light
- * handlers get 256 MB. Timeouts cover the worst case of the AWS time budgets (lib/aws-budget.ts): a cold
+ * handlers get 256 MB. Timeouts cover the worst case of the AWS time budgets (lib/platform/aws-budget.ts): a cold
  * start whose secret reads time out (2.1 s) followed by a store call that does (3.3 s), plus the work, so a
  * request always ends in our own 503 rather than the Lambda's timeout; and they stay far below API
  * Gateway's 29 s integration timeout. test/infra/store-budget.test.ts holds them to that arithmetic.
@@ -124,10 +124,10 @@ export class VoiceOtpStack extends Stack {
         },
         removalPolicy,
       }),
-      // Shaped as lib/keyring.ts reads it; Secrets Manager generates the key material itself.
+      // Shaped as lib/platform/keyring.ts reads it; Secrets Manager generates the key material itself.
       keyRing: new Secret(this, 'KeyRing', {
         description:
-          'voice-otp: key ring for code hashes, sealed tokens and phone pseudonyms (lib/keyring.ts)',
+          'voice-otp: key ring for code hashes, sealed tokens and phone pseudonyms (lib/platform/keyring.ts)',
         generateSecretString: {
           secretStringTemplate: JSON.stringify({ current: 'k1' }),
           generateStringKey: 'k1',

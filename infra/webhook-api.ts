@@ -43,7 +43,7 @@ const routeKey = (route: (typeof WEBHOOK_ROUTES)[number]) => `${route.method} ${
  * - per-route throttles held at synth above Plivo's peak (infra/settings.ts), each route its own bucket, so a
  *   flood on one cannot use up another's, and throttled requests never invoke a function; with the
  *   functions' short refusals this bounds the concurrency a flood can take from the app routes;
- * - the signature check, first thing in each function (lib/webhooks.ts), and, with webhookAllowedCidrs, a
+ * - the signature check, first thing in each function (lib/channels/plivo-webhooks.ts), and, with webhookAllowedCidrs, a
  *   source-address check before it (the function sees the caller's address in the event);
  * - the WebhookRejectionRate alarm on this API's own 4xx and request counts (infra/monitoring.ts).
  *

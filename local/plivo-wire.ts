@@ -1,5 +1,5 @@
 import { createHmac, randomInt } from 'node:crypto';
-import { plivoSignature } from '../lib/plivo-signature.ts';
+import { plivoSignature } from '#channels/plivo-signature.ts';
 
 /**
  * What the simulated Plivo's Call and Message APIs share: the Basic-auth check, the number formats Plivo

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { countSegments, type SegmentCount } from '../lib/sms-segments.ts';
+import { countSegments, type SegmentCount } from '#channels/sms-segments.ts';
 import {
   type ApiReply,
   authFailure,

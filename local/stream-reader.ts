@@ -7,8 +7,8 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { endpointRegion } from '../lib/dynamodb-client.ts';
-import { isVerificationKey } from '../lib/table.ts';
+import { endpointRegion } from '#store/dynamodb-client.ts';
+import { isVerificationKey } from '#store/table.ts';
 import { type DynamoDbConnection, localClient } from './dynamodb-local.ts';
 
 /**

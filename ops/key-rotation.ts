@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseKeyRing } from '../lib/keyring.ts';
+import { parseKeyRing } from '#platform/keyring.ts';
 
 /**
  * Key-ring rotation as a command (`npm run rotate-keys`), in two phases decided by the secret itself, so
@@ -13,7 +13,7 @@ import { parseKeyRing } from '../lib/keyring.ts';
 export interface RotationTimings {
   codeTtlSeconds: number;
   retentionSeconds: number;
-  /** How long a function may keep a key ring it read (lib/secrets.ts). */
+  /** How long a function may keep a key ring it read (lib/platform/secrets.ts). */
   cacheSeconds: number;
 }
 

@@ -4,7 +4,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { SECRET_MAX_AGE_SECONDS } from '../lib/secrets.ts';
+import { SECRET_MAX_AGE_SECONDS } from '#platform/secrets.ts';
 import { nextRotationStep, type RotationTimings } from './key-rotation.ts';
 import { OperatorError, requireOutput, stackOutputs } from './stack-outputs.ts';
 

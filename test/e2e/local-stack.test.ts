@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plivoSignature } from '../../lib/plivo-signature.ts';
+import { plivoSignature } from '#channels/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
 import { captureServer } from '../support/capture-server.ts';
 import { runDynamoDb } from '../support/harness.ts';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plivoSignature } from '../../lib/plivo-signature.ts';
+import { plivoSignature } from '#channels/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
 import { SPECIAL_CALLEES } from '../../local/simulator.ts';
 import { SPECIAL_RECIPIENTS } from '../../local/sms-simulator.ts';

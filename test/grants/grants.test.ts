@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, inject, test } from 'vitest';
+import type { FunctionName } from '#platform/routes.ts';
 import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
-import type { FunctionName } from '../../lib/routes.ts';
 import { readCommandLog } from '../support/dynamodb-commands.ts';
 
 /**

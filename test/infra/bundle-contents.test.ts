@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionName } from '../../lib/routes.ts';
+import type { FunctionName } from '#platform/routes.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events', 'deliver'];
@@ -13,14 +13,14 @@ const FUNCTIONS: FunctionName[] = ['send', 'verify', 'answer', 'hangup', 'events
  * (infra/service-function.ts), without the phone-metadata alias, which changes no lib module.
  */
 const STORE = {
-  verifications: 'lib/dynamodb-verifications.ts',
-  phones: 'lib/dynamodb-phones.ts',
-  counters: 'lib/dynamodb-counters.ts',
-  idempotency: 'lib/dynamodb-idempotency.ts',
-  webhooks: 'lib/dynamodb-webhooks.ts',
+  verifications: 'lib/store/dynamodb-verifications.ts',
+  phones: 'lib/store/dynamodb-phones.ts',
+  counters: 'lib/store/dynamodb-counters.ts',
+  idempotency: 'lib/store/dynamodb-idempotency.ts',
+  webhooks: 'lib/store/dynamodb-webhooks.ts',
 };
-const VOICE = 'lib/voice-prompts.ts';
-const SMS = 'lib/sms-words.ts';
+const VOICE = 'lib/channels/voice-prompts.ts';
+const SMS = 'lib/channels/sms-words.ts';
 
 const CARRIES: Record<FunctionName, { carries: string[]; not: string[] }> = {
   send: { carries: [SMS, ...Object.values(STORE)], not: [VOICE] },

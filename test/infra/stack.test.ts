@@ -1,9 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { MAX_DELIVERY_ATTEMPTS } from '#events/webhook-delivery.ts';
+import { type FunctionName, ROUTES } from '#platform/routes.ts';
+import { TABLE } from '#store/table.ts';
 import { APP_ROUTES, WEBHOOK_ROUTES } from '../../infra/api.ts';
-import { type FunctionName, ROUTES } from '../../lib/routes.ts';
-import { TABLE } from '../../lib/table.ts';
-import { MAX_DELIVERY_ATTEMPTS } from '../../lib/webhook-delivery.ts';
 import { synthTemplate } from './synth.ts';
 import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
 
@@ -64,7 +64,7 @@ describe('functions', () => {
     }
   });
 
-  test('environment: what lib/config.ts and lib/runtime.ts read, and never a secret value', () => {
+  test('environment: what lib/platform/config.ts and lib/platform/runtime.ts read, and never a secret value', () => {
     const common = {
       APP_NAME: 'Voice OTP',
       CODE_LENGTH: '6',
@@ -351,7 +351,7 @@ describe('webhook delivery queue', () => {
 });
 
 describe('table', () => {
-  test('on demand, pk string key and ttl from lib/table.ts, point-in-time recovery, kept by default', () => {
+  test('on demand, pk string key and ttl from lib/store/table.ts, point-in-time recovery, kept by default', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -459,7 +459,7 @@ describe('api', () => {
     });
   };
 
-  test('exactly the app routes of lib/routes.ts, each to its function behind the API key; no webhook route', () => {
+  test('exactly the app routes of lib/platform/routes.ts, each to its function behind the API key; no webhook route', () => {
     const served = methods().filter((method) => method.HttpMethod !== 'ANY');
     expect(served.map((m) => `${m.HttpMethod} ${m.path}`).sort()).toEqual(
       APP_ROUTES.map((route) => `${route.method} ${route.resource}`).sort(),

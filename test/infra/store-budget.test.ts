@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
+import { DELIVERY_TIMEOUT_MS } from '#events/webhook-delivery.ts';
+import { worstCaseMs } from '#platform/aws-budget.ts';
+import type { FunctionName } from '#platform/routes.ts';
+import { SECRETS_TIME_BUDGET } from '#platform/secrets.ts';
+import { STORE_TIME_BUDGET } from '#store/dynamodb-client.ts';
 import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { readSettings } from '../../infra/settings.ts';
 import { functionSizing } from '../../infra/voice-otp-stack.ts';
-import { worstCaseMs } from '../../lib/aws-budget.ts';
-import { STORE_TIME_BUDGET } from '../../lib/dynamodb-client.ts';
-import type { FunctionName } from '../../lib/routes.ts';
-import { SECRETS_TIME_BUDGET } from '../../lib/secrets.ts';
-import { DELIVERY_TIMEOUT_MS } from '../../lib/webhook-delivery.ts';
 
 /** A cold start before its first secret read (bundle, config), and time to build the answer. */
 const COLD_START_MS = 500;

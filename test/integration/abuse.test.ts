@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type CallRequest, telephonyUnavailable } from '#channels/telephony.ts';
 import { createSendHandler } from '../../functions/send.ts';
-import { type CallRequest, telephonyUnavailable } from '../../lib/telephony.ts';
 import {
   apiEvent,
   check,
@@ -319,7 +319,7 @@ describe('counter lifetimes', () => {
 
   it('keeps every counter until the window it counts is over, with day-long fraud-guard windows too', async () => {
     const h = await createHarness({
-      // Shard items too (lib/sharded-counter.ts): `#s<i>` sits before the window, which still ends the key.
+      // Shard items too (lib/abuse/sharded-counter.ts): `#s<i>` sits before the window, which still ends the key.
       COUNTER_SHARDS: '4',
       PHONE_MIN_GAP_SECONDS: '30',
       FRAUD_GUARD_WINDOW_MINUTES: '1440',

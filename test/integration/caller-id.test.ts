@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlivoTelephony } from '#channels/plivo-calls.ts';
+import { loadConfig } from '#platform/config.ts';
 import { createSendHandler } from '../../functions/send.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { createPlivoTelephony } from '../../lib/plivo-calls.ts';
 import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
 import { apiEvent, createHarness, type Harness } from '../support/harness.ts';
 

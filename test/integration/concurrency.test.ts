@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '#store/store.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import type { Store } from '../../lib/store.ts';
 import {
   API_KEY_ID,
   apiEvent,

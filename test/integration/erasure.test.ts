@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { callRejected } from '#channels/telephony.ts';
+import { parseKeyRing } from '#platform/keyring.ts';
+import type { Secrets } from '#platform/secrets.ts';
+import { createDocumentClient } from '#store/dynamodb-client.ts';
+import { dynamoDbStore } from '#store/dynamodb-store.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { createDocumentClient } from '../../lib/dynamodb-client.ts';
-import { dynamoDbStore } from '../../lib/dynamodb-store.ts';
-import { parseKeyRing } from '../../lib/keyring.ts';
-import type { Secrets } from '../../lib/secrets.ts';
-import { callRejected } from '../../lib/telephony.ts';
 import {
   API_KEY_ID,
   apiEvent,

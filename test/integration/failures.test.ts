@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createDocumentClient } from '#store/dynamodb-client.ts';
+import { dynamoDbStore } from '#store/dynamodb-store.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { createDocumentClient } from '../../lib/dynamodb-client.ts';
-import { dynamoDbStore } from '../../lib/dynamodb-store.ts';
 import { failing } from '../support/failing-store.ts';
 import {
   apiEvent,
@@ -95,7 +95,7 @@ describe('failures after the call is placed', () => {
 
   it('keep the call error when marking the verification failed fails too', async () => {
     const h = await createHarness();
-    const { callRejected } = await import('../../lib/telephony.ts');
+    const { callRejected } = await import('#channels/telephony.ts');
     h.telephony.fail = callRejected();
     const send = createSendHandler({
       ...h.depsFor('send'),

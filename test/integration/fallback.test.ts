@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { callRejected, messageRejected, telephonyUnavailable } from '#channels/telephony.ts';
+import type { Store } from '#store/store.ts';
 import { createHangupHandler } from '../../functions/hangup.ts';
-import type { Store } from '../../lib/store.ts';
-import { callRejected, messageRejected, telephonyUnavailable } from '../../lib/telephony.ts';
 import { failing } from '../support/failing-store.ts';
 import {
   answerParams,

@@ -16,8 +16,8 @@ import {
  * codes tested, which an `attempts` attribute cannot show.
  */
 const tested = vi.hoisted(() => new Map<string, { count: number; matched: number }>());
-vi.mock('../../lib/codes.ts', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../lib/codes.ts')>();
+vi.mock('#verification/codes.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('#verification/codes.ts')>();
   return {
     ...actual,
     hashesEqual: (submitted: string, stored: string) => {

@@ -1,19 +1,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_RESPONSE_CHARS, sendRequest } from '../../lib/http-client.ts';
 import {
   createPlivoTelephony,
   type PlivoCallsOptions,
   type PlivoErrorDetail,
-} from '../../lib/plivo-calls.ts';
-import type { CallRequest } from '../../lib/telephony.ts';
-import { attemptDelivery } from '../../lib/webhook-delivery.ts';
+} from '#channels/plivo-calls.ts';
+import type { CallRequest } from '#channels/telephony.ts';
+import { attemptDelivery } from '#events/webhook-delivery.ts';
+import { MAX_RESPONSE_CHARS, sendRequest } from '#platform/http-client.ts';
 import { outcomeEvent } from '../support/events.ts';
 import { apiEvent, createHarness, type Harness } from '../support/harness.ts';
 
 /**
- * The one outbound HTTP client (lib/http-client.ts) as Plivo's requests and webhook deliveries use it: a
+ * The one outbound HTTP client (lib/platform/http-client.ts) as Plivo's requests and webhook deliveries use it: a
  * timeout and a network failure are told apart, a status once in stands whatever becomes of the body, warm
  * requests reuse their connection, bodies go with a Content-Length, and a long answer is cut.
  */

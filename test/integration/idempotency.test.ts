@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { CallRequest } from '#channels/telephony.ts';
+import { telephonyUnavailable } from '#channels/telephony.ts';
+import type { HttpResult } from '#platform/http.ts';
+import type { Store } from '#store/store.ts';
+import { type IdempotentSend, idempotent } from '#verification/idempotency.ts';
 import { createSendHandler } from '../../functions/send.ts';
-import type { HttpResult } from '../../lib/http.ts';
-import { type IdempotentSend, idempotent } from '../../lib/idempotency.ts';
-import type { Store } from '../../lib/store.ts';
-import type { CallRequest } from '../../lib/telephony.ts';
-import { telephonyUnavailable } from '../../lib/telephony.ts';
 import { failing } from '../support/failing-store.ts';
 import {
   apiEvent,

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { telephonyUnavailable } from '../../lib/telephony.ts';
+import { telephonyUnavailable } from '#channels/telephony.ts';
 import {
   answerParams,
   apiEvent,

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
+import { telephonyUnavailable } from '#channels/telephony.ts';
+import type { MetricName } from '#platform/metrics.ts';
+import type { Store } from '#store/store.ts';
 import { createSendHandler } from '../../functions/send.ts';
-import type { MetricName } from '../../lib/metrics.ts';
-import type { Store } from '../../lib/store.ts';
-import { telephonyUnavailable } from '../../lib/telephony.ts';
 import { API_KEY_ID } from '../support/events.ts';
 import { failing } from '../support/failing-store.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { CallRequest, Telephony } from '#channels/telephony.ts';
 import { createSendHandler } from '../../functions/send.ts';
-import type { CallRequest, Telephony } from '../../lib/telephony.ts';
 import { apiEvent, check, createHarness, parse, spokenCode, status } from '../support/harness.ts';
 
 /** Time-window edges and the order in which concurrent sends finish. */

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
+import { parseKeyRing } from '#platform/keyring.ts';
+import type { Secrets } from '#platform/secrets.ts';
 import { createAnswerHandler } from '../../functions/answer.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
-import { parseKeyRing } from '../../lib/keyring.ts';
-import type { Secrets } from '../../lib/secrets.ts';
 import {
   answerParams,
   apiEvent,

@@ -1,9 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import plivo from 'plivo';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LOCALES } from '../../lib/locales.ts';
-import { countSegments } from '../../lib/sms-segments.ts';
-import { messageRejected, telephonyUnavailable } from '../../lib/telephony.ts';
+import { countSegments } from '#channels/sms-segments.ts';
+import { messageRejected, telephonyUnavailable } from '#channels/telephony.ts';
+import { LOCALES } from '#platform/locales.ts';
 import {
   apiEvent,
   check,

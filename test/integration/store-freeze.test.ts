@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRequest } from '#channels/telephony.ts';
+import type { HttpResult } from '#platform/http.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { readSettings } from '../../infra/settings.ts';
 import { functionSizing } from '../../infra/voice-otp-stack.ts';
-import type { HttpResult } from '../../lib/http.ts';
-import type { CallRequest } from '../../lib/telephony.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local.ts';
 import {
   apiEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { callRejected } from '../../lib/telephony.ts';
+import { callRejected } from '#channels/telephony.ts';
 import {
   apiEvent,
   check,

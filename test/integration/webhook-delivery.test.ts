@@ -4,15 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { OutcomeEvent, OutcomeEventType } from '../../lib/outcome-events.ts';
+import type { OutcomeEvent, OutcomeEventType } from '#events/outcome-events.ts';
 import {
   attemptDelivery,
   createDeliverHandler,
   MAX_DELIVERY_ATTEMPTS,
   RETRY_DELAYS_SECONDS,
   type Resolver,
-} from '../../lib/webhook-delivery.ts';
-import { createWebhookSink } from '../../lib/webhook-sink.ts';
+} from '#events/webhook-delivery.ts';
+import { createWebhookSink } from '#events/webhook-sink.ts';
 import { LocalDeliveryQueue } from '../../local/delivery-queue.ts';
 import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
 import { outcomeEvent as anOutcomeEvent } from '../support/events.ts';
@@ -98,7 +98,7 @@ function pipeline(
 const settled = (queue: LocalDeliveryQueue) =>
   vi.waitFor(() => expect(queue.size).toBe(0), { timeout: 20_000, interval: 20 });
 
-/** A receiver's own check, written from the Standard Webhooks spec rather than from lib/webhook-signing.ts. */
+/** A receiver's own check, written from the Standard Webhooks spec rather than from lib/events/webhook-signing.ts. */
 function verifiedByHand(secret: string, request: CapturedRequest): boolean {
   const id = request.headers['webhook-id'] as string;
   const timestamp = request.headers['webhook-timestamp'] as string;

@@ -311,7 +311,7 @@ const putWebhook = (body: unknown, options: Partial<Parameters<typeof apiEvent>[
   apiEvent({ method: 'PUT', resource: '/v1/webhook', body, ...options });
 const hook = (url: string) => putWebhook({ url, events: ['verification.approved'] });
 
-/** Every URL rule (lib/webhook-url.ts): each is refused with 400 invalid_webhook_url. */
+/** Every URL rule (lib/events/webhook-url.ts): each is refused with 400 invalid_webhook_url. */
 export const webhookUrlCases: Array<[name: string, url: string]> = [
   ['http', 'http://hooks.example.com/voice-otp'],
   ['ftp', 'ftp://hooks.example.com/voice-otp'],

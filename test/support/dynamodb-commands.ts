@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FunctionName } from '../../lib/routes.ts';
+import type { FunctionName } from '#platform/routes.ts';
 
 /**
  * The DynamoDB commands each function's handler really issues, recorded by SDK middleware while the

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'vitest';
-import { OUTCOME_EVENT_TYPES, type OutcomeEvent } from '../../lib/outcome-events.ts';
+import { OUTCOME_EVENT_TYPES, type OutcomeEvent } from '#events/outcome-events.ts';
 
 /** schemas/events/<type>.json, the published contract of each outcome event's payload. */
 const ajv = new Ajv2020({

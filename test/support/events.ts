@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { OutcomeEvent, OutcomeEventType } from '../../lib/outcome-events.ts';
-import { plivoSignature } from '../../lib/plivo-signature.ts';
+import { plivoSignature } from '#channels/plivo-signature.ts';
+import type { OutcomeEvent, OutcomeEventType } from '#events/outcome-events.ts';
 
 /**
  * API Gateway REST proxy events as the gateway hands them to the functions, for the tests and the benchmark

@@ -1,5 +1,5 @@
-import { ApiError } from '../../lib/errors.ts';
-import type { Store } from '../../lib/store.ts';
+import { ApiError } from '#platform/errors.ts';
+import type { Store } from '#store/store.ts';
 
 export const unavailable = () => new ApiError(503, 'store_unavailable', 'DynamoDB is down (test).');
 

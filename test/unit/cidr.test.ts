@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { addressMatcher, isCidr } from '../../lib/cidr.ts';
-import { loadConfig } from '../../lib/config.ts';
+import { addressMatcher, isCidr } from '#platform/cidr.ts';
+import { loadConfig } from '#platform/config.ts';
 
 describe('isCidr', () => {
   test.each(['203.0.113.0/24', '198.51.100.7/32', '0.0.0.0/1', '2001:db8::/32', '::/1', '2001:db8::1/128'])(

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lib/dynamodb-client.ts';
+import { createDocumentClient } from '#store/dynamodb-client.ts';
 import { iamActions, recordCommands } from '../support/dynamodb-commands.ts';
 
 /** What the grants test is fed: the IAM actions each document-client command needs, seen before sending. */

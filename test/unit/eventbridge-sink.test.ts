@@ -1,7 +1,7 @@
 import type { PutEventsCommand, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
-import { eventBridgeSink } from '../../lib/eventbridge-sink.ts';
-import type { OutcomeEvent } from '../../lib/outcome-events.ts';
+import { eventBridgeSink } from '#events/eventbridge-sink.ts';
+import type { OutcomeEvent } from '#events/outcome-events.ts';
 
 const event = (n: number): OutcomeEvent => ({
   id: `evt_${String(n).padStart(26, '0')}`,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../lib/logger.ts';
+import { createLogger } from '#platform/logger.ts';
 
 /** The lines written to each stream during a test, parsed. */
 const written: { stdout: string[]; stderr: string[] } = { stdout: [], stderr: [] };

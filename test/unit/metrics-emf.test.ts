@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCounters, METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/metrics.ts';
+import { createCounters, METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
 
 /** The embedded-metric-format documents written, parsed; the clock is pinned. */
 function counters() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCounters, METRICS_NAMESPACE } from '../../lib/metrics.ts';
+import { createCounters, METRICS_NAMESPACE } from '#platform/metrics.ts';
 import { captureOutput } from '../support/output-capture.ts';
 
 /** The embedded metric format lines the stack's alarms read (infra/monitoring.ts): namespace, dimensions, value. */

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ErrorCode } from '../../lib/errors.ts';
-import { LOCALES } from '../../lib/locales.ts';
-import { ROUTES } from '../../lib/routes.ts';
+import type { ErrorCode } from '#platform/errors.ts';
+import { LOCALES } from '#platform/locales.ts';
+import { ROUTES } from '#platform/routes.ts';
 
 const source = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8');
 const document = parse(source) as {

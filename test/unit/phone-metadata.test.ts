@@ -3,17 +3,17 @@ import { type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js
 import examples from 'libphonenumber-js/examples.mobile.json';
 import full from 'libphonenumber-js/metadata.max.json';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ALLOWED_COUNTRIES } from '#platform/config.ts';
 import {
   PHONE_METADATA_MODULE,
   phoneMetadataBundling,
   phoneMetadataFor,
 } from '../../infra/phone-metadata.ts';
 import { bundledCode } from '../../infra/service-function.ts';
-import { DEFAULT_ALLOWED_COUNTRIES } from '../../lib/config.ts';
 
 const ALLOWED = DEFAULT_ALLOWED_COUNTRIES.split(',');
 
-/** What lib/phone.ts reads from a parse: validity, E.164, country and number type. */
+/** What lib/channels/phone.ts reads from a parse: validity, E.164, country and number type. */
 function read(metadata: MetadataJson, e164: string) {
   const parsed = parsePhoneNumberFromString(e164, metadata);
   if (!parsed?.isValid() || parsed.number !== e164) return { valid: false } as const;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import plivo from 'plivo';
 import { describe, expect, it } from 'vitest';
-import { plivoSignature, plivoSignatureValid } from '../../lib/plivo-signature.ts';
+import { plivoSignature, plivoSignatureValid } from '#channels/plivo-signature.ts';
 
 const TOKEN = 'MzYxNzVhZjQtZmFrZS10b2tlbg';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { newKeyRingSecret, parseKeyRing } from '../../lib/keyring.ts';
+import { newKeyRingSecret, parseKeyRing } from '#platform/keyring.ts';
 import {
   parsePlivoCredentials,
   SECRET_MAX_AGE_SECONDS,
   SECRETS_TIME_BUDGET,
   secretsManagerSecrets,
-} from '../../lib/secrets.ts';
+} from '#platform/secrets.ts';
 import { captureServer } from '../support/capture-server.ts';
 
 /** Stands for key material or an auth token: none of it may reach an error message (and so the logs). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shareOf } from '../../lib/sharded-counter.ts';
+import { shareOf } from '#abuse/sharded-counter.ts';
 
 describe('shard shares', () => {
   it('split any cap into shares that sum to it exactly', () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
-import { plivoSignatureValid } from '../../lib/plivo-signature.ts';
+import { plivoSignatureValid } from '#channels/plivo-signature.ts';
 import { PhoneSimulator } from '../../local/simulator.ts';
 import { captureServer } from '../support/capture-server.ts';
 

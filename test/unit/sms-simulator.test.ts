@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import plivo from 'plivo';
 import { afterEach, describe, expect, it } from 'vitest';
-import { plivoSignatureValid } from '../../lib/plivo-signature.ts';
+import { plivoSignatureValid } from '#channels/plivo-signature.ts';
 import { SmsSimulator } from '../../local/sms-simulator.ts';
 import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
 

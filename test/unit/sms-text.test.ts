@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { LOCALES, type Locale } from '../../lib/locales.ts';
-import { countSegments } from '../../lib/sms-segments.ts';
-import { smsText } from '../../lib/sms-text.ts';
+import { countSegments } from '#channels/sms-segments.ts';
+import { smsText } from '#channels/sms-text.ts';
+import { LOCALES, type Locale } from '#platform/locales.ts';
 
 const UCS2_LOCALES: Locale[] = ['hi-IN', 'ja-JP'];
-/** The longest APP_NAME lib/config.ts allows, in GSM-7 letters, and the longest code and lifetime. */
+/** The longest APP_NAME lib/platform/config.ts allows, in GSM-7 letters, and the longest code and lifetime. */
 const WORST = { appName: 'W'.repeat(60), code: '0123456789', codeTtlSeconds: 3600 };
 const DEFAULTS = { appName: 'Voice OTP', code: '482017', codeTtlSeconds: 300 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkWebhookUrl, isPublicAddress } from '../../lib/webhook-url.ts';
+import { checkWebhookUrl, isPublicAddress } from '#events/webhook-url.ts';
 
 /** The address rules at their edges: a range one bit too wide would refuse real hosts, one too narrow would let a private one through. */
 describe('isPublicAddress', () => {

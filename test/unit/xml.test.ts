@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { el, renderXml } from '../../lib/xml.ts';
+import { el, renderXml } from '#channels/xml.ts';
 
 describe('answer XML', () => {
   it('escapes markup in text and attribute values, and leaves plain text as it is', () => {

@@ -1,0 +1,66 @@
+import { randomInt } from 'node:crypto';
+import type { CounterStore } from '#store/store.ts';
+
+/**
+ * Counters that every send writes (the day's caps, a country's hour, an API key's minute and day) split over
+ * shard items, because one DynamoDB item takes about 1,000 writes a second: each send writes one shard chosen
+ * at random, so each item takes about 1/N of the writes.
+ *
+ * The limit stays exact. Shard i may hold at most its share of the limit, the shares summing to the limit
+ * (the first `limit % shards` shards one more; with a limit below N, only `limit` shards of one each), so
+ * the shards together never admit more than the limit. A send refused by its shard is not refused yet: one
+ * strongly consistent read of the other shards says which still had room, and those are tried in random
+ * order; the send is refused only when every shard was full when it looked (the refused write or the read).
+ * So the cost stays one write per send while its shard has room; near the limit a send pays one read and
+ * a few more tries, and a refused one at most one write and one read whatever N is.
+ */
+export interface ShardedLimit {
+  /** The item of one shard, from its suffix: '' for shard 0, so with one shard the key is the unsharded one. */
+  key: (shard: string) => string;
+  /** What the shards together may hold (attribute `n`). */
+  max: number;
+  shards: number;
+  /** Epoch ms after which DynamoDB's TTL may delete the items. */
+  expiresAt: number;
+}
+
+/** Shard `index`'s part of `max` over `shards` shards: the parts sum exactly to `max`. */
+export const shareOf = (max: number, shards: number, index: number) =>
+  Math.floor(max / shards) + (index < max % shards ? 1 : 0);
+
+export const shardSuffix = (index: number) => (index === 0 ? '' : `#s${index}`);
+
+/** Counts one in a shard with room: the key of the item written, or undefined when every shard was full. */
+export async function countSharded(store: CounterStore, limit: ShardedLimit): Promise<string | undefined> {
+  // A shard whose share would be 0 is never written: below N, the limit takes `max` shards of one.
+  const shards = Math.max(1, Math.min(limit.shards, limit.max));
+  const keyOf = (index: number) => limit.key(shardSuffix(index));
+  const tryShard = async (index: number) => {
+    const result = await store.count(keyOf(index), {
+      add: { n: 1 },
+      limits: { n: shareOf(limit.max, shards, index) },
+      expiresAt: limit.expiresAt,
+    });
+    return result.counted ? keyOf(index) : undefined;
+  };
+  const [first = 0, ...others] = shuffled(shards);
+  const counted = await tryShard(first);
+  if (counted || others.length === 0) return counted;
+  const items = await store.readCounters(others.map(keyOf), { consistent: true });
+  for (const index of others) {
+    if ((items.get(keyOf(index))?.n ?? 0) >= shareOf(limit.max, shards, index)) continue;
+    const taken = await tryShard(index);
+    if (taken) return taken;
+  }
+  return undefined;
+}
+
+/** 0 … n-1 in random order (Fisher–Yates). */
+function shuffled(n: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}

@@ -1,0 +1,215 @@
+import type { Channel } from '#platform/config.ts';
+import type { CallRecord, MessageRecord, Verification, VerificationState } from './verification.ts';
+
+/**
+ * Persistence for verifications. Every transition is one conditional write; when its condition fails the
+ * store returns the current record (read in the same round trip) so the caller can say why.
+ */
+export interface VerificationStore {
+  /** Stores a new pending verification; its id must be new. */
+  create(verification: Verification): Promise<void>;
+  get(id: string): Promise<Verification | undefined>;
+  /** A strongly consistent read of the status fields alone (no hashes): what the answer webhook needs. */
+  getState(id: string): Promise<VerificationState | undefined>;
+
+  /**
+   * Reserves one attempt before any code is tested: adds 1 to `attempts` while the verification belongs to
+   * `apiKeyId`, is pending, unexpired and under its limit. Done: the item as reserved, whose code the caller
+   * may now test once. So however many checks arrive at once, at most `maxAttempts` codes are ever tested.
+   * `token` is the check's own: a retry of the same write (after a timeout) finds it and reserves nothing more.
+   */
+  reserveAttempt(id: string, apiKeyId: string, now: number, token: string): Promise<TransitionResult>;
+  /** After a reserved attempt tested right: approves while still pending. */
+  approve(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
+  /**
+   * After the last reserved attempt tested wrong: `max_attempts_reached` while still pending, so the stored
+   * status is the outcome. Approval and lock-out are both conditional on pending: the first written wins.
+   */
+  lockOut(id: string, apiKeyId: string, now: number): Promise<TransitionResult>;
+  /** `supersededBy`: the newer verification of the same phone that replaces this one. */
+  cancel(id: string, apiKeyId: string, now: number, supersededBy?: string): Promise<TransitionResult>;
+  /** Marks a pending verification failed because its call could not be placed or its SMS not sent. */
+  fail(
+    id: string,
+    outcome: { call: CallRecord } | { message: MessageRecord },
+    now: number,
+  ): Promise<TransitionResult>;
+  /**
+   * Keeps the provider's id for the call placed, so a cancel or a resend can hang it up. Only adds the id:
+   * an outcome the hangup webhook recorded first stays.
+   */
+  recordCallRequest(id: string, requestId: string, now: number): Promise<TransitionResult>;
+  /** Records a call's outcome once per Plivo CallUUID; retries with the same CallUUID change nothing. */
+  recordCall(id: string, call: CallRecord & { uuid: string }, now: number): Promise<TransitionResult>;
+  /**
+   * Records an SMS delivery report on a verification that sent one: the first report binds its MessageUUID
+   * (reports for another one change nothing), and only a forward step in MESSAGE_STATUS_RANK is written, so
+   * replays and reports arriving out of order never move a message back, and a final status stays.
+   */
+  recordMessage(id: string, report: MessageRecord & { uuid: string }, now: number): Promise<TransitionResult>;
+
+  /**
+   * Claims the verification's one fallback to `channel`: only while it asked for one (`fallback`), none was
+   * claimed yet, and it is pending (the caller opened its unexpired token). However many webhooks race
+   * (Plivo's retries, replays), one claim wins; the others change nothing. `failed`, at send time, records
+   * in the same write that the first channel's provider refused it.
+   */
+  claimFallback(
+    id: string,
+    channel: Channel,
+    now: number,
+    failed?: { call: CallRecord } | { message: MessageRecord },
+  ): Promise<TransitionResult>;
+  /**
+   * Marks a claimed fallback used, writing the other channel's block (`queued`) before it is asked to send,
+   * so its own hangup or delivery reports find it. Only while still pending and unexpired.
+   */
+  useFallback(
+    id: string,
+    outcome: { call: CallRecord } | { message: MessageRecord },
+    now: number,
+  ): Promise<TransitionResult>;
+  /** Records why a claimed (or used) fallback went nowhere; `outcome` marks the other channel's block failed. */
+  refuseFallback(
+    id: string,
+    reason: string,
+    outcome: { call: CallRecord } | { message: MessageRecord } | undefined,
+    now: number,
+  ): Promise<TransitionResult>;
+}
+
+/**
+ * Each phone's pointer (per API key): the latest verification, which a newer one supersedes, and the recent
+ * ids erasure must find.
+ */
+export interface PhoneStore {
+  /**
+   * Makes the verification its phone's latest for its API key, unless the pointer already holds a newer one
+   * (a later `createdAt`): the pointer only moves forward.
+   */
+  pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult>;
+  /**
+   * Adds the verification to its phone's recent ids without moving the pointer: a send whose code never went
+   * out still stored a verification of that phone, which erasure must find.
+   */
+  rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void>;
+  /**
+   * Deletes every verification listed in the phone's pointers under these pseudonyms for this API key, then
+   * the pointers themselves; returns how many verifications it deleted. Counters stay (SECURITY.md).
+   */
+  erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number>;
+  /** The latest id pointed to under any of these pseudonyms (first found in their order), in one read. */
+  latestIdForPhone(apiKeyId: string, phoneHashes: string[]): Promise<string | undefined>;
+}
+
+export type PhoneEntry = Pick<Verification, 'id' | 'apiKeyId' | 'phoneHash' | 'createdAt' | 'expiresAt'>;
+
+/**
+ * The phone pointer keeps the ids of the phone's verifications that may still exist (until their items'
+ * TTL), so erasure can find them; `atMost` bounds the list whatever happens (lib/verification/erasure.ts derives it from
+ * the phone's daily limit).
+ */
+export interface RecentLimit {
+  atMost: number;
+}
+
+/** Either the pointer moved (and names the id it replaced), or it already held this newer one. */
+export type PointResult = { moved: true; replaced: string | undefined } | { moved: false; newer: string };
+
+export type TransitionResult =
+  | { done: true; verification: Verification }
+  | { done: false; current: Verification | undefined };
+
+/**
+ * Counter items for rate limits and the fraud guard. One conditional write adds to an item's counters
+ * unless that would take one past its limit (or break a minimum gap), so concurrent requests can never
+ * be over-admitted.
+ */
+export interface CounterStore {
+  count(key: string, change: CounterChange): Promise<CountResult>;
+  /**
+   * Adds `add` to a counter item once per `marker`: the marker item and the count are written together (one
+   * transaction), so a retry after either outcome never counts twice. False when the marker already existed.
+   */
+  countOnce(key: string, add: Record<string, number>, marker: string, expiresAt: number): Promise<boolean>;
+  /** Reads of several counter items in one round trip: eventually consistent unless `consistent`. */
+  readCounters(
+    keys: string[],
+    options?: { consistent?: boolean },
+  ): Promise<Map<string, Record<string, number>>>;
+}
+
+export interface CounterChange {
+  add?: Record<string, number>;
+  /** Highest value each attribute may hold once `add` is applied. */
+  limits?: Record<string, number>;
+  /** Refuse unless `attribute` (a time in ms) is at most `now - ms`; on success it becomes `now`. */
+  gap?: { attribute: string; now: number; ms: number };
+  set?: Record<string, number>;
+  /** Epoch ms after which DynamoDB's TTL may delete the item. */
+  expiresAt: number;
+}
+
+export type CountResult = { counted: true } | { counted: false; current: Record<string, number> };
+
+/**
+ * Idempotency-Key records, scoped to the API key: a claim by one request, then either the verification whose
+ * call it may place (after which the key is never run again) and its stored response, or nothing (released).
+ */
+export interface IdempotencyStore {
+  /** Claims the key for a request with this body hash; when taken, returns the record that holds it. */
+  claimIdempotencyKey(
+    input: IdempotencyClaim,
+  ): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }>;
+  /**
+   * Binds this request's claim to the verification whose call it is about to place: from then on the key is
+   * never run again, however old the claim. False when the claim is no longer this request's.
+   */
+  bindIdempotencyKey(key: string, claimId: string, verificationId: string): Promise<boolean>;
+  completeIdempotencyKey(key: string, claimId: string, response: StoredResponse): Promise<void>;
+  /** Frees this request's claim so a retry runs afresh; a claim bound to a verification is never freed. */
+  releaseIdempotencyKey(key: string, claimId: string): Promise<void>;
+}
+
+export interface IdempotencyClaim {
+  key: string;
+  /** This request's own id for its claim (random): the later writes apply only to its own claim. */
+  claimId: string;
+  bodyHash: string;
+  now: number;
+  expiresAt: number;
+  /** An unbound claim older than this (ms epoch) is from a request that died: it may be taken over. */
+  staleBefore: number;
+}
+
+export interface StoredResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface IdempotencyRecord {
+  bodyHash: string;
+  startedAt: number;
+  /** Set before the call was placed: a call may be out for it. */
+  verificationId?: string;
+  response?: StoredResponse;
+}
+
+/** An API key's webhook endpoint (`WEBHOOK#<api key id>`): its secret is stored sealed, never in plaintext. */
+export interface WebhookRecord {
+  url: string;
+  events: string[];
+  /** `whsec_…` sealed under the key ring (lib/events/webhook-secret.ts). */
+  sealedSecret: string;
+  updatedAt: number;
+}
+
+/** One endpoint per API key: set replaces it (and its secret), delete says whether there was one. */
+export interface WebhookStore {
+  putWebhook(apiKeyId: string, webhook: WebhookRecord): Promise<void>;
+  getWebhook(apiKeyId: string): Promise<WebhookRecord | undefined>;
+  deleteWebhook(apiKeyId: string): Promise<boolean>;
+}
+
+export type Store = VerificationStore & PhoneStore & CounterStore & IdempotencyStore & WebhookStore;

@@ -1,0 +1,382 @@
+import nock from 'nock';
+import plivo from 'plivo';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createPlivoTelephony,
+  type PlivoCallsOptions,
+  type PlivoErrorDetail,
+} from '#channels/plivo-calls.ts';
+import type { CallRequest, MessageRequest } from '#channels/telephony.ts';
+import { captureServer } from '../support/capture-server.ts';
+import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
+
+const AUTH_ID = 'MAXXXXXXXXXXXXXXXXXX';
+const AUTH_TOKEN = 'ZmFrZS10b2tlbi1mb3ItdGVzdHM';
+const request: CallRequest = {
+  verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
+  to: '+14155550123',
+  country: 'US',
+  answerUrl: 'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
+  fallbackUrl:
+    'https://otp.example.com/prod/v1/plivo/answer?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed&s=fallback',
+  hangupUrl: 'https://otp.example.com/prod/v1/plivo/hangup?v=vrf_0123456789ABCDEFGHJKMNPQRS',
+};
+
+const options = (apiUrl: string, overrides: Partial<PlivoCallsOptions> = {}): PlivoCallsOptions => ({
+  apiUrl,
+  fromNumbers: { '*': '+14155550100' },
+  timeoutMs: 1000,
+  ringTimeoutSeconds: 30,
+  timeLimitSeconds: 120,
+  credentials: async () => ({ authId: AUTH_ID, authToken: AUTH_TOKEN }),
+  ...overrides,
+});
+
+const fired = JSON.stringify({ message: 'call fired', request_uuid: 'req-123', api_id: 'api-1' });
+
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+describe('Call API request', () => {
+  it('is field for field what the official plivo SDK sends for the same call', async () => {
+    // What the SDK sends, captured at the HTTP layer (it only ever talks to api.plivo.com).
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    let sdk: { path: string; body: Record<string, unknown>; headers: Record<string, string> } | undefined;
+    const scope = nock('https://api.plivo.com').post(/.*/).reply(201, fired);
+    // nock hands over a Fetch API Request.
+    scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
+      sdk = {
+        path: new URL(req.url).pathname,
+        body: JSON.parse(body) as Record<string, unknown>,
+        headers: Object.fromEntries([...req.headers].map(([k, v]) => [k.toLowerCase(), v])),
+      };
+    });
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    const sdkResult = await client.calls.create('14155550100', '14155550123', request.answerUrl, {
+      answerMethod: 'POST',
+      hangupUrl: request.hangupUrl,
+      hangupMethod: 'POST',
+      fallbackUrl: request.fallbackUrl,
+      fallbackMethod: 'POST',
+      ringTimeout: 30,
+      timeLimit: 120,
+      machineDetection: 'hangup',
+    });
+    expect(sdkResult.requestUuid).toBe('req-123');
+
+    // What we send, captured by a local server.
+    const server = await captureServer(() => ({ status: 201, body: fired }));
+    const placed = await createPlivoTelephony(options(server.url)).placeCall(request);
+    await server.close();
+    expect(placed).toEqual({ requestId: 'req-123' });
+    const ours = server.requests[0];
+
+    expect(sdk).toBeDefined();
+    expect(ours?.method).toBe('POST');
+    expect(ours?.path).toBe(sdk?.path);
+    expect(ours?.path).toBe(`/v1/Account/${AUTH_ID}/Call/`);
+    expect(JSON.parse(ours?.body ?? '')).toEqual(sdk?.body);
+    expect(ours?.headers.authorization).toBe(sdk?.headers.authorization);
+    expect(ours?.headers['content-type']).toBe(sdk?.headers['content-type']);
+    expect(JSON.parse(ours?.body ?? '')).toMatchObject({
+      from: '14155550100',
+      to: '14155550123',
+      answer_url: request.answerUrl,
+      answer_method: 'POST',
+      hangup_url: request.hangupUrl,
+      fallback_url: request.fallbackUrl,
+      fallback_method: 'POST',
+      ring_timeout: 30,
+      time_limit: 120,
+      machine_detection: 'hangup',
+    });
+    nock.enableNetConnect();
+  });
+});
+
+const message: MessageRequest = {
+  verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
+  to: '+14155550123',
+  country: 'US',
+  text: 'Your Acme code is 482017. It expires in 5 minutes. Do not share it.',
+  statusUrl:
+    'https://otp.example.com/prod/v1/plivo/message-status?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed',
+};
+
+const queued = JSON.stringify({
+  api_id: 'api-2',
+  message: 'message(s) queued',
+  message_uuid: ['9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22'],
+});
+
+describe('Message API request', () => {
+  it('is field for field what the official plivo SDK sends for the same SMS', async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    let sdk: { path: string; body: Record<string, unknown>; headers: Record<string, string> } | undefined;
+    const scope = nock('https://api.plivo.com').post(/.*/).reply(202, queued);
+    scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
+      sdk = {
+        path: new URL(req.url).pathname,
+        body: JSON.parse(body) as Record<string, unknown>,
+        headers: Object.fromEntries([...req.headers].map(([k, v]) => [k.toLowerCase(), v])),
+      };
+    });
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    const sdkResult = await client.messages.create('14155550100', '14155550123', message.text, {
+      type: 'sms',
+      url: message.statusUrl,
+      method: 'POST',
+      log: false,
+    });
+    expect(sdkResult.messageUuid).toEqual(['9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22']);
+
+    const server = await captureServer(() => ({ status: 202, body: queued }));
+    const sent = await createPlivoTelephony(options(server.url)).sendMessage(message);
+    await server.close();
+    expect(sent).toEqual({ messageId: '9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22' });
+    const ours = server.requests[0];
+
+    expect(sdk).toBeDefined();
+    expect(ours?.method).toBe('POST');
+    expect(ours?.path).toBe(sdk?.path);
+    expect(ours?.path).toBe(`/v1/Account/${AUTH_ID}/Message/`);
+    expect(JSON.parse(ours?.body ?? '')).toEqual(sdk?.body);
+    expect(ours?.headers.authorization).toBe(sdk?.headers.authorization);
+    expect(ours?.headers['content-type']).toBe(sdk?.headers['content-type']);
+    // Plivo keeps neither the text nor the full number; reports come back to the signed route.
+    expect(JSON.parse(ours?.body ?? '')).toEqual({
+      src: '14155550100',
+      dst: '14155550123',
+      text: message.text,
+      type: 'sms',
+      url: message.statusUrl,
+      method: 'POST',
+      log: false,
+    });
+    nock.enableNetConnect();
+  });
+});
+
+describe('Message API failures', () => {
+  it.each([
+    [400, 'message_rejected', 422],
+    [403, 'message_rejected', 422],
+    [404, 'message_rejected', 422],
+    [401, 'telephony_unavailable', 502],
+    [429, 'telephony_unavailable', 502],
+    [500, 'telephony_unavailable', 502],
+    [503, 'telephony_unavailable', 502],
+  ])('Plivo %i → %s', async (statusCode, code, status) => {
+    const server = await captureServer(() => ({
+      status: statusCode,
+      body: JSON.stringify({ api_id: 'a', error: "'14155550123' is not a valid phone number" }),
+    }));
+    const refused: Array<[PlivoErrorDetail, string]> = [];
+    await expect(
+      createPlivoTelephony(
+        options(server.url, { onError: (detail, api) => refused.push([detail, api]) }),
+      ).sendMessage(message),
+    ).rejects.toMatchObject({ code, status });
+    await server.close();
+    expect(refused).toEqual([[{ status: statusCode, reason: expect.any(String) }, 'Message']]);
+    expect(JSON.stringify(refused)).not.toMatch(/555012|is not a valid/);
+  });
+
+  it('gives up after the timeout, and maps an unreachable API to telephony_unavailable', async () => {
+    const hanging = await captureServer(() => 'hang');
+    await expect(
+      createPlivoTelephony(options(hanging.url, { timeoutMs: 300 })).sendMessage(message),
+    ).rejects.toMatchObject({ code: 'telephony_unavailable', status: 502 });
+    await hanging.close();
+    const closed = await captureServer(() => ({ status: 202 }));
+    await closed.close();
+    await expect(createPlivoTelephony(options(closed.url)).sendMessage(message)).rejects.toMatchObject({
+      code: 'telephony_unavailable',
+    });
+  });
+});
+
+describe('Call API failures', () => {
+  it.each([
+    [400, 'call_rejected'],
+    [403, 'call_rejected'],
+    [404, 'call_rejected'],
+    [401, 'telephony_unavailable'],
+    [429, 'telephony_unavailable'],
+    [500, 'telephony_unavailable'],
+    [503, 'telephony_unavailable'],
+  ])('Plivo %i → %s', async (statusCode, code) => {
+    const server = await captureServer(() => ({
+      status: statusCode,
+      body: JSON.stringify({ api_id: 'a', error: 'no' }),
+    }));
+    await expect(createPlivoTelephony(options(server.url)).placeCall(request)).rejects.toMatchObject({
+      code,
+    });
+    await server.close();
+  });
+
+  it("logs the status and a code of ours, never Plivo's error text, which repeats the number", async () => {
+    const refused: PlivoErrorDetail[] = [];
+    const apiId = '9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d21';
+    for (const [statusCode, reason] of [
+      [400, 'plivo_4xx'],
+      [500, 'plivo_5xx'],
+    ] as const) {
+      const server = await captureServer(() => ({
+        status: statusCode,
+        body: JSON.stringify({ api_id: apiId, error: "'14155550123' is not a valid phone number" }),
+      }));
+      await expect(
+        createPlivoTelephony(options(server.url, { onError: (detail) => refused.push(detail) })).placeCall(
+          request,
+        ),
+      ).rejects.toBeDefined();
+      await server.close();
+      expect(refused.at(-1)).toEqual({ status: statusCode, reason, apiId });
+    }
+    // An api_id that is not one is dropped too: nothing of the body but a UUID-shaped id is kept.
+    const server = await captureServer(() => ({
+      status: 404,
+      body: JSON.stringify({ api_id: "'14155550123' unknown", error: 'not found' }),
+    }));
+    await expect(
+      createPlivoTelephony(options(server.url, { onError: (detail) => refused.push(detail) })).placeCall(
+        request,
+      ),
+    ).rejects.toBeDefined();
+    await server.close();
+    expect(refused.at(-1)).toEqual({ status: 404, reason: 'plivo_4xx' });
+    expect(JSON.stringify(refused)).not.toMatch(/555012|is not a valid/);
+  });
+
+  it('gives up after the timeout', async () => {
+    const server = await captureServer(() => 'hang');
+    const started = Date.now();
+    await expect(
+      createPlivoTelephony(options(server.url, { timeoutMs: 300 })).placeCall(request),
+    ).rejects.toMatchObject({
+      code: 'telephony_unavailable',
+      status: 502,
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await server.close();
+  });
+
+  it('maps an unreachable API to telephony_unavailable', async () => {
+    const server = await captureServer(() => ({ status: 201 }));
+    await server.close();
+    await expect(createPlivoTelephony(options(server.url)).placeCall(request)).rejects.toMatchObject({
+      code: 'telephony_unavailable',
+    });
+  });
+});
+
+describe('send when the call cannot be placed', () => {
+  it.each([
+    [Object.assign(new Error(), { status: 422, code: 'call_rejected' }), 422, 'call_rejected'],
+    [
+      Object.assign(new Error(), { status: 502, code: 'telephony_unavailable' }),
+      502,
+      'telephony_unavailable',
+    ],
+  ])(
+    'records the verification as failed and leaves the earlier one pending (%#)',
+    async (_e, statusCode, code) => {
+      const h = await createHarness();
+      const phone = '+14155550160';
+      const earlier = await startVerification(h, phone);
+      const { callRejected, telephonyUnavailable } = await import('#channels/telephony.ts');
+      h.telephony.fail = code === 'call_rejected' ? callRejected() : telephonyUnavailable();
+      const response = await h.send(
+        apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }),
+      );
+      expect(response.statusCode).toBe(statusCode);
+      expect(parse(response)).toEqual({ error: { code, message: expect.any(String) } });
+      const failed = (await h.scan()).find(
+        (item) => item.id !== earlier.id && item.status !== undefined && item.createdAt,
+      );
+      expect(failed).toMatchObject({ status: 'failed', call: { status: 'failed' } });
+      expect(parse(await status(h, failed?.id as string))).toMatchObject({
+        status: 'failed',
+        call: { status: 'failed' },
+      });
+      // The earlier verification was not superseded by a send that failed.
+      expect(parse(await status(h, earlier.id))).toMatchObject({ status: 'pending' });
+      expect(parse(await check(h, { phone, code: earlier.code }))).toMatchObject({
+        id: earlier.id,
+        valid: true,
+      });
+    },
+  );
+});
+
+describe('hang-up requests (a cancel or resend ending the call in flight)', () => {
+  const REQUEST_UUID = '3a2e4c90-dcee-4931-8a59-f123ab507e60';
+
+  /** What the SDK sends for `calls.cancel(id)` (a call request) and `calls.hangup(id)` (a live call). */
+  async function sdkRequests() {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    const seen: Array<{ method: string; path: string; authorization: string | null }> = [];
+    const scope = nock('https://api.plivo.com').delete(/.*/).times(2).reply(204);
+    scope.on('request', (req: Request) => {
+      seen.push({
+        method: req.method,
+        path: new URL(req.url).pathname,
+        authorization: req.headers.get('authorization'),
+      });
+    });
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    await client.calls.cancel(REQUEST_UUID);
+    await client.calls.hangup(REQUEST_UUID);
+    nock.enableNetConnect();
+    return seen;
+  }
+
+  it("are what the official plivo SDK sends: the call request's DELETE first, then the live call's", async () => {
+    const sdk = await sdkRequests();
+    // Not answered yet: the request is canceled, which ends the call.
+    const ringing = await captureServer(() => ({ status: 204 }));
+    expect(await createPlivoTelephony(options(ringing.url)).endCall(REQUEST_UUID)).toBe('ended');
+    await ringing.close();
+    // Answered: Plivo knows no call request any more (404), so the live call is hung up.
+    const live = await captureServer((r) => ({ status: r.path.includes('/Request/') ? 404 : 204 }));
+    expect(await createPlivoTelephony(options(live.url)).endCall(REQUEST_UUID)).toBe('ended');
+    await live.close();
+    const ours = [ringing.requests[0], ...live.requests].map((r) => ({
+      method: r?.method,
+      path: r?.path,
+      authorization: r?.headers.authorization,
+    }));
+    expect(ours).toEqual([sdk[0], sdk[0], sdk[1]]);
+    expect(sdk.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE /v1/Account/${AUTH_ID}/Request/${REQUEST_UUID}/`,
+      `DELETE /v1/Account/${AUTH_ID}/Call/${REQUEST_UUID}/`,
+    ]);
+  });
+
+  it('a call already over (404 twice) is no error; Plivo down or slow is, so the record is retried', async () => {
+    const over = await captureServer(() => ({ status: 404, body: '{"error":"not found"}' }));
+    expect(await createPlivoTelephony(options(over.url)).endCall(REQUEST_UUID)).toBe('already_over');
+    await over.close();
+    const down = await captureServer(() => ({ status: 503 }));
+    const logged: PlivoErrorDetail[] = [];
+    await expect(
+      createPlivoTelephony(options(down.url, { onError: (detail) => logged.push(detail) })).endCall(
+        REQUEST_UUID,
+      ),
+    ).rejects.toMatchObject({ code: 'telephony_unavailable' });
+    await down.close();
+    expect(logged).toEqual([{ status: 503, reason: 'plivo_5xx' }]);
+    const hanging = await captureServer(() => 'hang');
+    await expect(
+      createPlivoTelephony(options(hanging.url, { timeoutMs: 200 })).endCall(REQUEST_UUID),
+    ).rejects.toMatchObject({ code: 'telephony_unavailable' });
+    await hanging.close();
+  });
+});
