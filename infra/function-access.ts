@@ -10,11 +10,26 @@ export type TableAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem';
 
+/**
+ * The DynamoDB API operations a function sends: what CloudWatch's per-operation table metrics are published
+ * under (the alarms watch each one). They differ from the IAM actions for transactions: IAM checks each item
+ * of a TransactWriteItems as its own action (PutItem, UpdateItem...), CloudWatch counts the call itself.
+ */
+export type TableOperation =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'TransactWriteItems';
+
 export type SecretName = 'keyRing' | 'plivo';
 
 export interface FunctionAccess {
   /** DynamoDB actions on the one table; empty means the function gets neither access nor TABLE_NAME. */
   table: readonly TableAction[];
+  /** The DynamoDB operations it sends (see TableOperation); test/grants holds both lists to its handler. */
+  operations: readonly TableOperation[];
   /** Secrets it may read (secretsmanager:GetSecretValue); each also sets that secret's id variable. */
   secrets: readonly SecretName[];
 }
@@ -51,6 +66,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ],
+    operations: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     secrets: ['keyRing', 'plivo'],
   },
   verify: {
@@ -61,14 +77,24 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ],
+    operations: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     secrets: ['keyRing'],
   },
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
-  answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
-  hangup: { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing', 'plivo'] },
-  events: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], secrets: ['plivo'] },
+  answer: { table: ['dynamodb:GetItem'], operations: ['GetItem'], secrets: ['keyRing', 'plivo'] },
+  hangup: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    operations: ['BatchGetItem', 'UpdateItem'],
+    secrets: ['keyRing', 'plivo'],
+  },
+  // The approval count is one TransactWriteItems (a marker Put and the counter's Update).
+  events: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    operations: ['GetItem', 'TransactWriteItems'],
+    secrets: ['plivo'],
+  },
   // Reads the app's endpoint (GetItem) and opens its sealed secret; never telephony, never a write.
-  deliver: { table: ['dynamodb:GetItem'], secrets: ['keyRing'] },
+  deliver: { table: ['dynamodb:GetItem'], operations: ['GetItem'], secrets: ['keyRing'] },
 };
 
 /** The variables lib/platform/runtime.ts reads to find each secret. */

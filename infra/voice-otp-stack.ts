@@ -17,6 +17,7 @@ import { ServiceFunction } from './service-function.ts';
 import type { Settings } from './settings.ts';
 import { ApiFirewall } from './waf.ts';
 import { PlivoWebhookApi } from './webhook-api.ts';
+import type { WebhookFunction } from './webhook-capacity.ts';
 import { WebhookQueue } from './webhook-queue.ts';
 
 export interface VoiceOtpStackProps extends StackProps {
@@ -155,6 +156,8 @@ export class VoiceOtpStack extends Stack {
         removalPolicy,
         tracing: settings.tracing,
         allowedCountries: settings.service.abuse.allowedCountries,
+        // Plivo's webhooks keep their concurrency through a flood of sends (SCALING.md 3.2), when set.
+        reservedConcurrency: isWebhookFunction(name) ? settings.webhookReservedConcurrency : undefined,
       });
       bindAccess(fn.handler, FUNCTION_ACCESS[name], { table: this.table, secrets });
       // Only tracing, and the events function's stream (dynamodb:ListStreams), need a wildcard resource:
@@ -276,5 +279,8 @@ function byFunction<T>(make: (name: FunctionName) => T): Record<FunctionName, T>
   const names = Object.keys(FUNCTION_ACCESS) as FunctionName[];
   return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<FunctionName, T>;
 }
+
+const isWebhookFunction = (name: FunctionName): name is WebhookFunction =>
+  name === 'answer' || name === 'hangup';
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
