@@ -21,7 +21,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
 import { FUNCTION_ACCESS } from './function-access.ts';
@@ -116,7 +116,14 @@ export class Monitoring extends Construct {
       },
       period: FIVE_MINUTES,
     });
-    this.alarm('Api5xx', apiErrors, 5, 'The app and webhook APIs answered 5 or more 5xx in 5 minutes.');
+    const api5xx = this.alarm(
+      'Api5xx',
+      apiErrors,
+      5,
+      'The app and webhook APIs answered 5 or more 5xx in 5 minutes.',
+    );
+    // The REST API's metrics name it by its name (dimension ApiName), a string CloudFormation cannot follow.
+    api5xx.node.addDependency(props.api.node.defaultChild as IConstruct);
 
     // Plivo's webhooks refused before or by the functions: throttled (429), from outside webhookAllowedCidrs
     // (403) or badly signed (403). Each is a call that may have failed for a real user.
@@ -372,7 +379,7 @@ export class Monitoring extends Construct {
     threshold: number,
     description: string,
     comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-  ): void {
+  ): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold,
@@ -384,5 +391,6 @@ export class Monitoring extends Construct {
     alarm.addAlarmAction(new SnsAction(this.topic));
     alarm.addOkAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
+    return alarm;
   }
 }
