@@ -4,6 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { HANG_UP_PLIVO_WAITS } from '#channels/plivo-calls.ts';
 import { DELIVERY_TIMEOUT_MS } from '#events/webhook-delivery.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
@@ -68,10 +69,12 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       description:
         "The table's stream: counts approvals for the fraud guard, hangs up canceled calls, puts outcome events",
       memorySize: 256,
-      // A batch of EVENTS_BATCH_SIZE records, each of which may wait twice for Plivo (a hang-up tries the call
-      // request, then the live call) and for the store and EventBridge.
+      // A batch of EVENTS_BATCH_SIZE records, each of which may wait for Plivo HANG_UP_PLIVO_WAITS times one
+      // after the other (a hang-up tries the call request, then looks the answered call up and ends it), and
+      // for the store and EventBridge.
       timeout: Duration.seconds(
-        EVENTS_BATCH_SIZE * (2 * Math.ceil(settings.service.plivo.timeoutMs / 1000) + 4) + 7,
+        EVENTS_BATCH_SIZE * (HANG_UP_PLIVO_WAITS * Math.ceil(settings.service.plivo.timeoutMs / 1000) + 4) +
+          7,
       ),
     },
     deliver: {

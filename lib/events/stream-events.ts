@@ -69,7 +69,7 @@ async function countApprovalOnce(deps: EventsDeps, verification: Verification) {
 
 async function hangUpCallOf(deps: EventsDeps, verification: Verification | undefined, requestId?: string) {
   if (!verification || !requestId) return;
-  const outcome = await deps.telephony.endCall(requestId);
+  const outcome = await deps.telephony.endCall({ requestId, country: verification.country });
   deps.logger.info('Call hung up', {
     verificationId: verification.id,
     reason: verification.supersededBy ? 'superseded' : 'canceled',

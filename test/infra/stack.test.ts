@@ -43,6 +43,9 @@ describe('functions', () => {
       MemorySize: 256,
       Timeout: 11,
     });
+    // events: a batch of 10 records, each hang-up up to 7 Plivo waits of 4 s in a row (the request's DELETE,
+    // the live-call list, 4 rounds of lookups, the call's DELETE), plus the store and EventBridge.
+    expect(props(id(`${pathOf('events')}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({ Timeout: 327 });
     for (const name of ['verify', 'answer'] as const) {
       expect(props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
         MemorySize: 256,

@@ -4,7 +4,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { expect, inject } from 'vitest';
-import type { CallEnder, CallRequest, MessageRequest, Telephony } from '#channels/telephony.ts';
+import type { CallEnder, CallRequest, CallToEnd, MessageRequest, Telephony } from '#channels/telephony.ts';
 import type { OutcomeEvent } from '#events/outcome-events.ts';
 import { type Config, loadConfig } from '#platform/config.ts';
 import { newKeyRingSecret, parseKeyRing } from '#platform/keyring.ts';
@@ -76,7 +76,7 @@ export class RecordingTelephony implements Telephony, CallEnder {
     return { messageId: randomUUID() };
   }
 
-  async endCall(requestId: string) {
+  async endCall({ requestId }: CallToEnd) {
     if (this.failEndCall) throw this.failEndCall;
     this.ended.push(requestId);
     return 'ended' as const;
