@@ -10,8 +10,9 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
 import { TABLE } from '#store/table.ts';
 import { VoiceOtpApi } from './api.ts';
+import { bindAccess } from './bind-access.ts';
 import { EVENTS_BATCH_SIZE, OutcomeEvents } from './events.ts';
-import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
+import { FUNCTION_ACCESS } from './function-access.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
@@ -253,6 +254,11 @@ export class VoiceOtpStack extends Stack {
       description: 'Put {"authId","authToken"} here after deploying',
     });
     new CfnOutput(this, 'KeyRingSecretArn', { value: secrets.keyRing.secretArn });
+    // What `npm run preflight` checks against the Plivo account: each caller ID, `*` the default.
+    new CfnOutput(this, 'PlivoNumbers', {
+      value: JSON.stringify(settings.service.plivo.fromNumbers),
+      description: 'Caller IDs by destination country ("*": the default), as the functions use them',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     // What the operator commands and RUNBOOK.md read: key rotation's safe time, each function's logs.

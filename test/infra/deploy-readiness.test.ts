@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
+import { PREFLIGHT_OUTPUTS } from '../../ops/preflight.ts';
 import {
   alarmMetrics,
   awsMetricProblems,
@@ -84,6 +85,11 @@ describe.each(Object.keys(VARIANTS))('%s', (variant) => {
       expect(metric.namespace, metric.alarm).toBe(METRICS_NAMESPACE);
       expect(metric.dimensions, metric.alarm).toContainEqual({ Name: 'service', Value: SERVICE_NAME });
     }
+  });
+
+  test('the outputs `npm run preflight` starts from are there', () => {
+    const outputs = (template().toJSON() as { Outputs: Record<string, unknown> }).Outputs;
+    expect(PREFLIGHT_OUTPUTS.filter((key) => !(key in outputs))).toEqual([]);
   });
 
   test("the dashboard's name holds the region: dashboards are account-wide, so two regions cannot collide", () => {

@@ -4,6 +4,7 @@ import { MAX_DELIVERY_ATTEMPTS } from '#events/webhook-delivery.ts';
 import { type FunctionName, ROUTES } from '#platform/routes.ts';
 import { TABLE } from '#store/table.ts';
 import { APP_ROUTES, WEBHOOK_ROUTES } from '../../infra/api.ts';
+import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { synthTemplate } from './synth.ts';
 import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
 
@@ -246,6 +247,14 @@ describe('least privilege', () => {
     // Only events may put on the bus.
     for (const name of FUNCTIONS.filter((n) => n !== 'events'))
       expect(permissions(name)['events:PutEvents'], name).toBeUndefined();
+  });
+
+  test('EventBridge and SQS: each role holds exactly the calls infra/function-access.ts lists for its code', () => {
+    const SERVICE_ACTIONS = ['events:PutEvents', 'sqs:SendMessage', 'sqs:ChangeMessageVisibility'];
+    for (const name of FUNCTIONS) {
+      const held = SERVICE_ACTIONS.filter((action) => permissions(name)[action]);
+      expect(held, name).toEqual([...FUNCTION_ACCESS[name].services].sort());
+    }
   });
 
   test('deliver reads the endpoint and the key ring, and consumes its own queue alone', () => {
