@@ -226,6 +226,16 @@ export async function createHarness(
       },
     };
   };
+  // The recording telephony as each function holds it: like lib/channels/plivo-calls.ts, every request to
+  // Plivo first reads the function's Plivo credentials, so a function without that grant fails here too.
+  const telephonyFor = (name: FunctionName): Telephony & CallEnder => {
+    const credentials = () => secretsFor(name).plivo();
+    return {
+      placeCall: async (request) => (await credentials(), telephony.placeCall(request)),
+      sendMessage: async (request) => (await credentials(), telephony.sendMessage(request)),
+      endCall: async (call) => (await credentials(), telephony.endCall(call)),
+    };
+  };
   const awsFor = (name: FunctionName) =>
     awsClientsFor(name, (command, action) =>
       log.command({ file, function: name, command, actions: [action] }),
@@ -247,7 +257,7 @@ export async function createHarness(
   const events = createEventsHandler({
     ...depsFor('events'),
     store: stores.events,
-    telephony,
+    telephony: telephonyFor('events'),
     sinks: [
       { publish: async (list) => void published.push(...list) },
       // The bus, through the real EventBridge client (answered by a stand-in): its grant is checked too.
@@ -267,10 +277,14 @@ export async function createHarness(
     awsFor,
     dynamoCalls,
     metrics,
-    send: createSendHandler({ ...depsFor('send'), telephony }),
+    send: createSendHandler({ ...depsFor('send'), telephony: telephonyFor('send') }),
     verify: createVerifyHandler(depsFor('verify')),
     answer: createAnswerHandler(depsFor('answer')),
-    hangup: createHangupHandler({ ...depsFor('hangup'), publicUrl: config.publicUrl, telephony }),
+    hangup: createHangupHandler({
+      ...depsFor('hangup'),
+      publicUrl: config.publicUrl,
+      telephony: telephonyFor('hangup'),
+    }),
     events,
     published,
     async drainStream(choose = (records) => records) {
