@@ -231,9 +231,18 @@ export async function createHarness(
   const telephonyFor = (name: FunctionName): Telephony & CallEnder => {
     const credentials = () => secretsFor(name).plivo();
     return {
-      placeCall: async (request) => (await credentials(), telephony.placeCall(request)),
-      sendMessage: async (request) => (await credentials(), telephony.sendMessage(request)),
-      endCall: async (call) => (await credentials(), telephony.endCall(call)),
+      placeCall: async (request) => {
+        await credentials();
+        return telephony.placeCall(request);
+      },
+      sendMessage: async (request) => {
+        await credentials();
+        return telephony.sendMessage(request);
+      },
+      endCall: async (call) => {
+        await credentials();
+        return telephony.endCall(call);
+      },
     };
   };
   const awsFor = (name: FunctionName) =>
