@@ -36,10 +36,11 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
 };
 const templates = new Map<string, Template>();
 
+// Two synths with cdk-nag (about 8 s each on an idle machine) and the spec database: generous, for a loaded one.
 beforeAll(() => {
   for (const [name, settings] of Object.entries(VARIANTS)) templates.set(name, synthTemplate(settings));
   specDatabase();
-}, 60_000);
+}, 180_000);
 
 const json = (template: Template) => template.toJSON() as CfnTemplate;
 const copy = (template: Template) => structuredClone(json(template));
