@@ -164,7 +164,8 @@ export function schemaProblems(db: SpecDatabase, template: CfnTemplate): string[
     for (const target of resource.DependsOn === undefined ? [] : [resource.DependsOn].flat()) {
       if (!(target in resources)) problems.push(`${id}: DependsOn unknown ${target}`);
     }
-    if (resource.Type.startsWith('Custom::')) continue;
+    // Custom resources have no schema; CDK's own analytics resource (the CLI adds it) is one CloudFormation knows.
+    if (resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CDK::Metadata') continue;
     const spec = specOf(db, resource.Type);
     if (!spec) {
       problems.push(`${id}: unknown resource type ${resource.Type}`);
