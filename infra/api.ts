@@ -132,6 +132,15 @@ const GATEWAY_ERRORS: readonly GatewayError[] = [
     message: 'The request was refused ($context.error.responseType).',
   },
   {
+    // The function did not answer within API Gateway's 29 s (every function's own timeout is far shorter,
+    // so this means something unforeseen). Whether the request took effect is unknown: say so, not 500.
+    type: ResponseType.INTEGRATION_TIMEOUT,
+    statusCode: '504',
+    code: 'gateway_timeout',
+    message:
+      'The service did not answer in time; whether the request took effect is unknown. Read the verification, or send again with the same Idempotency-Key.',
+  },
+  {
     type: ResponseType.DEFAULT_5XX,
     statusCode: '500',
     code: 'internal_error',

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
@@ -46,7 +46,9 @@ export class OutcomeEvents extends Construct {
     super(scope, id);
     this.#fn = props.fn;
     this.bus = new EventBus(this, 'Bus', { description: 'voice-otp outcome events (source voice-otp)' });
-    this.bus.applyRemovalPolicy(props.removalPolicy);
+    // Always destroyed with the stack, whatever removalPolicy says: it holds no data, and its name is fixed (an
+    // event bus must be named), so a bus left behind would make the next deploy under this stack name fail.
+    this.bus.applyRemovalPolicy(RemovalPolicy.DESTROY);
     this.bus.grantPutEventsTo(props.fn.handler);
     props.fn.handler.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
 

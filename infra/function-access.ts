@@ -1,6 +1,3 @@
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { FunctionName } from '#platform/routes.ts';
 
 export type TableAction =
@@ -10,13 +7,37 @@ export type TableAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem';
 
+/**
+ * The DynamoDB API operations a function sends: what CloudWatch's per-operation table metrics are published
+ * under (the alarms watch each one). They differ from the IAM actions for transactions: IAM checks each item
+ * of a TransactWriteItems as its own action (PutItem, UpdateItem...), CloudWatch counts the call itself.
+ */
+export type TableOperation =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'TransactWriteItems';
+
 export type SecretName = 'keyRing' | 'plivo';
+
+/**
+ * The other AWS calls a function's code makes (IAM actions): outcome events on the bus, deliveries queued and
+ * their retry delays set. Their grants come with the constructs (infra/events.ts, infra/webhook-queue.ts);
+ * test/infra/stack.test.ts holds them to this list, test/grants the list to what each handler sends.
+ */
+export type ServiceAction = 'events:PutEvents' | 'sqs:SendMessage' | 'sqs:ChangeMessageVisibility';
 
 export interface FunctionAccess {
   /** DynamoDB actions on the one table; empty means the function gets neither access nor TABLE_NAME. */
   table: readonly TableAction[];
+  /** The DynamoDB operations it sends (see TableOperation); test/grants holds both lists to its handler. */
+  operations: readonly TableOperation[];
   /** Secrets it may read (secretsmanager:GetSecretValue); each also sets that secret's id variable. */
   secrets: readonly SecretName[];
+  /** EventBridge and SQS calls it makes. */
+  services: readonly ServiceAction[];
 }
 
 /**
@@ -34,7 +55,8 @@ export interface FunctionAccess {
  * counter's Update); it reads the table only through its stream (granted by the event source mapping), and
  * each app's webhook endpoint (Get) to queue its deliveries.
  * deliver: the app's webhook endpoint (Get) for each delivery it attempts.
- * test/grants holds each row to exactly the commands the function's handler issues in the integration suite.
+ * test/grants holds each row to exactly the commands, secrets and AWS calls the function's handler used in the
+ * integration suite.
  *
  * Plivo's auth token is both the API password and the HMAC key of its webhook signatures, so answer and
  * hangup read the Plivo secret too: they must check `X-Plivo-Signature-V3` before doing anything. send places
@@ -51,7 +73,9 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ],
+    operations: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     secrets: ['keyRing', 'plivo'],
+    services: [],
   },
   verify: {
     table: [
@@ -61,47 +85,38 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ],
+    operations: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     secrets: ['keyRing'],
+    services: [],
   },
   // Opens the sealed token from its URL, reads the verification's status (one GetItem) and answers XML.
-  answer: { table: ['dynamodb:GetItem'], secrets: ['keyRing', 'plivo'] },
-  hangup: { table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], secrets: ['keyRing', 'plivo'] },
-  events: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], secrets: ['plivo'] },
+  answer: {
+    table: ['dynamodb:GetItem'],
+    operations: ['GetItem'],
+    secrets: ['keyRing', 'plivo'],
+    services: [],
+  },
+  hangup: {
+    table: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    operations: ['BatchGetItem', 'UpdateItem'],
+    secrets: ['keyRing', 'plivo'],
+    services: [],
+  },
+  // The approval count is one TransactWriteItems (a marker Put and the counter's Update).
+  events: {
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    operations: ['GetItem', 'TransactWriteItems'],
+    secrets: ['plivo'],
+    // Outcome events on the bus; deliveries queued for the deliver function.
+    services: ['events:PutEvents', 'sqs:SendMessage'],
+  },
   // Reads the app's endpoint (GetItem) and opens its sealed secret; never telephony, never a write.
-  deliver: { table: ['dynamodb:GetItem'], secrets: ['keyRing'] },
+  // A failed delivery's retry delay is its message's visibility (its queue's receive and delete are the event
+  // source mapping's own).
+  deliver: {
+    table: ['dynamodb:GetItem'],
+    operations: ['GetItem'],
+    secrets: ['keyRing'],
+    services: ['sqs:ChangeMessageVisibility'],
+  },
 };
-
-/** The variables lib/platform/runtime.ts reads to find each secret. */
-const SECRET_VARIABLES: Record<SecretName, string> = {
-  keyRing: 'KEYRING_SECRET_ID',
-  plivo: 'PLIVO_SECRET_ID',
-};
-
-export interface AccessTarget extends IGrantable {
-  addEnvironment(key: string, value: string): unknown;
-}
-
-/** Grants a function exactly its row of FUNCTION_ACCESS and tells it, by environment, where things are. */
-export function bindAccess(
-  target: AccessTarget,
-  access: FunctionAccess,
-  resources: { table: ITable; secrets: Record<SecretName, ISecret> },
-): void {
-  if (access.table.length > 0) {
-    Grant.addToPrincipal({
-      grantee: target,
-      actions: [...access.table],
-      resourceArns: [resources.table.tableArn],
-    });
-    target.addEnvironment('TABLE_NAME', resources.table.tableName);
-  }
-  for (const name of access.secrets) {
-    const secret = resources.secrets[name];
-    Grant.addToPrincipal({
-      grantee: target,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: [secret.secretArn],
-    });
-    target.addEnvironment(SECRET_VARIABLES[name], secret.secretArn);
-  }
-}

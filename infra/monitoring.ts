@@ -15,26 +15,17 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
-import { FUNCTION_ACCESS, type TableAction } from './function-access.ts';
+import { FUNCTION_ACCESS } from './function-access.ts';
 import type { Settings } from './settings.ts';
-
-/** The DynamoDB operation each granted action shows up under in CloudWatch. */
-const OPERATION_OF: Record<TableAction, Operation> = {
-  'dynamodb:GetItem': Operation.GET_ITEM,
-  'dynamodb:BatchGetItem': Operation.BATCH_GET_ITEM,
-  'dynamodb:PutItem': Operation.PUT_ITEM,
-  'dynamodb:UpdateItem': Operation.UPDATE_ITEM,
-  'dynamodb:DeleteItem': Operation.DELETE_ITEM,
-};
 
 /** Below this many webhook requests in 5 minutes, a rejection rate says nothing (a stray scanner). */
 const WEBHOOK_MIN_REQUESTS = 20;
@@ -125,7 +116,14 @@ export class Monitoring extends Construct {
       },
       period: FIVE_MINUTES,
     });
-    this.alarm('Api5xx', apiErrors, 5, 'The app and webhook APIs answered 5 or more 5xx in 5 minutes.');
+    const api5xx = this.alarm(
+      'Api5xx',
+      apiErrors,
+      5,
+      'The app and webhook APIs answered 5 or more 5xx in 5 minutes.',
+    );
+    // The REST API's metrics name it by its name (dimension ApiName), a string CloudFormation cannot follow.
+    api5xx.node.addDependency(props.api.node.defaultChild as IConstruct);
 
     // Plivo's webhooks refused before or by the functions: throttled (429), from outside webhookAllowedCidrs
     // (403) or badly signed (403). Each is a call that may have failed for a real user.
@@ -143,23 +141,21 @@ export class Monitoring extends Construct {
     );
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      // httpHandler turns every error into a response, so a Lambda error is a crash or a timeout.
+      // A Lambda error is a crash or a timeout only: httpHandler turns every request's error into a response,
+      // and the stream and queue functions report failed records as partial batch failures without throwing
+      // (even when every record of a batch failed: lib/events/stream-events.ts).
       this.alarm(
         `${name}Errors`,
         fn.metricErrors({ period: FIVE_MINUTES }),
         1,
-        `${name}: invocation errors.`,
+        `${name}: invocation errors, i.e. crashes or timeouts (failed requests and records are answered or ` +
+          'reported, never thrown). Look for "Task timed out" or an uncaught error in its log group.',
       );
       this.alarm(`${name}Throttles`, fn.metricThrottles({ period: FIVE_MINUTES }), 1, `${name}: throttled.`);
     }
 
-    const operations = [
-      ...new Set(
-        Object.values(FUNCTION_ACCESS).flatMap((access) =>
-          access.table.map((action) => OPERATION_OF[action]),
-        ),
-      ),
-    ];
+    // Every operation a function sends (TransactWriteItems included), as CloudWatch names them.
+    const operations = [...new Set(Object.values(FUNCTION_ACCESS).flatMap((access) => access.operations))];
     // Summed with FILL: DynamoDB publishes these only when they happen, and CDK's
     // metricSystemErrorsForOperations adds the raw series, which stays empty unless every operation has data.
     const sumOverOperations = (metricName: string, label: string) =>
@@ -260,7 +256,8 @@ export class Monitoring extends Construct {
     );
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `${stack.stackName}-voice-otp`,
+      // Dashboards are account-wide, not regional: the region keeps the same stack in two regions apart.
+      dashboardName: `${stack.stackName}-${stack.region}-voice-otp`,
       defaultInterval: Duration.hours(24),
     });
     this.dashboard.addWidgets(
@@ -382,7 +379,7 @@ export class Monitoring extends Construct {
     threshold: number,
     description: string,
     comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-  ): void {
+  ): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold,
@@ -394,5 +391,6 @@ export class Monitoring extends Construct {
     alarm.addAlarmAction(new SnsAction(this.topic));
     alarm.addOkAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
+    return alarm;
   }
 }

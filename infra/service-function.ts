@@ -23,6 +23,8 @@ export interface ServiceFunctionProps {
   removalPolicy: RemovalPolicy;
   /** ALLOWED_COUNTRIES: the phone-number metadata bundled is theirs (infra/phone-metadata.ts). */
   allowedCountries: readonly string[];
+  /** Concurrency kept for this function alone, and its ceiling (setting webhookReservedConcurrency). */
+  reservedConcurrency?: number | undefined;
 }
 
 /**
@@ -59,6 +61,9 @@ export class ServiceFunction extends Construct {
       // Plain X-Ray: Lambda's own segments (init, invocation), no SDK instrumentation in the bundle.
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       environment: { ...props.environment, NODE_OPTIONS: SERVICE_NODE_OPTIONS },
+      ...(props.reservedConcurrency !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrency,
+      }),
     });
   }
 }

@@ -42,6 +42,12 @@ export interface Settings {
    * cannot take the account's Lambda concurrency from send, check and the webhooks.
    */
   deliverMaxConcurrency: number;
+  /**
+   * Reserved concurrency of each webhook function (answer and hangup), or undefined: a flood of sends (or a slow
+   * Plivo holding send's environments) cannot then take the Lambda concurrency Plivo's webhooks need. Off by
+   * default: reserving takes from the account's pool, which must keep 100 unreserved (SCALING.md 3.2).
+   */
+  webhookReservedConcurrency: number | undefined;
   customDomain: { domainName: string; certificateArn: string } | undefined;
   /** Sets API Gateway's account-wide CloudWatch Logs role for this region (see infra/api.ts). */
   apiGatewayLogsRole: boolean;
@@ -60,6 +66,18 @@ type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+/**
+ * Lambda keeps at least 100 of an account's concurrency unreserved; its default limit is 1,000 per Region. So
+ * the two webhook functions may reserve at most 450 each there (a raised limit allows more, edit with care).
+ */
+const MAX_WEBHOOK_RESERVATION = (1000 - 100) / 2;
+/**
+ * How long a webhook request holds its environment at worst in normal operation: a cold start (about 0.5 s)
+ * plus the signature check and one DynamoDB round trip, rounded up. Reserved concurrency below the peak rate
+ * times this would throttle Plivo itself.
+ */
+const WEBHOOK_SECONDS_HELD = 1;
 
 /** Context values are strings on the command line and JSON values in cdk.json: accept both. */
 const integer = (fallback: number, min: number, max: number) =>
@@ -92,6 +110,9 @@ const infraSettings = z.object({
   hangupBurstLimit: integer(100, 1, 5_000),
   // Lambda's bounds for an SQS event source's maximum concurrency.
   deliverMaxConcurrency: integer(20, 2, 1000),
+  // 0: not reserved. Both webhook functions reserve this many each; at Lambda's default account limit of 1,000
+  // two reservations of 450 leave the 100 unreserved Lambda requires.
+  webhookReservedConcurrency: integer(0, 0, MAX_WEBHOOK_RESERVATION),
   logRetentionDays: z._default(
     z.coerce.number().check(
       z.refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -318,6 +339,20 @@ export function readSettings(context: (key: string) => unknown): Settings {
       unit: 'requests/s',
     },
   ].filter((limit) => limit.value < Math.ceil(limit.need));
+  // A reservation is also a ceiling: it must hold Plivo's peak for each function (hangup also serves SMS reports).
+  if (s.webhookReservedConcurrency > 0) {
+    const needed = Math.ceil(
+      Math.max(need.answerPerSecond, need.hangupPerSecond + need.messageStatusPerSecond) *
+        WEBHOOK_SECONDS_HELD,
+    );
+    if (s.webhookReservedConcurrency < needed)
+      tooLow.push({
+        key: 'webhookReservedConcurrency',
+        value: s.webhookReservedConcurrency,
+        need: needed,
+        unit: 'concurrent executions (a reservation is also a ceiling)',
+      });
+  }
   if (tooLow.length > 0) {
     throw new SettingsError(
       describe(
@@ -349,6 +384,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
     },
     logRetentionDays: s.logRetentionDays,
     deliverMaxConcurrency: s.deliverMaxConcurrency,
+    webhookReservedConcurrency: s.webhookReservedConcurrency > 0 ? s.webhookReservedConcurrency : undefined,
     customDomain:
       s.customDomain && s.certificateArn
         ? { domainName: s.customDomain, certificateArn: s.certificateArn }

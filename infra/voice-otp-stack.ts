@@ -4,19 +4,22 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { HANG_UP_PLIVO_WAITS } from '#channels/plivo-calls.ts';
 import { DELIVERY_TIMEOUT_MS } from '#events/webhook-delivery.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
 import { TABLE } from '#store/table.ts';
 import { VoiceOtpApi } from './api.ts';
+import { bindAccess } from './bind-access.ts';
 import { EVENTS_BATCH_SIZE, OutcomeEvents } from './events.ts';
-import { bindAccess, FUNCTION_ACCESS } from './function-access.ts';
+import { FUNCTION_ACCESS } from './function-access.ts';
 import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Settings } from './settings.ts';
 import { ApiFirewall } from './waf.ts';
 import { PlivoWebhookApi } from './webhook-api.ts';
+import type { WebhookFunction } from './webhook-capacity.ts';
 import { WebhookQueue } from './webhook-queue.ts';
 
 export interface VoiceOtpStackProps extends StackProps {
@@ -67,10 +70,12 @@ export function functionSizing(settings: Settings): Record<FunctionName, Functio
       description:
         "The table's stream: counts approvals for the fraud guard, hangs up canceled calls, puts outcome events",
       memorySize: 256,
-      // A batch of EVENTS_BATCH_SIZE records, each of which may wait twice for Plivo (a hang-up tries the call
-      // request, then the live call) and for the store and EventBridge.
+      // A batch of EVENTS_BATCH_SIZE records, each of which may wait for Plivo HANG_UP_PLIVO_WAITS times one
+      // after the other (a hang-up tries the call request, then looks the answered call up and ends it), and
+      // for the store and EventBridge.
       timeout: Duration.seconds(
-        EVENTS_BATCH_SIZE * (2 * Math.ceil(settings.service.plivo.timeoutMs / 1000) + 4) + 7,
+        EVENTS_BATCH_SIZE * (HANG_UP_PLIVO_WAITS * Math.ceil(settings.service.plivo.timeoutMs / 1000) + 4) +
+          7,
       ),
     },
     deliver: {
@@ -155,6 +160,8 @@ export class VoiceOtpStack extends Stack {
         removalPolicy,
         tracing: settings.tracing,
         allowedCountries: settings.service.abuse.allowedCountries,
+        // Plivo's webhooks keep their concurrency through a flood of sends (SCALING.md 3.2), when set.
+        reservedConcurrency: isWebhookFunction(name) ? settings.webhookReservedConcurrency : undefined,
       });
       bindAccess(fn.handler, FUNCTION_ACCESS[name], { table: this.table, secrets });
       // Only tracing, and the events function's stream (dynamodb:ListStreams), need a wildcard resource:
@@ -247,6 +254,11 @@ export class VoiceOtpStack extends Stack {
       description: 'Put {"authId","authToken"} here after deploying',
     });
     new CfnOutput(this, 'KeyRingSecretArn', { value: secrets.keyRing.secretArn });
+    // What `npm run preflight` checks against the Plivo account: each caller ID, `*` the default.
+    new CfnOutput(this, 'PlivoNumbers', {
+      value: JSON.stringify(settings.service.plivo.fromNumbers),
+      description: 'Caller IDs by destination country ("*": the default), as the functions use them',
+    });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     // What the operator commands and RUNBOOK.md read: key rotation's safe time, each function's logs.
@@ -276,5 +288,8 @@ function byFunction<T>(make: (name: FunctionName) => T): Record<FunctionName, T>
   const names = Object.keys(FUNCTION_ACCESS) as FunctionName[];
   return Object.fromEntries(names.map((name) => [name, make(name)])) as Record<FunctionName, T>;
 }
+
+const isWebhookFunction = (name: FunctionName): name is WebhookFunction =>
+  name === 'answer' || name === 'hangup';
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);

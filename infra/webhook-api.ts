@@ -68,6 +68,7 @@ export class PlivoWebhookApi extends Construct {
     });
 
     const integrations = new Map<WebhookFunction, HttpLambdaIntegration>();
+    const routes: Construct[] = [];
     for (const route of WEBHOOK_ROUTES) {
       let integration = integrations.get(route.function);
       if (!integration) {
@@ -85,8 +86,10 @@ export class PlivoWebhookApi extends Construct {
         path: route.resource,
         methods: [HttpMethod[route.method]],
         integration,
-      }))
+      })) {
         acknowledge(added, 'AwsSolutions-APIG4');
+        routes.push(added);
+      }
     }
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
@@ -117,7 +120,10 @@ export class PlivoWebhookApi extends Construct {
       },
     });
     // Each route its own bucket, sized for Plivo at the daily caps; the delivery-report route uses hangup's
-    // values. The L2 stage sets only the default route settings.
+    // values. The L2 stage sets only the default route settings. The settings name their routes by key string,
+    // which gives CloudFormation no dependency: without one it may create the stage first, and API Gateway
+    // refuses it ("Unable to find Route by key ... within the provided RouteSettings").
+    this.stage.node.addDependency(...routes);
     (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
       WEBHOOK_ROUTES.map((route) => [
         routeKey(route),

@@ -159,9 +159,11 @@ export class PhoneSimulator {
       await sleep(60_000, undefined, { signal: this.#abort.signal }).catch(() => {});
       return { status: 504, body: { api_id: apiId, error: 'gateway timeout' } };
     }
+    // Two ids, as Plivo documents them: the API request's request_uuid (returned here) and the call's own
+    // CallUUID (sent to the answer, ring and hangup URLs, and what the live-call API takes). Never equal.
     const requestUuid = randomUUID();
     const call: CallState = {
-      id: requestUuid,
+      id: randomUUID(),
       requestUuid,
       to: e164(to),
       from: e164(from),
@@ -189,9 +191,10 @@ export class PhoneSimulator {
   }
 
   /**
-   * Plivo's hang-ups: `DELETE /v1/Account/{authId}/Request/{request_uuid}/` cancels a call not answered yet,
-   * `DELETE /v1/Account/{authId}/Call/{call_uuid}/` ends a live one; 404 for a call not in that state (or
-   * over). The call ends `canceled` and its hangup webhook says so; from then on it hears nothing.
+   * Plivo's hang-ups: `DELETE /v1/Account/{authId}/Request/{request_uuid}/` cancels a call not answered yet
+   * (by the request's id), `DELETE /v1/Account/{authId}/Call/{call_uuid}/` ends a live one, ringing or answered
+   * (by the call's own CallUUID); 404 for an id Plivo knows no such call by (or a call over). The call ends
+   * `canceled` and its hangup webhook says so; from then on it hears nothing.
    */
   async hangUp(
     authorization: string | undefined,
@@ -202,9 +205,11 @@ export class PhoneSimulator {
     const apiId = randomUUID();
     const refused = authFailure(this.#options, authorization, authId, apiId);
     if (refused) return refused;
-    const call = this.#calls.find((c) => c.id === uuid);
-    const state = api === 'Request' ? 'ringing' : 'in-progress';
-    if (!call || call.status !== state || call.hungUp.signal.aborted)
+    const call =
+      api === 'Request'
+        ? this.#calls.find((c) => c.requestUuid === uuid && c.status === 'ringing')
+        : this.#live().find((c) => c.id === uuid);
+    if (!call || call.hungUp.signal.aborted)
       return { status: 404, body: { api_id: apiId, error: 'not found' } };
     call.hungUp.abort();
     this.#say(call, api === 'Request' ? 'call request canceled' : 'hung up through the API');
@@ -215,6 +220,65 @@ export class PhoneSimulator {
       HangupSource: 'API Request',
     });
     return { status: 204, body: '' };
+  }
+
+  /**
+   * Plivo's live calls: `GET /v1/Account/{authId}/Call/?status=live`, optionally filtered by `call_direction`,
+   * `from_number` and `to_number` (digits, exact or a prefix), lists the CallUUIDs of the calls ringing or in
+   * progress; `GET /v1/Account/{authId}/Call/{call_uuid}/?status=live` describes one, its request_uuid
+   * included, or answers 404 once it is over.
+   */
+  liveCalls(authorization: string | undefined, authId: string, query: URLSearchParams): ApiReply {
+    const apiId = randomUUID();
+    const refused = authFailure(this.#options, authorization, authId, apiId);
+    if (refused) return refused;
+    if (query.get('status') !== 'live')
+      return { status: 400, body: { api_id: apiId, error: 'status must be live' } };
+    const direction = query.get('call_direction');
+    const from = query.get('from_number');
+    const to = query.get('to_number');
+    const calls = this.#live().filter(
+      (call) =>
+        (!direction || direction === 'outbound') &&
+        (!from || plivoNumber(call.from).startsWith(plivoNumber(from))) &&
+        (!to || plivoNumber(call.to).startsWith(plivoNumber(to))),
+    );
+    return { status: 200, body: { api_id: apiId, calls: calls.map((call) => call.id) } };
+  }
+
+  liveCall(
+    authorization: string | undefined,
+    authId: string,
+    callUuid: string,
+    query: URLSearchParams,
+  ): ApiReply {
+    const apiId = randomUUID();
+    const refused = authFailure(this.#options, authorization, authId, apiId);
+    if (refused) return refused;
+    const call = this.#live().find((c) => c.id === callUuid);
+    if (query.get('status') !== 'live' || !call)
+      return { status: 404, body: { api_id: apiId, error: 'not found' } };
+    return {
+      status: 200,
+      body: {
+        api_id: apiId,
+        direction: 'outbound',
+        from: plivoNumber(call.from),
+        to: plivoNumber(call.to),
+        call_status: call.status,
+        caller_name: call.from,
+        call_uuid: call.id,
+        request_uuid: call.requestUuid,
+        session_start: call.startedAt.replace('T', ' ').replace('Z', ''),
+      },
+    };
+  }
+
+  /** Ringing or answered, and not hung up: what Plivo calls live. */
+  #live() {
+    return this.#calls.filter(
+      (call) => (call.status === 'ringing' || call.status === 'in-progress') && !call.hungUp.signal.aborted,
+    );
   }
 
   /** `GET /_simulator/calls`, oldest first. */

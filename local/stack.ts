@@ -260,6 +260,9 @@ const busView = (entry: ReturnType<typeof recordingSink>['entries'][number]) => 
   detail: JSON.parse(entry.Detail ?? '{}') as unknown,
 });
 
+const plivoReply = (reply: { status: number; body: unknown }) => json(reply.status, reply.body);
+const query = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://local').searchParams;
+
 /** The simulator's Plivo API and control routes, and the demo page: simulated mode only. */
 async function simulatorRoutes(
   simulator: Phone & { bus: ReturnType<typeof recordingSink> },
@@ -293,10 +296,25 @@ async function simulatorRoutes(
       request.headers.authorization,
       hangUp[1] ?? '',
       hangUp[2] as 'Request' | 'Call',
-      hangUp[3] ?? '',
+      decodeURIComponent(hangUp[3] ?? ''),
     );
     return reply.status === 204 ? { statusCode: 204, headers: {}, body: '' } : json(reply.status, reply.body);
   }
+  const liveCalls = /^\/_plivo\/v1\/Account\/([^/]+)\/Call\/$/.exec(path);
+  if (liveCalls && method === 'GET')
+    return plivoReply(
+      simulator.calls.liveCalls(request.headers.authorization, liveCalls[1] ?? '', query(request)),
+    );
+  const liveCall = /^\/_plivo\/v1\/Account\/([^/]+)\/Call\/([^/]+)\/$/.exec(path);
+  if (liveCall && method === 'GET')
+    return plivoReply(
+      simulator.calls.liveCall(
+        request.headers.authorization,
+        liveCall[1] ?? '',
+        decodeURIComponent(liveCall[2] ?? ''),
+        query(request),
+      ),
+    );
   if (path === '/_simulator/calls' && method === 'GET') return json(200, { calls: simulator.calls.calls() });
   // What would have been put on the EventBridge bus, oldest first.
   if (path === '/_simulator/events' && method === 'GET')

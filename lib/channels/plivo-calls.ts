@@ -11,6 +11,7 @@ import type { PlivoCredentials, Secrets } from '#platform/secrets.ts';
 import {
   type CallEnder,
   type CallRequest,
+  type CallToEnd,
   callRejected,
   type MessageRequest,
   messageRejected,
@@ -38,7 +39,7 @@ export interface PlivoCallsOptions {
   onError?: (detail: PlivoErrorDetail, api: PlivoApi) => void;
 }
 
-/** `Hangup`: the DELETE requests that end a call (lib/events/stream-events.ts). */
+/** `Hangup`: the requests that find and end a call (lib/events/stream-events.ts). */
 export type PlivoApi = 'Call' | 'Message' | 'Hangup';
 
 /**
@@ -48,7 +49,15 @@ export type PlivoApi = 'Call' | 'Message' | 'Hangup';
  */
 export interface PlivoErrorDetail {
   status?: number;
-  reason: 'timeout' | 'network' | 'plivo_4xx' | 'plivo_5xx' | 'plivo_unexpected' | 'unreadable_success';
+  reason:
+    | 'timeout'
+    | 'network'
+    | 'plivo_4xx'
+    | 'plivo_5xx'
+    | 'plivo_unexpected'
+    | 'unreadable_success'
+    // More live calls from the caller ID than a hang-up looks at: the call may go on (its code is dead).
+    | 'live_calls_not_all_inspected';
   apiId?: string;
 }
 
@@ -111,13 +120,27 @@ export const telephonyFor = (deps: {
 const PLIVO_API_NOUN: Record<PlivoApi, string> = { Call: 'call', Message: 'message', Hangup: 'hang-up' };
 
 /**
- * The paths of Plivo's two hang-ups, as the SDK's `calls.cancel(requestUuid)` (a call request not answered
- * yet) and `calls.hangup(callUuid)` (a live call) send them. An outbound call's CallUUID is its request_uuid.
+ * Plivo's two ids for a call, as its docs give them: make-call answers with the request's `request_uuid`; the
+ * call itself has a `CallUUID`, sent to the answer, ring and hangup URLs once it exists. Hanging up takes the
+ * request's id while the call is queued or ringing (`DELETE Request/{request_uuid}/`, the SDK's
+ * `calls.cancel`), and the call's once answered (`DELETE Call/{call_uuid}/`, `calls.hangup`).
+ *
+ * Only the request_uuid is stored: answer writes nothing, and recording the CallUUID it receives would cost a
+ * write on every answered call (and answer a write grant) for the rare cancel that lands mid-call. So that
+ * cancel looks the live call up instead, through Plivo's read-only live-call API: the live outbound calls
+ * from the verification's caller ID (`GET Call/?status=live`), then each one's details (`GET Call/{uuid}/
+ * ?status=live`, which carry its request_uuid) until the one placed for this request is found.
  */
-export const plivoHangupPaths = (requestId: string) => {
-  const id = encodeURIComponent(requestId);
-  return { request: `Request/${id}/`, call: `Call/${id}/` } as const;
-};
+export const plivoHangupPaths = (call: { requestId: string; callUuid?: string }) => ({
+  request: `Request/${encodeURIComponent(call.requestId)}/`,
+  call: `Call/${encodeURIComponent(call.callUuid ?? '')}/`,
+});
+
+/** Live calls from one caller ID looked at per hang-up, at most, and how many are asked about at once. */
+export const LIVE_CALLS_INSPECTED = 40;
+const LIVE_CALL_LOOKUPS_AT_ONCE = 10;
+/** The most Plivo requests a hang-up waits for one after the other (infra sizes the events function by it). */
+export const HANG_UP_PLIVO_WAITS = 3 + Math.ceil(LIVE_CALLS_INSPECTED / LIVE_CALL_LOOKUPS_AT_ONCE);
 
 export function createPlivoTelephony(options: PlivoCallsOptions): Telephony & CallEnder {
   return {
@@ -131,13 +154,61 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony & Ca
       const messageId = (body as { message_uuid?: unknown } | undefined)?.message_uuid;
       return { messageId: firstId(messageId) };
     },
-    async endCall(requestId: string) {
-      const paths = plivoHangupPaths(requestId);
-      // Ringing or queued: the request is canceled. Answered: Plivo knows no such request, the live call ends.
-      if (await deleteAtPlivo(options, paths.request)) return 'ended';
-      return (await deleteAtPlivo(options, paths.call)) ? 'ended' : 'already_over';
+    async endCall(call: CallToEnd) {
+      // Queued or ringing: the request is canceled. Answered: Plivo knows no such request any more.
+      if (await deleteAtPlivo(options, plivoHangupPaths(call).request)) return 'ended';
+      const callUuid = await findLiveCall(options, call);
+      if (!callUuid) return 'already_over';
+      return (await deleteAtPlivo(options, plivoHangupPaths({ ...call, callUuid }).call))
+        ? 'ended'
+        : 'already_over';
     },
   };
+}
+
+/** The CallUUID of the live call placed for `call.requestId`, or undefined when none is live any more. */
+async function findLiveCall(options: PlivoCallsOptions, call: CallToEnd): Promise<string | undefined> {
+  const query = new URLSearchParams({
+    status: 'live',
+    call_direction: 'outbound',
+    from_number: callerId(options, call.country),
+  });
+  const listed = await readFromPlivo(options, `Call/?${query}`);
+  const uuids = (listed as { calls?: unknown } | undefined)?.calls;
+  const live = (Array.isArray(uuids) ? uuids : []).filter((uuid): uuid is string => typeof uuid === 'string');
+  if (live.length > LIVE_CALLS_INSPECTED)
+    options.onError?.({ reason: 'live_calls_not_all_inspected' }, 'Hangup');
+  const inspected = live.slice(0, LIVE_CALLS_INSPECTED);
+  for (let start = 0; start < inspected.length; start += LIVE_CALL_LOOKUPS_AT_ONCE) {
+    const details = await Promise.all(
+      inspected
+        .slice(start, start + LIVE_CALL_LOOKUPS_AT_ONCE)
+        .map((uuid) => readFromPlivo(options, `Call/${encodeURIComponent(uuid)}/?status=live`)),
+    );
+    const found = details.find(
+      (detail) => (detail as { request_uuid?: unknown } | undefined)?.request_uuid === call.requestId,
+    );
+    if (found) return String((found as { call_uuid?: unknown }).call_uuid);
+  }
+  return undefined;
+}
+
+/** One GET to Plivo's Call API: its parsed body, undefined when Plivo knows no such thing (404). */
+async function readFromPlivo(options: PlivoCallsOptions, path: string): Promise<unknown> {
+  const response = await requestPlivo(options, 'Hangup', 'GET', path);
+  if (response.status === 404) return undefined;
+  if (response.status >= 200 && response.status < 300) {
+    try {
+      return JSON.parse(response.text) as unknown;
+    } catch {
+      options.onError?.({ status: response.status, reason: 'unreadable_success' }, 'Hangup');
+      throw telephonyUnavailable();
+    }
+  }
+  const apiId = plivoApiId(response.text);
+  const reason = response.status >= 500 ? 'plivo_5xx' : 'plivo_4xx';
+  options.onError?.({ status: response.status, reason, ...(apiId && { apiId }) }, 'Hangup');
+  throw telephonyUnavailable();
 }
 
 /** One DELETE to Plivo's Call API: true once done (204), false when Plivo knows no such one (404). */

@@ -40,13 +40,19 @@ export interface Telephony {
   sendMessage(request: MessageRequest): Promise<SentMessage>;
 }
 
+/** A call to end: the request id `placeCall` returned, and the country that picked its caller ID. */
+export interface CallToEnd {
+  requestId: string;
+  country: string;
+}
+
 /** What the events function asks of the provider: to end a call a cancel or a resend made pointless. */
 export interface CallEnder {
   /**
-   * Ends a call placed with `placeCall` (by its `requestId`), whether still ringing or answered; a call
-   * already over resolves too. Throws when the provider could not be asked (the caller retries).
+   * Ends a call placed with `placeCall`, whether still ringing or answered; a call already over resolves
+   * too. Throws when the provider could not be asked (the caller retries).
    */
-  endCall(requestId: string): Promise<'ended' | 'already_over'>;
+  endCall(call: CallToEnd): Promise<'ended' | 'already_over'>;
 }
 
 export const callRejected = () =>

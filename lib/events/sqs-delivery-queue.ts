@@ -13,10 +13,13 @@ const BATCH = 10;
  * delivery function sets retry delays on it. Its client is bounded like a secret read: a slow SQS fails the
  * stream record (retried) or leaves the message to the queue's own visibility timeout.
  */
-export function sqsDeliveryQueue(config: Pick<Config, 'webhooks'>): DeliveryQueue & Visibility {
+export function sqsDeliveryQueue(
+  config: Pick<Config, 'webhooks'>,
+  /** Tests hand in a client of their own. */
+  client: Pick<SQSClient, 'send'> = new SQSClient(boundedClientOptions(SECRETS_TIME_BUDGET)),
+): DeliveryQueue & Visibility {
   const { queueUrl } = config.webhooks;
   if (!queueUrl) throw new Error('WEBHOOK_QUEUE_URL is not set');
-  const client = new SQSClient(boundedClientOptions(SECRETS_TIME_BUDGET));
   return {
     async enqueue(deliveries: readonly Delivery[]) {
       for (let start = 0; start < deliveries.length; start += BATCH) {

@@ -69,7 +69,7 @@ async function countApprovalOnce(deps: EventsDeps, verification: Verification) {
 
 async function hangUpCallOf(deps: EventsDeps, verification: Verification | undefined, requestId?: string) {
   if (!verification || !requestId) return;
-  const outcome = await deps.telephony.endCall(requestId);
+  const outcome = await deps.telephony.endCall({ requestId, country: verification.country });
   deps.logger.info('Call hung up', {
     verificationId: verification.id,
     reason: verification.supersededBy ? 'superseded' : 'canceled',
@@ -96,6 +96,10 @@ export function createStreamHandler(deps: EventsDeps) {
         processor,
         {
           processInParallel: false,
+          // A batch whose every record failed is reported like any other (Lambda retries those records),
+          // not thrown as FullBatchFailureError: at low volume a batch is one record, and the function's
+          // Errors alarm must mean a crash or a timeout, not an ordinary record failure.
+          throwOnFullBatchFailure: false,
         },
       );
     } finally {

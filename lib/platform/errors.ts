@@ -28,7 +28,9 @@ export type ErrorCode =
   | 'telephony_unavailable'
   | 'daily_call_cap_reached'
   | 'store_unavailable'
-  | 'internal_error';
+  | 'internal_error'
+  // Answered by API Gateway alone (infra/api.ts): the function did not answer within its 29 s.
+  | 'gateway_timeout';
 
 export class ApiError extends Error {
   readonly status: number;

@@ -10,7 +10,7 @@ import type { LookupFunction } from 'node:net';
  * followed: a 3xx is just its status.
  */
 export interface OutboundRequest {
-  method: 'POST' | 'DELETE';
+  method: 'POST' | 'DELETE' | 'GET';
   url: URL;
   headers: Record<string, string>;
   body?: string;

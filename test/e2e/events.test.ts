@@ -90,4 +90,24 @@ describe('cancel and resend hang up the call in flight', () => {
       expectNoDigitRun(JSON.stringify(events));
     }
   });
+
+  it('a cancel hangs up a call already answered: found live by its request id, ended by its own CallUUID', async () => {
+    // The simulator gives every call a CallUUID other than its request_uuid, as Plivo does: a hang-up by the
+    // request's id would find no live call (404) and leave this one talking.
+    const phone = '+14155550142';
+    const sent = await send(phone, { fallback: false });
+    expect(sent.status).toBe(202);
+    const answered = await waitForCall(
+      stack,
+      phone,
+      (c) => c.status === 'in-progress' && c.transcript !== '',
+    );
+    expect((await stack.api('POST', `/v1/verifications/${sent.body.id}/cancel`)).status).toBe(200);
+    const ended = await endedCall(answered.id);
+    expect(ended.status).toBe('canceled');
+    expect(await finalCall(sent.body.id as string)).toMatchObject({
+      status: 'canceled',
+      call: { status: 'canceled' },
+    });
+  });
 });

@@ -143,6 +143,19 @@ describe('reading settings', () => {
     expect(settings.webhookThrottles.hangup.rateLimit / need.messageStatusPerSecond).toBeGreaterThan(5);
   });
 
+  test("webhookReservedConcurrency: off by default; set, it must carry Plivo's peak and leave 100 unreserved", () => {
+    expect(read({}).webhookReservedConcurrency).toBeUndefined();
+    expect(read({ webhookReservedConcurrency: '0' }).webhookReservedConcurrency).toBeUndefined();
+    // 22.2 answer requests/s at the default caps, each holding an environment up to a second: 23 at least.
+    expect(() => read({ webhookReservedConcurrency: '22' })).toThrow(
+      /webhookReservedConcurrency .*Plivo needs at least 23 concurrent executions/,
+    );
+    expect(read({ webhookReservedConcurrency: '23' }).webhookReservedConcurrency).toBe(23);
+    // Two reservations of 451 would leave fewer than 100 of the default 1,000 unreserved.
+    expect(read({ webhookReservedConcurrency: '450' }).webhookReservedConcurrency).toBe(450);
+    expect(() => read({ webhookReservedConcurrency: '451' })).toThrow(/webhookReservedConcurrency .*<=450/);
+  });
+
   test('destroying the stack also drops deletion protection unless asked', () => {
     expect(read({ removalPolicy: 'destroy' })).toMatchObject({
       removalPolicy: 'destroy',

@@ -4,6 +4,7 @@ import { MAX_DELIVERY_ATTEMPTS } from '#events/webhook-delivery.ts';
 import { type FunctionName, ROUTES } from '#platform/routes.ts';
 import { TABLE } from '#store/table.ts';
 import { APP_ROUTES, WEBHOOK_ROUTES } from '../../infra/api.ts';
+import { FUNCTION_ACCESS } from '../../infra/function-access.ts';
 import { synthTemplate } from './synth.ts';
 import { apiResourcePaths, findDependencyCycle, logicalIdAt, ofType, resources } from './template.ts';
 
@@ -43,6 +44,9 @@ describe('functions', () => {
       MemorySize: 256,
       Timeout: 11,
     });
+    // events: a batch of 10 records, each hang-up up to 7 Plivo waits of 4 s in a row (the request's DELETE,
+    // the live-call list, 4 rounds of lookups, the call's DELETE), plus the store and EventBridge.
+    expect(props(id(`${pathOf('events')}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({ Timeout: 327 });
     for (const name of ['verify', 'answer'] as const) {
       expect(props(id(`${pathOf(name)}/Handler`, 'AWS::Lambda::Function'))).toMatchObject({
         MemorySize: 256,
@@ -243,6 +247,14 @@ describe('least privilege', () => {
     // Only events may put on the bus.
     for (const name of FUNCTIONS.filter((n) => n !== 'events'))
       expect(permissions(name)['events:PutEvents'], name).toBeUndefined();
+  });
+
+  test('EventBridge and SQS: each role holds exactly the calls infra/function-access.ts lists for its code', () => {
+    const SERVICE_ACTIONS = ['events:PutEvents', 'sqs:SendMessage', 'sqs:ChangeMessageVisibility'];
+    for (const name of FUNCTIONS) {
+      const held = SERVICE_ACTIONS.filter((action) => permissions(name)[action]);
+      expect(held, name).toEqual([...FUNCTION_ACCESS[name].services].sort());
+    }
   });
 
   test('deliver reads the endpoint and the key ring, and consumes its own queue alone', () => {
@@ -535,6 +547,8 @@ describe('api', () => {
       MISSING_AUTHENTICATION_TOKEN: { status: '404', code: 'route_not_found' },
       DEFAULT_4XX: { code: 'invalid_request' },
       DEFAULT_5XX: { status: '500', code: 'internal_error' },
+      // The function outlived API Gateway's 29 s: its own answer, not internal_error (openapi.yaml).
+      INTEGRATION_TIMEOUT: { status: '504', code: 'gateway_timeout' },
     };
     const responses = ofType(template, 'AWS::ApiGateway::GatewayResponse').map(
       ([, response]) =>
@@ -784,8 +798,9 @@ describe('alarms', () => {
       expect(expressions).toContain(name);
     }
     // DynamoDB publishes these only when they happen: unfilled, a sum of them would stay empty.
+    // Every operation a function sends, the approval count's TransactWriteItems included.
     const tableSum =
-      'FILL(getitem, 0) + FILL(batchgetitem, 0) + FILL(putitem, 0) + FILL(updateitem, 0) + FILL(deleteitem, 0)';
+      'FILL(getitem, 0) + FILL(batchgetitem, 0) + FILL(putitem, 0) + FILL(updateitem, 0) + FILL(deleteitem, 0) + FILL(transactwriteitems, 0)';
     expect(expressions.filter((expression) => expression?.includes('getitem'))).toEqual([tableSum, tableSum]);
     expect(expressions).toContain('VerificationsStarted');
     expect(expressions).toContain('ChecksApproved');

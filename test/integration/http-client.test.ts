@@ -96,7 +96,9 @@ describe("Plivo's requests", () => {
     await expect(plivo(silent.url, reported, 200).placeCall(call)).rejects.toMatchObject({
       code: 'telephony_unavailable',
     });
-    await expect(plivo(await closedUrl(), reported).endCall('req-1')).rejects.toMatchObject({
+    await expect(
+      plivo(await closedUrl(), reported).endCall({ requestId: 'req-1', country: 'US' }),
+    ).rejects.toMatchObject({
       code: 'telephony_unavailable',
     });
     expect(reported).toEqual([

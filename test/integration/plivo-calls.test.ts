@@ -3,6 +3,7 @@ import plivo from 'plivo';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createPlivoTelephony,
+  LIVE_CALLS_INSPECTED,
   type PlivoCallsOptions,
   type PlivoErrorDetail,
 } from '#channels/plivo-calls.ts';
@@ -316,67 +317,165 @@ describe('send when the call cannot be placed', () => {
 });
 
 describe('hang-up requests (a cancel or resend ending the call in flight)', () => {
-  const REQUEST_UUID = '3a2e4c90-dcee-4931-8a59-f123ab507e60';
+  // Two ids, as Plivo's docs show them: the request's, from make-call, and the call's own CallUUID.
+  const REQUEST_UUID = '9834029e-58b6-11e1-b8b7-a5bd0e4e126f';
+  const CALL_UUID = 'eba53b9e-8fbd-45c1-9444-696d2172fbc8';
+  const OTHER_CALL = '0a70a7fb-168e-4944-a846-4f3f4d2f96f1';
+  const CALL = { requestId: REQUEST_UUID, country: 'US' };
 
-  /** What the SDK sends for `calls.cancel(id)` (a call request) and `calls.hangup(id)` (a live call). */
+  /**
+   * What the SDK sends for `calls.cancel(request_uuid)`, `calls.listLiveCalls(filters)`,
+   * `calls.getLiveCall(call_uuid)` and `calls.hangup(call_uuid)`: method, path and the documented query.
+   */
   async function sdkRequests() {
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
-    const seen: Array<{ method: string; path: string; authorization: string | null }> = [];
-    const scope = nock('https://api.plivo.com').delete(/.*/).times(2).reply(204);
+    const seen: Array<{ method: string; path: string; query: Record<string, string> }> = [];
+    const scope = nock('https://api.plivo.com')
+      .delete(/.*/)
+      .times(2)
+      .reply(204)
+      .get(/\/Call\/\?/)
+      .reply(200, { api_id: 'a', calls: [CALL_UUID] })
+      .get(/\/Call\/[^/?]+/)
+      .reply(200, { api_id: 'a', call_uuid: CALL_UUID, request_uuid: REQUEST_UUID });
     scope.on('request', (req: Request) => {
+      const url = new URL(req.url);
+      // The SDK also sends an internal marker of its own (isVoiceRequest) that Plivo's docs do not list.
+      url.searchParams.delete('isVoiceRequest');
       seen.push({
         method: req.method,
-        path: new URL(req.url).pathname,
-        authorization: req.headers.get('authorization'),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
       });
     });
     const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
     await client.calls.cancel(REQUEST_UUID);
-    await client.calls.hangup(REQUEST_UUID);
+    await client.calls.listLiveCalls({ call_direction: 'outbound', from_number: '14155550100' });
+    await client.calls.getLiveCall(CALL_UUID);
+    await client.calls.hangup(CALL_UUID);
     nock.enableNetConnect();
     return seen;
   }
 
-  it("are what the official plivo SDK sends: the call request's DELETE first, then the live call's", async () => {
+  /** Plivo as its docs describe it, for one answered call and another live call from the same number. */
+  const answeredCall = (request: { method: string; path: string }) => {
+    const { pathname } = new URL(request.path, 'http://plivo');
+    if (request.method === 'DELETE' && pathname.endsWith(`/Request/${REQUEST_UUID}/`)) return { status: 404 };
+    if (request.method === 'GET' && pathname.endsWith('/Call/'))
+      return { status: 200, body: JSON.stringify({ api_id: 'a', calls: [OTHER_CALL, CALL_UUID] }) };
+    if (request.method === 'GET' && pathname.endsWith(`/Call/${CALL_UUID}/`))
+      return {
+        status: 200,
+        body: JSON.stringify({
+          api_id: 'a',
+          call_uuid: CALL_UUID,
+          request_uuid: REQUEST_UUID,
+          call_status: 'in-progress',
+        }),
+      };
+    if (request.method === 'GET' && pathname.endsWith(`/Call/${OTHER_CALL}/`))
+      return {
+        status: 200,
+        body: JSON.stringify({ api_id: 'a', call_uuid: OTHER_CALL, request_uuid: 'another' }),
+      };
+    if (request.method === 'DELETE' && pathname.endsWith(`/Call/${CALL_UUID}/`)) return { status: 204 };
+    return { status: 404, body: '{"error":"not found"}' };
+  };
+
+  it("ringing: the request's DELETE, as the SDK's calls.cancel sends it, ends the call", async () => {
     const sdk = await sdkRequests();
-    // Not answered yet: the request is canceled, which ends the call.
     const ringing = await captureServer(() => ({ status: 204 }));
-    expect(await createPlivoTelephony(options(ringing.url)).endCall(REQUEST_UUID)).toBe('ended');
+    expect(await createPlivoTelephony(options(ringing.url)).endCall(CALL)).toBe('ended');
     await ringing.close();
-    // Answered: Plivo knows no call request any more (404), so the live call is hung up.
-    const live = await captureServer((r) => ({ status: r.path.includes('/Request/') ? 404 : 204 }));
-    expect(await createPlivoTelephony(options(live.url)).endCall(REQUEST_UUID)).toBe('ended');
-    await live.close();
-    const ours = [ringing.requests[0], ...live.requests].map((r) => ({
-      method: r?.method,
-      path: r?.path,
-      authorization: r?.headers.authorization,
-    }));
-    expect(ours).toEqual([sdk[0], sdk[0], sdk[1]]);
-    expect(sdk.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `DELETE /v1/Account/${AUTH_ID}/Request/${REQUEST_UUID}/`,
-      `DELETE /v1/Account/${AUTH_ID}/Call/${REQUEST_UUID}/`,
-    ]);
+    expect(ringing.requests.map((r) => ({ method: r.method, path: r.path, query: {} }))).toEqual([sdk[0]]);
+    expect(ringing.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${AUTH_ID}:${AUTH_TOKEN}`).toString('base64')}`,
+    );
   });
 
-  it('a call already over (404 twice) is no error; Plivo down or slow is, so the record is retried', async () => {
-    const over = await captureServer(() => ({ status: 404, body: '{"error":"not found"}' }));
-    expect(await createPlivoTelephony(options(over.url)).endCall(REQUEST_UUID)).toBe('already_over');
+  it('answered: the live call is found by its request_uuid and hung up by its own CallUUID, as the SDK sends them', async () => {
+    const sdk = await sdkRequests();
+    expect(sdk.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `DELETE /v1/Account/${AUTH_ID}/Request/${REQUEST_UUID}/`,
+      `GET /v1/Account/${AUTH_ID}/Call/`,
+      // The SDK leaves the slash off; Plivo's docs write /Call/{call_uuid}/?status=live, as we do.
+      `GET /v1/Account/${AUTH_ID}/Call/${CALL_UUID}`,
+      `DELETE /v1/Account/${AUTH_ID}/Call/${CALL_UUID}/`,
+    ]);
+    const plivoApi = await captureServer(answeredCall);
+    expect(await createPlivoTelephony(options(plivoApi.url)).endCall(CALL)).toBe('ended');
+    await plivoApi.close();
+    const ours = plivoApi.requests.map((r) => {
+      const url = new URL(r.path, 'http://plivo');
+      return { method: r.method, path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    });
+    expect(ours[0]).toEqual(sdk[0]);
+    // The live outbound calls from this verification's caller ID: the filters Plivo documents.
+    expect(ours[1]).toEqual({
+      ...sdk[1],
+      query: { status: 'live', call_direction: 'outbound', from_number: '14155550100' },
+    });
+    expect(sdk[1]?.query).toEqual({ status: 'live', call_direction: 'outbound', from_number: '14155550100' });
+    expect(
+      ours
+        .slice(2, 4)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(
+      [`/v1/Account/${AUTH_ID}/Call/${CALL_UUID}/`, `/v1/Account/${AUTH_ID}/Call/${OTHER_CALL}/`].sort(),
+    );
+    expect(ours.slice(2, 4).map((r) => r.query)).toEqual([sdk[2]?.query, sdk[2]?.query]);
+    // Hung up by the call's id, never the request's.
+    expect(ours.slice(4)).toEqual([sdk[3]]);
+  });
+
+  it('a call already over (no request, not live) is no error; Plivo down or slow is, so the record is retried', async () => {
+    const over = await captureServer((r) =>
+      r.method === 'GET' && r.path.includes('/Call/?')
+        ? { status: 200, body: JSON.stringify({ api_id: 'a', calls: [] }) }
+        : { status: 404, body: '{"error":"not found"}' },
+    );
+    expect(await createPlivoTelephony(options(over.url)).endCall(CALL)).toBe('already_over');
+    expect(over.requests.map((r) => r.method)).toEqual(['DELETE', 'GET']);
     await over.close();
     const down = await captureServer(() => ({ status: 503 }));
     const logged: PlivoErrorDetail[] = [];
     await expect(
-      createPlivoTelephony(options(down.url, { onError: (detail) => logged.push(detail) })).endCall(
-        REQUEST_UUID,
-      ),
+      createPlivoTelephony(options(down.url, { onError: (detail) => logged.push(detail) })).endCall(CALL),
     ).rejects.toMatchObject({ code: 'telephony_unavailable' });
     await down.close();
     expect(logged).toEqual([{ status: 503, reason: 'plivo_5xx' }]);
     const hanging = await captureServer(() => 'hang');
     await expect(
-      createPlivoTelephony(options(hanging.url, { timeoutMs: 200 })).endCall(REQUEST_UUID),
+      createPlivoTelephony(options(hanging.url, { timeoutMs: 200 })).endCall(CALL),
     ).rejects.toMatchObject({ code: 'telephony_unavailable' });
     await hanging.close();
+  });
+
+  it(`looks at no more than ${LIVE_CALLS_INSPECTED} live calls, ${10} at a time, and says so when there were more`, async () => {
+    const many = Array.from(
+      { length: LIVE_CALLS_INSPECTED + 5 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const busy = await captureServer((r) => {
+      if (r.method === 'DELETE') return { status: 404 };
+      if (r.path.includes('/Call/?'))
+        return { status: 200, body: JSON.stringify({ api_id: 'a', calls: many }) };
+      return {
+        status: 200,
+        body: JSON.stringify({ api_id: 'a', request_uuid: 'someone-else' }),
+        delayMs: 20,
+      };
+    });
+    const logged: PlivoErrorDetail[] = [];
+    expect(
+      await createPlivoTelephony(options(busy.url, { onError: (detail) => logged.push(detail) })).endCall(
+        CALL,
+      ),
+    ).toBe('already_over');
+    await busy.close();
+    expect(busy.requests.filter((r) => r.method === 'GET')).toHaveLength(1 + LIVE_CALLS_INSPECTED);
+    expect(logged).toEqual([{ reason: 'live_calls_not_all_inspected' }]);
   });
 });

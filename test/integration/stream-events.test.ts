@@ -310,6 +310,23 @@ describe('partial batch failure', () => {
     const windows = (await h.scan()).filter((item) => String(item.pk).startsWith('GUARD#'));
     expect(windows.reduce((sum, item) => sum + Number(item.approved ?? 0), 0)).toBe(1);
   });
+
+  it('a batch whose every record fails is reported record by record, never thrown (the Errors alarm means a crash)', async () => {
+    // At low volume a batch is one record: Powertools would throw FullBatchFailureError, a Lambda error.
+    await startVerification(h, '+14155550127');
+    const unreadable = (record: DynamoDBRecord) =>
+      ({
+        ...record,
+        dynamodb: { ...record.dynamodb, NewImage: { ...record.dynamodb?.NewImage, status: { Z: 'x' } } },
+      }) as unknown as DynamoDBRecord;
+    let sequenceNumbers: string[] = [];
+    const response = await h.drainStream((records) => {
+      sequenceNumbers = records.map((record) => record.dynamodb?.SequenceNumber ?? '');
+      return records.map(unreadable);
+    });
+    expect(sequenceNumbers.length).toBeGreaterThan(0);
+    expect(response.batchItemFailures).toEqual(sequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })));
+  });
 });
 
 describe('cancel and supersede hang up the call in flight', () => {

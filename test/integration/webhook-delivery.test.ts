@@ -5,6 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OutcomeEvent, OutcomeEventType } from '#events/outcome-events.ts';
+import { sqsDeliveryQueue } from '#events/sqs-delivery-queue.ts';
 import {
   attemptDelivery,
   createDeliverHandler,
@@ -30,6 +31,7 @@ const FAST = 200_000;
 
 let h: Harness;
 const queues: LocalDeliveryQueue[] = [];
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/voice-otp-deliveries';
 const servers: Array<{ close(): Promise<void> }> = [];
 beforeAll(async () => {
   h = await createHarness({ WEBHOOK_ALLOW_LOCALHOST: 'true' });
@@ -76,6 +78,13 @@ function pipeline(
   options: { speed?: number; resolve?: Resolver; timeoutMs?: number } = {},
 ) {
   const delays: number[] = [];
+  // What the functions send SQS on AWS, through the real SQS client each is granted (test/grants checks it);
+  // the local queue then does what SQS would.
+  const sqs = (name: 'events' | 'deliver') =>
+    sqsDeliveryQueue(
+      { webhooks: { ...harness.config.webhooks, queueUrl: QUEUE_URL } },
+      harness.awsFor(name).sqs,
+    );
   const queue: LocalDeliveryQueue = new LocalDeliveryQueue({
     speed: options.speed ?? FAST,
     handler: (event) => deliver(event),
@@ -85,14 +94,25 @@ function pipeline(
     ...(options.resolve && { resolve: options.resolve }),
     ...(options.timeoutMs && { timeoutMs: options.timeoutMs }),
     visibility: {
-      retryAfter: (handle, seconds) => {
+      retryAfter: async (handle, seconds) => {
         delays.push(seconds);
+        await sqs('deliver').retryAfter(handle, seconds);
         return queue.retryAfter(handle, seconds);
       },
     },
   });
   queues.push(queue);
-  return { queue, delays, sink: createWebhookSink({ store: harness.depsFor('events').store, queue }) };
+  const queued = {
+    enqueue: async (deliveries: Parameters<LocalDeliveryQueue['enqueue']>[0]) => {
+      await sqs('events').enqueue(deliveries);
+      return queue.enqueue(deliveries);
+    },
+  };
+  return {
+    queue,
+    delays,
+    sink: createWebhookSink({ store: harness.depsFor('events').store, queue: queued }),
+  };
 }
 
 const settled = (queue: LocalDeliveryQueue) =>

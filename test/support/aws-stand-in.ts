@@ -2,10 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A loopback stand-in for the three AWS APIs the operator commands use, speaking their wire protocols so the
- * real SDK clients talk to it (no offline Secrets Manager, CloudFormation or API Gateway exists):
- * CloudFormation DescribeStacks (query protocol, XML), Secrets Manager Get/PutSecretValue (JSON 1.1) and
- * API Gateway GetApiKey (REST JSON). Point a client at it with `endpoint`, or a child process with
+ * A loopback stand-in for the AWS APIs the operator commands use, speaking their wire protocols so the real
+ * SDK clients talk to it (no offline Secrets Manager, CloudFormation, API Gateway or SNS exists):
+ * CloudFormation DescribeStacks and SNS ListSubscriptionsByTopic (query protocol, XML), Secrets Manager
+ * Get/PutSecretValue (JSON 1.1) and API Gateway GetApiKey (REST JSON). Point a client at it with `endpoint`, or a child process with
  * AWS_ENDPOINT_URL.
  */
 export interface AwsStandIn {
@@ -18,6 +18,10 @@ export interface AwsStandIn {
   apiKeys: Map<string, string>;
   /** Every secret string written, in order. */
   writes: string[];
+  /** SNS topic ARN → its subscriptions (SubscriptionArn `PendingConfirmation` until confirmed). */
+  topics: Map<string, Array<{ SubscriptionArn: string; Protocol: string; Endpoint: string }>>;
+  /** Every request's action or target, in order (what the operator commands asked). */
+  calls: string[];
   close(): Promise<void>;
 }
 
@@ -26,6 +30,8 @@ export async function awsStandIn(): Promise<AwsStandIn> {
   const secrets = new Map<string, string>();
   const apiKeys = new Map<string, string>();
   const writes: string[] = [];
+  const topics = new Map<string, Array<{ SubscriptionArn: string; Protocol: string; Endpoint: string }>>();
+  const calls: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -39,6 +45,7 @@ export async function awsStandIn(): Promise<AwsStandIn> {
       const json = (status: number, value: unknown) =>
         send(status, 'application/x-amz-json-1.1', JSON.stringify(value));
       if (target.startsWith('secretsmanager.')) {
+        calls.push(target);
         const input = JSON.parse(body) as { SecretId: string; SecretString?: string };
         const current = secrets.get(input.SecretId);
         if (current === undefined) {
@@ -78,6 +85,29 @@ export async function awsStandIn(): Promise<AwsStandIn> {
         );
       }
       const form = new URLSearchParams(body);
+      calls.push(target || form.get('Action') || `${req.method} ${req.url}`);
+      if (form.get('Action') === 'ListSubscriptionsByTopic') {
+        const topicArn = form.get('TopicArn') ?? '';
+        const subscriptions = topics.get(topicArn);
+        if (!subscriptions) {
+          return send(
+            404,
+            'text/xml',
+            `<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
+          );
+        }
+        const members = subscriptions
+          .map(
+            (s) =>
+              `<member><TopicArn>${escapeXml(topicArn)}</TopicArn><Protocol>${s.Protocol}</Protocol><SubscriptionArn>${escapeXml(s.SubscriptionArn)}</SubscriptionArn><Owner>123456789012</Owner><Endpoint>${escapeXml(s.Endpoint)}</Endpoint></member>`,
+          )
+          .join('');
+        return send(
+          200,
+          'text/xml',
+          `<ListSubscriptionsByTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListSubscriptionsByTopicResult><Subscriptions>${members}</Subscriptions></ListSubscriptionsByTopicResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListSubscriptionsByTopicResponse>`,
+        );
+      }
       if (form.get('Action') === 'DescribeStacks') {
         const name = form.get('StackName') ?? '';
         const outputs = stacks.get(name);
@@ -110,6 +140,8 @@ export async function awsStandIn(): Promise<AwsStandIn> {
     secrets,
     apiKeys,
     writes,
+    topics,
+    calls,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

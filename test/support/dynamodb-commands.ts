@@ -70,6 +70,11 @@ export class CommandLog {
     this.#append(record);
   }
 
+  /** A metric a handler counted, as EMF writes it: its name and its dimension (service is always one). */
+  metric(name: string, dimension?: { name: string; value: string }) {
+    this.#append({ metric: name, ...(dimension && { dimension: `${dimension.name}=${dimension.value}` }) });
+  }
+
   #append(line: object) {
     const text = JSON.stringify(line);
     if (this.#seen.has(text)) return;
@@ -92,16 +97,27 @@ export function recordCommands(
   );
 }
 
-export function readCommandLog(directory: string): { harnessFiles: Set<string>; records: CommandRecord[] } {
+export function readCommandLog(directory: string): {
+  harnessFiles: Set<string>;
+  records: CommandRecord[];
+  /** `Name` or `Name Dimension=value`, for every metric counted. */
+  metrics: Set<string>;
+} {
   const harnessFiles = new Set<string>();
   const records: CommandRecord[] = [];
+  const metrics = new Set<string>();
   for (const name of readdirSync(directory).filter((file) => file.endsWith('.jsonl'))) {
     for (const line of readFileSync(join(directory, name), 'utf8').split('\n')) {
       if (!line) continue;
-      const parsed = JSON.parse(line) as CommandRecord | { harness: string };
+      const parsed = JSON.parse(line) as
+        | CommandRecord
+        | { harness: string }
+        | { metric: string; dimension?: string };
       if ('harness' in parsed) harnessFiles.add(parsed.harness);
+      else if ('metric' in parsed)
+        metrics.add(parsed.dimension ? `${parsed.metric} ${parsed.dimension}` : parsed.metric);
       else records.push(parsed);
     }
   }
-  return { harnessFiles, records };
+  return { harnessFiles, records, metrics };
 }

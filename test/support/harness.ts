@@ -4,14 +4,15 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { expect, inject } from 'vitest';
-import type { CallEnder, CallRequest, MessageRequest, Telephony } from '#channels/telephony.ts';
+import type { CallEnder, CallRequest, CallToEnd, MessageRequest, Telephony } from '#channels/telephony.ts';
+import { eventBridgeSink } from '#events/eventbridge-sink.ts';
 import type { OutcomeEvent } from '#events/outcome-events.ts';
 import { type Config, loadConfig } from '#platform/config.ts';
 import { newKeyRingSecret, parseKeyRing } from '#platform/keyring.ts';
 import { createLogger } from '#platform/logger.ts';
 import { recordingCounters } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
-import { staticSecrets } from '#platform/secrets.ts';
+import { type Secrets, staticSecrets } from '#platform/secrets.ts';
 import { createDocumentClient } from '#store/dynamodb-client.ts';
 import { dynamoDbStore } from '#store/dynamodb-store.ts';
 import type { Store } from '#store/store.ts';
@@ -21,8 +22,10 @@ import { createEventsHandler } from '../../functions/events.ts';
 import { createHangupHandler } from '../../functions/hangup.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
+import { FUNCTION_ACCESS, type SecretName } from '../../infra/function-access.ts';
 import { createTable, type DynamoDbConnection, localClient } from '../../local/dynamodb-local.ts';
 import { StreamReader, streamEvent, verificationRecords } from '../../local/stream-reader.ts';
+import { awsClientsFor } from './aws-clients.ts';
 import { CommandLog, iamActions, recordCommands } from './dynamodb-commands.ts';
 import { API_KEY_ID, apiEvent, PLIVO_AUTH_TOKEN } from './events.ts';
 
@@ -76,7 +79,7 @@ export class RecordingTelephony implements Telephony, CallEnder {
     return { messageId: randomUUID() };
   }
 
-  async endCall(requestId: string) {
+  async endCall({ requestId }: CallToEnd) {
     if (this.failEndCall) throw this.failEndCall;
     this.ended.push(requestId);
     return 'ended' as const;
@@ -114,6 +117,8 @@ export interface Harness {
   stores: Record<FunctionName, Store>;
   /** What `name`'s handler was built with, to build another (e.g. with other secrets or a failing store). */
   depsFor(name: FunctionName): HandlerDeps;
+  /** `name`'s EventBridge and SQS clients: only what it is granted answers (test/support/aws-clients.ts). */
+  awsFor(name: FunctionName): ReturnType<typeof awsClientsFor>;
   /** Every DynamoDB round trip any of the handlers made, by command name (e.g. UpdateItemCommand). */
   dynamoCalls: string[];
   metrics: ReturnType<typeof recordingCounters>;
@@ -176,11 +181,20 @@ export async function createHarness(
   const clock = new TestClock();
   const telephony = new RecordingTelephony();
   const keyRingSecret = env.KEYRING ?? newKeyRingSecret();
-  const metrics = recordingCounters();
   const dynamoCalls: string[] = [];
   const log = commandLogOfThisFile();
   const file = relative(ROOT, expect.getState().testPath ?? '');
   log.harness(file);
+  // Every metric counted goes to the log too: test/grants holds each alarm's metric to code that emits it.
+  const recorded = recordingCounters();
+  const metrics: typeof recorded = {
+    counted: recorded.counted,
+    count: (name, dimension) => {
+      log.metric(name, dimension);
+      recorded.count(name, dimension);
+    },
+    publish: recorded.publish,
+  };
   const storeFor = (name: FunctionName) => {
     const documentClient = createDocumentClient(connection);
     recordCommands(documentClient, (command, input) => {
@@ -193,22 +207,71 @@ export async function createHarness(
     FunctionName,
     Store
   >;
+  const allSecrets = staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: PLIVO_AUTH_TOKEN });
+  // Each function reads only the secrets infra/function-access.ts grants it, as on AWS; each read is logged.
+  const secretsFor = (name: FunctionName): Secrets => {
+    const read = (secret: SecretName) => {
+      log.command({ file, function: name, command: 'GetSecretValue', actions: [`secret:${secret}`] });
+      if (!FUNCTION_ACCESS[name].secrets.includes(secret))
+        throw new Error(`${name} has no grant to read the ${secret} secret (infra/function-access.ts)`);
+    };
+    return {
+      keyRing: async (options) => {
+        read('keyRing');
+        return allSecrets.keyRing(options);
+      },
+      plivo: async () => {
+        read('plivo');
+        return allSecrets.plivo();
+      },
+    };
+  };
+  // The recording telephony as each function holds it: like lib/channels/plivo-calls.ts, every request to
+  // Plivo first reads the function's Plivo credentials, so a function without that grant fails here too.
+  const telephonyFor = (name: FunctionName): Telephony & CallEnder => {
+    const credentials = () => secretsFor(name).plivo();
+    return {
+      placeCall: async (request) => {
+        await credentials();
+        return telephony.placeCall(request);
+      },
+      sendMessage: async (request) => {
+        await credentials();
+        return telephony.sendMessage(request);
+      },
+      endCall: async (call) => {
+        await credentials();
+        return telephony.endCall(call);
+      },
+    };
+  };
+  const awsFor = (name: FunctionName) =>
+    awsClientsFor(name, (command, action) =>
+      log.command({ file, function: name, command, actions: [action] }),
+    );
   const base = {
     config,
-    secrets: staticSecrets(keyRingSecret, { authId: 'MATESTAUTHID', authToken: PLIVO_AUTH_TOKEN }),
     clock: clock.read,
     metrics,
     logger: createLogger({ logLevel: (env.LOG_LEVEL as 'DEBUG' | undefined) ?? 'SILENT' }),
   };
-  const depsFor = (name: FunctionName): HandlerDeps => ({ ...base, store: stores[name] });
+  const depsFor = (name: FunctionName): HandlerDeps => ({
+    ...base,
+    secrets: secretsFor(name),
+    store: stores[name],
+  });
   const client = localClient(connection);
   const stream = options.stream ? await StreamReader.open(connection, tableName) : undefined;
   const published: OutcomeEvent[] = [];
   const events = createEventsHandler({
-    ...base,
+    ...depsFor('events'),
     store: stores.events,
-    telephony,
-    sinks: [{ publish: async (list) => void published.push(...list) }],
+    telephony: telephonyFor('events'),
+    sinks: [
+      { publish: async (list) => void published.push(...list) },
+      // The bus, through the real EventBridge client (answered by a stand-in): its grant is checked too.
+      eventBridgeSink(awsFor('events').eventBridge, 'voice-otp-test-bus'),
+    ],
   });
   return {
     config,
@@ -220,12 +283,17 @@ export async function createHarness(
     keyRingSecret,
     stores,
     depsFor,
+    awsFor,
     dynamoCalls,
     metrics,
-    send: createSendHandler({ ...depsFor('send'), telephony }),
+    send: createSendHandler({ ...depsFor('send'), telephony: telephonyFor('send') }),
     verify: createVerifyHandler(depsFor('verify')),
     answer: createAnswerHandler(depsFor('answer')),
-    hangup: createHangupHandler({ ...depsFor('hangup'), publicUrl: config.publicUrl, telephony }),
+    hangup: createHangupHandler({
+      ...depsFor('hangup'),
+      publicUrl: config.publicUrl,
+      telephony: telephonyFor('hangup'),
+    }),
     events,
     published,
     async drainStream(choose = (records) => records) {

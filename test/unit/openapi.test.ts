@@ -44,6 +44,17 @@ describe('openapi.yaml', () => {
     }
   });
 
+  it("documents API Gateway's 504 on every app route (the gateway alone answers it)", () => {
+    for (const route of ROUTES.filter((r) => r.auth === 'api-key')) {
+      const operation = document.paths[route.resource]?.[route.method.toLowerCase()] as
+        | { responses?: Record<string, { $ref?: string }> }
+        | undefined;
+      expect(operation?.responses?.['504'], `${route.method} ${route.resource}`).toEqual({
+        $ref: '#/components/responses/GatewayTimeout',
+      });
+    }
+  });
+
   it('lists every error code and locale the code knows', () => {
     const codes: Record<ErrorCode, true> = {
       invalid_json: true,
@@ -74,6 +85,7 @@ describe('openapi.yaml', () => {
       daily_call_cap_reached: true,
       store_unavailable: true,
       internal_error: true,
+      gateway_timeout: true,
     };
     expect(document.components.schemas.Error.properties.error.properties.code.enum.sort()).toEqual(
       Object.keys(codes).sort(),

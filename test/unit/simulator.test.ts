@@ -86,13 +86,45 @@ it("ends a live call through Plivo's Call API (DELETE) as canceled: nothing more
         hangup_url: `${server.url}/hangup`,
       }),
     );
-    const uuid = (reply.body as { request_uuid: string }).request_uuid;
+    const requestUuid = (reply.body as { request_uuid: string }).request_uuid;
     for (let i = 0; i < 500 && !simulator.calls()[0]?.transcript; i++) await sleep(10);
-    // Answered: the call request is gone (404), the live call is hung up; wrong credentials are refused.
-    expect((await simulator.hangUp(auth, AUTH_ID, 'Request', uuid)).status).toBe(404);
-    expect((await simulator.hangUp('Basic eDp5', AUTH_ID, 'Call', uuid)).status).toBe(401);
-    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', uuid)).status).toBe(204);
-    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', uuid)).status).toBe(404);
+    // The call's own id, as the answer webhook received it: never the request's (Plivo's docs give two).
+    const answer = server.requests.find((r) => r.path.startsWith('/answer'));
+    const callUuid = new URLSearchParams(answer?.body).get('CallUUID') ?? '';
+    expect(new URLSearchParams(answer?.body).get('RequestUUID')).toBe(requestUuid);
+    expect(new URLSearchParams(answer?.body).get('ALegRequestUUID')).toBe(requestUuid);
+    expect(callUuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(callUuid).not.toBe(requestUuid);
+    expect(simulator.calls()[0]?.id).toBe(callUuid);
+    // Live: listed under its caller ID, and described with its request_uuid.
+    const live = new URLSearchParams({
+      status: 'live',
+      call_direction: 'outbound',
+      from_number: '14155550100',
+    });
+    expect(simulator.liveCalls(auth, AUTH_ID, live).body).toMatchObject({ calls: [callUuid] });
+    expect(
+      simulator.liveCalls(auth, AUTH_ID, new URLSearchParams({ status: 'live', from_number: '1415555019' }))
+        .body,
+    ).toMatchObject({ calls: [] });
+    expect(
+      simulator.liveCall(auth, AUTH_ID, callUuid, new URLSearchParams({ status: 'live' })).body,
+    ).toMatchObject({
+      call_uuid: callUuid,
+      request_uuid: requestUuid,
+      call_status: 'in-progress',
+    });
+    expect(
+      simulator.liveCall(auth, AUTH_ID, requestUuid, new URLSearchParams({ status: 'live' })).status,
+    ).toBe(404);
+    // Answered: the call request is gone (404); the live call is not known by the request's id (404), and is
+    // hung up by its own; wrong credentials are refused.
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Request', requestUuid)).status).toBe(404);
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', requestUuid)).status).toBe(404);
+    expect((await simulator.hangUp('Basic eDp5', AUTH_ID, 'Call', callUuid)).status).toBe(401);
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', callUuid)).status).toBe(204);
+    expect((await simulator.hangUp(auth, AUTH_ID, 'Call', callUuid)).status).toBe(404);
+    expect(simulator.liveCalls(auth, AUTH_ID, live).body).toMatchObject({ calls: [] });
     // Past the end of the wait, when the code would have been spoken.
     await sleep(1_500);
     expect(simulator.calls()[0]).toMatchObject({ status: 'canceled', transcript: 'First words.' });
