@@ -14,6 +14,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/grants/**'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/contract-setup.ts'],
           sequence: { groupOrder: 0 },
         },
       },
