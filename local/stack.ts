@@ -75,7 +75,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The local stand-in for the EventBridge bus: what would have been put on it (GET /_simulator/events).
   const bus = recordingSink();
   let poller: { stop(): Promise<void> } | undefined;
-  let demo: { html: string; script: string; styles: string } | undefined;
+  let demo: Demo | undefined;
   let deliveries: LocalDeliveryQueue | undefined;
   let webhookSink: EventSink | undefined;
   const recordExchange = env.EXCHANGE_LOG ? exchangeRecorder(env.EXCHANGE_LOG) : undefined;
@@ -286,7 +286,7 @@ const busView = (entry: ReturnType<typeof recordingSink>['entries'][number]) => 
 /** The simulator's Plivo API and control routes, and the demo page: simulated mode only. */
 async function simulatorRoutes(
   simulator: Phone & { bus: ReturnType<typeof recordingSink> },
-  demo: { html: string; script: string; styles: string },
+  demo: Demo,
   request: IncomingMessage,
   method: string,
   path: string,
@@ -344,14 +344,26 @@ async function simulatorRoutes(
   if (method === 'GET' && (path === '/' || path === '/index.html')) return page(demo.html, 'text/html');
   if (method === 'GET' && path === '/demo.js') return page(demo.script, 'text/javascript');
   if (method === 'GET' && path === '/demo.css') return page(demo.styles, 'text/css');
+  if (method === 'GET' && path === '/favicon.svg') return page(demo.favicon, 'image/svg+xml');
   return undefined;
 }
 
-async function loadDemo(apiKey: string) {
-  const [html, source, styles] = await Promise.all(
-    ['index.html', 'demo.ts', 'demo.css'].map((file) => readFile(new URL(file, DEMO_DIR), 'utf8')),
+/** The demo page's files, ready to serve. */
+interface Demo {
+  html: string;
+  script: string;
+  styles: string;
+  favicon: string;
+}
+
+async function loadDemo(apiKey: string): Promise<Demo> {
+  const [html, source, styles, favicon] = await Promise.all(
+    ['index.html', 'demo.ts', 'demo.css', 'favicon.svg'].map((file) =>
+      readFile(new URL(file, DEMO_DIR), 'utf8'),
+    ),
   );
   return {
+    favicon: favicon ?? '',
     // The page calls the public API like any app would, with the local key.
     html: (html ?? '').replace('%API_KEY%', apiKey),
     script: (await transform(source ?? '', { loader: 'ts', target: 'es2022' })).code,

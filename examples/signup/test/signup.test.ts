@@ -2,7 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_MISSING, chromiumPath, launchChromium } from '../../../test/support/chromium.ts';
+import {
+  CHROMIUM_MISSING,
+  chromiumPath,
+  launchChromium,
+  pageErrors,
+} from '../../../test/support/chromium.ts';
 import {
   ended,
   heardDigits,
@@ -62,14 +67,10 @@ describe.skipIf(!chromiumPath)('the signup example in headless Chromium', () => 
     await stack?.stop();
   });
 
-  /** A page that fails the test on any console error or uncaught exception. */
+  /** A page whose console errors and uncaught exceptions each test expects to stay none. */
   async function openPage(): Promise<{ page: Page; errors: string[] }> {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`);
-    });
+    const errors = pageErrors(page);
     await page.goto(`${example.url}/`);
     return { page, errors };
   }
