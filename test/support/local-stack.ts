@@ -70,7 +70,8 @@ export async function spawnLocalStack(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close': exited, and everything it printed has been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
 
   const deadline = Date.now() + 60_000;
   let url: string | undefined;
@@ -93,6 +94,8 @@ export async function spawnLocalStack(
   const base = url;
   let read = 0;
   let checked = 0;
+  /** Answers on /v1/ paths that were checked: each one the stack logged must be among them. */
+  let checkedApi = 0;
   const stack: SpawnedStack = {
     url: base,
     apiKey,
@@ -118,6 +121,7 @@ export async function spawnLocalStack(
         const exchange = JSON.parse(line) as Exchange;
         const problems = await contractViolations(exchange);
         checked++;
+        if (exchange.path.startsWith('/v1/')) checkedApi++;
         if (problems.length > 0) broken.push(`${describeExchange(exchange)}\n    ${problems.join('\n    ')}`);
       }
       if (broken.length > 0) {
@@ -132,6 +136,12 @@ export async function spawnLocalStack(
         await stack.checkContract();
       } finally {
         rmSync(exchangeDir, { recursive: true, force: true });
+      }
+      // The stack logs every answer it gives on /v1/ ("POST /v1/verifications → 202 (12 ms)"): had any
+      // escaped the exchange log, the contract check would have passed on less than everything.
+      const logged = lines.filter((line) => /^[A-Z]+ \/v1\/\S* → \d{3} \(\d+ ms\)$/.test(line)).length;
+      if (logged !== checkedApi) {
+        throw new Error(`The stack logged ${logged} answers on /v1/, the contract check saw ${checkedApi}.`);
       }
     },
     async api(method, path, body, headers = {}) {

@@ -906,7 +906,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "webhook_not_found";
+                    };
+                };
             };
         };
         /** @description `invalid_json`, `invalid_request`, `invalid_phone`, `invalid_code`, `unsupported_locale` or `unsupported_number_type`. */
@@ -915,7 +920,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "invalid_json" | "invalid_request" | "invalid_phone" | "invalid_code" | "unsupported_locale" | "unsupported_number_type";
+                    };
+                };
             };
         };
         /** @description `unauthorized`: missing or unknown API key. */
@@ -924,7 +934,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
             };
         };
         /** @description `country_not_allowed` or `number_blocked`; on AWS, `forbidden` when AWS WAF or an API Gateway policy refuses the request. */
@@ -933,7 +948,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "country_not_allowed" | "number_blocked" | "forbidden";
+                    };
+                };
             };
         };
         /** @description `invalid_signature`: the Plivo signature is missing or wrong; nothing happened. `forbidden` when the source address is outside the setting webhookAllowedCidrs (checked first). */
@@ -942,7 +962,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "invalid_signature" | "forbidden";
+                    };
+                };
             };
         };
         /** @description `verification_not_found` (also for another API key's verification) or `route_not_found`. */
@@ -951,7 +976,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "verification_not_found" | "route_not_found";
+                    };
+                };
             };
         };
         /** @description `method_not_allowed`. */
@@ -960,7 +990,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "method_not_allowed";
+                    };
+                };
             };
         };
         /** @description `verification_not_pending`, `idempotency_key_reused` or `idempotency_request_in_progress`. */
@@ -969,7 +1004,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "verification_not_pending" | "idempotency_key_reused" | "idempotency_request_in_progress";
+                    };
+                };
             };
         };
         /** @description `payload_too_large`: bodies over 16 KB. */
@@ -978,7 +1018,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
             };
         };
         /** @description `unsupported_media_type`: app routes take application/json, webhooks application/x-www-form-urlencoded. */
@@ -987,7 +1032,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
             };
         };
         /** @description `rate_limited`, with a Retry-After header. */
@@ -998,7 +1048,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
             };
         };
         /** @description `daily_call_cap_reached` (spend guard: the daily cap of all sends, or of SMS) or `store_unavailable` (DynamoDB did not answer within the store's time budget), with a Retry-After header. */
@@ -1009,7 +1064,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "daily_call_cap_reached" | "store_unavailable";
+                    };
+                };
             };
         };
         /** @description `internal_error`, leaking nothing. */
@@ -1018,7 +1078,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
             };
         };
         /** @description Local stack only: `invalid_request`, the Host header names neither 127.0.0.1 nor localhost with the stack's port (a DNS-rebinding guard); nothing was routed. */
@@ -1027,7 +1092,12 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["Error"];
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    };
+                };
             };
         };
     };
@@ -1100,7 +1170,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "call_rejected" | "message_rejected";
+                        };
+                    };
                 };
             };
             429: components["responses"]["RateLimited"];
@@ -1111,7 +1186,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "telephony_unavailable";
+                        };
+                    };
                 };
             };
             503: components["responses"]["Unavailable"];
@@ -1308,7 +1388,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_json" | "invalid_request" | "invalid_webhook_url";
+                        };
+                    };
                 };
             };
             401: components["responses"]["Unauthorized"];
