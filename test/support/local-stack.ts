@@ -40,6 +40,8 @@ export async function spawnLocalStack(
   env: Record<string, string> = {},
   command: string[] = [process.execPath, 'local/start.ts'],
 ): Promise<SpawnedStack> {
+  // The contract's validators compile while the stack starts (see contract.ts warmUp).
+  const contractReady = import('./contract.ts').then((contract) => contract.warmUp());
   const lines: string[] = [];
   const tableName = env.TABLE_NAME ?? `e2e-${randomUUID()}`;
   const exchangeDir = mkdtempSync(join(tmpdir(), 'voice-otp-exchanges-'));
@@ -91,6 +93,7 @@ export async function spawnLocalStack(
       await sleep(50);
     }
   }
+  await contractReady;
   const base = url;
   let read = 0;
   let checked = 0;
@@ -121,7 +124,8 @@ export async function spawnLocalStack(
         const exchange = JSON.parse(line) as Exchange;
         const problems = await contractViolations(exchange);
         checked++;
-        if (exchange.path.startsWith('/v1/')) checkedApi++;
+        // The stack logs every answer on /v1/ but a 421 (a foreign Host is refused before anything is logged).
+        if (exchange.path.startsWith('/v1/') && exchange.status !== 421) checkedApi++;
         if (problems.length > 0) broken.push(`${describeExchange(exchange)}\n    ${problems.join('\n    ')}`);
       }
       if (broken.length > 0) {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
@@ -470,7 +470,9 @@ describe('runtimes', () => {
 
   it.skipIf(!NODE_20)('works on Node 20, as built for publishing (tsc to JavaScript)', () => {
     // Inside the package, so the build resolves openapi-fetch and standardwebhooks as an installed package does.
-    const out = mkdtempSync(join(new URL('../node_modules/', import.meta.url).pathname, '.node20-'));
+    const modules = new URL('../node_modules/', import.meta.url).pathname;
+    mkdirSync(modules, { recursive: true });
+    const out = mkdtempSync(join(modules, '.node20-'));
     try {
       execFileSync('npm', ['run', 'build', '-w', '@voice-otp/client', '--', '--outDir', out], {
         stdio: 'pipe',
