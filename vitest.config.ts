@@ -11,9 +11,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'suite',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'clients/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
           exclude: ['test/grants/**'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/contract-setup.ts'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -8,7 +8,7 @@ import { recordingSink } from '#events/eventbridge-sink.ts';
 import type { EventSink } from '#events/outcome-events.ts';
 import { createDeliverHandler } from '#events/webhook-delivery.ts';
 import { createWebhookSink } from '#events/webhook-sink.ts';
-import { ApiError } from '#platform/errors.ts';
+import { ApiError, retryAfterSeconds } from '#platform/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '#platform/http.ts';
 import { newKeyRingSecret } from '#platform/keyring.ts';
 import type { ApiFunctionName } from '#platform/routes.ts';
@@ -22,6 +22,7 @@ import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
 import { LocalDeliveryQueue } from './delivery-queue.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+import { exchangeRecorder } from './exchange-log.ts';
 import {
   GATEWAY_MAX_PAYLOAD_BYTES,
   localHosts,
@@ -74,9 +75,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The local stand-in for the EventBridge bus: what would have been put on it (GET /_simulator/events).
   const bus = recordingSink();
   let poller: { stop(): Promise<void> } | undefined;
-  let demo: { html: string; script: string; styles: string } | undefined;
+  let demo: Demo | undefined;
   let deliveries: LocalDeliveryQueue | undefined;
   let webhookSink: EventSink | undefined;
+  const recordExchange = env.EXCHANGE_LOG ? exchangeRecorder(env.EXCHANGE_LOG) : undefined;
 
   // A request without Host is refused by the Host check below, in the contract's shape, not by Node's bare 400.
   const server = createServer({ requireHostHeader: false }, (request, response) => {
@@ -94,19 +96,44 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Before anything else: a page on another site that rebinds its DNS name to 127.0.0.1 would otherwise
     // read the demo page (which holds the API key) and the simulator's transcripts.
     if (!allowedHosts.has(request.headers.host?.toLowerCase() ?? '')) {
-      send(response, misdirected(allowedHosts));
+      const refused = misdirected(allowedHosts);
+      send(response, refused);
+      recordExchange?.(method, url.pathname, refused);
       return;
     }
     const body = await readBody(request);
-    const result = await route(request, url, method, body);
+    const { result, api } = await route(request, url, method, body);
     send(response, result);
+    if (api) recordExchange?.(method, url.pathname, result);
     // The path only: webhook queries carry sealed tokens.
     if (!url.pathname.startsWith('/_simulator') && url.pathname !== '/health') {
       log(`${method} ${url.pathname} → ${result.statusCode} (${Date.now() - startedAt} ms)`);
     }
   }
 
+  /** The answer, and whether the API gave it (not the simulator, the demo page or /health). */
   async function route(
+    request: IncomingMessage,
+    url: URL,
+    method: string,
+    body: Buffer | null,
+  ): Promise<{ result: HttpResult; api: boolean }> {
+    const path = url.pathname;
+    if (path === '/health') {
+      return {
+        result: handlers ? json(200, { status: 'ok', mode }) : json(503, { status: 'starting' }),
+        api: false,
+      };
+    }
+    if (simulator && demo && body !== null) {
+      const local = await simulatorRoutes({ ...simulator, bus }, demo, request, method, path, body);
+      if (local) return { result: local, api: false };
+    }
+    return { result: await routeApi(request, url, method, body), api: true };
+  }
+
+  /** What API Gateway and the handlers answer. */
+  async function routeApi(
     request: IncomingMessage,
     url: URL,
     method: string,
@@ -115,14 +142,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (body === null)
       return errorResponse(new ApiError(413, 'payload_too_large', 'The request is larger than 10 MB.'));
     const path = url.pathname;
-    if (path === '/health') {
-      return handlers ? json(200, { status: 'ok', mode }) : json(503, { status: 'starting' });
-    }
-    if (!handlers)
-      return errorResponse(new ApiError(503, 'store_unavailable', 'The local stack is still starting.'));
-    if (simulator && demo) {
-      const local = await simulatorRoutes({ ...simulator, bus }, demo, request, method, path, body);
-      if (local) return local;
+    if (!handlers) {
+      return errorResponse(
+        new ApiError(503, 'store_unavailable', 'The local stack is still starting.', retryAfterSeconds(1)),
+      );
     }
     const match = matchRoute(method, path);
     if (match.kind === 'not_found')
@@ -266,7 +289,7 @@ const query = (request: IncomingMessage) => new URL(request.url ?? '/', 'http://
 /** The simulator's Plivo API and control routes, and the demo page: simulated mode only. */
 async function simulatorRoutes(
   simulator: Phone & { bus: ReturnType<typeof recordingSink> },
-  demo: { html: string; script: string; styles: string },
+  demo: Demo,
   request: IncomingMessage,
   method: string,
   path: string,
@@ -339,14 +362,26 @@ async function simulatorRoutes(
   if (method === 'GET' && (path === '/' || path === '/index.html')) return page(demo.html, 'text/html');
   if (method === 'GET' && path === '/demo.js') return page(demo.script, 'text/javascript');
   if (method === 'GET' && path === '/demo.css') return page(demo.styles, 'text/css');
+  if (method === 'GET' && path === '/favicon.svg') return page(demo.favicon, 'image/svg+xml');
   return undefined;
 }
 
-async function loadDemo(apiKey: string) {
-  const [html, source, styles] = await Promise.all(
-    ['index.html', 'demo.ts', 'demo.css'].map((file) => readFile(new URL(file, DEMO_DIR), 'utf8')),
+/** The demo page's files, ready to serve. */
+interface Demo {
+  html: string;
+  script: string;
+  styles: string;
+  favicon: string;
+}
+
+async function loadDemo(apiKey: string): Promise<Demo> {
+  const [html, source, styles, favicon] = await Promise.all(
+    ['index.html', 'demo.ts', 'demo.css', 'favicon.svg'].map((file) =>
+      readFile(new URL(file, DEMO_DIR), 'utf8'),
+    ),
   );
   return {
+    favicon: favicon ?? '',
     // The page calls the public API like any app would, with the local key.
     html: (html ?? '').replace('%API_KEY%', apiKey),
     script: (await transform(source ?? '', { loader: 'ts', target: 'es2022' })).code,

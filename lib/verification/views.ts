@@ -6,6 +6,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Items written before SMS existed have no channel: they were calls. */
 export const channelOf = (v: Verification) => v.channel ?? 'voice';
 
+/** Once the other channel was used or refused; a claim still in flight shows nothing yet. */
+const fallbackBlock = (v: Verification) =>
+  v.fallbackTo && v.fallbackTo.state !== 'claimed'
+    ? { fallback: { channel: v.fallbackTo.channel, reason: v.fallbackTo.reason ?? null } }
+    : {};
+
 export const createdView = (v: Verification) => ({
   id: v.id,
   status: v.status,
@@ -16,6 +22,8 @@ export const createdView = (v: Verification) => ({
   expiresAt: iso(v.expiresAt),
   ...(v.call && { call: { status: v.call.status } }),
   ...(v.message && { message: { status: v.message.status } }),
+  // A send-time fallback: the first channel was refused and the other one went out instead.
+  ...fallbackBlock(v),
 });
 
 /** The call and message blocks as the status view and the outcome events show them. */
@@ -50,11 +58,7 @@ export const statusView = (v: Verification, now: number) => ({
   attempts: v.attempts,
   attemptsLeft: Math.max(0, v.maxAttempts - v.attempts),
   ...deliveryBlocks(v),
-  // Once the other channel was used or refused; a claim still in flight shows nothing yet.
-  ...(v.fallbackTo &&
-    v.fallbackTo.state !== 'claimed' && {
-      fallback: { channel: v.fallbackTo.channel, reason: v.fallbackTo.reason ?? null },
-    }),
+  ...fallbackBlock(v),
 });
 
 export const canceledView = (v: Verification) => ({ id: v.id, status: 'canceled' as const });

@@ -26,10 +26,21 @@ interface BusEntryView {
   source: string;
   'detail-type': string;
   time: string;
-  detail: {
-    type: string;
-    createdAt: string;
-    data: { verificationId: string; status: string; channel: string; to: string };
+  detail: OutcomeEvent;
+}
+
+/** An outcome event (schemas/events): the call, message and fallback blocks once they exist. */
+interface OutcomeEvent {
+  type: string;
+  createdAt: string;
+  data: {
+    verificationId: string;
+    status: string;
+    channel: string;
+    to: string;
+    call?: { status: string; durationSeconds: number | null; hangupCause: string | null };
+    message?: { status: string; errorCode: string | null };
+    fallback?: { channel: string; reason: string };
   };
 }
 
@@ -46,6 +57,7 @@ const result = byId<HTMLParagraphElement>('result');
 const verificationStatus = byId<HTMLParagraphElement>('verification-status');
 const phoneStatus = byId<HTMLParagraphElement>('phone-status');
 const transcript = byId<HTMLDivElement>('transcript');
+const callOutcome = byId<HTMLParagraphElement>('call-outcome');
 const fallbackInput = byId<HTMLInputElement>('fallback');
 const sendButton = byId<HTMLButtonElement>('call-button');
 const inbox = byId<HTMLOListElement>('inbox');
@@ -89,6 +101,7 @@ byId<HTMLFormElement>('send-form').addEventListener('submit', async (event) => {
   result.textContent = '';
   result.className = 'result';
   transcript.textContent = '';
+  callOutcome.textContent = '';
   inbox.replaceChildren();
   currentCall = undefined;
   messages = [];
@@ -100,7 +113,14 @@ byId<HTMLFormElement>('send-form').addEventListener('submit', async (event) => {
     fallback: fallbackInput.checked,
   });
   if (response.status !== 202) {
+    // Nothing to follow: the previous verification's polling must not overwrite what this refusal says.
+    window.clearInterval(timer);
+    verificationId = undefined;
+    codeInput.disabled = true;
+    verifyButton.disabled = true;
     sendStatus.textContent = `Refused (${response.status}): ${errorText(response.body)}`;
+    const code = (response.body.error as { code?: string } | undefined)?.code ?? '';
+    callOutcome.textContent = NOT_PLACED[code] ?? '';
     return;
   }
   verificationId = String(response.body.id);
@@ -154,6 +174,8 @@ async function poll() {
   if (currentCall) {
     phoneStatus.textContent = `Call ${currentCall.status}${currentCall.digits ? ` · keys pressed: ${currentCall.digits}` : ''}`;
     transcript.textContent = currentCall.transcript;
+    // A call that never connected said nothing: no empty black box, the reason below says why.
+    transcript.hidden = currentCall.transcript === '';
     pressButton.disabled = !currentCall.awaitingInput;
   } else {
     phoneStatus.textContent = 'No call yet.';
@@ -163,7 +185,10 @@ async function poll() {
   showInbox();
   if (verificationId) {
     const view = await api('GET', `/v1/verifications/${verificationId}`);
-    const call = view.body.call as { status?: string; durationSeconds?: number | null } | undefined;
+    const call = view.body.call as
+      | { status?: string; durationSeconds?: number | null; hangupCause?: string | null }
+      | undefined;
+    callOutcome.textContent = whyNoCode(currentCall, call);
     const message = view.body.message as { status?: string; errorCode?: string | null } | undefined;
     const fallback = view.body.fallback as { channel?: string; reason?: string } | undefined;
     verificationStatus.textContent = [
@@ -181,6 +206,36 @@ async function poll() {
     const started = currentCall || messages.length > 0;
     if (started && !callBusy && !smsBusy && view.body.status !== 'pending') window.clearInterval(timer);
   }
+}
+
+/** Why a call that never connected read no code, as the phone would know it (busy tone, ringing out...). */
+const NEVER_CONNECTED: Record<string, string> = {
+  busy: 'The line was busy: the call never connected, so no code was read.',
+  'no-answer': 'Nobody answered: the phone rang until the ring timeout, and no code was read.',
+  machine: 'An answering machine picked up: the call was ended without reading the code to it.',
+  failed: 'The call failed before it connected: no code was read.',
+  canceled: 'The call was hung up before the code was read (the verification was canceled or replaced).',
+};
+
+/** A send the provider refused before any call rang. */
+const NOT_PLACED: Record<string, string> = {
+  call_rejected: 'No call was placed: Plivo refused to call this number.',
+  telephony_unavailable: 'No call was placed: Plivo could not be reached.',
+  message_rejected: 'No SMS was sent: Plivo refused to text this number.',
+};
+
+/** What the phone panel says under the transcript once a call ended without reading the code. */
+function whyNoCode(
+  call: SimulatedCall | undefined,
+  recorded: { status?: string; hangupCause?: string | null } | undefined,
+): string {
+  const cause = recorded?.hangupCause ? ` (Plivo: ${recorded.hangupCause})` : '';
+  if (!call) return recorded?.status === 'failed' ? `${NOT_PLACED.call_rejected}${cause}` : '';
+  if (['ringing', 'in-progress'].includes(call.status)) return '';
+  const why = NEVER_CONNECTED[call.status];
+  if (why) return `${why}${cause}`;
+  // Completed: answered, but hung up before the code (nothing after the greeting) says so too.
+  return /[0-9]/.test(call.transcript) ? '' : `The callee hung up before the code was read.${cause}`;
 }
 
 /** The phone's messages since the last send, oldest first: the text once received, else where it stands. */
@@ -226,11 +281,37 @@ async function pollEvents() {
     meta.textContent = `${new Date(event.createdAt).toLocaleTimeString()} · ${event.data.verificationId}`;
     const text = document.createElement('p');
     text.className = 'event-text';
-    text.textContent = `${event.type}: ${event.data.verificationId} ${event.data.status} (${event.data.channel}, ${event.data.to})`;
+    text.textContent = `${event.type}: ${newsOf(event)}`;
     item.append(meta, text);
     eventsList.prepend(item);
   }
   shownEvents = events.length;
+}
+
+/** Each event's own news: the call's outcome, the message's status, the fallback; then whose it is. */
+function newsOf(event: OutcomeEvent): string {
+  const { data } = event;
+  const parts: string[] = [];
+  if (event.type === 'call.ended' && data.call) {
+    const { status, durationSeconds, hangupCause } = data.call;
+    parts.push(
+      `call ${status}${durationSeconds ? `, ${durationSeconds} s` : ''}${hangupCause ? ` (${hangupCause})` : ''}`,
+    );
+  } else if (event.type === 'message.status' && data.message) {
+    const { status, errorCode } = data.message;
+    parts.push(`SMS ${status}${errorCode ? ` (error ${errorCode})` : ''}`);
+  } else if (event.type === 'verification.started') {
+    parts.push(`code sent by ${data.channel === 'sms' ? 'SMS' : 'call'} to ${data.to}`);
+  } else {
+    parts.push(`verification ${data.status.replaceAll('_', ' ')}`);
+  }
+  // The other channel, once the verification used it (or was refused it): on what it delivered or failed.
+  if (data.fallback && ['call.ended', 'message.status', 'verification.failed'].includes(event.type)) {
+    const { channel, reason } = data.fallback;
+    const other = channel === 'sms' ? 'SMS' : 'a call';
+    parts.push(`fallback to ${other}: ${reason === 'sent' ? 'sent' : `refused, ${reason}`}`);
+  }
+  return parts.join(' · ');
 }
 
 const eventsTimer = window.setInterval(() => void pollEvents().catch(() => undefined), 1000);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_MISSING, chromiumPath, launchChromium } from '../support/chromium.ts';
+import { CHROMIUM_MISSING, chromiumPath, launchChromium, pageErrors } from '../support/chromium.ts';
 import { heardDigits, type SpawnedStack, spawnLocalStack } from '../support/local-stack.ts';
 
 /** The page polls the API once a second; a loaded machine needs more than expect.poll's default 1 s. */
@@ -24,8 +24,7 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
 
   it('sends, shows the simulated call, takes the heard code and says approved', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const errors = pageErrors(page);
     await page.goto(`${stack.url}/`);
     await page.fill('#phone', '+14155550111');
     await page.selectOption('#locale', 'en-GB');
@@ -56,8 +55,7 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
 
   it('sends by SMS, shows it in the phone’s inbox, takes the code read there and says approved', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const errors = pageErrors(page);
     await page.goto(`${stack.url}/`);
     await page.fill('#phone', '+14155550113');
     await page.check('#channel-sms');
@@ -83,14 +81,17 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
 
   it('shows a busy call falling back to SMS, takes the code read there and says approved', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const errors = pageErrors(page);
     await page.goto(`${stack.url}/`);
     // The simulator's busy line; the fallback switch is on by default.
     await page.fill('#phone', '+12025550190');
     expect(await page.isChecked('#fallback')).toBe(true);
     await page.click('#call-button');
     await page.locator('#phone-status').getByText('Call busy').waitFor({ timeout: 20_000 });
+    // The phone says why no code was read, with Plivo's hangup cause.
+    await expect
+      .poll(() => page.textContent('#call-outcome'), POLL)
+      .toMatch(/^The line was busy: the call never connected, so no code was read\. \(Plivo: .+\)$/);
     const message = page.locator('#inbox li.delivered');
     await message.waitFor({ timeout: 20_000 });
     await expect.poll(() => page.textContent('#verification-status'), POLL).toContain('fallback to sms');
@@ -103,13 +104,43 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
     await expect.poll(() => page.textContent('#result'), POLL).toContain('approved');
     await expect.poll(() => page.textContent('#verification-status'), POLL).toContain('call busy');
     expect(await page.textContent('#verification-status')).toContain('SMS delivered');
+    // The event feed gives each event's own news: the busy call, the fallback, the SMS as it went.
+    const id = /vrf_[0-9A-Z]{26}/.exec((await page.textContent('#send-status')) ?? '')?.[0] ?? 'none';
+    const feed = page.locator('#events li', { hasText: id });
+    await feed.filter({ hasText: 'message.status: SMS delivered' }).waitFor({ timeout: 20_000 });
+    const news = await feed.locator('.event-text').allTextContents();
+    expect(news.find((line) => line.startsWith('call.ended:'))).toMatch(/^call\.ended: call busy \(.+\)$/);
+    expect(news).toContain('message.status: SMS delivered · fallback to SMS: sent');
+    expect(news.find((line) => line.startsWith('verification.started:'))).toMatch(
+      /^verification\.started: code sent by call to \+1\*+90$/,
+    );
     await page.screenshot({ path: 'test-results/demo-page-fallback.png', fullPage: true });
     expect(errors).toEqual([]);
   });
+  it('says on the phone why a call never connected: no answer, or Plivo refusing the number', async () => {
+    const page = await browser.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${stack.url}/`);
+    await page.fill('#phone', '+12025550191');
+    await page.click('#call-button');
+    await expect
+      .poll(() => page.textContent('#call-outcome'), { timeout: 20_000 })
+      .toMatch(/^Nobody answered: the phone rang until the ring timeout, and no code was read\./);
+    // Plivo refuses +12025550193 and, with the fallback off, nothing rings at all.
+    await page.uncheck('#fallback');
+    await page.fill('#phone', '+12025550193');
+    await page.click('#call-button');
+    await expect.poll(() => page.textContent('#send-status'), POLL).toContain('Refused (422)');
+    expect(await page.textContent('#call-outcome')).toBe(
+      'No call was placed: Plivo refused to call this number.',
+    );
+    // A 422 the page asked for and shows is no page error; the browser logs it as a failed request.
+    expect(errors.filter((error) => !/status of 422 .*\/v1\/verifications\)$/.test(error))).toEqual([]);
+  });
+
   it('shows the outcome events live: started, then approved, newest first', async () => {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const errors = pageErrors(page);
     await page.goto(`${stack.url}/`);
     await page.fill('#phone', '+14155550114');
     await page.check('#channel-sms');

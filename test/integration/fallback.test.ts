@@ -225,7 +225,19 @@ describe('at send time, when the provider refuses the first channel for the numb
     const response = await send(h, { phone: PHONE, channel: 'sms' });
     expect(response.statusCode).toBe(202);
     const body = parse(response);
-    expect(body).toMatchObject({ status: 'pending', channel: 'sms', call: { status: 'queued' } });
+    // The 202 says what went out: the refused SMS, the call in its place, and the fallback that placed it.
+    expect(body).toEqual({
+      id: expect.any(String),
+      status: 'pending',
+      channel: 'sms',
+      to: expect.any(String),
+      locale: 'en-US',
+      createdAt: expect.any(String),
+      expiresAt: expect.any(String),
+      message: { status: 'failed' },
+      call: { status: 'queued' },
+      fallback: { channel: 'voice', reason: null },
+    });
     const id = body.id as string;
     expect(h.telephony.messages).toHaveLength(1);
     expect(h.telephony.calls).toHaveLength(1);
@@ -246,6 +258,12 @@ describe('at send time, when the provider refuses the first channel for the numb
     h.telephony.failCalls = callRejected();
     const response = await send(h, { phone: PHONE });
     expect(response.statusCode).toBe(202);
+    expect(parse(response)).toMatchObject({
+      channel: 'voice',
+      call: { status: 'failed' },
+      message: { status: 'queued' },
+      fallback: { channel: 'sms', reason: null },
+    });
     const id = parse(response).id as string;
     const [message] = h.telephony.messages;
     if (!message) throw new Error('no message');

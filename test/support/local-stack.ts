@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
+import type { Exchange } from '../../local/exchange-log.ts';
 
 export interface SpawnedStack {
   url: string;
@@ -11,6 +15,14 @@ export interface SpawnedStack {
   /** Every line the process printed so far, stdout and stderr. */
   lines: string[];
   child: ChildProcess;
+  /**
+   * Holds every answer the API gave since the last call (to the suite, to the browser, to the simulator's Plivo
+   * webhooks) to openapi.yaml; throws on the first that breaks it. Run after each test (contract-setup.ts) and
+   * by stop(): no e2e test can skip it.
+   */
+  checkContract(): Promise<void>;
+  /** How many answers checkContract held to the contract so far. */
+  readonly exchangesChecked: number;
   stop(): Promise<void>;
   api(
     method: string,
@@ -28,8 +40,12 @@ export async function spawnLocalStack(
   env: Record<string, string> = {},
   command: string[] = [process.execPath, 'local/start.ts'],
 ): Promise<SpawnedStack> {
+  // The contract's validators compile while the stack starts (see contract.ts warmUp).
+  const contractReady = import('./contract.ts').then((contract) => contract.warmUp());
   const lines: string[] = [];
   const tableName = env.TABLE_NAME ?? `e2e-${randomUUID()}`;
+  const exchangeDir = mkdtempSync(join(tmpdir(), 'voice-otp-exchanges-'));
+  const exchangeLog = join(exchangeDir, 'exchanges.ndjson');
   const child = spawn(command[0] ?? '', command.slice(1), {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
@@ -41,6 +57,7 @@ export async function spawnLocalStack(
       TABLE_NAME: tableName,
       SIMULATOR_SPEED: '10',
       ...env,
+      EXCHANGE_LOG: exchangeLog,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stopping also stops what `npm start` started.
@@ -55,7 +72,8 @@ export async function spawnLocalStack(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close': exited, and everything it printed has been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
 
   const deadline = Date.now() + 60_000;
   let url: string | undefined;
@@ -69,21 +87,66 @@ export async function spawnLocalStack(
       url = api[1];
       apiKey = key?.[1] ?? api[2] ?? '';
     } else if (child.exitCode !== null || Date.now() > deadline) {
+      rmSync(exchangeDir, { recursive: true, force: true });
       throw new Error(`local stack did not start:\n${lines.join('\n')}`);
     } else {
       await sleep(50);
     }
   }
+  await contractReady;
   const base = url;
-  return {
+  let read = 0;
+  let checked = 0;
+  /** Answers on /v1/ paths that were checked: each one the stack logged must be among them. */
+  let checkedApi = 0;
+  const stack: SpawnedStack = {
     url: base,
     apiKey,
     tableName,
     lines,
     child,
+    get exchangesChecked() {
+      return checked;
+    },
+    async checkContract() {
+      let text = '';
+      try {
+        text = readFileSync(exchangeLog).subarray(read).toString('utf8');
+      } catch {
+        return; // Nothing answered yet.
+      }
+      // Whole lines only: the stack may be writing the next one.
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      read += Buffer.byteLength(complete);
+      const { contractViolations, describeExchange } = await import('./contract.ts');
+      const broken: string[] = [];
+      for (const line of complete.split('\n').filter(Boolean)) {
+        const exchange = JSON.parse(line) as Exchange;
+        const problems = await contractViolations(exchange);
+        checked++;
+        // The stack logs every answer on /v1/ but a 421 (a foreign Host is refused before anything is logged).
+        if (exchange.path.startsWith('/v1/') && exchange.status !== 421) checkedApi++;
+        if (problems.length > 0) broken.push(`${describeExchange(exchange)}\n    ${problems.join('\n    ')}`);
+      }
+      if (broken.length > 0) {
+        throw new Error(`${broken.length} answer(s) broke openapi.yaml:\n  ${broken.join('\n  ')}`);
+      }
+    },
     async stop() {
+      liveStacks.delete(stack);
       if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
       await exited;
+      try {
+        await stack.checkContract();
+      } finally {
+        rmSync(exchangeDir, { recursive: true, force: true });
+      }
+      // The stack logs every answer it gives on /v1/ ("POST /v1/verifications → 202 (12 ms)"): had any
+      // escaped the exchange log, the contract check would have passed on less than everything.
+      const logged = lines.filter((line) => /^[A-Z]+ \/v1\/\S* → \d{3} \(\d+ ms\)$/.test(line)).length;
+      if (logged !== checkedApi) {
+        throw new Error(`The stack logged ${logged} answers on /v1/, the contract check saw ${checkedApi}.`);
+      }
     },
     async api(method, path, body, headers = {}) {
       const response = await fetch(`${base}${path}`, {
@@ -103,7 +166,12 @@ export async function spawnLocalStack(
       };
     },
   };
+  liveStacks.add(stack);
+  return stack;
 }
+
+/** The stacks this test file started and has not stopped yet (test/support/contract-setup.ts checks them). */
+export const liveStacks = new Set<SpawnedStack>();
 
 export interface SimCallView {
   id: string;
