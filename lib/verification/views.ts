@@ -1,9 +1,9 @@
-import { effectiveStatus, type Verification } from '#store/verification.ts';
+import { effectiveStatus, messageChannel, type Verification } from '#store/verification.ts';
 
 /** The JSON shapes of the API contract (openapi.yaml), built from stored verifications. */
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Items written before SMS existed have no channel: they were calls. */
+/** Items written before SMS existed have no channel: they were calls. The message block says its own. */
 export const channelOf = (v: Verification) => v.channel ?? 'voice';
 
 export const createdView = (v: Verification) => ({
@@ -15,7 +15,7 @@ export const createdView = (v: Verification) => ({
   createdAt: iso(v.createdAt),
   expiresAt: iso(v.expiresAt),
   ...(v.call && { call: { status: v.call.status } }),
-  ...(v.message && { message: { status: v.message.status } }),
+  ...(v.message && { message: { channel: messageChannel(v.message), status: v.message.status } }),
 });
 
 /** The call and message blocks as the status view and the outcome events show them. */
@@ -31,6 +31,8 @@ export const deliveryBlocks = (v: Verification) => ({
   }),
   ...(v.message && {
     message: {
+      // SMS or WhatsApp: a WhatsApp message's SMS fallback takes its place on the block.
+      channel: messageChannel(v.message),
       status: v.message.status,
       units: v.message.units ?? null,
       cost: v.message.cost ?? null,

@@ -4,7 +4,13 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { expect, inject } from 'vitest';
-import type { CallEnder, CallRequest, MessageRequest, Telephony } from '#channels/telephony.ts';
+import type {
+  CallEnder,
+  CallRequest,
+  MessageRequest,
+  Telephony,
+  WhatsAppRequest,
+} from '#channels/telephony.ts';
 import type { OutcomeEvent } from '#events/outcome-events.ts';
 import { type Config, loadConfig } from '#platform/config.ts';
 import { newKeyRingSecret, parseKeyRing } from '#platform/keyring.ts';
@@ -53,14 +59,16 @@ export const RELAXED_LIMITS = {
 export class RecordingTelephony implements Telephony, CallEnder {
   readonly calls: CallRequest[] = [];
   readonly messages: MessageRequest[] = [];
+  readonly whatsApps: WhatsAppRequest[] = [];
   /** The request ids of the calls the events function hung up, in order. */
   readonly ended: string[] = [];
   /** Makes hang-ups throw (the provider unreachable). */
   failEndCall: Error | undefined;
   fail: Error | undefined;
-  /** Makes only calls, or only messages, throw (a provider refusing one channel for a number). */
+  /** Makes only calls, SMS or WhatsApp messages throw (a provider refusing one channel for a number). */
   failCalls: Error | undefined;
   failMessages: Error | undefined;
+  failWhatsApps: Error | undefined;
   /** How long placing a call or sending a message takes, to hold requests in flight. */
   delayMs = 0;
 
@@ -73,6 +81,12 @@ export class RecordingTelephony implements Telephony, CallEnder {
   async sendMessage(request: MessageRequest) {
     this.messages.push(request);
     await this.#outcome(this.failMessages);
+    return { messageId: randomUUID() };
+  }
+
+  async sendWhatsApp(request: WhatsAppRequest) {
+    this.whatsApps.push(request);
+    await this.#outcome(this.failWhatsApps);
     return { messageId: randomUUID() };
   }
 
