@@ -270,7 +270,10 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
               () => {
                 const { cap, noun, setting } = CHANNEL_CAPS[channel];
                 deps.logger.error(`Daily ${setting} reached`, { cap: cap(settings) });
-                return dailyCapReached(now, `The service has sent as many verification ${noun} as it may today.`);
+                return dailyCapReached(
+                  now,
+                  `The service has sent as many verification ${noun} as it may today.`,
+                );
               },
             ),
           ]),

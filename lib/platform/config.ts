@@ -269,7 +269,9 @@ const whatsappLanguages = z.optional(
       z
         .record(
           z.string(),
-          z.string().check(z.regex(LANGUAGE_CODE, "values must be Meta's language codes, such as en_US or de")),
+          z
+            .string()
+            .check(z.regex(LANGUAGE_CODE, "values must be Meta's language codes, such as en_US or de")),
         )
         .check(
           z.refine((map) => Object.keys(map).every((key) => (LOCALES as readonly string[]).includes(key)), {

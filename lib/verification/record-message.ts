@@ -4,7 +4,6 @@ import {
   type MessageChannel,
   type MessageRecord,
   type MessageStatus,
-  messageChannel,
   type Verification,
 } from '#store/verification.ts';
 import { fallBack, fallbackChannelFor } from './fallback.ts';
@@ -117,14 +116,12 @@ export async function recordMessageStatus(
 }
 
 /**
- * The report says the message failed or was undelivered, and that is what is recorded for this very
- * message (not the SMS a WhatsApp message already fell back to): the fallback goes out.
+ * The report says the message failed or was undelivered, and that is what is recorded: the fallback goes out
+ * (once: a WhatsApp message's late report, after its SMS fallback took its place, finds the fallback claimed).
  */
 function messageNeverDelivered(stored: Verification | undefined, report: MessageRecord) {
-  const message = stored?.message;
   return (
     (report.status === 'failed' || report.status === 'undelivered') &&
-    message?.status === report.status &&
-    messageChannel(message) === messageChannel(report)
+    stored?.message?.status === report.status
   );
 }

@@ -270,8 +270,11 @@ export function spokenCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, ca
   return opened.call.code;
 }
 
-/** The code an SMS carries, read from its sealed delivery-report URL, as the fallback will read it. */
-export function sentCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, message: MessageRequest): string {
+/** The code an SMS or WhatsApp message carries, read from its sealed delivery-report URL, as the fallback will read it. */
+export function sentCode(
+  harness: Pick<Harness, 'keyRingSecret' | 'clock'>,
+  message: Pick<MessageRequest, 'statusUrl'>,
+): string {
   const url = new URL(message.statusUrl);
   const opened = openCall(
     parseKeyRing(harness.keyRingSecret),
@@ -297,6 +300,32 @@ export async function startSmsVerification(
   if (!message) throw new Error('no message sent');
   const body = parse(response);
   return { body, id: body.id as string, message, code: sentCode(harness, message) };
+}
+
+/** A stack's WhatsApp settings: its Business number and the approved authentication template. */
+export const WHATSAPP_SETTINGS = {
+  WHATSAPP_FROM_NUMBER: '+14155550111',
+  WHATSAPP_TEMPLATE: 'verification_code',
+};
+
+/** Sends a WhatsApp verification through the real handler; returns the 202 body, its request and code. */
+export async function startWhatsAppVerification(
+  harness: Harness,
+  phone = '+14155550123',
+  extra: Record<string, unknown> = {},
+) {
+  const response = await harness.send(
+    apiEvent({
+      method: 'POST',
+      resource: '/v1/verifications',
+      body: { phone, channel: 'whatsapp', ...extra },
+    }),
+  );
+  if (response.statusCode !== 202) throw new Error(`send answered ${response.statusCode}: ${response.body}`);
+  const whatsApp = harness.telephony.whatsApps.at(-1);
+  if (!whatsApp) throw new Error('no WhatsApp message sent');
+  const body = parse(response);
+  return { body, id: body.id as string, whatsApp, code: sentCode(harness, whatsApp) };
 }
 
 /** Sends through the real handler; returns the 202 body and the code its call would speak. */
