@@ -34,7 +34,7 @@ export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered'] as const;
 
 /**
  * What Plivo posts to the delivery-report URL for one status of a one-segment message, with the parameters
- * the phone simulator sends (local/sms-simulator.ts). The rate is a placeholder: the service records it
+ * the phone simulator sends (local/message-simulator.ts). The rate is a placeholder: the service records it
  * without reading it.
  */
 export function deliveryReportParams(

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MessageSimulator } from '../local/message-simulator.ts';
 import type { ApiReply } from '../local/plivo-wire.ts';
 import { PhoneSimulator } from '../local/simulator.ts';
-import { SmsSimulator } from '../local/sms-simulator.ts';
 
 /**
  * Plivo's Call and Message APIs for the send function, served by the local phone simulator on 127.0.0.1:
@@ -45,7 +45,7 @@ export async function startPlivoApi(): Promise<PlivoApi> {
   const authToken = randomBytes(24).toString('base64url');
   const options = { authId, authToken, speed: SLOW_CALLEES, log: () => {} };
   const calls = new PhoneSimulator(options);
-  const sms = new SmsSimulator(options);
+  const sms = new MessageSimulator(options);
   let placed = 0;
   let webhooks = 0;
   const route = (method: string | undefined, url: string, auth: string | undefined, body: string) => {

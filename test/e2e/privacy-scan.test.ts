@@ -5,8 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignature } from '#channels/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
+import { SPECIAL_RECIPIENTS } from '../../local/message-simulator.ts';
 import { SPECIAL_CALLEES } from '../../local/simulator.ts';
-import { SPECIAL_RECIPIENTS } from '../../local/sms-simulator.ts';
 import { runDynamoDb } from '../support/harness.ts';
 import {
   ended,
