@@ -103,7 +103,7 @@ export function authenticationCode(
   const code = onlyText(body);
   if (code === undefined || !/^[0-9]{1,15}$/.test(code))
     throw new TemplateMismatch('Number of parameters does not match the expected number of params');
-  if (!button || button.sub_type !== 'url' || button.index !== '0' || onlyText(button) !== code)
+  if (button?.sub_type !== 'url' || button.index !== '0' || onlyText(button) !== code)
     throw new TemplateMismatch('Button at index 0 of type Url requires a parameter: the code');
   return { code, approved, language };
 }
