@@ -214,6 +214,7 @@ export class VoiceOtpStack extends Stack {
       table: this.table,
       alarmEmail: settings.alarmEmail,
       thresholds: settings.alarms,
+      whatsapp: settings.service.whatsapp !== undefined,
       removalPolicy,
     });
     this.events.addAlarms(this.monitoring);

@@ -267,7 +267,7 @@ interface Phone {
 }
 
 /** The placeholder WhatsApp settings of the simulated stack (docs/local-stack.md). */
-export const LOCAL_WHATSAPP = { number: '+14155550101', template: 'verification_code' } as const;
+export const LOCAL_WHATSAPP = { number: '+14155550010', template: 'verification_code' } as const;
 
 /**
  * What the operator would have had approved at Meta for these settings: an AUTHENTICATION template with the

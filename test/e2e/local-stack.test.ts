@@ -25,6 +25,8 @@ let stack: SpawnedStack;
 const codesHeard: string[] = [];
 /** Codes the phones read in an SMS. */
 const codesRead: string[] = [];
+/** Codes the phones read in a WhatsApp message. */
+const codesOnWhatsApp: string[] = [];
 
 beforeAll(async () => {
   // No gap between sends: several tests send to the same special callee.
@@ -252,6 +254,116 @@ describe.concurrent('the local stack over HTTP', () => {
     expect(calls.filter((c) => c.to === phone)).toHaveLength(1);
   });
 
+  it('verifies a phone by WhatsApp end to end: the template in the inbox, check, reports up to read recorded', async () => {
+    const phone = '+14155550105';
+    const sent = await stack.api('POST', '/v1/verifications', {
+      phone,
+      channel: 'whatsapp',
+      fallback: false,
+    });
+    expect(sent).toMatchObject({
+      status: 202,
+      body: { channel: 'whatsapp', message: { channel: 'whatsapp', status: 'queued' } },
+    });
+    const id = sent.body.id as string;
+    const message = await waitForMessage(stack, phone, (m) => m.status === 'read');
+    expect(message).toMatchObject({ type: 'whatsapp', from: '+14155550010' });
+    const code =
+      /^\*([0-9]{6})\* is your verification code\. For your security, do not share this code\. This code expires in 5 minutes\.$/.exec(
+        message.text ?? '',
+      )?.[1];
+    expect(code).toMatch(/^[0-9]{6}$/);
+    codesOnWhatsApp.push(code ?? '');
+    const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
+    expect(checked).toMatchObject({ status: 200, body: { id, valid: true, status: 'approved' } });
+    // The simulator's signed reports, up to read, pass the signature check and are recorded.
+    const view = await until(id, (body) => (body.message as { status?: string }).status === 'read');
+    expect(view).toMatchObject({
+      status: 'approved',
+      channel: 'whatsapp',
+      message: { channel: 'whatsapp', status: 'read', units: 1 },
+    });
+    expect(stack.lines.filter((line) => /POST \/v1\/plivo\/message-status → (?!200)/.test(line))).toEqual([]);
+    const inbox = (await stack.api('GET', '/_simulator/messages')).body.messages as {
+      to: string;
+      type: string;
+    }[];
+    expect(inbox.filter((m) => m.to === phone).map((m) => m.type)).toEqual(['whatsapp']);
+    expect(stack.lines.filter((line) => line.includes('logged by Plivo'))).toEqual([]);
+  });
+
+  it('falls back to SMS for +12025550199 (not on WhatsApp), and answers 422 message_rejected without fallback', async () => {
+    const phone = '+12025550199';
+    expect(await send(phone, { channel: 'whatsapp', fallback: false })).toMatchObject({
+      status: 422,
+      body: { error: { code: 'message_rejected' } },
+    });
+    const sent = await send(phone, { channel: 'whatsapp' });
+    expect(sent).toMatchObject({
+      status: 202,
+      body: { channel: 'whatsapp', message: { channel: 'sms', status: 'queued' } },
+    });
+    const id = sent.body.id as string;
+    const message = await waitForMessage(stack, phone, settled);
+    expect(message).toMatchObject({ type: 'sms', status: 'delivered' });
+    const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1] ?? '';
+    codesRead.push(code);
+    const checked = await stack.api('POST', '/v1/verifications/check', { id, code });
+    expect(checked).toMatchObject({ status: 200, body: { valid: true, status: 'approved' } });
+    const view = await until(id, (body) => (body.message as { status?: string }).status === 'delivered');
+    expect(view).toMatchObject({
+      status: 'approved',
+      channel: 'whatsapp',
+      message: { channel: 'sms', status: 'delivered' },
+      fallback: { channel: 'sms', reason: null },
+    });
+    // Plivo refused both WhatsApp messages: the phone's inbox holds the one SMS.
+    const inbox = (await stack.api('GET', '/_simulator/messages')).body.messages as {
+      to: string;
+      type: string;
+    }[];
+    expect(inbox.filter((m) => m.to === phone).map((m) => m.type)).toEqual(['sms']);
+  });
+
+  it('falls back once, to SMS, when a WhatsApp message to +12025550197 is reported undelivered', async () => {
+    const phone = '+12025550197';
+    const before = (
+      (await stack.api('GET', '/_simulator/messages')).body.messages as { to: string }[]
+    ).filter((m) => m.to === phone).length;
+    const sent = await send(phone, { channel: 'whatsapp' });
+    expect(sent.status).toBe(202);
+    const id = sent.body.id as string;
+    // The WhatsApp message and the SMS that fell back from it: both undelivered there, and nothing more.
+    const view = await until(
+      id,
+      (body) =>
+        (body.message as { channel?: string; status?: string }).status === 'undelivered' &&
+        (body.message as { channel?: string }).channel === 'sms',
+    );
+    expect(view).toMatchObject({
+      channel: 'whatsapp',
+      status: 'pending',
+      message: { channel: 'sms', status: 'undelivered', errorCode: '70' },
+      fallback: { channel: 'sms', reason: null },
+    });
+    const inbox = (await stack.api('GET', '/_simulator/messages')).body.messages as {
+      to: string;
+      type: string;
+      status: string;
+    }[];
+    expect(
+      inbox
+        .filter((m) => m.to === phone)
+        .slice(before)
+        .map((m) => [m.type, m.status]),
+    ).toEqual([
+      ['whatsapp', 'undelivered'],
+      ['sms', 'undelivered'],
+    ]);
+    const calls = (await stack.api('GET', '/_simulator/calls')).body.calls as SimCallView[];
+    expect(calls.filter((c) => c.to === phone && c.startedAt >= String(sent.body.createdAt))).toEqual([]);
+  });
+
   it('refuses unsigned and forged webhooks with 403', async () => {
     const hangup = `${stack.url}/v1/plivo/hangup?v=vrf_0000000000000000000000000A`;
     const answer = `${stack.url}/v1/plivo/answer?v=vrf_0000000000000000000000000A&t=k1.abc`;
@@ -407,9 +519,9 @@ describe('after the run', () => {
     expect(structured.length).toBeGreaterThan(10);
     for (const line of structured) {
       JSON.parse(line);
-      for (const code of [...codesHeard, ...codesRead])
+      for (const code of [...codesHeard, ...codesRead, ...codesOnWhatsApp])
         expect(line).not.toMatch(new RegExp(`(^|[^0-9A-Za-z])${code}([^0-9A-Za-z]|$)`));
-      expect(line).not.toMatch(/\+?1415555010[123]/);
+      expect(line).not.toMatch(/\+?1415555010[1235]|2025550199/);
     }
     // The simulated phone did hear them: it is the only place they appear.
     expect(
@@ -418,10 +530,16 @@ describe('after the run', () => {
           line.startsWith('[simulated phone') && line.includes(codesHeard[0]?.split('').join(', ') ?? '-'),
       ),
     ).toBe(true);
-    for (const code of codesRead) {
-      const holding = stack.lines.filter((line) => line.includes(code));
-      expect(holding.some((line) => line.includes('received SMS'))).toBe(true);
-      expect(holding.every((line) => line.startsWith('[simulated phone'))).toBe(true);
+    for (const [codes, received] of [
+      [codesRead, 'received SMS'],
+      [codesOnWhatsApp, 'received WhatsApp message'],
+    ] as const) {
+      expect(codes.length).toBeGreaterThan(0);
+      for (const code of codes) {
+        const holding = stack.lines.filter((line) => line.includes(code));
+        expect(holding.some((line) => line.includes(received))).toBe(true);
+        expect(holding.every((line) => line.startsWith('[simulated phone'))).toBe(true);
+      }
     }
   });
 });
@@ -453,6 +571,10 @@ describe('real mode', () => {
       } finally {
         guessed.destroy();
       }
+      // Without WhatsApp settings the channel is refused before anything is stored or sent.
+      expect(
+        await real.api('POST', '/v1/verifications', { phone: '+14155550123', channel: 'whatsapp' }),
+      ).toMatchObject({ status: 403, body: { error: { code: 'channel_not_allowed' } } });
       // And the stack is serving from that DynamoDB Local: its table exists under its own key.
       expect((await real.api('GET', '/v1/verifications/vrf_00000000000000000000000000')).status).toBe(404);
       expect((await fetch(`${real.url}/health`)).status).toBe(200);

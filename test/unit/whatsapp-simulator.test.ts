@@ -10,7 +10,7 @@ import { captureServer } from '../support/capture-server.ts';
 const AUTH_ID = 'MAWHATSAPPSIMULATOR0';
 const AUTH_TOKEN = 'whatsapp-simulator-test-token';
 const AUTHORIZATION = `Basic ${Buffer.from(`${AUTH_ID}:${AUTH_TOKEN}`).toString('base64')}`;
-const NUMBER = '+14155550101';
+const NUMBER = '+14155550010';
 
 const ACCOUNT: SimulatedWhatsApp = {
   number: NUMBER,
