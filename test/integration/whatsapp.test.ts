@@ -198,6 +198,10 @@ describe('delivery and read reports', () => {
     await report(h, sms.message.statusUrl, reportParams(uuid, 'read'));
     await report(h, `${sms.message.statusUrl}&c=whatsapp`, reportParams(uuid, 'read'));
     expect((await itemOf(h, sms.id))?.message).toEqual({ status: 'delivered', uuid, units: 1 });
+    // A channel the service never puts in a URL records nothing, even signed.
+    const other = await startSmsVerification(h, '+14155550124');
+    await report(h, `${other.message.statusUrl}&c=rcs`, reportParams(randomUUID(), 'delivered'));
+    expect((await itemOf(h, other.id))?.message).toEqual({ status: 'queued' });
     expect(await viewOf(h, sms.id)).toMatchObject({ message: { channel: 'sms', status: 'delivered' } });
   });
 });
@@ -465,6 +469,27 @@ describe('outcome events', () => {
       ['sms', 'queued'],
     ]);
     expect(messages.at(-1)?.fallback).toEqual({ channel: 'sms', reason: 'sent' });
+    for (const event of h.published) expectValidEvent(event, [code]);
+  });
+});
+
+describe('outcome events when the fallback SMS is refused too', () => {
+  it('tells apps the SMS failed in the failed WhatsApp message’s place, with the refusal as the reason', async () => {
+    const h = await whatsAppHarness({}, { stream: true });
+    const { whatsApp, code } = await startWhatsAppVerification(h);
+    h.telephony.failMessages = messageRejected();
+    await report(h, whatsApp.statusUrl, reportParams(randomUUID(), 'failed'));
+    await h.drainStream();
+    const messages = h.published
+      .filter((event) => event.payload.type === 'message.status')
+      .map((event) => event.payload.data);
+    // The SMS's block is written (queued) before Plivo is asked, then marked failed by its refusal.
+    expect(messages.map((data) => [data.message?.channel, data.message?.status])).toEqual([
+      ['whatsapp', 'failed'],
+      ['sms', 'queued'],
+      ['sms', 'failed'],
+    ]);
+    expect(messages.at(-1)?.fallback).toEqual({ channel: 'sms', reason: 'message_rejected' });
     for (const event of h.published) expectValidEvent(event, [code]);
   });
 });
