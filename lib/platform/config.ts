@@ -17,7 +17,7 @@ export type FallbackChannel = (typeof FALLBACK_CHANNELS)[number];
 
 /**
  * Meta's language code of the template's translation for each of our locales (WHATSAPP_LANGUAGES overrides
- * any of them). Meta has no US Spanish translation: es-US gets Mexico's, the closest it offers.
+ * any of them): es-US gets Mexico's Spanish (es_MX).
  */
 export const DEFAULT_WHATSAPP_LANGUAGES: Record<Locale, string> = {
   'en-US': 'en_US',
@@ -195,24 +195,24 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 
+/** The text of a JSON setting, parsed: empty means an empty object; anything not JSON is an issue naming `example`. */
+const jsonText = (example: string) =>
+  z.transform((value: string, ctx) => {
+    if (value.trim() === '') return {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', input: value, message: `must be a JSON object such as ${example}` });
+      return z.NEVER;
+    }
+  });
+
 /** FROM_NUMBERS: a JSON object from country code (or `*`) to an E.164 number; empty means none. */
 const callerIds = z.optional(
   z.pipe(
     z.string(),
     z.pipe(
-      z.transform((value: string, ctx) => {
-        if (value.trim() === '') return {};
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          ctx.issues.push({
-            code: 'custom',
-            input: value,
-            message: 'must be a JSON object such as {"GB":"+447700900000","*":"+14155550100"}',
-          });
-          return z.NEVER;
-        }
-      }),
+      jsonText('{"GB":"+447700900000","*":"+14155550100"}'),
       z
         .record(z.string(), z.string().check(z.regex(E164, 'numbers must be E.164, such as +14155550100')))
         .check(
@@ -253,19 +253,7 @@ const whatsappLanguages = z.optional(
   z.pipe(
     z.string(),
     z.pipe(
-      z.transform((value: string, ctx) => {
-        if (value.trim() === '') return {};
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          ctx.issues.push({
-            code: 'custom',
-            input: value,
-            message: 'must be a JSON object such as {"es-US":"es_MX","pt-BR":"pt_BR"}',
-          });
-          return z.NEVER;
-        }
-      }),
+      jsonText('{"es-US":"es_MX","pt-BR":"pt_BR"}'),
       z
         .record(
           z.string(),
