@@ -1,7 +1,7 @@
 import { EVENTS_BATCH_SIZE, EVENTS_BATCHING_WINDOW } from '../infra/events.ts';
 import type { BenchedFunction } from './build-bundles.ts';
 import { PRICES } from './prices.ts';
-import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
+import { DELIVERY_REPORT, SMS_SEND, WHATSAPP_SEND } from './routes.ts';
 
 /**
  * AWS cost of one verification at a steady volume, from list prices (bench/prices.ts) and what this run
@@ -17,7 +17,7 @@ export interface VerificationPart {
 }
 
 export interface VerificationKind {
-  channel: 'voice' | 'sms';
+  channel: 'voice' | 'sms' | 'whatsapp';
   /** What one verification is made of, for the tables. */
   description: string;
   parts: readonly VerificationPart[];
@@ -50,6 +50,27 @@ export const SMS_VERIFICATION: VerificationKind = {
     { route: DELIVERY_REPORT, fn: 'hangup', count: DELIVERY_REPORTS_PER_SMS },
     { route: 'check right', fn: 'verify', count: 1 },
   ],
+};
+
+/** Plivo reports queued, sent, delivered and read for a WhatsApp message that arrives and is opened. */
+export const REPORTS_PER_WHATSAPP = 4;
+
+/** A WhatsApp send, its reports up to read (served by hangup), and one right check. */
+export const WHATSAPP_VERIFICATION: VerificationKind = {
+  channel: 'whatsapp',
+  description: `WhatsApp send + ${REPORTS_PER_WHATSAPP} delivery reports + check`,
+  parts: [
+    { route: WHATSAPP_SEND, fn: 'send', count: 1 },
+    { route: DELIVERY_REPORT, fn: 'hangup', count: REPORTS_PER_WHATSAPP },
+    { route: 'check right', fn: 'verify', count: 1 },
+  ],
+};
+
+/** What each kind is called in the tables. */
+export const CHANNEL_NAMES: Record<VerificationKind['channel'], string> = {
+  voice: 'voice',
+  sms: 'SMS',
+  whatsapp: 'WhatsApp',
 };
 
 const SECONDS_PER_MONTH = 30 * 24 * 3600;
@@ -115,7 +136,7 @@ export interface CostInput {
   /** Segments the verification SMS took (each is billed). */
   smsSegments: number;
   /** Per channel: its verification item's stream records and the outcome events they give (measured). */
-  flows: Record<VerificationKind['channel'], { records: number; events: number }>;
+  flows: Partial<Record<VerificationKind['channel'], { records: number; events: number }>>;
   /** The events function handling one stream record. */
   eventsRecord: StageCost;
   /** The deliverer posting one webhook. */
@@ -176,7 +197,7 @@ function lambdaCompute(
     dollars += count * gbSeconds(ms, input.memoryMb[fn]) * PRICES.lambdaArmPerGbSecond;
     parts.push(`${times(count)}${route} ${ms} ms × ${input.memoryMb[fn]} MB`);
   }
-  const records = input.flows[kind.channel].records;
+  const records = flowOf(kind, input).records;
   // Records share an invocation: its duration is theirs added up, so each is priced unrounded.
   dollars +=
     records * (pipelineMs.events / 1000) * (input.memoryMb.events / 1024) * PRICES.lambdaArmPerGbSecond;
@@ -195,6 +216,16 @@ function references(kind: VerificationKind, input: CostInput): CostLine[] {
     basis: 'per successful verification, before channel fees',
     dollars: PRICES.hostedVerifyPerVerification,
   };
+  if (kind.channel === 'whatsapp') {
+    return [
+      {
+        item: 'WhatsApp authentication message, India (reference)',
+        basis: `Meta's rate per delivered authentication template, $${PRICES.metaWhatsAppAuthenticationIndia}, before any Plivo fee; varies by country`,
+        dollars: PRICES.metaWhatsAppAuthenticationIndia,
+      },
+      hosted,
+    ];
+  }
   if (kind.channel === 'sms') {
     const segments = input.smsSegments;
     return [
@@ -225,7 +256,7 @@ function references(kind: VerificationKind, input: CostInput): CostLine[] {
 export function costPerVerification(kind: VerificationKind, input: CostInput): Cost {
   const sum = (of: (part: VerificationPart) => number) =>
     kind.parts.reduce((total, part) => total + part.count * of(part), 0);
-  const flow = input.flows[kind.channel];
+  const flow = flowOf(kind, input);
   const events = eventsInvocations(flow.records, input.verificationsPerMonth);
   const requests = sum(() => 1);
   const webhooks = sum(({ fn }) => (WEBHOOK_FUNCTIONS.includes(fn) ? 1 : 0));
@@ -405,3 +436,9 @@ export function costPerVerification(kind: VerificationKind, input: CostInput): C
 }
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+function flowOf(kind: VerificationKind, input: CostInput) {
+  const flow = input.flows[kind.channel];
+  if (!flow) throw new Error(`no measured stream records for ${kind.channel} verifications`);
+  return flow;
+}

@@ -1,6 +1,7 @@
 import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
 import { readSettings } from '../infra/settings.ts';
 import type { DynamoDbConnection } from '../local/dynamodb-local.ts';
+import { BENCH_WHATSAPP } from './events.ts';
 
 /**
  * Settings changed for the run, within lib/platform/config.ts's ranges. Every rate limit and cap is raised:
@@ -17,6 +18,7 @@ export const BENCH_SETTINGS = {
   COUNTRY_MAX_PER_HOUR: '1000000',
   DAILY_CALL_CAP: '1000000',
   DAILY_SMS_CAP: '1000000',
+  DAILY_WHATSAPP_CAP: '1000000',
   FRAUD_GUARD_MIN_CALLS: '1000000',
   FRAUD_GUARD_GLOBAL_MIN_CALLS: '1000000',
   // The longest code lifetime: a verification sent early in a phase is still checkable at its end.
@@ -60,6 +62,9 @@ export function functionEnvironment(local: LocalResources): Record<string, strin
     AWS_ENDPOINT_URL_EVENTBRIDGE: local.plivo.apiUrl,
     // Its webhook delivery queue: never called here (the bench's API key sets no webhook), but required.
     WEBHOOK_QUEUE_URL: `${local.plivo.apiUrl}/000000000000/voice-otp-bench-deliveries`,
+    // WhatsApp on, with the number and template the bench's simulated Plivo account has (bench/plivo-simulator.ts).
+    WHATSAPP_FROM_NUMBER: BENCH_WHATSAPP.number,
+    WHATSAPP_TEMPLATE: BENCH_WHATSAPP.template,
     ...BENCH_SETTINGS,
   };
 }

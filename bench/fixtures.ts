@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parsePhone } from '#channels/phone.ts';
-import type { CallRequest, MessageRequest, Telephony } from '#channels/telephony.ts';
+import type { CallRequest, MessageRequest, Telephony, WhatsAppRequest } from '#channels/telephony.ts';
 import { newWebhookSecret, sealWebhookSecret } from '#events/webhook-secret.ts';
 import { loadConfig } from '#platform/config.ts';
 import { type KeyRing, parseKeyRing } from '#platform/keyring.ts';
@@ -54,15 +54,24 @@ export interface SentSms extends MessageRequest {
   messageId: string;
 }
 
+/** A WhatsApp message the service sent, with the id Plivo (or the simulator) gave it. */
+export interface SentWhatsApp extends WhatsAppRequest {
+  messageId: string;
+}
+
 /** Keeps every call and message request; sends them with `inner`, or (for fixtures) nowhere. */
-export function capturingTelephony(
-  inner?: Telephony,
-): Telephony & { calls: Map<string, CallRequest>; messages: Map<string, SentSms> } {
+export function capturingTelephony(inner?: Telephony): Telephony & {
+  calls: Map<string, CallRequest>;
+  messages: Map<string, SentSms>;
+  whatsApps: Map<string, SentWhatsApp>;
+} {
   const calls = new Map<string, CallRequest>();
   const messages = new Map<string, SentSms>();
+  const whatsApps = new Map<string, SentWhatsApp>();
   return {
     calls,
     messages,
+    whatsApps,
     placeCall(request) {
       calls.set(request.verificationId, request);
       return inner ? inner.placeCall(request) : Promise.resolve({ requestId: randomUUID() });
@@ -70,6 +79,11 @@ export function capturingTelephony(
     async sendMessage(request) {
       const sent = inner ? await inner.sendMessage(request) : { messageId: randomUUID() };
       messages.set(request.verificationId, { ...request, ...sent });
+      return sent;
+    },
+    async sendWhatsApp(request) {
+      const sent = inner ? await inner.sendWhatsApp(request) : { messageId: randomUUID() };
+      whatsApps.set(request.verificationId, { ...request, ...sent });
       return sent;
     },
   };

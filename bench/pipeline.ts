@@ -22,6 +22,9 @@ import {
   sendEvent,
   signedWebhook,
   smsSendEvent,
+  WHATSAPP_STATUSES,
+  whatsappReportParams,
+  whatsappSendEvent,
 } from './events.ts';
 import { benchPhones, fixtureOf } from './fixtures.ts';
 import { meteredHandlers } from './handlers.ts';
@@ -32,7 +35,7 @@ import { serveWorker } from './worker.ts';
 /**
  * What a verification costs after its requests: the events function on the table's stream and the webhook
  * deliverer. Real verifications (voice: send, answer, hangup, right check; SMS: send, three delivery
- * reports, right check) run through the real handlers; the stream records their verification items wrote
+ * reports, right check; WhatsApp: send, four reports up to read, right check) run through the real handlers; the stream records their verification items wrote
  * (read back from DynamoDB Local's stream, filtered as the event source mapping filters them) are counted
  * and handed to the real events handler one record per invocation, with its real EventBridge sink (the
  * bench's local server answers PutEvents) and webhook sink (the API key subscribes to every event type;
@@ -65,6 +68,8 @@ export interface ChannelFlow {
 export interface PipelineOutput {
   voice: ChannelFlow;
   sms: ChannelFlow;
+  /** Absent from runs made before WhatsApp existed. */
+  whatsapp?: ChannelFlow;
   /** The events function handling one stream record. */
   eventsRecord: StageResult;
   /** The deliverer posting one webhook. */
@@ -132,8 +137,10 @@ export async function measurePipeline(
     const readRecords = async () => verificationRecords(await reader.read());
     await readRecords();
 
-    progress(`pipeline: ${verifications} voice and ${verifications} SMS verifications`);
-    const phones = benchPhones(2 * verifications);
+    progress(
+      `pipeline: ${verifications} voice, ${verifications} SMS and ${verifications} WhatsApp verifications`,
+    );
+    const phones = benchPhones(3 * verifications);
     for (const phone of phones.slice(0, verifications)) {
       const sent = await expect('send', send(sendEvent(phone)), 202);
       const id = (JSON.parse(sent.body) as { id: string }).id;
@@ -154,7 +161,7 @@ export async function measurePipeline(
       await expect('check', verify(checkEvent(id, fixture.code)), 200);
     }
     const voiceRecords = await readRecords();
-    for (const phone of phones.slice(verifications)) {
+    for (const phone of phones.slice(verifications, 2 * verifications)) {
       const sent = await expect('SMS send', send(smsSendEvent(phone)), 202);
       const id = (JSON.parse(sent.body) as { id: string }).id;
       const message = telephony.messages.get(id);
@@ -171,6 +178,22 @@ export async function measurePipeline(
       await expect('check', verify(checkEvent(id, code)), 200);
     }
     const smsRecords = await readRecords();
+    for (const phone of phones.slice(2 * verifications)) {
+      const sent = await expect('WhatsApp send', send(whatsappSendEvent(phone)), 202);
+      const id = (JSON.parse(sent.body) as { id: string }).id;
+      const message = telephony.whatsApps.get(id);
+      if (!message) throw new Error('the WhatsApp send sent nothing');
+      for (const status of WHATSAPP_STATUSES)
+        await expect(
+          'WhatsApp report',
+          hangup(
+            signedWebhook(message.statusUrl, whatsappReportParams(message.messageId, status), authToken),
+          ),
+          200,
+        );
+      await expect('check', verify(checkEvent(id, message.code)), 200);
+    }
+    const whatsappRecords = await readRecords();
 
     const deliveries: Delivery[] = [];
     const eventTypes = new Map<DynamoDBRecord, string[]>();
@@ -197,7 +220,7 @@ export async function measurePipeline(
       ],
     });
     const stage = createStage(meter, takeLogBytes);
-    for (const record of [...voiceRecords, ...smsRecords]) {
+    for (const record of [...voiceRecords, ...smsRecords, ...whatsappRecords]) {
       current = record;
       const response = await stage.time(() => handleEvents(streamEvent([record])));
       if (response.batchItemFailures.length > 0) throw new Error('the events function failed a record');
@@ -226,6 +249,7 @@ export async function measurePipeline(
     return {
       voice: flow(voiceRecords),
       sms: flow(smsRecords),
+      whatsapp: flow(whatsappRecords),
       eventsRecord,
       delivery: deliveryStage.result(),
     };

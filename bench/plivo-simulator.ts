@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_WHATSAPP_LANGUAGES } from '#platform/config.ts';
+import { MessageSimulator } from '../local/message-simulator.ts';
 import type { ApiReply } from '../local/plivo-wire.ts';
 import { PhoneSimulator } from '../local/simulator.ts';
-import { SmsSimulator } from '../local/sms-simulator.ts';
+import { BENCH_WHATSAPP } from './events.ts';
 
 /**
  * Plivo's Call and Message APIs for the send function, served by the local phone simulator on 127.0.0.1:
@@ -45,7 +47,18 @@ export async function startPlivoApi(): Promise<PlivoApi> {
   const authToken = randomBytes(24).toString('base64url');
   const options = { authId, authToken, speed: SLOW_CALLEES, log: () => {} };
   const calls = new PhoneSimulator(options);
-  const sms = new SmsSimulator(options);
+  const sms = new MessageSimulator(options, {
+    number: BENCH_WHATSAPP.number,
+    templates: [
+      {
+        name: BENCH_WHATSAPP.template,
+        languages: Object.values(DEFAULT_WHATSAPP_LANGUAGES),
+        securityRecommendation: true,
+        // BENCH_SETTINGS' CODE_TTL_SECONDS, in minutes.
+        codeExpirationMinutes: 60,
+      },
+    ],
+  });
   let placed = 0;
   let webhooks = 0;
   const route = (method: string | undefined, url: string, auth: string | undefined, body: string) => {

@@ -31,6 +31,18 @@ export const PRICES = {
     'Plivo US SMS, long code: $0.0077 per outbound segment plus carrier surcharges (plivo.com/sms/pricing/us, ' +
     "as quoted by API Evangelist's Plivo plans file, reconciled 2026-05-08, and a market scan read 2026-09-13; " +
     'looked up 2026-11-29)',
+  /**
+   * Meta's WhatsApp rate for one delivered AUTHENTICATION template message to an Indian number (+91), for a
+   * business based in India (the authentication-international rate is $0.028). Plivo's own WhatsApp pricing
+   * page could not be read from here: this is Meta's rate, before any fee of Plivo's. Meta billed it per
+   * conversation in 2024 and has billed per delivered template message since 1 July 2025.
+   */
+  metaWhatsAppAuthenticationIndia: 0.0014,
+  metaWhatsAppAuthenticationSource:
+    "Meta's WhatsApp rate card, authentication, India: $0.0014 (authentication-international $0.028), as of " +
+    "1 July 2024, quoted by Haptik's 'WhatsApp Pricing 2024' post and Alibaba Cloud's Chat App Message " +
+    "announcement of that change; Plivo's WhatsApp pricing page could not be read from here, so no Plivo " +
+    'fee is included; looked up 2026-12-06',
   /** Hosted verify APIs: per successful verification, before channel fees. */
   hostedVerifyPerVerification: 0.05,
 } as const;

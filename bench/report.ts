@@ -1,6 +1,6 @@
-import type { Cost } from './cost.ts';
+import { CHANNEL_NAMES, type Cost } from './cost.ts';
 import { COST_TARGET, type Results } from './results.ts';
-import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
+import { DELIVERY_REPORT, SMS_SEND, WHATSAPP_SEND } from './routes.ts';
 import type { ScaleOutput } from './scale.ts';
 
 /**
@@ -144,6 +144,12 @@ function sections(r: Results): Section[] {
         'CPU/inv: CPU time of this process per invocation (the DynamoDB Local server runs in its own process).',
         `${SMS_SEND}: sends the code by SMS through the simulated Message API. ${DELIVERY_REPORT}: Plivo's signed ` +
           'report to hangup, each message getting queued, sent and delivered in turn.',
+        ...(r.warm.some((w) => w.route === WHATSAPP_SEND)
+          ? [
+              `${WHATSAPP_SEND}: sends the code in a WhatsApp authentication template through the simulated ` +
+                "Message API; its reports (read too) are the delivery-report route's.",
+            ]
+          : []),
       ],
     },
     {
@@ -206,6 +212,15 @@ function sections(r: Results): Section[] {
       'check right is the route measured on voice verifications: checking a code does not depend on the ' +
         'channel that carried it. Segments: the most any SMS of this run took.',
     ]),
+    ...(r.whatsappCost
+      ? [
+          costSection(r.whatsappCost, [
+            `Prices: ${r.whatsappCost.prices.asOf}; ${r.whatsappCost.prices.metaWhatsAppAuthenticationSource}.`,
+            `${WHATSAPP_SEND} and its four reports (queued, sent, delivered, read) go through the routes measured ` +
+              "above; check right is the voice verifications' route, as for SMS.",
+          ]),
+        ]
+      : []),
     {
       title: 'Targets',
       headers: ['target', 'goal', 'measured', 'result'],
@@ -265,7 +280,7 @@ export const renderScaleText = (scale: ScaleOutput) => textTable(scaleSection(sc
 
 function costSection(cost: Cost, notes: string[]): Section {
   return {
-    title: `Cost per ${cost.channel === 'sms' ? 'SMS' : 'voice'} verification at ${cost.verificationsPerMonth.toLocaleString('en-US')} verifications a month (${cost.description})`,
+    title: `Cost per ${CHANNEL_NAMES[cost.channel]} verification at ${cost.verificationsPerMonth.toLocaleString('en-US')} verifications a month (${cost.description})`,
     headers: ['item', 'basis', 'per verification'],
     rows: [
       ...cost.lines.map((line) => [line.item, line.basis, usd(line.dollars)]),

@@ -1,7 +1,7 @@
 import type { BenchedFunction, BuildOutput } from './build-bundles.ts';
 import { type BundleSize, beyondFloor } from './bundle-sizes.ts';
 import type { ColdSample } from './cold-start.ts';
-import type { Cost } from './cost.ts';
+import { CHANNEL_NAMES, type Cost } from './cost.ts';
 import type { Machine } from './machine.ts';
 import type { PipelineOutput } from './pipeline.ts';
 import { DESIGN_ROUND_TRIPS, type DesignRoundTrips, SMS_SEND, type WarmRoute } from './routes.ts';
@@ -89,6 +89,8 @@ export interface Results {
   pipeline: PipelineOutput;
   cost: Cost;
   smsCost: Cost;
+  /** Absent from runs made before WhatsApp existed. */
+  whatsappCost?: Cost;
   targets: TargetCheck[];
 }
 
@@ -202,10 +204,14 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): TargetCheck[
     if (sms) ratioCheck(`${SMS_SEND}: peak RSS (median)`, fn, sms.rssRatio);
   }
   checks.push(...warmTargets(results.warm, results.roundTrips));
-  for (const cost of [results.cost, results.smsCost]) {
+  for (const cost of [
+    results.cost,
+    results.smsCost,
+    ...(results.whatsappCost ? [results.whatsappCost] : []),
+  ]) {
     const total = cost.awsTotal;
     checks.push({
-      target: `AWS cost per ${cost.channel === 'sms' ? 'SMS' : 'voice'} verification (1M/month)`,
+      target: `AWS cost per ${CHANNEL_NAMES[cost.channel]} verification (1M/month)`,
       goal: `≤ $${COST_TARGET.toFixed(5)}`,
       measured: `$${total.toFixed(7)}`,
       met: total <= COST_TARGET,

@@ -13,12 +13,19 @@ export type FloorOperation = string;
 /** The send function sending the code by SMS instead of placing a call. */
 export const SMS_SEND = 'send sms';
 
-/** Plivo's SMS delivery report (queued, sent, delivered: three per message), served by hangup. */
+/** The send function sending the code in a WhatsApp authentication template. */
+export const WHATSAPP_SEND = 'send whatsapp';
+
+/**
+ * Plivo's delivery report, served by hangup: queued, sent, delivered for an SMS (three per message), and read
+ * too for a WhatsApp message; the route records each the same way (one conditional UpdateItem).
+ */
 export const DELIVERY_REPORT = 'delivery report';
 
 export type WarmRoute =
   | 'send'
   | typeof SMS_SEND
+  | typeof WHATSAPP_SEND
   | 'check right'
   | 'check wrong'
   | 'status'
@@ -38,6 +45,7 @@ export type WarmRoute =
 export const FLOOR_OF: Record<WarmRoute, readonly Operation[]> = {
   send: ['PutItem'],
   [SMS_SEND]: ['PutItem'],
+  [WHATSAPP_SEND]: ['PutItem'],
   // Reserve, then approve; the fraud guard's approval is counted off this path, from the table's stream.
   'check right': ['UpdateItem', 'UpdateItem'],
   'check wrong': ['UpdateItem'],
@@ -61,6 +69,7 @@ export const floorLabel = (operations: readonly Operation[]): FloorOperation => 
 export const FUNCTION_OF: Record<WarmRoute, BenchedFunction> = {
   send: 'send',
   [SMS_SEND]: 'send',
+  [WHATSAPP_SEND]: 'send',
   'check right': 'verify',
   'check wrong': 'verify',
   status: 'verify',
@@ -95,6 +104,12 @@ export const DESIGN_ROUND_TRIPS: Record<WarmRoute, DesignRoundTrips> = {
     count: 11,
     calls:
       "BatchGetItem (fraud guard) → 7 UpdateItem (send's six and the day's SMS cap) → PutItem " +
+      "(verification) → 2 UpdateItem (fraud guard's sent count, phone pointer)",
+  },
+  [WHATSAPP_SEND]: {
+    count: 11,
+    calls:
+      "BatchGetItem (fraud guard) → 7 UpdateItem (send's six and the day's WhatsApp cap) → PutItem " +
       "(verification) → 2 UpdateItem (fraud guard's sent count, phone pointer)",
   },
   'check right': { count: 2, calls: 'UpdateItem (reserve) → UpdateItem (approve)' },

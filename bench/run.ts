@@ -15,6 +15,7 @@ import {
   SMS_VERIFICATION,
   type StageCost,
   VOICE_VERIFICATION,
+  WHATSAPP_VERIFICATION,
 } from './cost.ts';
 import { BENCH_SETTINGS, functionEnvironment, type LocalResources } from './environment.ts';
 import { describeMachine } from './machine.ts';
@@ -208,7 +209,7 @@ async function main(): Promise<Results> {
     secrets: build.secrets,
     logBytes: Object.fromEntries(warm.routes.map((r) => [r.route, r.logBytes])),
     smsSegments: warm.smsSegments,
-    flows: { voice: pipeline.voice, sms: pipeline.sms },
+    flows: { voice: pipeline.voice, sms: pipeline.sms, whatsapp: pipeline.whatsapp },
     waf: readSettings(() => undefined).waf.enabled,
     eventsRecord: stageCost(pipeline.eventsRecord, build.memoryMb.events),
     delivery: stageCost(pipeline.delivery, build.memoryMb.deliver),
@@ -249,6 +250,7 @@ async function main(): Promise<Results> {
     pipeline,
     cost: costPerVerification(VOICE_VERIFICATION, costInput),
     smsCost: costPerVerification(SMS_VERIFICATION, costInput),
+    whatsappCost: costPerVerification(WHATSAPP_VERIFICATION, costInput),
   };
   return { ...partial, targets: evaluateTargets(partial) };
 }

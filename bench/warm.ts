@@ -24,6 +24,7 @@ import {
   signedWebhook,
   smsSendEvent,
   statusEvent,
+  whatsappSendEvent,
 } from './events.ts';
 import { benchPhones, type Fixture, fixtureMaker, fixtureOf } from './fixtures.ts';
 import { meteredHandlers } from './handlers.ts';
@@ -35,6 +36,7 @@ import {
   floorLabel,
   SMS_SEND,
   type WarmRoute,
+  WHATSAPP_SEND,
 } from './routes.ts';
 import { round, type Summary, summarize } from './stats.ts';
 import { countStdout } from './stdout-bytes.ts';
@@ -256,6 +258,14 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
     (i) => smsSendEvent(phones[1 + 3 * total + i] ?? ''),
     send,
     (result, body) => result.statusCode === 202 && body.status === 'pending' && body.channel === 'sms',
+  );
+  // The slice no other route uses: a phone's earlier pending verification would be superseded, adding work.
+  await measure(
+    WHATSAPP_SEND,
+    undefined,
+    (i) => whatsappSendEvent(phones[1 + 2 * total + i] ?? ''),
+    send,
+    (result, body) => result.statusCode === 202 && body.status === 'pending' && body.channel === 'whatsapp',
   );
   // In the order they were sent; only the segment count of each text is kept.
   const messages = [...telephony.messages.values()].map(({ verificationId, statusUrl, messageId, text }) => ({

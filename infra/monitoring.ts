@@ -47,6 +47,8 @@ export interface MonitoringProps {
   table: Table;
   alarmEmail: string | undefined;
   thresholds: Settings['alarms'];
+  /** Whether the stack sends on WhatsApp: its alarm and widgets come with it. */
+  whatsapp: boolean;
   removalPolicy: RemovalPolicy;
 }
 
@@ -220,6 +222,31 @@ export class Monitoring extends Construct {
         'undelivered in 15 minutes: check Plivo (sender number, 10DLC or sender-ID registration, geo permissions).',
     );
 
+    // WhatsApp messages Plivo refused or reported failed or undelivered, against all sends. Refusals include
+    // numbers that are not on WhatsApp (they fall back), so the usual rate depends on the users: the default
+    // threshold is high, and it is a setting.
+    const whatsappAttempts = 'FILL(waSent, 0) + FILL(waNotSent, 0)';
+    const whatsappFailureRate = new MathExpression({
+      label: 'WhatsApp failure rate',
+      expression: `IF(${whatsappAttempts} >= ${SMS_FAILURE_MIN_ATTEMPTS}, (FILL(waNotSent, 0) + FILL(waFailed, 0)) / (${whatsappAttempts}), 0)`,
+      usingMetrics: {
+        waSent: service('WhatsAppSent', {}, CALL_WINDOW),
+        waNotSent: service('WhatsAppNotSent', {}, CALL_WINDOW),
+        waFailed: service('WhatsAppFailed', {}, CALL_WINDOW),
+      },
+      period: CALL_WINDOW,
+    });
+    if (props.whatsapp) {
+      this.alarm(
+        'WhatsAppFailureRate',
+        whatsappFailureRate,
+        props.thresholds.whatsappFailureRate,
+        `More than ${props.thresholds.whatsappFailureRate * 100}% of WhatsApp messages were refused by Plivo or ` +
+          'reported failed or undelivered in 15 minutes: check the template (paused or disabled by Meta), the ' +
+          'WhatsApp number at Plivo and its messaging limit. See RUNBOOK.md "WhatsAppFailureRate".',
+      );
+    }
+
     // Toll fraud's shape: many calls started, few codes ever checked right.
     const approvalRate = new MathExpression({
       label: 'Approval rate (checks approved / verifications started)',
@@ -251,8 +278,8 @@ export class Monitoring extends Construct {
       'DailyCapReached',
       service('DailyCapReached'),
       1,
-      "The service's daily call or SMS cap was reached: every send is refused (503 daily_call_cap_reached) " +
-        'until UTC midnight. See RUNBOOK.md "DailyCapReached".',
+      "The service's daily call, SMS or WhatsApp cap was reached: every send (on that channel) is refused " +
+        '(503 daily_call_cap_reached) until UTC midnight. See RUNBOOK.md "DailyCapReached".',
     );
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -305,6 +332,22 @@ export class Monitoring extends Construct {
       }),
       new GraphWidget({ title: 'SMS failure rate', left: [smsFailureRate], width: 12 }),
     );
+    if (props.whatsapp) {
+      this.dashboard.addWidgets(
+        new GraphWidget({
+          title: 'WhatsApp',
+          left: [
+            service('WhatsAppSent'),
+            service('WhatsAppNotSent'),
+            service('WhatsAppDelivered'),
+            service('WhatsAppRead'),
+            service('WhatsAppFailed'),
+          ],
+          width: 12,
+        }),
+        new GraphWidget({ title: 'WhatsApp failure rate', left: [whatsappFailureRate], width: 12 }),
+      );
+    }
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Fallbacks (the other channel, once per verification)',

@@ -54,6 +54,7 @@ export interface Settings {
   alarms: {
     callFailureRate: number;
     smsFailureRate: number;
+    whatsappFailureRate: number;
     approvalRate: number;
     approvalMinStarted: number;
     webhookRejectionRate: number;
@@ -132,6 +133,8 @@ const infraSettings = z.object({
   apiGatewayLogsRole: flag(true),
   callFailureRateAlarm: ratio(0.25),
   smsFailureRateAlarm: ratio(0.25),
+  // Numbers not on WhatsApp are refused (and fall back): a higher rate than SMS's is usual.
+  whatsappFailureRateAlarm: ratio(0.5),
   approvalRateAlarm: ratio(0.2),
   approvalAlarmMinStarted: integer(50, 1, 1_000_000),
   webhookRejectionRateAlarm: ratio(0.1),
@@ -199,6 +202,24 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
     variable: 'SMS_WEBOTP_DOMAIN',
     value: (c) => c.sms.webOtpDomain ?? '',
   },
+  // WhatsApp (docs/channels-and-fallback.md): off unless the number and the approved template are both set.
+  {
+    setting: 'whatsappFromNumber',
+    variable: 'WHATSAPP_FROM_NUMBER',
+    value: (c) => c.whatsapp?.fromNumber ?? '',
+  },
+  { setting: 'whatsappTemplate', variable: 'WHATSAPP_TEMPLATE', value: (c) => c.whatsapp?.template ?? '' },
+  // The whole map the functions will use: the defaults with the operator's changes over them.
+  {
+    setting: 'whatsappLanguages',
+    variable: 'WHATSAPP_LANGUAGES',
+    value: (c) => (c.whatsapp ? JSON.stringify(c.whatsapp.languages) : ''),
+  },
+  {
+    setting: 'whatsappFallback',
+    variable: 'WHATSAPP_FALLBACK',
+    value: (c) => c.whatsapp?.fallback ?? 'sms',
+  },
   // Abuse defences (lib/abuse/abuse.ts, SECURITY.md).
   {
     setting: 'allowedCountries',
@@ -248,6 +269,11 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'dailyCallCap', variable: 'DAILY_CALL_CAP', value: (c) => String(c.abuse.dailyCallCap) },
   { setting: 'dailySmsCap', variable: 'DAILY_SMS_CAP', value: (c) => String(c.abuse.dailySmsCap) },
+  {
+    setting: 'dailyWhatsAppCap',
+    variable: 'DAILY_WHATSAPP_CAP',
+    value: (c) => String(c.abuse.dailyWhatsAppCap),
+  },
   { setting: 'counterShards', variable: 'COUNTER_SHARDS', value: (c) => String(c.abuse.counterShards) },
   {
     setting: 'fraudGuardPrefixDigits',
@@ -358,7 +384,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
       describe(
         tooLow.map(({ key, need: needed, unit }) => ({
           key,
-          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} and dailySmsCap ${service.abuse.dailySmsCap} (docs/deploying.md, "Webhook capacity")`,
+          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} and dailySmsCap ${service.abuse.dailySmsCap}${service.whatsapp ? ` and dailyWhatsAppCap ${service.abuse.dailyWhatsAppCap}` : ''} (docs/deploying.md, "Webhook capacity")`,
         })),
       ),
     );
@@ -393,6 +419,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
     alarms: {
       callFailureRate: s.callFailureRateAlarm,
       smsFailureRate: s.smsFailureRateAlarm,
+      whatsappFailureRate: s.whatsappFailureRateAlarm,
       approvalRate: s.approvalRateAlarm,
       approvalMinStarted: s.approvalAlarmMinStarted,
       webhookRejectionRate: s.webhookRejectionRateAlarm,
@@ -418,7 +445,11 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
     // lib/platform/config.ts names environment variables; the operator typed context keys.
     let message = (error as Error).message.replace(/^Invalid configuration: /, '');
     for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
-      message = message.replaceAll(variable, `${setting} (${variable})`);
+      // The whole name only: FALLBACK is also the end of WHATSAPP_FALLBACK.
+      message = message.replace(
+        new RegExp(`(?<![A-Z_])${variable}(?![A-Z_])`, 'g'),
+        `${setting} (${variable})`,
+      );
     }
     throw new SettingsError(`Invalid settings: ${message}`);
   }

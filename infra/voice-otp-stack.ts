@@ -221,6 +221,7 @@ export class VoiceOtpStack extends Stack {
       table: this.table,
       alarmEmail: settings.alarmEmail,
       thresholds: settings.alarms,
+      whatsapp: settings.service.whatsapp !== undefined,
       removalPolicy,
     });
     this.events.addAlarms(this.monitoring);

@@ -8,6 +8,7 @@ import { recordingSink } from '#events/eventbridge-sink.ts';
 import type { EventSink } from '#events/outcome-events.ts';
 import { createDeliverHandler } from '#events/webhook-delivery.ts';
 import { createWebhookSink } from '#events/webhook-sink.ts';
+import type { Config } from '#platform/config.ts';
 import { ApiError, retryAfterSeconds } from '#platform/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '#platform/http.ts';
 import { newKeyRingSecret } from '#platform/keyring.ts';
@@ -31,8 +32,8 @@ import {
   mockAccepts,
   toProxyEvent,
 } from './gateway.ts';
+import { MessageSimulator, type SimulatedWhatsApp } from './message-simulator.ts';
 import { PhoneSimulator } from './simulator.ts';
-import { SmsSimulator } from './sms-simulator.ts';
 import { pollStream, StreamReader } from './stream-reader.ts';
 
 /**
@@ -209,12 +210,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         PLIVO_AUTH_ID: authId,
         PLIVO_AUTH_TOKEN: authToken,
         PLIVO_FROM_NUMBER: env.PLIVO_FROM_NUMBER || '+14155550100',
+        // WhatsApp on, with placeholders the simulated account knows: its Business number and template.
+        WHATSAPP_FROM_NUMBER: env.WHATSAPP_FROM_NUMBER || LOCAL_WHATSAPP.number,
+        WHATSAPP_TEMPLATE: env.WHATSAPP_TEMPLATE || LOCAL_WHATSAPP.template,
       });
-      const simulatorOptions = { authId, authToken, speed: Number(env.SIMULATOR_SPEED || 10), log };
-      simulator = { calls: new PhoneSimulator(simulatorOptions), sms: new SmsSimulator(simulatorOptions) };
       demo = await loadDemo(apiKey);
     }
     const container = containerFromEnvironment(serviceEnv);
+    if (mode === 'simulated') {
+      const simulatorOptions = {
+        authId: serviceEnv.PLIVO_AUTH_ID ?? '',
+        authToken: serviceEnv.PLIVO_AUTH_TOKEN ?? '',
+        speed: Number(env.SIMULATOR_SPEED || 10),
+        log,
+      };
+      simulator = {
+        calls: new PhoneSimulator(simulatorOptions),
+        messages: new MessageSimulator(simulatorOptions, approvedTemplate(container.config)),
+      };
+    }
     const { dynamodbEndpoint, tableName } = container.config;
     const connection = {
       endpoint: dynamodbEndpoint ?? '',
@@ -261,7 +275,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     webhookSink: webhookSink as EventSink,
     async stop() {
       deliveries?.stop();
-      await Promise.all([simulator?.calls.stop(), simulator?.sms.stop(), poller?.stop()]);
+      await Promise.all([simulator?.calls.stop(), simulator?.messages.stop(), poller?.stop()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamodb?.stop();
@@ -272,7 +286,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 /** The simulated phone: Plivo's Call and Message APIs behind one phone network. */
 interface Phone {
   calls: PhoneSimulator;
-  sms: SmsSimulator;
+  messages: MessageSimulator;
+}
+
+/** The placeholder WhatsApp settings of the simulated stack (docs/local-stack.md). */
+export const LOCAL_WHATSAPP = { number: '+14155550010', template: 'verification_code' } as const;
+
+/**
+ * What the operator would have had approved at Meta for these settings: an AUTHENTICATION template with the
+ * security line and an expiry footer of the code's lifetime, in every language the locales map to.
+ */
+function approvedTemplate(config: Config): SimulatedWhatsApp | undefined {
+  const whatsapp = config.whatsapp;
+  if (!whatsapp) return undefined;
+  return {
+    number: whatsapp.fromNumber,
+    templates: [
+      {
+        name: whatsapp.template,
+        languages: [...new Set(Object.values(whatsapp.languages))],
+        securityRecommendation: true,
+        // Meta takes 1 to 90 minutes.
+        codeExpirationMinutes: Math.min(90, Math.max(1, Math.floor(config.codeTtlSeconds / 60))),
+      },
+    ],
+  };
 }
 
 /** The same EventBridge entry fields a rule matches on, as EventBridge delivers them. */
@@ -306,7 +344,7 @@ async function simulatorRoutes(
   }
   const plivoMessage = /^\/_plivo\/v1\/Account\/([^/]+)\/Message\/$/.exec(path);
   if (plivoMessage && method === 'POST') {
-    const reply = await simulator.sms.createMessage(
+    const reply = await simulator.messages.createMessage(
       request.headers.authorization,
       plivoMessage[1] ?? '',
       body.toString('utf8'),
@@ -343,7 +381,7 @@ async function simulatorRoutes(
   if (path === '/_simulator/events' && method === 'GET')
     return json(200, { events: simulator.bus.entries.map(busView) });
   if (path === '/_simulator/messages' && method === 'GET')
-    return json(200, { messages: simulator.sms.messages() });
+    return json(200, { messages: simulator.messages.messages() });
   const press = /^\/_simulator\/calls\/([^/]+)\/press$/.exec(path);
   if (press && method === 'POST') {
     let digits: unknown;

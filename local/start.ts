@@ -1,6 +1,6 @@
 import { JAVA_MISSING, javaAvailable } from './dynamodb-local.ts';
+import { SPECIAL_RECIPIENTS } from './message-simulator.ts';
 import { SPECIAL_CALLEES } from './simulator.ts';
-import { SPECIAL_RECIPIENTS } from './sms-simulator.ts';
 import { startLocalStack } from './stack.ts';
 
 /** `npm start`: the whole service on this machine, offline. */
@@ -23,7 +23,7 @@ const lines =
         `  Demo page   ${stack.url}/`,
         `  API         ${stack.url}/v1/verifications`,
         `  API key     ${stack.apiKey}    (send it as x-api-key)`,
-        `  Simulator   ${stack.url}/_simulator/calls  and the SMS inbox ${stack.url}/_simulator/messages`,
+        `  Simulator   ${stack.url}/_simulator/calls  and the SMS and WhatsApp inbox ${stack.url}/_simulator/messages`,
         '',
         'Try it:',
         `  curl -s -X POST ${stack.url}/v1/verifications -H 'x-api-key: ${stack.apiKey}' -H 'content-type: application/json' -d '{"phone":"+14155550123"}'`,
@@ -32,9 +32,9 @@ const lines =
         ...Object.entries(SPECIAL_CALLEES).map(([number, behaviour]) => `  ${number}  ${behaviour}`),
         '  any other   answers and listens',
         '',
-        'Special SMS recipients (every callee above receives SMS normally):',
+        'Special message recipients (every callee above receives SMS and WhatsApp messages normally):',
         ...Object.entries(SPECIAL_RECIPIENTS).map(([number, behaviour]) => `  ${number}  ${behaviour}`),
-        '  any other   delivered',
+        '  any other   delivered (and a WhatsApp message read)',
         '',
       ]
     : [

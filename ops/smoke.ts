@@ -6,15 +6,17 @@ import { OperatorError, requireOutput, stackOutputs } from './stack-outputs.ts';
 
 /**
  * `npm run smoke`: the check that a deployment really verifies a phone. It sends a verification (the channel
- * asked for, no fallback, so that channel is what is tested), prints its id and the call's or SMS's progress,
- * asks for the code heard (a prompt on a terminal, one line on stdin otherwise), checks it and prints the
- * final status with the call's or SMS's outcome. Exit status 0 only when approved.
+ * asked for, no fallback, so that channel is what is tested), prints its id and the call's or message's
+ * progress, asks for the code heard (a prompt on a terminal, one line on stdin otherwise), checks it and
+ * prints the final status with the call's or message's outcome. Exit status 0 only when approved.
  */
+type SmokeChannel = 'voice' | 'sms' | 'whatsapp';
+
 export interface SmokeOptions {
   apiUrl: string;
   apiKey: string;
   phone: string;
-  channel: 'voice' | 'sms';
+  channel: SmokeChannel;
 }
 
 export interface SmokeIo {
@@ -29,8 +31,14 @@ export interface SmokeIo {
 
 type Json = Record<string, unknown>;
 
-const ENDED_CALL = new Set(['completed', 'busy', 'no-answer', 'failed', 'machine', 'canceled']);
-const ENDED_MESSAGE = new Set(['delivered', 'undelivered', 'failed']);
+/** The statuses after which nothing more is reported, per channel (a WhatsApp message goes on to read). */
+const ENDED: Record<SmokeChannel, Set<string>> = {
+  voice: new Set(['completed', 'busy', 'no-answer', 'failed', 'machine', 'canceled']),
+  sms: new Set(['delivered', 'undelivered', 'failed']),
+  whatsapp: new Set(['read', 'undelivered', 'failed']),
+};
+
+const NOUN: Record<SmokeChannel, string> = { voice: 'call', sms: 'SMS', whatsapp: 'WhatsApp message' };
 
 export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> {
   const base = options.apiUrl.replace(/\/+$/, '');
@@ -68,7 +76,9 @@ export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> 
     if (error.code === 'route_not_found' || status === 404)
       return `No voice-otp API at ${base} (${said}). Check --api-url: it ends with the stage, such as …/prod.`;
     if (error.code === 'call_rejected' || error.code === 'message_rejected')
-      return `Plivo refused the number (${said}). Check the number, the country allowlist and Plivo's geo permissions.`;
+      return `Plivo refused the number (${said}). Check the number, the country allowlist and Plivo's geo permissions${options.channel === 'whatsapp' ? ', and that the number is on WhatsApp' : ''}.`;
+    if (error.code === 'channel_not_allowed')
+      return `The stack does not send on this channel (${said}). For WhatsApp, deploy with whatsappFromNumber and whatsappTemplate (docs/deploying.md, "WhatsApp").`;
     return `The API refused the request (${said}).`;
   };
 
@@ -79,7 +89,7 @@ export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> 
   });
   if (sent.status !== 202) throw new OperatorError(refusal(sent.status, sent.body));
   const id = String(sent.body.id);
-  const what = options.channel === 'voice' ? 'call' : 'SMS';
+  const what = NOUN[options.channel];
   io.print(
     `Verification ${id} started: ${what} to ${String(sent.body.to)}, expires ${String(sent.body.expiresAt)}.`,
   );
@@ -118,7 +128,7 @@ export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> 
   if (checked.status !== 200) throw new OperatorError(refusal(checked.status, checked.body));
 
   // The call or SMS may still be going on: wait a little for its outcome.
-  const ended = options.channel === 'voice' ? ENDED_CALL : ENDED_MESSAGE;
+  const ended = ENDED[options.channel];
   const deadline = Date.now() + io.settleMs;
   let view = await status();
   while (!ended.has(progressOf(view)) && Date.now() < deadline) {
@@ -130,7 +140,7 @@ export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> 
   return view.status === 'approved' ? 0 : 1;
 }
 
-function outcome(view: Json, channel: 'voice' | 'sms'): string {
+function outcome(view: Json, channel: SmokeChannel): string {
   if (channel === 'voice') {
     const call = (view.call ?? {}) as Json;
     const parts = [String(call.status ?? 'unknown')];
@@ -140,13 +150,16 @@ function outcome(view: Json, channel: 'voice' | 'sms'): string {
   }
   const message = (view.message ?? {}) as Json;
   const parts = [String(message.status ?? 'unknown')];
-  if (message.units !== undefined) parts.push(`${String(message.units)} segment(s)`);
+  if (channel === 'sms' && message.units !== undefined) parts.push(`${String(message.units)} segment(s)`);
   if (message.errorCode) parts.push(`error code ${String(message.errorCode)}`);
   return parts.join(', ');
 }
 
+const isSmokeChannel = (value: unknown): value is SmokeChannel =>
+  typeof value === 'string' && Object.hasOwn(NOUN, value);
+
 /** The code from a terminal prompt, or the first line of stdin when it is not a terminal. */
-function readCodeFromStdin(channel: 'voice' | 'sms'): Promise<string | undefined> {
+function readCodeFromStdin(channel: SmokeChannel): Promise<string | undefined> {
   const terminal = Boolean(process.stdin.isTTY);
   const lines = createInterface({
     input: process.stdin,
@@ -184,13 +197,13 @@ async function main(): Promise<number> {
     },
   });
   const usage =
-    'Usage: npm run smoke -- (--api-url URL --api-key KEY | --stack NAME) --phone +1… [--channel voice|sms]';
+    'Usage: npm run smoke -- (--api-url URL --api-key KEY | --stack NAME) --phone +1… [--channel voice|sms|whatsapp]';
   if (values.help) {
     console.log(usage);
     return 0;
   }
   const channel = values.channel;
-  if (!values.phone || (channel !== 'voice' && channel !== 'sms')) throw new OperatorError(usage);
+  if (!values.phone || !isSmokeChannel(channel)) throw new OperatorError(usage);
   let apiUrl = values['api-url'];
   let apiKey = values['api-key'];
   if (values.stack) {

@@ -41,10 +41,15 @@ const phoneLimited = (now: number) =>
     'This phone cannot receive another verification right now; try again later.',
   );
 
-/** The number types that can receive an SMS; the others (fixed lines, VoIP, pagers…) get calls only. */
-export const SMS_NUMBER_TYPES: readonly string[] = ['MOBILE', 'FIXED_LINE_OR_MOBILE'];
+/**
+ * The number types that can receive an SMS or a WhatsApp message: mobile numbers, and those whose range does
+ * not tell (FIXED_LINE_OR_MOBILE: every US number). The others (fixed lines, VoIP, pagers…) get calls only.
+ */
+export const MOBILE_NUMBER_TYPES: readonly string[] = ['MOBILE', 'FIXED_LINE_OR_MOBILE'];
 
-/** Who may be called or sent an SMS: refused before anything is written, called or sent. */
+const CHANNEL_NAMES: Record<Channel, string> = { voice: 'a call', sms: 'SMS', whatsapp: 'WhatsApp' };
+
+/** Who may be called or sent a message: refused before anything is written, called or sent. */
 export function assertCallable(settings: AbuseSettings, phone: Phone, channel: Channel = 'voice'): void {
   const countries = settings.allowedCountries;
   if (!countries.includes('*') && !countries.includes(phone.country)) {
@@ -64,11 +69,11 @@ export function assertCallable(settings: AbuseSettings, phone: Phone, channel: C
       `Only ${settings.allowedNumberTypes.join(', ').toLowerCase()} numbers can be verified.`,
     );
   }
-  if (channel === 'sms' && !SMS_NUMBER_TYPES.includes(phone.type)) {
+  if (channel !== 'voice' && !MOBILE_NUMBER_TYPES.includes(phone.type)) {
     throw new ApiError(
       400,
       'unsupported_number_type',
-      'Only mobile numbers can receive a verification by SMS; use the voice channel for this number.',
+      `Only mobile numbers can receive a verification by ${CHANNEL_NAMES[channel]}; use the voice channel for this number.`,
     );
   }
 }
@@ -111,7 +116,7 @@ export interface SendRequest {
   codeTtlMs: number;
   /** Attempts a verification gets when the guess budget allows (MAX_ATTEMPTS). */
   maxAttempts: number;
-  /** Every limit counts both channels; an SMS also takes from the day's SMS cap. */
+  /** Every limit counts every channel; an SMS or WhatsApp message also takes from its channel's day cap. */
   channel?: Channel;
   /** A fallback sends an admitted verification's code again: it reserves no guesses (lib/verification/fallback.ts). */
   fallback?: boolean;
@@ -253,20 +258,25 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
           return dailyCapReached(now, 'The service has sent as many verifications as it may today.');
         },
       ),
-      // SMS pumping's spend guard: one code for both caps, since a client handles them alike (docs/abuse.md).
-      ...(channel === 'sms'
-        ? [
+      // The message channels' own spend guards (SMS pumping): one code for every cap, since a client handles
+      // them alike (docs/abuse.md).
+      ...(channel === 'voice'
+        ? []
+        : [
             within(
-              (shard) => `RATE#globalsms${shard}#${utcDay(now)}`,
-              settings.dailySmsCap,
+              (shard) => `RATE#global${channel}${shard}#${utcDay(now)}`,
+              CHANNEL_CAPS[channel].cap(settings),
               DAY,
               () => {
-                deps.logger.error('Daily SMS cap reached', { cap: settings.dailySmsCap });
-                return dailyCapReached(now, 'The service has sent as many verification SMS as it may today.');
+                const { cap, noun, setting } = CHANNEL_CAPS[channel];
+                deps.logger.error(`Daily ${setting} reached`, { cap: cap(settings) });
+                return dailyCapReached(
+                  now,
+                  `The service has sent as many verification ${noun} as it may today.`,
+                );
               },
             ),
-          ]
-        : []),
+          ]),
       // The phone's calls per 10 minutes and per day, beside the shared caps: a refusal by either side gives
       // back what the other took, and the round trip is saved.
       take(phoneDayKey(currentHash, now), {
@@ -308,6 +318,15 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     throw error;
   }
 }
+
+/** Each message channel's day cap, inside `dailyCallCap`: its counter key ends `global<channel>`. */
+const CHANNEL_CAPS: Record<
+  Exclude<Channel, 'voice'>,
+  { cap: (settings: AbuseSettings) => number; noun: string; setting: string }
+> = {
+  sms: { cap: (s) => s.dailySmsCap, noun: 'SMS', setting: 'SMS cap' },
+  whatsapp: { cap: (s) => s.dailyWhatsAppCap, noun: 'WhatsApp messages', setting: 'WhatsApp cap' },
+};
 
 /** The service's own spend guard (not one client's limit): 503 until UTC midnight. */
 const dailyCapReached = (now: number, message: string) =>

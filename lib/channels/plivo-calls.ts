@@ -19,6 +19,8 @@ import {
   type SentMessage,
   type Telephony,
   telephonyUnavailable,
+  type WhatsAppRequest,
+  whatsAppRejected,
 } from './telephony.ts';
 
 /**
@@ -31,6 +33,8 @@ export interface PlivoCallsOptions {
   apiUrl: string;
   /** Caller ID by destination country, `*` the default (Config.plivo.fromNumbers). */
   fromNumbers: Record<string, string>;
+  /** The WhatsApp Business number (Config.whatsapp.fromNumber); without it no WhatsApp message is sent. */
+  whatsAppFrom?: string | undefined;
   timeoutMs: number;
   ringTimeoutSeconds: number;
   timeLimitSeconds: number;
@@ -104,6 +108,37 @@ export function plivoMessageBody(options: Pick<PlivoCallsOptions, 'fromNumbers'>
   };
 }
 
+/**
+ * The body of Plivo's Send Message request for a WhatsApp authentication template, as the SDK's
+ * `messages.create(src, dst, undefined, { type: 'whatsapp', template, url, method, log })` sends it. Meta's
+ * authentication templates take the code twice: as the body's one parameter (`*{{1}}* is your verification
+ * code.`) and as the parameter of the copy-code button, which Meta's API addresses as a URL button at index 0.
+ */
+export function plivoWhatsAppBody(
+  options: Pick<PlivoCallsOptions, 'whatsAppFrom'>,
+  request: WhatsAppRequest,
+) {
+  const code = [{ type: 'text', text: request.code }];
+  return {
+    type: 'whatsapp',
+    // Delivery and read reports come back to this signed URL (lib/verification/record-message.ts).
+    url: request.statusUrl,
+    method: 'POST',
+    // Plivo applies its logging preference to WhatsApp messages too: no content kept, the number masked.
+    log: false,
+    template: {
+      name: request.template,
+      language: request.language,
+      components: [
+        { type: 'body', parameters: code },
+        { type: 'button', sub_type: 'url', index: '0', parameters: code },
+      ],
+    },
+    src: plivoNumber(options.whatsAppFrom ?? ''),
+    dst: plivoNumber(request.to),
+  };
+}
+
 /** The telephony of a function's configuration, with the Plivo credentials from its secrets. */
 export const telephonyFor = (deps: {
   config: Config;
@@ -112,6 +147,7 @@ export const telephonyFor = (deps: {
 }): Telephony & CallEnder =>
   createPlivoTelephony({
     ...deps.config.plivo,
+    whatsAppFrom: deps.config.whatsapp?.fromNumber,
     credentials: () => deps.secrets.plivo(),
     onError: (detail, api) =>
       deps.logger.warn(`Plivo refused the ${PLIVO_API_NOUN[api]} request`, { ...detail }),
@@ -151,6 +187,14 @@ export function createPlivoTelephony(options: PlivoCallsOptions): Telephony & Ca
     },
     async sendMessage(request: MessageRequest): Promise<SentMessage> {
       const body = await postToPlivo(options, 'Message', plivoMessageBody(options, request), messageRejected);
+      const messageId = (body as { message_uuid?: unknown } | undefined)?.message_uuid;
+      return { messageId: firstId(messageId) };
+    },
+    async sendWhatsApp(request: WhatsAppRequest): Promise<SentMessage> {
+      // A stack without WhatsApp settings refuses the channel before anything is stored (403).
+      if (!options.whatsAppFrom) throw new Error('No WhatsApp number configured (WHATSAPP_FROM_NUMBER)');
+      const payload = plivoWhatsAppBody(options, request);
+      const body = await postToPlivo(options, 'Message', payload, whatsAppRejected);
       const messageId = (body as { message_uuid?: unknown } | undefined)?.message_uuid;
       return { messageId: firstId(messageId) };
     },

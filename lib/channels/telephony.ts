@@ -29,15 +29,32 @@ export interface MessageRequest {
   statusUrl: string;
 }
 
+/**
+ * What sending the code in a WhatsApp authentication template needs: the number (E.164, in this request
+ * only), the approved template's name and the language of its translation, and the code, which Meta puts in
+ * the template's fixed text and its copy-code button. Like an SMS's text, the code goes to the provider only.
+ */
+export interface WhatsAppRequest {
+  verificationId: string;
+  to: string;
+  template: string;
+  /** Meta's language code of the template's translation, e.g. en_US. */
+  language: string;
+  code: string;
+  /** Where the provider posts delivery and read reports: signed, with the verification id and the sealed token. */
+  statusUrl: string;
+}
+
 export interface SentMessage {
   /** The provider's id for the message (Plivo's message_uuid). */
   messageId: string;
 }
 
-/** The provider's two channels, each one request that either goes out or throws an ApiError. */
+/** The provider's channels, each one request that either goes out or throws an ApiError. */
 export interface Telephony {
   placeCall(request: CallRequest): Promise<PlacedCall>;
   sendMessage(request: MessageRequest): Promise<SentMessage>;
+  sendWhatsApp(request: WhatsAppRequest): Promise<SentMessage>;
 }
 
 /** A call to end: the request id `placeCall` returned, and the country that picked its caller ID. */
@@ -61,6 +78,14 @@ export const callRejected = () =>
 export const messageRejected = () =>
   new ApiError(422, 'message_rejected', 'The telephony provider refused to send an SMS to this number.');
 
+/** Plivo refused the WhatsApp message: most often, the number is not on WhatsApp. */
+export const whatsAppRejected = () =>
+  new ApiError(
+    422,
+    'message_rejected',
+    'The telephony provider refused to send a WhatsApp message to this number (it may not be on WhatsApp).',
+  );
+
 export const telephonyUnavailable = () =>
   new ApiError(
     502,
@@ -68,10 +93,10 @@ export const telephonyUnavailable = () =>
     'The telephony provider could not be reached; try again shortly.',
   );
 
-/** A send whose request went out and whose answer was lost: whether a call or SMS went out is unknown. */
+/** A send whose request went out and whose answer was lost: whether a call or message went out is unknown. */
 export const callOutcomeUnknown = () =>
   new ApiError(
     502,
     'telephony_unavailable',
-    'The call or SMS for this request could not be sent, or whether it was is unknown; send again with a new Idempotency-Key.',
+    'The call or message for this request could not be sent, or whether it was is unknown; send again with a new Idempotency-Key.',
   );

@@ -56,6 +56,8 @@ export function deriveEvents(record: ChangeRecord): OutcomeEvent[] {
     if (left) types.push(left);
     // Plivo's hangup webhook binds the CallUUID once (retries with it rewrite the same block): once per call.
     if (after.call?.uuid && !before.call?.uuid) types.push('call.ended');
+    // A message moved on, or another took its place: a WhatsApp message's SMS fallback starts at queued, after
+    // the WhatsApp message's failed.
     if (after.message && after.message.status !== before.message?.status) types.push('message.status');
   }
   return types.map((type) => ({

@@ -1,3 +1,5 @@
+import type { Channel, FallbackChannel } from '#platform/config.ts';
+
 /**
  * Outcome events: derived by the events function from the table's stream, published to EventBridge and to
  * the app's webhook. Payloads hold no code, hash, token or full number (`to` is masked).
@@ -30,11 +32,11 @@ export interface OutcomePayload {
   data: {
     verificationId: string;
     status: string;
-    channel: 'voice' | 'sms';
+    channel: Channel;
     to: string;
     call?: Record<string, unknown>;
     message?: Record<string, unknown>;
-    fallback?: { channel: 'voice' | 'sms'; reason: string };
+    fallback?: { channel: FallbackChannel; reason: string };
   };
 }
 

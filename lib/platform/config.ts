@@ -8,8 +8,48 @@ import { LOCALES, type Locale } from './locales.ts';
 z.config(en());
 
 /** How a code reaches the phone: the settings choose among these, and each verification keeps one. */
-export const CHANNELS = ['voice', 'sms'] as const;
+export const CHANNELS = ['voice', 'sms', 'whatsapp'] as const;
 export type Channel = (typeof CHANNELS)[number];
+
+/** The channels a fallback may use: nothing ever falls back to WhatsApp (docs/channels-and-fallback.md). */
+export const FALLBACK_CHANNELS = ['sms', 'voice'] as const satisfies readonly Channel[];
+export type FallbackChannel = (typeof FALLBACK_CHANNELS)[number];
+
+/**
+ * Meta's language code of the template's translation for each of our locales (WHATSAPP_LANGUAGES overrides
+ * any of them): es-US gets Mexico's Spanish (es_MX).
+ */
+export const DEFAULT_WHATSAPP_LANGUAGES: Record<Locale, string> = {
+  'en-US': 'en_US',
+  'en-GB': 'en_GB',
+  'es-ES': 'es_ES',
+  'es-US': 'es_MX',
+  'fr-FR': 'fr',
+  'de-DE': 'de',
+  'it-IT': 'it',
+  'pt-BR': 'pt_BR',
+  'hi-IN': 'hi',
+  'ja-JP': 'ja',
+};
+
+/**
+ * The WhatsApp channel's settings: the approved AUTHENTICATION template (its name, and its language per
+ * locale) and the WhatsApp Business number it is sent from. Without them the channel is off.
+ */
+export interface WhatsAppSettings {
+  /** The WhatsApp Business number mapped to the Plivo account (E.164). */
+  fromNumber: string;
+  /** The template's name as approved at Meta (lower case, digits and underscores). */
+  template: string;
+  /** Meta's language code of the template's translation, for every locale. */
+  languages: Record<Locale, string>;
+  /** The channel a WhatsApp message that failed falls back to, once. */
+  fallback: FallbackChannel;
+}
+
+/** The channels this stack can send on: voice and SMS always, WhatsApp once its settings are there. */
+export const enabledChannels = (config: Pick<Config, 'whatsapp'>): Channel[] =>
+  CHANNELS.filter((channel) => channel !== 'whatsapp' || config.whatsapp !== undefined);
 
 /**
  * Every setting of the service, read from the environment once per container and validated at cold start,
@@ -59,6 +99,8 @@ export interface Config {
     /** With it, the SMS ends with the WebOTP line `@<domain> #<code>` (a host name, no scheme or port). */
     webOtpDomain: string | undefined;
   };
+  /** Undefined: the stack has no WhatsApp settings, and refuses the channel (403 channel_not_allowed). */
+  whatsapp: WhatsAppSettings | undefined;
   webhooks: {
     /** Local stack only: app webhooks may be http://127.0.0.1 or http://localhost (lib/events/webhook-url.ts). */
     allowLocalhost: boolean;
@@ -99,6 +141,8 @@ export interface AbuseSettings {
   dailyCallCap: number;
   /** SMS per UTC day, all together: a spend guard of its own against SMS pumping, inside `dailyCallCap`. */
   dailySmsCap: number;
+  /** WhatsApp messages per UTC day, all together: the channel's own spend guard, inside `dailyCallCap`. */
+  dailyWhatsAppCap: number;
   /**
    * Shard items each counter every send writes is split over (the day's caps, the country's hour, an API
    * key's minute and day): lib/abuse/sharded-counter.ts. 1 keeps one item per counter.
@@ -151,24 +195,24 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 
+/** The text of a JSON setting, parsed: empty means an empty object; anything not JSON is an issue naming `example`. */
+const jsonText = (example: string) =>
+  z.transform((value: string, ctx) => {
+    if (value.trim() === '') return {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', input: value, message: `must be a JSON object such as ${example}` });
+      return z.NEVER;
+    }
+  });
+
 /** FROM_NUMBERS: a JSON object from country code (or `*`) to an E.164 number; empty means none. */
 const callerIds = z.optional(
   z.pipe(
     z.string(),
     z.pipe(
-      z.transform((value: string, ctx) => {
-        if (value.trim() === '') return {};
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          ctx.issues.push({
-            code: 'custom',
-            input: value,
-            message: 'must be a JSON object such as {"GB":"+447700900000","*":"+14155550100"}',
-          });
-          return z.NEVER;
-        }
-      }),
+      jsonText('{"GB":"+447700900000","*":"+14155550100"}'),
       z
         .record(z.string(), z.string().check(z.regex(E164, 'numbers must be E.164, such as +14155550100')))
         .check(
@@ -191,6 +235,38 @@ const cidrs = z.pipe(
         .filter(Boolean),
     ),
     z.array(z.string().check(z.refine(isCidr, { message: 'must be IPv4 or IPv6 CIDRs, comma-separated' }))),
+  ),
+);
+
+/** Meta's template names: lower-case letters, digits and underscores, at most 512 characters. */
+const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
+
+/** Meta's language codes: `en`, `en_US`, `pt_BR`, `zh_HK`, `fil`... */
+const LANGUAGE_CODE = /^[a-z]{2,3}(_[A-Z]{2,3})?$/;
+
+/** An optional setting the stack may leave blank (it sets every variable): empty means unset. */
+const blankable = (pattern: RegExp, message: string) =>
+  z.optional(z.string().check(z.refine((value) => value === '' || pattern.test(value), { message })));
+
+/** WHATSAPP_LANGUAGES: a JSON object from our locales to Meta's language codes, merged over the defaults. */
+const whatsappLanguages = z.optional(
+  z.pipe(
+    z.string(),
+    z.pipe(
+      jsonText('{"es-US":"es_MX","pt-BR":"pt_BR"}'),
+      z
+        .record(
+          z.string(),
+          z
+            .string()
+            .check(z.regex(LANGUAGE_CODE, "values must be Meta's language codes, such as en_US or de")),
+        )
+        .check(
+          z.refine((map) => Object.keys(map).every((key) => (LOCALES as readonly string[]).includes(key)), {
+            message: `keys must be locales of the service: ${LOCALES.join(', ')}`,
+          }),
+        ),
+    ),
   ),
 );
 
@@ -232,6 +308,14 @@ const envSchema = z.object({
       }),
     ),
   ),
+  // WhatsApp: all three empty or unset leave the channel off (checked together in loadConfig).
+  WHATSAPP_FROM_NUMBER: blankable(E164, 'must be E.164, such as +14155550100'),
+  WHATSAPP_TEMPLATE: blankable(
+    TEMPLATE_NAME,
+    "must be the template's name at Meta: lower-case letters, digits and underscores",
+  ),
+  WHATSAPP_LANGUAGES: whatsappLanguages,
+  WHATSAPP_FALLBACK: z._default(z.enum(FALLBACK_CHANNELS), 'sms'),
   WEBHOOK_ALLOW_LOCALHOST: bool(false),
   WEBHOOK_QUEUE_URL: z.optional(httpUrl),
   MAX_REPEATS: integer(3, 0, 10),
@@ -251,6 +335,7 @@ const envSchema = z.object({
   COUNTRY_MAX_PER_HOUR: integer(1000, 1, 100_000_000),
   DAILY_CALL_CAP: integer(10_000, 1, 1_000_000_000),
   DAILY_SMS_CAP: integer(5000, 1, 1_000_000_000),
+  DAILY_WHATSAPP_CAP: integer(5000, 1, 1_000_000_000),
   // At most 100: a refused send reads the other shards in one BatchGetItem, which takes 100 keys.
   COUNTER_SHARDS: integer(1, 1, 100),
   FRAUD_GUARD_PREFIX_DIGITS: integer(3, 0, 8),
@@ -269,6 +354,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const whatsapp = whatsappSettings(e);
+  if (e.DEFAULT_CHANNEL === 'whatsapp' && !whatsapp) {
+    throw new Error(
+      'Invalid configuration: DEFAULT_CHANNEL: whatsapp needs WHATSAPP_FROM_NUMBER and WHATSAPP_TEMPLATE',
+    );
+  }
   return {
     tableName: e.TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
@@ -294,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fallback: e.FALLBACK,
     // An empty value (a stack setting left blank) means none.
     sms: { webOtpDomain: e.SMS_WEBOTP_DOMAIN || undefined },
+    whatsapp,
     webhooks: { allowLocalhost: e.WEBHOOK_ALLOW_LOCALHOST, queueUrl: e.WEBHOOK_QUEUE_URL },
     voice: { maxRepeats: e.MAX_REPEATS, requireKeypress: e.REQUIRE_KEYPRESS },
     abuse: {
@@ -309,6 +401,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       countryMaxPerHour: e.COUNTRY_MAX_PER_HOUR,
       dailyCallCap: e.DAILY_CALL_CAP,
       dailySmsCap: e.DAILY_SMS_CAP,
+      dailyWhatsAppCap: e.DAILY_WHATSAPP_CAP,
       counterShards: e.COUNTER_SHARDS,
       fraudGuard: {
         prefixDigits: e.FRAUD_GUARD_PREFIX_DIGITS,
@@ -320,6 +413,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     eventBusName: e.EVENT_BUS_NAME,
+  };
+}
+
+/** The WhatsApp settings go together: a number without a template (or the reverse) is a mistake, not "off". */
+function whatsappSettings(e: z.infer<typeof envSchema>): WhatsAppSettings | undefined {
+  const { WHATSAPP_FROM_NUMBER: fromNumber, WHATSAPP_TEMPLATE: template } = e;
+  if (!fromNumber && !template) return undefined;
+  if (!fromNumber || !template) {
+    throw new Error(
+      'Invalid configuration: set both WHATSAPP_FROM_NUMBER and WHATSAPP_TEMPLATE to turn WhatsApp on, or neither',
+    );
+  }
+  return {
+    fromNumber,
+    template,
+    languages: { ...DEFAULT_WHATSAPP_LANGUAGES, ...(e.WHATSAPP_LANGUAGES ?? {}) },
+    fallback: e.WHATSAPP_FALLBACK,
   };
 }
 

@@ -11,6 +11,8 @@ export type ErrorCode =
   // Answered by API Gateway alone (infra/api.ts): AWS WAF, resource policy or authorizer denials.
   | 'forbidden'
   | 'country_not_allowed'
+  // A channel the stack (or the tenant) does not allow: WhatsApp without its settings.
+  | 'channel_not_allowed'
   | 'number_blocked'
   | 'invalid_signature'
   | 'verification_not_found'
@@ -47,6 +49,10 @@ export class ApiError extends Error {
 }
 
 export const invalidRequest = (message: string) => new ApiError(400, 'invalid_request', message);
+
+/** The stack (or the tenant) does not send on this channel: nothing is stored or sent. */
+export const channelNotAllowed = (channel: string) =>
+  new ApiError(403, 'channel_not_allowed', `The ${channel} channel is not enabled for this service.`);
 
 export const verificationNotFound = () =>
   new ApiError(404, 'verification_not_found', 'No such verification for this API key, or it is not pending.');

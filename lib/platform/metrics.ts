@@ -1,3 +1,5 @@
+import type { Channel } from './config.ts';
+
 /**
  * CloudWatch metrics in the embedded metric format (EMF): one JSON line on stdout per flush, which Lambda's
  * log ingestion turns into metrics. Written here rather than by Powertools Metrics: counting is all the
@@ -17,6 +19,12 @@ export type MetricName =
   | 'MessagesNotSent'
   | 'MessagesDelivered'
   | 'MessagesFailed'
+  // WhatsApp: accepted by Plivo, refused or unreachable, and its delivery, read and failure reports.
+  | 'WhatsAppSent'
+  | 'WhatsAppNotSent'
+  | 'WhatsAppDelivered'
+  | 'WhatsAppRead'
+  | 'WhatsAppFailed'
   // The other channel, once per verification (lib/verification/fallback.ts): used, or refused by Reason (an error code).
   | 'FallbacksSent'
   | 'FallbacksRefused'
@@ -29,6 +37,13 @@ export type MetricName =
   // The events function: outcome events handed to the sinks (by Type), calls a cancel or resend hung up.
   | 'OutcomeEvents'
   | 'CallsHungUp';
+
+/** What a send on each channel counts: the code went out, or the provider refused it or could not be reached. */
+export const SEND_METRICS: Record<Channel, { sent: MetricName; notSent: MetricName }> = {
+  voice: { sent: 'CallsPlaced', notSent: 'CallsNotPlaced' },
+  sms: { sent: 'MessagesSent', notSent: 'MessagesNotSent' },
+  whatsapp: { sent: 'WhatsAppSent', notSent: 'WhatsAppNotSent' },
+};
 
 export interface Counters {
   /** Counts one event; `dimension` splits it (e.g. CallsEnded by CallStatus). */

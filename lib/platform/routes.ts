@@ -1,3 +1,5 @@
+import type { Channel } from './config.ts';
+
 /**
  * Every route of the v1 API, in one place: the handlers dispatch on it, the local stack serves it, the CDK
  * stack provisions it and a test holds openapi.yaml to it.
@@ -29,7 +31,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', resource: '/v1/phones/erase', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/plivo/answer', function: 'answer', auth: 'plivo-signature' },
   { method: 'POST', resource: '/v1/plivo/hangup', function: 'hangup', auth: 'plivo-signature' },
-  // SMS delivery reports: hangup records delivery outcomes, calls' and messages' alike.
+  // SMS and WhatsApp delivery reports: hangup records delivery outcomes, calls' and messages' alike.
   { method: 'POST', resource: '/v1/plivo/message-status', function: 'hangup', auth: 'plivo-signature' },
 ];
 
@@ -54,5 +56,18 @@ export const answerUrl = (publicUrl: string, query: Record<string, string>) =>
 export const hangupUrl = (publicUrl: string, verificationId: string, token: string) =>
   `${publicUrl}${HANGUP_PATH}?${new URLSearchParams({ v: verificationId, t: token })}`;
 
-export const messageStatusUrl = (publicUrl: string, verificationId: string, token: string) =>
-  `${publicUrl}${MESSAGE_STATUS_PATH}?${new URLSearchParams({ v: verificationId, t: token })}`;
+/**
+ * A WhatsApp message's reports name their channel (`c=whatsapp`), so they can only ever be recorded on that
+ * message, never on the SMS that may fall back from it. An SMS's URL has no `c`, as before WhatsApp existed.
+ */
+export const messageStatusUrl = (
+  publicUrl: string,
+  verificationId: string,
+  token: string,
+  channel: Extract<Channel, 'sms' | 'whatsapp'> = 'sms',
+) =>
+  `${publicUrl}${MESSAGE_STATUS_PATH}?${new URLSearchParams({
+    v: verificationId,
+    t: token,
+    ...(channel === 'whatsapp' && { c: channel }),
+  })}`;

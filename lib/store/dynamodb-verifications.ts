@@ -1,15 +1,15 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Channel } from '#platform/config.ts';
+import type { FallbackChannel } from '#platform/config.ts';
 import { epochSeconds, storeCall, storeError, type TableClient } from './dynamodb-client.ts';
 import type { TransitionResult, VerificationStore } from './store.ts';
 import { keys as itemKeys } from './table.ts';
 import {
   type CallRecord,
-  isFinalMessageStatus,
-  MESSAGE_STATUS_RANK,
+  MESSAGE_STATUS_AFTER,
   type MessageRecord,
   type MessageStatus,
+  messageChannel,
   type Verification,
   type VerificationState,
 } from './verification.ts';
@@ -164,14 +164,11 @@ export function verificationStore({ db, tableName, retentionSeconds }: TableClie
   }
 
   function recordMessage(id: string, report: MessageRecord & { uuid: string }, now: number) {
-    const statuses = Object.keys(MESSAGE_STATUS_RANK) as MessageStatus[];
-    const rank = MESSAGE_STATUS_RANK[report.status];
-    // Bound to this MessageUUID: any status before this one. Not bound yet (the send wrote `queued`): the
-    // same or an earlier status that is not final, so the first report binds even when it says `queued`.
-    const bound = statuses.filter((status) => MESSAGE_STATUS_RANK[status] < rank);
-    const unbound = statuses.filter(
-      (status) => MESSAGE_STATUS_RANK[status] <= rank && !isFinalMessageStatus(status),
-    );
+    const after = MESSAGE_STATUS_AFTER[report.status];
+    // Bound to this MessageUUID: a status this one may follow. Not bound yet (the send wrote `queued`): the
+    // same, so the first report binds even when it says `queued`.
+    const bound = [...after];
+    const unbound: MessageStatus[] = report.status === 'queued' ? ['queued'] : [...after];
     const values: Record<string, unknown> = { ':uuid': report.uuid, ':status': report.status, ':now': now };
     const within = (prefix: string, list: MessageStatus[]) =>
       list
@@ -184,7 +181,17 @@ export function verificationStore({ db, tableName, retentionSeconds }: TableClie
       `attribute_not_exists(#m.#uuid) AND #m.#status IN (${within('u', unbound)})`,
       ...(bound.length ? [`#m.#uuid = :uuid AND #m.#status IN (${within('b', bound)})`] : []),
     ];
-    const names: Record<string, string> = { '#m': 'message', '#uuid': 'uuid', '#status': 'status' };
+    const names: Record<string, string> = {
+      '#m': 'message',
+      '#uuid': 'uuid',
+      '#status': 'status',
+      '#channel': 'channel',
+    };
+    // The report is for the message on the block: a WhatsApp message's reports never touch the SMS that fell
+    // back from it, nor the reverse (an SMS record has no channel attribute).
+    const whatsapp = messageChannel(report) === 'whatsapp';
+    if (whatsapp) values[':whatsapp'] = 'whatsapp';
+    const channel = whatsapp ? '#m.#channel = :whatsapp' : 'attribute_not_exists(#m.#channel)';
     const sets = ['#m.#status = :status', '#m.#uuid = :uuid', 'updatedAt = :now'];
     for (const field of ['units', 'cost', 'errorCode'] as const) {
       if (report[field] === undefined) continue;
@@ -195,7 +202,7 @@ export function verificationStore({ db, tableName, retentionSeconds }: TableClie
     return transition(id, {
       UpdateExpression: `SET ${sets.join(', ')}`,
       // DynamoDB refuses redundant parentheses, so a lone alternative goes without its own.
-      ConditionExpression: `attribute_exists(#m) AND (${conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' OR ') : conditions[0]})`,
+      ConditionExpression: `attribute_exists(#m) AND ${channel} AND (${conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' OR ') : conditions[0]})`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     });
@@ -222,7 +229,7 @@ export function verificationStore({ db, tableName, retentionSeconds }: TableClie
 
   function claimFallback(
     id: string,
-    channel: Channel,
+    channel: FallbackChannel,
     now: number,
     failed?: { call: CallRecord } | { message: MessageRecord },
   ) {

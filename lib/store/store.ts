@@ -1,4 +1,4 @@
-import type { Channel } from '#platform/config.ts';
+import type { FallbackChannel } from '#platform/config.ts';
 import type { CallRecord, MessageRecord, Verification, VerificationState } from './verification.ts';
 
 /**
@@ -42,9 +42,10 @@ export interface VerificationStore {
   /** Records a call's outcome once per Plivo CallUUID; retries with the same CallUUID change nothing. */
   recordCall(id: string, call: CallRecord & { uuid: string }, now: number): Promise<TransitionResult>;
   /**
-   * Records an SMS delivery report on a verification that sent one: the first report binds its MessageUUID
-   * (reports for another one change nothing), and only a forward step in MESSAGE_STATUS_RANK is written, so
-   * replays and reports arriving out of order never move a message back, and a final status stays.
+   * Records a delivery report on a verification whose message block is of the report's channel (SMS or
+   * WhatsApp): the first report binds its MessageUUID (reports for another one change nothing), and only a
+   * forward step in MESSAGE_STATUS_AFTER is written, so replays and reports arriving out of order never move
+   * a message back, and a final status stays.
    */
   recordMessage(id: string, report: MessageRecord & { uuid: string }, now: number): Promise<TransitionResult>;
 
@@ -56,7 +57,7 @@ export interface VerificationStore {
    */
   claimFallback(
     id: string,
-    channel: Channel,
+    channel: FallbackChannel,
     now: number,
     failed?: { call: CallRecord } | { message: MessageRecord },
   ): Promise<TransitionResult>;

@@ -1,4 +1,4 @@
-import type { Channel } from '#platform/config.ts';
+import type { Channel, FallbackChannel } from '#platform/config.ts';
 
 /** The verification record and its vocabulary, shared by the store, the service and the HTTP views. */
 export type VerificationStatus =
@@ -33,28 +33,36 @@ export interface CallRecord {
   cost?: string;
 }
 
-/** Plivo's message statuses, in the order they may follow one another (lib/verification/record-message.ts). */
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed';
+/** The channels that send a message (Plivo's Message API): their records share the `message` block. */
+export type MessageChannel = Extract<Channel, 'sms' | 'whatsapp'>;
+
+/** Plivo's message statuses; `read` is WhatsApp's alone (lib/verification/record-message.ts). */
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'undelivered' | 'failed';
 
 /**
- * Where each status stands: a delivery report may only move a message forward (queued → sent → one of the
- * three final ones), and a final status never changes.
+ * The statuses a report of each status may follow: a delivery report only moves a message forward (queued →
+ * sent → delivered → read, or undelivered / failed), so a late or replayed report never moves it back, and
+ * read, undelivered and failed never change. Delivered is final for an SMS: only WhatsApp reports `read`.
  */
-export const MESSAGE_STATUS_RANK: Record<MessageStatus, number> = {
-  queued: 0,
-  sent: 1,
-  delivered: 2,
-  undelivered: 2,
-  failed: 2,
+export const MESSAGE_STATUS_AFTER: Record<MessageStatus, readonly MessageStatus[]> = {
+  queued: [],
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  read: ['queued', 'sent', 'delivered'],
+  undelivered: ['queued', 'sent'],
+  failed: ['queued', 'sent'],
 };
 
-export const isFinalMessageStatus = (status: MessageStatus) => MESSAGE_STATUS_RANK[status] === 2;
+export const isMessageStatus = (value: string): value is MessageStatus =>
+  Object.hasOwn(MESSAGE_STATUS_AFTER, value);
 
 export interface MessageRecord {
   status: MessageStatus;
+  /** `whatsapp` for a WhatsApp message; absent for an SMS (items written before WhatsApp existed, too). */
+  channel?: 'whatsapp';
   /** Plivo's MessageUUID, set by the first delivery report; later reports must carry the same one. */
   uuid?: string;
-  /** SMS segments Plivo billed (Units). */
+  /** Units Plivo billed (Units): SMS segments; always 1 for WhatsApp. */
   units?: number;
   /** Plivo's TotalAmount as given (a decimal string in the account's currency). */
   cost?: string;
@@ -62,13 +70,26 @@ export interface MessageRecord {
   errorCode?: string;
 }
 
+/** The block a send on `channel` writes first (`queued`), or when it could not go out (`failed`). */
+export const deliveryOutcome = (
+  channel: Channel,
+  status: 'queued' | 'failed',
+): { call: CallRecord } | { message: MessageRecord } =>
+  channel === 'voice'
+    ? { call: { status } }
+    : { message: { status, ...(channel === 'whatsapp' && { channel: 'whatsapp' as const }) } };
+
+/** The channel a message record was sent on. */
+export const messageChannel = (message: Pick<MessageRecord, 'channel'>): MessageChannel =>
+  message.channel ?? 'sms';
+
 /**
  * The fallback's progress (lib/verification/fallback.ts): `claimed` by the one webhook whose conditional write won (so the
  * other channel is used at most once), then `used` just before the other channel is asked to send, or
  * `refused` with the refusal's error code (a limit, the fraud guard, Plivo refusing or down).
  */
 export interface FallbackRecord {
-  channel: Channel;
+  channel: FallbackChannel;
   state: 'claimed' | 'used' | 'refused';
   /** Why the other channel was not used: the error code a send refused the same way would answer. */
   reason?: string;
@@ -106,7 +127,10 @@ export interface Verification {
   fallbackTo?: FallbackRecord;
   /** Set when a call was placed (or tried). */
   call?: CallRecord;
-  /** Set when an SMS was sent (or tried). */
+  /**
+   * Set when an SMS or WhatsApp message was sent (or tried): the latest one, so a WhatsApp message's SMS
+   * fallback takes its place (the fallback block says one was used).
+   */
   message?: MessageRecord;
   /** The fraud guard's window key for this send, where its approval is counted (lib/abuse/abuse.ts). */
   guardWindow?: string;

@@ -2,20 +2,26 @@ import { admitSend, assertCallable, countPlacedCall } from '#abuse/abuse.ts';
 import { type Phone, phoneHash } from '#channels/phone.ts';
 import { smsText } from '#channels/sms-text.ts';
 import type { Telephony } from '#channels/telephony.ts';
-import type { Channel, Config } from '#platform/config.ts';
+import type { Channel, Config, FallbackChannel } from '#platform/config.ts';
 import { ApiError } from '#platform/errors.ts';
 import type { Locale } from '#platform/locales.ts';
 import type { Logger } from '#platform/logger.ts';
-import type { Counters } from '#platform/metrics.ts';
+import { type Counters, SEND_METRICS } from '#platform/metrics.ts';
 import { answerUrl, FALLBACK_STEP, hangupUrl, messageStatusUrl } from '#platform/routes.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import type { CounterStore, VerificationStore } from '#store/store.ts';
-import type { CallRecord, MessageRecord, Verification } from '#store/verification.ts';
+import {
+  type CallRecord,
+  deliveryOutcome,
+  type MessageRecord,
+  type Verification,
+} from '#store/verification.ts';
 import { openWebhookToken, type SealedCall } from './seal.ts';
 
 /**
  * The fallback: when the first channel definitely failed (a call busy, unanswered, failed or met by a
- * machine; an SMS failed or undelivered), the hangup function sends the same code once on the other channel.
+ * machine; an SMS or WhatsApp message failed or undelivered), the hangup function sends the same code once on
+ * another channel (fallbackChannelFor): voice and SMS fall back to each other, WhatsApp to WHATSAPP_FALLBACK.
  * Everything it needs is in the sealed token of the webhook's URL (code, locale, number and its type), so no
  * code is ever stored. "Once" is one conditional write (`claimFallback`) made before the other channel is
  * used: duplicate or concurrent webhooks can never send twice. The fallback obeys the abuse rules a send
@@ -34,12 +40,23 @@ export interface FallbackDeps {
 type Outcome = { call: CallRecord } | { message: MessageRecord };
 
 /**
+ * The channel a failed `channel` falls back to. Nothing falls back to WhatsApp: it cannot reach a number
+ * that is not on WhatsApp, which is why the first channel most often fails.
+ */
+export function fallbackChannelFor(config: Pick<Config, 'whatsapp'>, channel: Channel): FallbackChannel {
+  if (channel === 'voice') return 'sms';
+  if (channel === 'sms') return 'voice';
+  // A WhatsApp message whose report arrives after the operator turned WhatsApp off still falls back.
+  return config.whatsapp?.fallback ?? 'sms';
+}
+
+/**
  * Sends the verification's code on `channel`, once. Before the claim, a store failure throws (the webhook
  * answers 503 and Plivo retries it, which is safe: nothing was sent); after it, nothing throws.
  */
 export async function fallBack(
   deps: FallbackDeps,
-  request: { verificationId: string; token: string; channel: Channel },
+  request: { verificationId: string; token: string; channel: FallbackChannel },
 ): Promise<void> {
   const { store, logger } = deps;
   const { verificationId: id, channel } = request;
@@ -69,7 +86,7 @@ export async function fallBackAtSend(
   deps: FallbackDeps,
   verification: Verification,
   sealed: SealedCall & { phone: NonNullable<SealedCall['phone']> },
-  request: { token: string; channel: Channel; failed: Outcome },
+  request: { token: string; channel: FallbackChannel; failed: Outcome },
 ): Promise<Verification | undefined> {
   const { id } = verification;
   const { channel } = request;
@@ -86,7 +103,7 @@ async function sendClaimed(
   deps: FallbackDeps,
   verification: Verification,
   sealed: SealedCall & { phone: NonNullable<SealedCall['phone']> },
-  request: { token: string; channel: Channel },
+  request: { token: string; channel: FallbackChannel },
 ): Promise<Verification | undefined> {
   const { store, logger } = deps;
   const { id } = verification;
@@ -113,7 +130,7 @@ async function send(
   deps: FallbackDeps,
   verification: Verification,
   sealed: SealedCall & { phone: NonNullable<SealedCall['phone']> },
-  request: { token: string; channel: Channel },
+  request: { token: string; channel: FallbackChannel },
   refuse: (reason: string, outcome?: Outcome) => Promise<void>,
 ): Promise<Verification | undefined> {
   const { config, store } = deps;
@@ -146,11 +163,7 @@ async function send(
   }
 
   const voice = channel === 'voice';
-  const used = await store.useFallback(
-    id,
-    voice ? { call: { status: 'queued' } } : { message: { status: 'queued' } },
-    deps.clock(),
-  );
+  const used = await store.useFallback(id, deliveryOutcome(channel, 'queued'), deps.clock());
   if (!used.done) {
     // Approved, canceled or expired since the claim: nothing to send.
     deps.logger.info('Fallback not sent', { verificationId: id, channel, reason: 'no longer pending' });
@@ -191,12 +204,11 @@ async function send(
     }
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
-    const failed = { status: 'failed' as const };
-    await refuse(error.code, voice ? { call: failed } : { message: failed });
+    deps.metrics.count(SEND_METRICS[channel].notSent);
+    await refuse(error.code, deliveryOutcome(channel, 'failed'));
     return undefined;
   }
-  deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
+  deps.metrics.count(SEND_METRICS[channel].sent);
   deps.metrics.count('FallbacksSent', { name: 'Channel', value: channel });
   deps.logger.info('Fallback sent', { verificationId: id, channel, to: verification.to });
   // The fraud guard sees the code sent out again, in the window its approval will be counted in.

@@ -24,7 +24,7 @@ export const sendRequest = z.strictObject(
   {
     phone: field('phone', 64),
     locale: z.optional(field('locale', 35)),
-    channel: z.optional(z.enum(CHANNELS, { error: 'channel must be "voice" or "sms".' })),
+    channel: z.optional(z.enum(CHANNELS, { error: 'channel must be "voice", "sms" or "whatsapp".' })),
     fallback: z.optional(z.boolean({ error: 'fallback must be true or false.' })),
     // Android's SMS Retriever: the app's hash, 11 characters of base64 (lib/channels/sms-text.ts).
     appHash: z.optional(

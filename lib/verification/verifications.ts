@@ -3,18 +3,28 @@ import { admitSend, assertCallable, countPlacedCall, returnUnusedGuesses } from 
 import { e164Only, maskPhone, type Phone, phoneHash } from '#channels/phone.ts';
 import { smsText } from '#channels/sms-text.ts';
 import type { Telephony } from '#channels/telephony.ts';
-import type { Channel, Config } from '#platform/config.ts';
-import { ApiError, verificationNotFound, verificationNotPending } from '#platform/errors.ts';
+import { type Channel, type Config, enabledChannels } from '#platform/config.ts';
+import {
+  ApiError,
+  channelNotAllowed,
+  verificationNotFound,
+  verificationNotPending,
+} from '#platform/errors.ts';
 import type { Locale } from '#platform/locales.ts';
 import type { Logger } from '#platform/logger.ts';
-import type { Counters } from '#platform/metrics.ts';
+import { type Counters, SEND_METRICS } from '#platform/metrics.ts';
 import { answerUrl, FALLBACK_STEP, hangupUrl, messageStatusUrl } from '#platform/routes.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import type { Store } from '#store/store.ts';
-import { effectiveStatus, type Verification, type VerificationStatus } from '#store/verification.ts';
+import {
+  deliveryOutcome,
+  effectiveStatus,
+  type Verification,
+  type VerificationStatus,
+} from '#store/verification.ts';
 import { generateCode, hashCode, hashesEqual, normaliseSubmittedCode } from './codes.ts';
 import { recentLimit } from './erasure.ts';
-import { fallBackAtSend } from './fallback.ts';
+import { fallBackAtSend, fallbackChannelFor } from './fallback.ts';
 import { newVerificationId } from './ids.ts';
 import { sealCall } from './seal.ts';
 
@@ -55,6 +65,8 @@ export async function startVerification(
 ): Promise<Verification> {
   const { config, store, logger } = deps;
   const { channel } = request;
+  // Before anything is counted or stored: a channel this stack does not send on (WhatsApp without settings).
+  if (!enabledChannels(config).includes(channel)) throw channelNotAllowed(channel);
   assertCallable(config.abuse, request.phone, channel);
   const ring = await deps.secrets.keyRing();
   const key = ring.current;
@@ -94,7 +106,7 @@ export async function startVerification(
     updatedAt: now,
     channel,
     fallback: request.fallback,
-    ...(channel === 'voice' ? { call: { status: 'queued' } } : { message: { status: 'queued' } }),
+    ...deliveryOutcome(channel, 'queued'),
     guardWindow,
   };
   await store.create(verification);
@@ -111,7 +123,7 @@ export async function startVerification(
   };
   const token = sealCall(key, id, sealed);
   const voice = channel === 'voice';
-  const failed = voice ? { call: { status: 'failed' as const } } : { message: { status: 'failed' as const } };
+  const failed = deliveryOutcome(channel, 'failed');
   /** This verification can never be completed: say so rather than leave it pending, and throw `error`. */
   const giveUp = async (error: unknown): Promise<never> => {
     // The error is what the client must see, even if recording the failure fails too.
@@ -146,7 +158,7 @@ export async function startVerification(
   let started = verification;
   try {
     const sent = await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
-    deps.metrics.count(voice ? 'CallsPlaced' : 'MessagesSent');
+    deps.metrics.count(SEND_METRICS[channel].sent);
     // Side by side, none of them can fail the send: one round trip after the call instead of two.
     await Promise.all([
       // The fraud guard judges only calls placed and SMS sent.
@@ -159,7 +171,7 @@ export async function startVerification(
       superseding(verification),
     ]);
   } catch (error) {
-    deps.metrics.count(voice ? 'CallsNotPlaced' : 'MessagesNotSent');
+    deps.metrics.count(SEND_METRICS[channel].notSent);
     logger.warn(voice ? 'Call not placed' : 'Message not sent', {
       verificationId: id,
       to: verification.to,
@@ -172,7 +184,7 @@ export async function startVerification(
       request.fallback && error instanceof ApiError && REJECTED.has(error.code)
         ? await fallBackAtSend(deps, verification, sealed, {
             token,
-            channel: voice ? 'sms' : 'voice',
+            channel: fallbackChannelFor(config, channel),
             failed,
           }).catch((failure: unknown) => {
             logger.error('Fallback at send failed', { verificationId: id, error: failure as Error });
@@ -200,7 +212,7 @@ const REJECTED = new Set(['call_rejected', 'message_rejected']);
 
 /**
  * Asks the provider for the verification's first channel: a call whose answer webhook speaks the code (its
- * request is returned), or an SMS.
+ * request is returned), an SMS, or a WhatsApp authentication template.
  */
 async function sendCode(
   deps: SendDeps,
@@ -225,13 +237,29 @@ async function sendCode(
       hangupUrl: hangupUrl(config.publicUrl, id, token),
     });
   }
+  const locale = verification.locale as Locale;
+  if (verification.channel === 'whatsapp') {
+    // startVerification refused the channel on a stack without WhatsApp settings.
+    const whatsapp = config.whatsapp;
+    if (!whatsapp) throw channelNotAllowed('whatsapp');
+    await deps.telephony.sendWhatsApp({
+      verificationId: id,
+      to: e164,
+      template: whatsapp.template,
+      language: whatsapp.languages[locale],
+      // Meta writes it into the template's fixed text and its copy-code button; handed to the provider only.
+      code: request.code,
+      statusUrl: messageStatusUrl(config.publicUrl, id, token, 'whatsapp'),
+    });
+    return undefined;
+  }
   await deps.telephony.sendMessage({
     verificationId: id,
     to: e164,
     country: verification.country,
     // Built here and handed to the provider only: never logged or stored.
     text: smsText({
-      locale: verification.locale as Locale,
+      locale,
       appName: config.appName,
       code: request.code,
       codeTtlSeconds: config.codeTtlSeconds,

@@ -1,9 +1,9 @@
-import { effectiveStatus, type Verification } from '#store/verification.ts';
+import { effectiveStatus, messageChannel, type Verification } from '#store/verification.ts';
 
 /** The JSON shapes of the API contract (openapi.yaml), built from stored verifications. */
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Items written before SMS existed have no channel: they were calls. */
+/** Items written before SMS existed have no channel: they were calls. The message block says its own. */
 export const channelOf = (v: Verification) => v.channel ?? 'voice';
 
 /** Once the other channel was used or refused; a claim still in flight shows nothing yet. */
@@ -21,7 +21,7 @@ export const createdView = (v: Verification) => ({
   createdAt: iso(v.createdAt),
   expiresAt: iso(v.expiresAt),
   ...(v.call && { call: { status: v.call.status } }),
-  ...(v.message && { message: { status: v.message.status } }),
+  ...(v.message && { message: { channel: messageChannel(v.message), status: v.message.status } }),
   // A send-time fallback: the first channel was refused and the other one went out instead.
   ...fallbackBlock(v),
 });
@@ -39,6 +39,8 @@ export const deliveryBlocks = (v: Verification) => ({
   }),
   ...(v.message && {
     message: {
+      // SMS or WhatsApp: a WhatsApp message's SMS fallback takes its place on the block.
+      channel: messageChannel(v.message),
       status: v.message.status,
       units: v.message.units ?? null,
       cost: v.message.cost ?? null,

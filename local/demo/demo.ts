@@ -13,6 +13,7 @@ interface SimulatedCall {
 
 interface SimulatedMessage {
   id: string;
+  type: 'sms' | 'whatsapp';
   to: string;
   from: string;
   /** Null until the phone received it. */
@@ -85,14 +86,24 @@ async function api(
 const errorText = (body: Record<string, unknown>) =>
   (body.error as { message?: string } | undefined)?.message ?? 'Something went wrong.';
 
-const channel = () =>
-  document.querySelector<HTMLInputElement>('input[name="channel"]:checked')?.value === 'sms'
-    ? 'sms'
-    : 'voice';
+const CHANNELS = {
+  voice: { button: 'Call me with a code', verb: 'Calling' },
+  sms: { button: 'Text me a code', verb: 'Texting' },
+  whatsapp: { button: 'Send me a code on WhatsApp', verb: 'Sending a WhatsApp message to' },
+} as const;
+
+type Channel = keyof typeof CHANNELS;
+
+const isChannel = (value: unknown): value is Channel => typeof value === 'string' && value in CHANNELS;
+
+const channel = (): Channel => {
+  const value = document.querySelector<HTMLInputElement>('input[name="channel"]:checked')?.value;
+  return isChannel(value) ? value : 'voice';
+};
 
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="channel"]')) {
   radio.addEventListener('change', () => {
-    sendButton.textContent = channel() === 'sms' ? 'Text me a code' : 'Call me with a code';
+    sendButton.textContent = CHANNELS[channel()].button;
   });
 }
 
@@ -124,7 +135,7 @@ byId<HTMLFormElement>('send-form').addEventListener('submit', async (event) => {
     return;
   }
   verificationId = String(response.body.id);
-  const verb = response.body.channel === 'sms' ? 'Texting' : 'Calling';
+  const verb = isChannel(response.body.channel) ? CHANNELS[response.body.channel].verb : 'Calling';
   sendStatus.textContent = `${verb} ${String(response.body.to)}… verification ${verificationId}, expires ${new Date(String(response.body.expiresAt)).toLocaleTimeString()}.`;
   codeInput.disabled = false;
   verifyButton.disabled = false;
@@ -189,20 +200,27 @@ async function poll() {
       | { status?: string; durationSeconds?: number | null; hangupCause?: string | null }
       | undefined;
     callOutcome.textContent = whyNoCode(currentCall, call);
-    const message = view.body.message as { status?: string; errorCode?: string | null } | undefined;
+    const message = view.body.message as
+      | { channel?: string; status?: string; errorCode?: string | null }
+      | undefined;
     const fallback = view.body.fallback as { channel?: string; reason?: string } | undefined;
     verificationStatus.textContent = [
       `Verification: ${String(view.body.status)}`,
       `attempts left ${String(view.body.attemptsLeft)}`,
       call && `call ${call.status ?? '?'}${call.durationSeconds ? `, ${call.durationSeconds} s` : ''}`,
-      message && `SMS ${message.status ?? '?'}${message.errorCode ? ` (error ${message.errorCode})` : ''}`,
+      message &&
+        `${message.channel === 'whatsapp' ? 'WhatsApp' : 'SMS'} ${message.status ?? '?'}${message.errorCode ? ` (error ${message.errorCode})` : ''}`,
       fallback && `fallback to ${fallback.channel ?? '?'}${fallback.reason ? `: ${fallback.reason}` : ''}`,
     ]
       .filter(Boolean)
       .join(' · ');
     // Poll until the verification is settled and neither the phone nor the network has anything left to do.
     const callBusy = currentCall && ['ringing', 'in-progress'].includes(currentCall.status);
-    const smsBusy = messages.some((m) => m.status === 'queued' || m.status === 'sent');
+    // A delivered WhatsApp message still has its read report to come.
+    const smsBusy = messages.some(
+      (m) =>
+        m.status === 'queued' || m.status === 'sent' || (m.type === 'whatsapp' && m.status === 'delivered'),
+    );
     const started = currentCall || messages.length > 0;
     if (started && !callBusy && !smsBusy && view.body.status !== 'pending') window.clearInterval(timer);
   }
@@ -245,9 +263,11 @@ function showInbox() {
     ...messages.map((message) => {
       const item = document.createElement('li');
       item.className = message.status;
+      item.dataset.type = message.type;
       const meta = document.createElement('div');
       meta.className = 'meta';
-      meta.textContent = `From ${message.from} · ${message.status} · ${new Date(message.sentAt).toLocaleTimeString()}`;
+      const kind = message.type === 'whatsapp' ? 'WhatsApp' : 'SMS';
+      meta.textContent = `${kind} from ${message.from} · ${message.status} · ${new Date(message.sentAt).toLocaleTimeString()}`;
       const text = document.createElement('p');
       text.className = 'sms-text';
       text.textContent =

@@ -138,6 +138,53 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
     expect(errors.filter((error) => !/status of 422 .*\/v1\/verifications\)$/.test(error))).toEqual([]);
   });
 
+  it('sends by WhatsApp, shows the template as the phone does, takes the code and says read and approved', async () => {
+    const page = await browser.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${stack.url}/`);
+    await page.fill('#phone', '+14155550115');
+    await page.check('#channel-whatsapp');
+    await expect.poll(() => page.textContent('#call-button'), POLL).toBe('Send me a code on WhatsApp');
+    await page.click('#call-button');
+    await expect.poll(() => page.textContent('#send-status'), POLL).toContain('WhatsApp');
+    const message = page.locator('#inbox li[data-type="whatsapp"].read');
+    await message.waitFor({ timeout: 20_000 });
+    const text = (await message.locator('.sms-text').textContent()) ?? '';
+    expect(text).toMatch(
+      /^\*[0-9]{6}\* is your verification code\. For your security, do not share this code\. This code expires in 5 minutes\.$/,
+    );
+    expect(await message.locator('.meta').textContent()).toContain('WhatsApp from');
+    const code = /\*([0-9]{6})\*/.exec(text)?.[1] ?? '';
+    expect(await page.textContent('#phone-status')).toBe('No call yet.');
+
+    await page.fill('#code', code);
+    await page.click('#verify-button');
+    await expect.poll(() => page.textContent('#result'), POLL).toContain('approved');
+    await expect.poll(() => page.textContent('#verification-status'), POLL).toContain('WhatsApp read');
+    await page.screenshot({ path: 'test-results/demo-page-whatsapp.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a number not on WhatsApp falling back to SMS, takes the code read there and says approved', async () => {
+    const page = await browser.newPage();
+    const errors = pageErrors(page);
+    await page.goto(`${stack.url}/`);
+    await page.fill('#phone', '+12025550199');
+    await page.check('#channel-whatsapp');
+    await page.click('#call-button');
+    const message = page.locator('#inbox li[data-type="sms"].delivered');
+    await message.waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.textContent('#verification-status'), POLL).toContain('fallback to sms');
+    // Plivo refused the WhatsApp message: the phone got the SMS alone.
+    expect(await page.locator('#inbox li[data-type="whatsapp"]').count()).toBe(0);
+    const code = /\b([0-9]{6})\b/.exec((await message.locator('.sms-text').textContent()) ?? '')?.[1] ?? '';
+    await page.fill('#code', code);
+    await page.click('#verify-button');
+    await expect.poll(() => page.textContent('#result'), POLL).toContain('approved');
+    expect(await page.textContent('#verification-status')).toContain('SMS delivered');
+    expect(errors).toEqual([]);
+  });
+
   it('shows the outcome events live: started, then approved, newest first', async () => {
     const page = await browser.newPage();
     const errors = pageErrors(page);

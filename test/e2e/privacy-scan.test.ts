@@ -5,8 +5,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plivoSignature } from '#channels/plivo-signature.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
+import { SPECIAL_RECIPIENTS } from '../../local/message-simulator.ts';
 import { SPECIAL_CALLEES } from '../../local/simulator.ts';
-import { SPECIAL_RECIPIENTS } from '../../local/sms-simulator.ts';
 import { runDynamoDb } from '../support/harness.ts';
 import {
   ended,
@@ -25,8 +25,8 @@ import {
  * (FRAUD_GUARD_PREFIX_DIGITS=8): sends to ordinary numbers and to every special callee, answers, a repeat,
  * hangups, wrong and right checks, a cancel, a resend, an idempotent replay, rate-limit and Plivo refusals,
  * bad input and a forged webhook; SMS to an ordinary number and to every special recipient, with their
- * delivery reports; and the fallbacks (busy, unanswered and machine calls → SMS, the undelivered SMS → a
- * call). Then every structured log line and every stored item is scanned for the codes the phones heard or
+ * delivery reports; a WhatsApp message read and checked, and one to a number not on WhatsApp; and the
+ * fallbacks (busy, unanswered and machine calls → SMS, the undelivered SMS → a call, WhatsApp → SMS). Then every structured log line and every stored item is scanned for the codes the phones heard or
  * read and for any 6 consecutive digits of any number used.
  */
 const TABLE_NAME = `privacy-${randomUUID()}`;
@@ -38,6 +38,7 @@ const PHONES = {
   idempotent: '+14155550165',
   unknown: '+14155550166',
   sms: '+14155550167',
+  whatsapp: '+14155550168',
   /** Not a valid number (one digit short): refused with 400, yet a number the scan must not find. */
   invalid: '+1415555016',
 };
@@ -88,6 +89,13 @@ beforeAll(async () => {
   expect((await send('+12025550197', {}, { channel: 'sms' })).status).toBe(202);
   // Plivo refuses to text it: a call goes out at once instead (the send-time fallback).
   expect((await send('+12025550198', {}, { channel: 'sms' })).status).toBe(202);
+
+  // By WhatsApp: the template read in the inbox and checked; refused (not on WhatsApp), so an SMS at once.
+  expect((await send(PHONES.whatsapp, {}, { channel: 'whatsapp' })).status).toBe(202);
+  const opened = await waitForMessage(stack, PHONES.whatsapp, (m) => m.status === 'read');
+  const whatsappCode = /\*([0-9]{6})\*/.exec(opened.text ?? '')?.[1] ?? '';
+  expect((await check({ phone: PHONES.whatsapp, code: whatsappCode })).body).toMatchObject({ valid: true });
+  expect((await send('+12025550199', {}, { channel: 'whatsapp' })).status).toBe(202);
 
   // Answer, press 1 to hear it again, hang up; a wrong check, then the right one by phone.
   expect((await send(PHONES.repeat)).status).toBe(202);
@@ -153,10 +161,14 @@ beforeAll(async () => {
     if (digits.length >= 6) heardCodes.add(digits.slice(0, 6));
   }
   const inbox = (await stack.api('GET', '/_simulator/messages')).body.messages as SimMessageView[];
+  // An SMS's code stands alone; a WhatsApp message's is in bold (`*482017*`): both match.
   for (const message of inbox) {
     const code = /\b([0-9]{6})\b/.exec(message.text ?? '')?.[1];
     if (code) readCodes.add(code);
   }
+  expect(inbox.filter((m) => m.type === 'whatsapp').map((m) => [m.to, m.status])).toEqual([
+    [PHONES.whatsapp, 'read'],
+  ]);
   await stack.stop();
 
   structured = stack.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
@@ -233,9 +245,9 @@ function findings(values: string[]) {
 describe('whole-flow privacy scan, FRAUD_GUARD_PREFIX_DIGITS=8', () => {
   it('ran the whole flow: codes heard and read, fallbacks sent, log lines written, items stored', () => {
     expect(heardCodes.size).toBeGreaterThanOrEqual(3);
-    // One SMS sent first, the three fallbacks from calls that reached no one, and the SMS sent at once to
-    // the number Plivo refused to call.
-    expect(readCodes.size).toBe(5);
+    // One SMS sent first, the three fallbacks from calls that reached no one, the SMS sent at once to the
+    // number Plivo refused to call, the WhatsApp message, and the SMS sent at once to the number not on it.
+    expect(readCodes.size).toBe(7);
     expect(structured.length).toBeGreaterThan(40);
     expect(items.filter((item) => String(item.pk).startsWith('VERIFICATION#')).length).toBeGreaterThanOrEqual(
       10,

@@ -31,7 +31,14 @@ function runbookEntries(): string[] {
 
 test('every alarm of the stack has a runbook entry, and every entry an alarm', () => {
   // Every optional part on, so every alarm the stack can create is there.
-  const alarms = new Set(alarmIds({ waf: 'true', alarmEmail: 'ops@example.com' }));
+  const alarms = new Set(
+    alarmIds({
+      waf: 'true',
+      alarmEmail: 'ops@example.com',
+      whatsappFromNumber: '+14155550111',
+      whatsappTemplate: 'acme_verification',
+    }),
+  );
   expect(alarms.size).toBeGreaterThanOrEqual(17);
   const entries = new Set(runbookEntries());
   expect({

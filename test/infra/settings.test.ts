@@ -51,8 +51,81 @@ describe('reading settings', () => {
     }
   });
 
+  test('WhatsApp: off by default; the number and the template turn it on, with the languages over the defaults', () => {
+    const off = read({});
+    expect(off.service.whatsapp).toBeUndefined();
+    expect(off.functionEnvironment).toMatchObject({
+      WHATSAPP_FROM_NUMBER: '',
+      WHATSAPP_TEMPLATE: '',
+      WHATSAPP_LANGUAGES: '',
+      WHATSAPP_FALLBACK: 'sms',
+      DAILY_WHATSAPP_CAP: '5000',
+    });
+    const languages = { 'es-US': 'es', 'pt-BR': 'pt_BR' };
+    for (const whatsappLanguages of [languages, JSON.stringify(languages)]) {
+      const on = read({
+        whatsappFromNumber: '+14155550111',
+        whatsappTemplate: 'acme_verification',
+        whatsappLanguages,
+        whatsappFallback: 'voice',
+        dailyWhatsAppCap: 800,
+      });
+      expect(on.service.whatsapp).toMatchObject({
+        fromNumber: '+14155550111',
+        template: 'acme_verification',
+        fallback: 'voice',
+        languages: { 'en-US': 'en_US', 'es-US': 'es', 'pt-BR': 'pt_BR' },
+      });
+      expect(on.functionEnvironment).toMatchObject({
+        WHATSAPP_FROM_NUMBER: '+14155550111',
+        WHATSAPP_TEMPLATE: 'acme_verification',
+        WHATSAPP_FALLBACK: 'voice',
+        DAILY_WHATSAPP_CAP: '800',
+      });
+      // What the functions get reads back into the same settings (lib/platform/config.ts, at cold start).
+      expect(JSON.parse(on.functionEnvironment.WHATSAPP_LANGUAGES ?? '')).toEqual(
+        on.service.whatsapp?.languages,
+      );
+    }
+  });
+
   test.each([
     [{ codeLength: '12' }, /codeLength \(CODE_LENGTH\): Too big/],
+    [
+      { whatsappFromNumber: '+14155550111' },
+      /set both whatsappFromNumber \(WHATSAPP_FROM_NUMBER\) and whatsappTemplate \(WHATSAPP_TEMPLATE\)/,
+    ],
+    [
+      { whatsappTemplate: 'acme_verification' },
+      /set both whatsappFromNumber \(WHATSAPP_FROM_NUMBER\) and whatsappTemplate \(WHATSAPP_TEMPLATE\)/,
+    ],
+    [
+      { whatsappFromNumber: '0414 555 0111', whatsappTemplate: 'acme' },
+      /whatsappFromNumber \(WHATSAPP_FROM_NUMBER\): must be E\.164/,
+    ],
+    [
+      { whatsappFromNumber: '+14155550111', whatsappTemplate: 'Acme Verification' },
+      /whatsappTemplate \(WHATSAPP_TEMPLATE\): must be the template's name at Meta/,
+    ],
+    [
+      { whatsappFromNumber: '+14155550111', whatsappTemplate: 'acme', whatsappLanguages: { 'xx-XX': 'en' } },
+      /whatsappLanguages \(WHATSAPP_LANGUAGES\): keys must be locales of the service/,
+    ],
+    [
+      {
+        whatsappFromNumber: '+14155550111',
+        whatsappTemplate: 'acme',
+        whatsappLanguages: { 'en-US': 'english' },
+      },
+      /whatsappLanguages \(WHATSAPP_LANGUAGES\).*values must be Meta's language codes/,
+    ],
+    [{ whatsappLanguages: '{"en-US":' }, /whatsappLanguages \(WHATSAPP_LANGUAGES\): must be a JSON object/],
+    [{ whatsappFallback: 'whatsapp' }, /whatsappFallback \(WHATSAPP_FALLBACK\)/],
+    [{ dailyWhatsAppCap: '0' }, /dailyWhatsAppCap \(DAILY_WHATSAPP_CAP\)/],
+    [
+      { defaultChannel: 'whatsapp' },
+      /defaultChannel \(DEFAULT_CHANNEL\): whatsapp needs whatsappFromNumber \(WHATSAPP_FROM_NUMBER\)/,
+    ],
     [{ defaultLocale: 'xx-XX' }, /defaultLocale \(DEFAULT_LOCALE\)/],
     [{ fromNumber: '555-0100' }, /fromNumber \(PLIVO_FROM_NUMBER\)/],
     [{ fromNumbers: '{"GB":' }, /fromNumbers \(FROM_NUMBERS\): must be a JSON object/],
@@ -130,6 +203,33 @@ describe('reading settings', () => {
     );
   });
 
+  test('with WhatsApp on, the route carries its four reports a message too, within the daily call cap', () => {
+    const whatsapp = { whatsappFromNumber: '+14155550111', whatsappTemplate: 'acme' };
+    // 30,000 WhatsApp messages (4 reports) and 30,000 SMS (3), each possibly twice: 116.67 requests/s.
+    const context = {
+      ...whatsapp,
+      dailyCallCap: '60000',
+      dailySmsCap: '60000',
+      dailyWhatsAppCap: '30000',
+      answerRateLimit: '1000',
+      answerBurstLimit: '1000',
+      hangupRateLimit: '110',
+      hangupBurstLimit: '200',
+    };
+    expect(
+      plivoWebhookPeak(read({ ...context, hangupRateLimit: '117' }).service).messageStatusPerSecond,
+    ).toBeCloseTo((2 * (30_000 * 4 + 30_000 * 3)) / 3600, 5);
+    expect(() => read(context)).toThrow(
+      /hangupRateLimit .*Plivo needs at least 117 requests\/s at dailyCallCap 60000 and dailySmsCap 60000 and dailyWhatsAppCap 30000/,
+    );
+    // Without WhatsApp settings its cap sends nothing.
+    const { whatsappFromNumber: _n, whatsappTemplate: _t, ...off } = context;
+    expect(plivoWebhookPeak(read(off).service).messageStatusPerSecond).toBeCloseTo(
+      (2 * 60_000 * 3) / 3600,
+      5,
+    );
+  });
+
   test("the defaults carry Plivo's peak at the default daily call cap with room to spare", () => {
     const settings = read({ requireKeypress: 'true' });
     const need = plivoWebhookPeak(settings.service);
@@ -184,6 +284,9 @@ describe('settings in the template', () => {
       dailySmsCap: '700',
       counterShards: '8',
       smsWebOtpDomain: 'login.example.com',
+      whatsappFromNumber: '+14155550111',
+      whatsappTemplate: 'acme_verification',
+      dailyWhatsAppCap: '900',
     });
     template.allResourcesProperties('AWS::Lambda::Function', {
       Environment: {
@@ -196,6 +299,11 @@ describe('settings in the template', () => {
           DAILY_SMS_CAP: '700',
           COUNTER_SHARDS: '8',
           SMS_WEBOTP_DOMAIN: 'login.example.com',
+          WHATSAPP_FROM_NUMBER: '+14155550111',
+          WHATSAPP_TEMPLATE: 'acme_verification',
+          WHATSAPP_LANGUAGES: Match.stringLikeRegexp('"pt-BR":"pt_BR"'),
+          WHATSAPP_FALLBACK: 'sms',
+          DAILY_WHATSAPP_CAP: '900',
         }),
       },
     });

@@ -49,6 +49,7 @@ describe('concurrent resends', () => {
         return placed;
       },
       sendMessage: (request) => h.telephony.sendMessage(request),
+      sendWhatsApp: (request) => h.telephony.sendWhatsApp(request),
     };
     const send = createSendHandler({ ...h.depsFor('send'), telephony });
 

@@ -7,7 +7,7 @@ import {
   type PlivoCallsOptions,
   type PlivoErrorDetail,
 } from '#channels/plivo-calls.ts';
-import type { CallRequest, MessageRequest } from '#channels/telephony.ts';
+import type { CallRequest, MessageRequest, WhatsAppRequest } from '#channels/telephony.ts';
 import { captureServer } from '../support/capture-server.ts';
 import { apiEvent, check, createHarness, parse, startVerification, status } from '../support/harness.ts';
 
@@ -159,6 +159,116 @@ describe('Message API request', () => {
       log: false,
     });
     nock.enableNetConnect();
+  });
+});
+
+const whatsApp: WhatsAppRequest = {
+  verificationId: 'vrf_0123456789ABCDEFGHJKMNPQRS',
+  to: '+14155550123',
+  template: 'verification_code',
+  language: 'en_US',
+  code: '482017',
+  statusUrl:
+    'https://otp.example.com/prod/v1/plivo/message-status?v=vrf_0123456789ABCDEFGHJKMNPQRS&t=k1.sealed&c=whatsapp',
+};
+
+describe('Message API request for WhatsApp', () => {
+  it('is field for field what the official plivo SDK sends for the same authentication template', async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+    let sdk: { path: string; body: Record<string, unknown>; headers: Record<string, string> } | undefined;
+    const scope = nock('https://api.plivo.com').post(/.*/).reply(202, queued);
+    scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
+      sdk = {
+        path: new URL(req.url).pathname,
+        body: JSON.parse(body) as Record<string, unknown>,
+        headers: Object.fromEntries([...req.headers].map(([k, v]) => [k.toLowerCase(), v])),
+      };
+    });
+    // The SDK's README form for templates, positional so that `log: false` survives (its object form drops a
+    // false log). No text: the template is the message. The SDK validates the template against its schema.
+    const template = {
+      name: 'verification_code',
+      language: 'en_US',
+      components: [
+        { type: 'body', parameters: [{ type: 'text', text: '482017' }] },
+        { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: '482017' }] },
+      ],
+    };
+    const client = new plivo.Client(AUTH_ID, AUTH_TOKEN);
+    const sdkResult = await client.messages.create('14155550199', '14155550123', undefined as never, {
+      type: 'whatsapp',
+      template,
+      url: whatsApp.statusUrl,
+      method: 'POST',
+      log: false,
+    });
+    expect(sdkResult.messageUuid).toEqual(['9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22']);
+
+    const server = await captureServer(() => ({ status: 202, body: queued }));
+    const sent = await createPlivoTelephony(
+      options(server.url, { whatsAppFrom: '+14155550199' }),
+    ).sendWhatsApp(whatsApp);
+    await server.close();
+    expect(sent).toEqual({ messageId: '9b3ba5c6-1c5f-4bd5-8a0e-6e0c5f3a7d22' });
+    const ours = server.requests[0];
+
+    expect(sdk).toBeDefined();
+    expect(ours?.method).toBe('POST');
+    expect(ours?.path).toBe(sdk?.path);
+    expect(ours?.path).toBe(`/v1/Account/${AUTH_ID}/Message/`);
+    expect(JSON.parse(ours?.body ?? '')).toEqual(sdk?.body);
+    expect(ours?.headers.authorization).toBe(sdk?.headers.authorization);
+    expect(ours?.headers['content-type']).toBe(sdk?.headers['content-type']);
+    // From the WhatsApp Business number, the code in the body and in the copy-code button, nothing logged.
+    expect(JSON.parse(ours?.body ?? '')).toEqual({
+      src: '14155550199',
+      dst: '14155550123',
+      type: 'whatsapp',
+      template,
+      url: whatsApp.statusUrl,
+      method: 'POST',
+      log: false,
+    });
+    nock.enableNetConnect();
+  });
+
+  it.each([
+    [400, 'message_rejected', 422],
+    [404, 'message_rejected', 422],
+    [401, 'telephony_unavailable', 502],
+    [500, 'telephony_unavailable', 502],
+  ])('Plivo %i → %s, and the refusal says WhatsApp', async (statusCode, code, status) => {
+    const server = await captureServer(() => ({
+      status: statusCode,
+      body: JSON.stringify({ api_id: 'a', error: "'14155550123' is not a WhatsApp user" }),
+    }));
+    const refused: Array<[PlivoErrorDetail, string]> = [];
+    const error = await createPlivoTelephony(
+      options(server.url, {
+        whatsAppFrom: '+14155550199',
+        onError: (detail, api) => refused.push([detail, api]),
+      }),
+    )
+      .sendWhatsApp(whatsApp)
+      .then(
+        () => undefined,
+        (failure: unknown) => failure as Error,
+      );
+    await server.close();
+    expect(error).toMatchObject({ code, status });
+    if (code === 'message_rejected') expect(error?.message).toContain('WhatsApp');
+    expect(refused).toEqual([[{ status: statusCode, reason: expect.any(String) }, 'Message']]);
+    expect(JSON.stringify(refused)).not.toMatch(/555012|WhatsApp user/);
+  });
+
+  it('sends nothing without a WhatsApp number (a stack without WhatsApp refuses the channel first)', async () => {
+    const server = await captureServer(() => ({ status: 202, body: queued }));
+    await expect(createPlivoTelephony(options(server.url)).sendWhatsApp(whatsApp)).rejects.toThrow(
+      /WHATSAPP_FROM_NUMBER/,
+    );
+    await server.close();
+    expect(server.requests).toEqual([]);
   });
 });
 

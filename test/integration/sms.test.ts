@@ -59,7 +59,7 @@ describe('send by SMS', () => {
       locale: 'en-US',
       createdAt: new Date(h.clock.now).toISOString(),
       expiresAt: new Date(h.clock.now + 300_000).toISOString(),
-      message: { status: 'queued' },
+      message: { channel: 'sms', status: 'queued' },
     });
     expect(h.telephony.calls).toEqual([]);
     expect(h.telephony.messages).toHaveLength(1);
@@ -71,7 +71,7 @@ describe('send by SMS', () => {
     );
     expect(parse(await status(h, id))).toMatchObject({
       channel: 'sms',
-      message: { status: 'queued', units: null, cost: null, errorCode: null },
+      message: { channel: 'sms', status: 'queued', units: null, cost: null, errorCode: null },
     });
     expect(parse(await status(h, id))).not.toHaveProperty('call');
     expect(parse(await check(h, { id, code }))).toEqual({ id, valid: true, status: 'approved' });

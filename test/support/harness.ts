@@ -4,7 +4,14 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { expect, inject } from 'vitest';
-import type { CallEnder, CallRequest, CallToEnd, MessageRequest, Telephony } from '#channels/telephony.ts';
+import type {
+  CallEnder,
+  CallRequest,
+  CallToEnd,
+  MessageRequest,
+  Telephony,
+  WhatsAppRequest,
+} from '#channels/telephony.ts';
 import { eventBridgeSink } from '#events/eventbridge-sink.ts';
 import type { OutcomeEvent } from '#events/outcome-events.ts';
 import { type Config, loadConfig } from '#platform/config.ts';
@@ -56,14 +63,16 @@ export const RELAXED_LIMITS = {
 export class RecordingTelephony implements Telephony, CallEnder {
   readonly calls: CallRequest[] = [];
   readonly messages: MessageRequest[] = [];
+  readonly whatsApps: WhatsAppRequest[] = [];
   /** The request ids of the calls the events function hung up, in order. */
   readonly ended: string[] = [];
   /** Makes hang-ups throw (the provider unreachable). */
   failEndCall: Error | undefined;
   fail: Error | undefined;
-  /** Makes only calls, or only messages, throw (a provider refusing one channel for a number). */
+  /** Makes only calls, SMS or WhatsApp messages throw (a provider refusing one channel for a number). */
   failCalls: Error | undefined;
   failMessages: Error | undefined;
+  failWhatsApps: Error | undefined;
   /** How long placing a call or sending a message takes, to hold requests in flight. */
   delayMs = 0;
 
@@ -76,6 +85,12 @@ export class RecordingTelephony implements Telephony, CallEnder {
   async sendMessage(request: MessageRequest) {
     this.messages.push(request);
     await this.#outcome(this.failMessages);
+    return { messageId: randomUUID() };
+  }
+
+  async sendWhatsApp(request: WhatsAppRequest) {
+    this.whatsApps.push(request);
+    await this.#outcome(this.failWhatsApps);
     return { messageId: randomUUID() };
   }
 
@@ -239,6 +254,10 @@ export async function createHarness(
         await credentials();
         return telephony.sendMessage(request);
       },
+      sendWhatsApp: async (request) => {
+        await credentials();
+        return telephony.sendWhatsApp(request);
+      },
       endCall: async (call) => {
         await credentials();
         return telephony.endCall(call);
@@ -324,8 +343,11 @@ export function spokenCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, ca
   return opened.call.code;
 }
 
-/** The code an SMS carries, read from its sealed delivery-report URL, as the fallback will read it. */
-export function sentCode(harness: Pick<Harness, 'keyRingSecret' | 'clock'>, message: MessageRequest): string {
+/** The code an SMS or WhatsApp message carries, read from its sealed delivery-report URL, as the fallback will read it. */
+export function sentCode(
+  harness: Pick<Harness, 'keyRingSecret' | 'clock'>,
+  message: Pick<MessageRequest, 'statusUrl'>,
+): string {
   const url = new URL(message.statusUrl);
   const opened = openCall(
     parseKeyRing(harness.keyRingSecret),
@@ -351,6 +373,32 @@ export async function startSmsVerification(
   if (!message) throw new Error('no message sent');
   const body = parse(response);
   return { body, id: body.id as string, message, code: sentCode(harness, message) };
+}
+
+/** A stack's WhatsApp settings: its Business number and the approved authentication template. */
+export const WHATSAPP_SETTINGS = {
+  WHATSAPP_FROM_NUMBER: '+14155550111',
+  WHATSAPP_TEMPLATE: 'verification_code',
+};
+
+/** Sends a WhatsApp verification through the real handler; returns the 202 body, its request and code. */
+export async function startWhatsAppVerification(
+  harness: Harness,
+  phone = '+14155550123',
+  extra: Record<string, unknown> = {},
+) {
+  const response = await harness.send(
+    apiEvent({
+      method: 'POST',
+      resource: '/v1/verifications',
+      body: { phone, channel: 'whatsapp', ...extra },
+    }),
+  );
+  if (response.statusCode !== 202) throw new Error(`send answered ${response.statusCode}: ${response.body}`);
+  const whatsApp = harness.telephony.whatsApps.at(-1);
+  if (!whatsApp) throw new Error('no WhatsApp message sent');
+  const body = parse(response);
+  return { body, id: body.id as string, whatsApp, code: sentCode(harness, whatsApp) };
 }
 
 /** Sends through the real handler; returns the 202 body and the code its call would speak. */

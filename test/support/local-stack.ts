@@ -177,6 +177,7 @@ export interface SimCallView {
   id: string;
   to: string;
   status: string;
+  startedAt: string;
   transcript: string;
   digits: string;
   awaitingInput: boolean;
@@ -208,6 +209,7 @@ export const heardDigits = (transcript: string) =>
 
 export interface SimMessageView {
   id: string;
+  type: 'sms' | 'whatsapp';
   to: string;
   from: string;
   text: string | null;
@@ -215,7 +217,7 @@ export interface SimMessageView {
   sentAt: string;
 }
 
-/** Polls the phone's SMS inbox until `until` holds for the latest message to `to`. */
+/** Polls the phone's inbox (SMS and WhatsApp) until `until` holds for the latest message to `to`. */
 export async function waitForMessage(
   stack: SpawnedStack,
   to: string,

@@ -7,6 +7,7 @@ import {
   eventsInvocations,
   SMS_VERIFICATION,
   VOICE_VERIFICATION,
+  WHATSAPP_VERIFICATION,
 } from '../../bench/cost.ts';
 import { PRICES } from '../../bench/prices.ts';
 import {
@@ -17,12 +18,19 @@ import {
   type WarmRow,
   warmTargets,
 } from '../../bench/results.ts';
-import { DELIVERY_REPORT, DESIGN_ROUND_TRIPS, SMS_SEND, type WarmRoute } from '../../bench/routes.ts';
+import {
+  DELIVERY_REPORT,
+  DESIGN_ROUND_TRIPS,
+  SMS_SEND,
+  type WarmRoute,
+  WHATSAPP_SEND,
+} from '../../bench/routes.ts';
 
 /** Per route: duration, write units and log bytes that tell the routes apart in the totals. */
 const MEASURED: Record<string, { ms: number; writeUnits: number; logBytes: number }> = {
   send: { ms: 20, writeUnits: 9, logBytes: 500 },
   [SMS_SEND]: { ms: 30, writeUnits: 10, logBytes: 520 },
+  [WHATSAPP_SEND]: { ms: 40, writeUnits: 11, logBytes: 530 },
   answer: { ms: 2, writeUnits: 0, logBytes: 190 },
   hangup: { ms: 3, writeUnits: 1, logBytes: 480 },
   [DELIVERY_REPORT]: { ms: 4, writeUnits: 1, logBytes: 280 },
@@ -48,7 +56,11 @@ const input = (overrides: Partial<CostInput> = {}): CostInput => ({
   },
   logBytes: Object.fromEntries(Object.entries(MEASURED).map(([route, m]) => [route, m.logBytes])),
   smsSegments: 1,
-  flows: { voice: { records: 5, events: 3 }, sms: { records: 7, events: 5 } },
+  flows: {
+    voice: { records: 5, events: 3 },
+    sms: { records: 7, events: 5 },
+    whatsapp: { records: 8, events: 6 },
+  },
   eventsRecord: { durationMs: 6, cpuScaledDurationMs: 6, readUnits: 0.5, writeUnits: 0.4, logBytes: 100 },
   delivery: { durationMs: 9, cpuScaledDurationMs: 9, readUnits: 0.5, writeUnits: 0, logBytes: 200 },
   waf: true,
@@ -100,6 +112,37 @@ describe('bench cost model', () => {
     );
     expect(sms.awsTotal).toBeCloseTo(
       sms.lines.reduce((sum, l) => sum + l.dollars, 0),
+      15,
+    );
+  });
+
+  it("prices a WhatsApp verification as its send, four reports up to read through hangup and one check, with Meta's rate as its reference", () => {
+    const whatsapp = costPerVerification(WHATSAPP_VERIFICATION, input());
+    const events = eventsInvocations(8, 1_000_000);
+    expect(whatsapp.channel).toBe('whatsapp');
+    expect(line(whatsapp, 'API Gateway REST').dollars).toBeCloseTo((2 * 3.5) / 1e6, 12);
+    expect(line(whatsapp, 'API Gateway HTTP').dollars).toBeCloseTo((4 * 1) / 1e6, 12);
+    expect(line(whatsapp, 'Lambda requests').dollars).toBeCloseTo(
+      ((6 + events.invocations + 1) * 0.2) / 1e6,
+      12,
+    );
+    expect(line(whatsapp, 'Lambda compute').dollars).toBeCloseTo(
+      gbSeconds(40, 512) +
+        4 * gbSeconds(4, 256) +
+        gbSeconds(5, 256) +
+        8 * gbSeconds(6, 256) +
+        gbSeconds(9, 128),
+      15,
+    );
+    // 11 + 4 × 1 + 3 from the requests, 8 × 0.4 from the events function's records.
+    expect(line(whatsapp, 'DynamoDB writes').basis).toMatch(/^21\.2 WRU/);
+    expect(line(whatsapp, 'EventBridge').dollars).toBeCloseTo(6 / 1e6, 12);
+    expect(line(whatsapp, 'WhatsApp authentication message').dollars).toBe(
+      PRICES.metaWhatsAppAuthenticationIndia,
+    );
+    expect(whatsapp.references.map((r) => r.item)).not.toContainEqual(expect.stringMatching(/SMS|call/));
+    expect(whatsapp.awsTotal).toBeCloseTo(
+      whatsapp.lines.reduce((sum, l) => sum + l.dollars, 0),
       15,
     );
   });

@@ -67,6 +67,7 @@ describe('openapi.yaml', () => {
       unauthorized: true,
       forbidden: true,
       country_not_allowed: true,
+      channel_not_allowed: true,
       number_blocked: true,
       invalid_signature: true,
       verification_not_found: true,

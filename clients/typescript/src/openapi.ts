@@ -14,12 +14,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a verification and call the phone or send it an SMS
+         * Start a verification and call the phone, or send it an SMS or a WhatsApp message
          * @description Validates the number, creates a verification with a fresh code (stored only as a keyed hash) and asks
-         *     Plivo to call the phone (`channel: voice`) or to send it an SMS (`channel: sms`, mobile numbers only).
-         *     A new send for a phone cancels that phone's older pending verification (for the same API key) once
-         *     the new call or SMS has gone out. Every limit counts both channels; SMS also have a daily cap of their
-         *     own. Limits and refusals: see SECURITY.md.
+         *     Plivo to call the phone (`channel: voice`), to send it an SMS (`channel: sms`, mobile numbers only) or
+         *     a WhatsApp authentication template (`channel: whatsapp`, mobile numbers only, on a stack with WhatsApp
+         *     settings: else 403 `channel_not_allowed`). A new send for a phone cancels that phone's older pending
+         *     verification (for the same API key) once the new call or message has gone out. Every limit counts
+         *     every channel; SMS and WhatsApp also have a daily cap of their own. Limits and refusals: see
+         *     SECURITY.md.
          */
         post: operations["startVerification"];
         delete?: never;
@@ -61,7 +63,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a verification, its call or its SMS */
+        /** Read a verification, its call or its message */
         get: operations["getVerification"];
         put?: never;
         post?: never;
@@ -211,17 +213,20 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Plivo reports how far an SMS got (delivery report webhook)
+         * Plivo reports how far an SMS or WhatsApp message got (delivery report webhook)
          * @description Plivo's message status callback, served by the hangup function. Requires a valid
          *     `X-Plivo-Signature-V3` (or `-Ma-V3`) over `PUBLIC_URL` + path + query and the form parameters, like the
          *     call webhooks; Plivo's V2 message signatures alone (`X-Plivo-Signature-V2`) are refused with 403,
          *     since they cover neither the query nor the body and so can be replayed with any of them. Records the
          *     message's Status, Units, TotalAmount and ErrorCode on the verification in one conditional write: the
          *     first report binds its MessageUUID (reports for another one change nothing), and only a forward step
-         *     (queued → sent → delivered, undelivered or failed) is written, so replays and late reports never move
-         *     a message back and a final status never changes. An unknown verification or unusable parameters
-         *     answer 200 and write nothing. A report of `failed` or `undelivered` (as recorded) makes the same code
-         *     go out once by voice call when the verification asked for a fallback, like the hangup webhook's.
+         *     (queued → sent → delivered → read, or undelivered / failed; `read` for WhatsApp alone) is written, so
+         *     replays and late reports never move a message back and a final status never changes. A WhatsApp
+         *     message's URL carries `c=whatsapp`: its reports are recorded on that message only, never on the SMS
+         *     that fell back from it. An unknown verification or unusable parameters answer 200 and write nothing.
+         *     A report of `failed` or `undelivered` (as recorded) makes the same code go out once by another
+         *     channel when the verification asked for a fallback: an SMS by voice call, a WhatsApp message by
+         *     WHATSAPP_FALLBACK (SMS by default).
          */
         post: operations["recordMessageStatus"];
         delete?: never;
@@ -412,14 +417,17 @@ export interface components {
             locale?: string;
             channel?: components["schemas"]["Channel"];
             /**
-             * @description Whether the other channel may be used once with the same code if the first one fails (a call busy,
-             *     unanswered, failed or met by a machine; an SMS failed or undelivered); defaults to the operator's
-             *     FALLBACK (true). Stored on the verification; its outcome is the status view's `fallback` block.
+             * @description Whether another channel may be used once with the same code if the first one fails (a call busy,
+             *     unanswered, failed or met by a machine; an SMS or WhatsApp message refused, failed or undelivered):
+             *     voice and SMS fall back to each other, WhatsApp to the operator's WHATSAPP_FALLBACK (SMS by
+             *     default); nothing falls back to WhatsApp. Defaults to the operator's FALLBACK (true). Stored on the
+             *     verification; its outcome is the status view's `fallback` block.
              */
             fallback?: boolean;
             /**
              * @description Android SMS Retriever: your app's 11-character hash. The SMS then carries it on a line of its own, so
-             *     the app reads the code without the user typing it. Used whenever an SMS is sent.
+             *     the app reads the code without the user typing it. Used whenever an SMS is sent (a WhatsApp
+             *     message's SMS fallback included).
              */
             appHash?: string;
         };
@@ -432,14 +440,28 @@ export interface components {
         /** Format: date-time */
         Timestamp: string;
         /**
-         * @description How the code reaches the phone; defaults to the operator's DEFAULT_CHANNEL (voice).
+         * @description How the code reaches the phone; defaults to the operator's DEFAULT_CHANNEL (voice). `whatsapp`: an
+         *     approved WhatsApp authentication template with the code and a copy-code button, on a stack with
+         *     WhatsApp settings (else 403 `channel_not_allowed`).
          * @enum {unknown}
          */
-        Channel: "voice" | "sms";
+        Channel: "voice" | "sms" | "whatsapp";
         /**
-         * @description A voice verification has a `call` block, an SMS verification a `message` block. When Plivo refused the
-         *     first channel for this number and the other one went out instead (fallback on), the refused channel's
-         *     block is `failed`, the other one's `queued`, and a `fallback` block says so.
+         * @description The channel a fallback used; nothing falls back to WhatsApp.
+         * @enum {unknown}
+         */
+        FallbackChannel: "voice" | "sms";
+        /**
+         * @description The message on the `message` block: an SMS, or a WhatsApp message. A WhatsApp message's SMS fallback
+         *     takes its place on the block.
+         * @enum {unknown}
+         */
+        MessageChannel: "sms" | "whatsapp";
+        /**
+         * @description A voice verification has a `call` block, an SMS or WhatsApp verification a `message` block. After a
+         *     fallback at send (Plivo refused the first channel for this number and the other one went out instead,
+         *     fallback on), the refused channel's block is `failed`, the other one's `queued`, and a `fallback` block
+         *     says so.
          */
         CreatedVerification: {
             id: components["schemas"]["VerificationIdValue"];
@@ -455,12 +477,13 @@ export interface components {
                 status: "queued" | "failed";
             };
             message?: {
+                channel: components["schemas"]["MessageChannel"];
                 /** @enum {unknown} */
                 status: "queued" | "failed";
             };
             /** @description The other channel went out at once because Plivo refused the first; a refused fallback answers the first channel's error (422) instead. */
             fallback?: {
-                channel: components["schemas"]["Channel"];
+                channel: components["schemas"]["FallbackChannel"];
                 reason: null;
             };
         };
@@ -469,10 +492,11 @@ export interface components {
         /** @enum {unknown} */
         CallStatus: "queued" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "failed" | "machine" | "canceled";
         /**
-         * @description Only ever moves forward (queued → sent → delivered, undelivered or failed).
+         * @description Only ever moves forward: queued → sent → delivered → read, or undelivered / failed. `read` is
+         *     WhatsApp's alone (the user opened the chat; users who turned read receipts off stay `delivered`).
          * @enum {unknown}
          */
-        MessageStatus: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+        MessageStatus: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
         CheckResult: {
             id: components["schemas"]["VerificationIdValue"];
             /** @constant */
@@ -494,8 +518,8 @@ export interface components {
             status: "approved" | "expired" | "max_attempts_reached" | "canceled" | "failed";
         };
         /**
-         * @description `call` once a call was placed (or tried), `message` once an SMS was sent (or tried): both once a
-         *     fallback used the other channel. `fallback` once the other channel was used or refused.
+         * @description `call` once a call was placed (or tried), `message` once an SMS or WhatsApp message was sent (or
+         *     tried): both once a fallback used the other kind. `fallback` once another channel was used or refused.
          */
         VerificationStatus: {
             id: components["schemas"]["VerificationIdValue"];
@@ -517,8 +541,9 @@ export interface components {
                 cost: string | null;
             };
             message?: {
+                channel: components["schemas"]["MessageChannel"];
                 status: components["schemas"]["MessageStatus"];
-                /** @description SMS segments Plivo billed. */
+                /** @description Units Plivo billed (SMS segments; 1 for WhatsApp). */
                 units: number | null;
                 /** @description Plivo's TotalAmount as a decimal string. */
                 cost: string | null;
@@ -526,7 +551,7 @@ export interface components {
                 errorCode: string | null;
             };
             /**
-             * @description The same code sent once on the other channel after the first one failed. `reason` is null when
+             * @description The same code sent once on another channel after the first one failed. `reason` is null when
              *     it was sent (its own `call` or `message` block follows it), else the error code a send refused the
              *     same way would get: rate_limited (a per-phone or per-key limit, or the fraud guard),
              *     daily_call_cap_reached, unsupported_number_type (SMS only to mobile numbers),
@@ -534,7 +559,7 @@ export interface components {
              *     is then failed), telephony_unavailable, store_unavailable.
              */
             fallback?: {
-                channel: components["schemas"]["Channel"];
+                channel: components["schemas"]["FallbackChannel"];
                 reason: string | null;
             };
         };
@@ -542,7 +567,7 @@ export interface components {
         PlivoCallParams: {
             [key: string]: string;
         };
-        /** @description Plivo's message status parameters (MessageUUID, Status, Units, TotalAmount, ErrorCode, To, From, …). */
+        /** @description Plivo's message status parameters (MessageUUID, Type, Status, Units, TotalAmount, ErrorCode, To, From, ConversationID, …). */
         PlivoMessageParams: {
             [key: string]: string;
         };
@@ -568,13 +593,13 @@ export interface components {
         Error: {
             error: {
                 /** @enum {unknown} */
-                code: "invalid_json" | "invalid_request" | "invalid_phone" | "invalid_code" | "unsupported_locale" | "unsupported_number_type" | "invalid_webhook_url" | "unauthorized" | "forbidden" | "country_not_allowed" | "number_blocked" | "invalid_signature" | "verification_not_found" | "route_not_found" | "webhook_not_found" | "method_not_allowed" | "verification_not_pending" | "idempotency_key_reused" | "idempotency_request_in_progress" | "payload_too_large" | "unsupported_media_type" | "call_rejected" | "message_rejected" | "rate_limited" | "telephony_unavailable" | "daily_call_cap_reached" | "store_unavailable" | "internal_error" | "gateway_timeout";
+                code: "invalid_json" | "invalid_request" | "invalid_phone" | "invalid_code" | "unsupported_locale" | "unsupported_number_type" | "invalid_webhook_url" | "unauthorized" | "forbidden" | "country_not_allowed" | "channel_not_allowed" | "number_blocked" | "invalid_signature" | "verification_not_found" | "route_not_found" | "webhook_not_found" | "method_not_allowed" | "verification_not_pending" | "idempotency_key_reused" | "idempotency_request_in_progress" | "payload_too_large" | "unsupported_media_type" | "call_rejected" | "message_rejected" | "rate_limited" | "telephony_unavailable" | "daily_call_cap_reached" | "store_unavailable" | "internal_error" | "gateway_timeout";
                 message: string;
             };
         };
         /**
          * verification.started
-         * @description A verification was created and its code sent (a call placed or an SMS sent). The EventBridge detail (detail-type = type) and the webhook body. Never a code, hash, token or full number.
+         * @description A verification was created and its code sent (a call placed, an SMS or a WhatsApp message sent). The EventBridge detail (detail-type = type) and the webhook body. Never a code, hash, token or full number.
          */
         "verification.started": {
             /** @constant */
@@ -589,7 +614,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call?: {
@@ -601,8 +626,16 @@ export interface components {
                     cost: string | null;
                 };
                 message?: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -632,7 +665,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call?: {
@@ -644,8 +677,16 @@ export interface components {
                     cost: string | null;
                 };
                 message?: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -675,7 +716,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call?: {
@@ -687,8 +728,16 @@ export interface components {
                     cost: string | null;
                 };
                 message?: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -703,7 +752,7 @@ export interface components {
         };
         /**
          * verification.failed
-         * @description Its call could not be placed or its SMS not sent (and no fallback went out). The EventBridge detail (detail-type = type) and the webhook body. Never a code, hash, token or full number.
+         * @description Its call could not be placed or its SMS or WhatsApp message not sent (and no fallback went out). The EventBridge detail (detail-type = type) and the webhook body. Never a code, hash, token or full number.
          */
         "verification.failed": {
             /** @constant */
@@ -718,7 +767,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call?: {
@@ -730,8 +779,16 @@ export interface components {
                     cost: string | null;
                 };
                 message?: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -761,7 +818,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call?: {
@@ -773,8 +830,16 @@ export interface components {
                     cost: string | null;
                 };
                 message?: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -807,7 +872,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
             };
@@ -829,7 +894,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call: {
@@ -841,8 +906,16 @@ export interface components {
                     cost: string | null;
                 };
                 message?: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -857,7 +930,7 @@ export interface components {
         };
         /**
          * message.status
-         * @description The verification's SMS moved on (queued, sent, delivered, undelivered, failed). The EventBridge detail (detail-type = type) and the webhook body. Never a code, hash, token or full number.
+         * @description The verification's SMS or WhatsApp message moved on (queued, sent, delivered, read, undelivered, failed), or an SMS fallback took its place. The EventBridge detail (detail-type = type) and the webhook body. Never a code, hash, token or full number.
          */
         "message.status": {
             /** @constant */
@@ -872,7 +945,7 @@ export interface components {
                  * @description The channel the code was first sent on.
                  * @enum {unknown}
                  */
-                channel: "voice" | "sms";
+                channel: "voice" | "sms" | "whatsapp";
                 /** @description Masked: the country calling code and the last two digits. */
                 to: string;
                 call?: {
@@ -884,8 +957,16 @@ export interface components {
                     cost: string | null;
                 };
                 message: {
-                    /** @enum {unknown} */
-                    status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+                    /**
+                     * @description The message on the block: an SMS, or a WhatsApp message (whose SMS fallback takes its place).
+                     * @enum {unknown}
+                     */
+                    channel: "sms" | "whatsapp";
+                    /**
+                     * @description Only ever moves forward: queued → sent → delivered → read (WhatsApp only), or undelivered / failed.
+                     * @enum {unknown}
+                     */
+                    status: "queued" | "sent" | "delivered" | "read" | "undelivered" | "failed";
                     units: number | null;
                     cost: string | null;
                     errorCode: string | null;
@@ -942,7 +1023,7 @@ export interface components {
                 };
             };
         };
-        /** @description `country_not_allowed` or `number_blocked`; on AWS, `forbidden` when AWS WAF or an API Gateway policy refuses the request. */
+        /** @description `country_not_allowed`, `number_blocked`, or `channel_not_allowed` (a channel this stack does not send on: WhatsApp without its settings); nothing was stored or sent. On AWS, `forbidden` when AWS WAF or an API Gateway policy refuses the request. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -951,7 +1032,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "country_not_allowed" | "number_blocked" | "forbidden";
+                        code?: "country_not_allowed" | "number_blocked" | "channel_not_allowed" | "forbidden";
                     };
                 };
             };
@@ -1161,7 +1242,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The call or SMS is queued. */
+            /** @description The call, SMS or WhatsApp message is queued. */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1178,7 +1259,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["Misdirected"];
-            /** @description Plivo refused to call this number (`call_rejected`) or to send it an SMS (`message_rejected`); the verification is recorded as failed, unless the other channel (fallback on) went out instead, which answers 202 with a `fallback` block. */
+            /** @description Plivo refused to call this number (`call_rejected`) or to send it an SMS or a WhatsApp message (`message_rejected`; for WhatsApp most often a number not on WhatsApp); the verification is recorded as failed, unless another channel (fallback on) went out instead, which answers 202. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1543,6 +1624,8 @@ export interface operations {
                 v: components["schemas"]["VerificationIdValue"];
                 /** @description The sealed token of the answer URL (AES-256-GCM, bound to `v`), for the other channel's fallback. */
                 t: components["parameters"]["SealedToken"];
+                /** @description `whatsapp` on a WhatsApp message's URL; absent on an SMS's. Any other value records nothing. */
+                c?: "whatsapp";
             };
             header: {
                 /** @description Comma-separated base64 HMAC-SHA256 signatures; one of this header or X-Plivo-Signature-Ma-V3 must match. */

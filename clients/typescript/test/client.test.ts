@@ -221,6 +221,8 @@ const UNREACHABLE: Partial<Record<ErrorCode, string>> = {
     'only in the milliseconds before the first send asks Plivo; test/integration/idempotency.test.ts',
   store_unavailable: 'DynamoDB failing; covered by test/integration/failures.test.ts',
   gateway_timeout: "API Gateway's own 504, on AWS only",
+  channel_not_allowed:
+    'the local stack sends on every channel (WhatsApp with placeholder settings); test/integration/whatsapp.test.ts',
 };
 
 const provoked: Record<ErrorCode, 'provoked' | 'unreachable'> = {
@@ -253,6 +255,7 @@ const provoked: Record<ErrorCode, 'provoked' | 'unreachable'> = {
   store_unavailable: 'unreachable',
   internal_error: 'unreachable',
   gateway_timeout: 'unreachable',
+  channel_not_allowed: 'unreachable',
 };
 
 describe('errors, typed by their stable code', () => {

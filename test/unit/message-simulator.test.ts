@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import plivo from 'plivo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plivoSignatureValid } from '#channels/plivo-signature.ts';
-import { SmsSimulator } from '../../local/sms-simulator.ts';
+import { MessageSimulator } from '../../local/message-simulator.ts';
 import { type CapturedRequest, captureServer } from '../support/capture-server.ts';
 
 const AUTH_ID = 'MASMSSIMULATORTEST00';
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 function simulator() {
   const lines: string[] = [];
-  const sms = new SmsSimulator({
+  const sms = new MessageSimulator({
     authId: AUTH_ID,
     authToken: AUTH_TOKEN,
     speed: 1000,
@@ -40,7 +40,7 @@ async function reports(reply: (request: CapturedRequest) => number = () => 200) 
 }
 
 /** The simulator's Message API behind HTTP, where the official SDK can reach it. */
-async function messageApi(sms: SmsSimulator) {
+async function messageApi(sms: MessageSimulator) {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -66,7 +66,7 @@ async function messageApi(sms: SmsSimulator) {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const send = (sms: SmsSimulator, body: Record<string, unknown>, authorization = AUTHORIZATION) =>
+const send = (sms: MessageSimulator, body: Record<string, unknown>, authorization = AUTHORIZATION) =>
   sms.createMessage(authorization, AUTH_ID, JSON.stringify(body));
 
 async function until(condition: () => boolean, what: string) {
@@ -96,7 +96,15 @@ describe('the simulated Message API', () => {
 
     await until(() => finalStatus(sms.messages()[0]?.status ?? ''), 'delivery');
     expect(sms.messages()).toEqual([
-      { id, to: '+14155550123', from: '+14155550100', text, status: 'delivered', sentAt: expect.any(String) },
+      {
+        id,
+        type: 'sms',
+        to: '+14155550123',
+        from: '+14155550100',
+        text,
+        status: 'delivered',
+        sentAt: expect.any(String),
+      },
     ]);
     // Sent with log: false, so the simulator has nothing to warn about.
     expect(lines.filter((line) => line.includes('logged by Plivo'))).toEqual([]);
