@@ -234,7 +234,7 @@ describe('at send time, when the provider refuses the first channel for the numb
       locale: 'en-US',
       createdAt: expect.any(String),
       expiresAt: expect.any(String),
-      message: { status: 'failed' },
+      message: { channel: 'sms', status: 'failed' },
       call: { status: 'queued' },
       fallback: { channel: 'voice', reason: null },
     });

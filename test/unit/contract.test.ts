@@ -34,7 +34,7 @@ describe('the contract check', () => {
         json: {
           ...created,
           call: { status: 'failed' },
-          message: { status: 'queued' },
+          message: { channel: 'sms', status: 'queued' },
           fallback: { channel: 'sms', reason: null },
         },
       },
