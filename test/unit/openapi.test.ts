@@ -55,6 +55,8 @@ describe('openapi.yaml', () => {
       invalid_webhook_url: true,
       unauthorized: true,
       forbidden: true,
+      channel_not_allowed: true,
+      tenant_not_found: true,
       country_not_allowed: true,
       number_blocked: true,
       invalid_signature: true,
