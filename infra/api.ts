@@ -211,13 +211,14 @@ export class VoiceOtpApi extends Construct {
     this.addRoutes(props.functions, validator);
     this.addGatewayResponses();
 
-    const plan = (this.usagePlan = this.restApi.addUsagePlan('AppUsagePlan', {
+    this.usagePlan = this.restApi.addUsagePlan('AppUsagePlan', {
       name: `${stack.stackName}-apps`,
       description: 'App backends: per-key throttling and quota',
       throttle: settings.throttle,
       quota: { limit: settings.quota.limit, period: Period[settings.quota.period] },
       apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
-    }));
+    });
+    const plan = this.usagePlan;
     // The first tenant; npm run tenants adds more (verifications, limits and settings belong to each).
     this.apiKey = this.restApi.addApiKey('DefaultApiKey', {
       description: 'voice-otp default app key; value: aws apigateway get-api-key --include-value',

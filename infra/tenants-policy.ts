@@ -29,7 +29,8 @@ export class TenantsPolicy extends Construct {
     super(scope, id);
     const apigateway = (path: string) => `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::${path}`;
     this.policy = new ManagedPolicy(this, 'Policy', {
-      description: 'voice-otp: what npm run tenants needs to manage this stack’s tenants (API keys, settings)',
+      description:
+        'voice-otp: what npm run tenants needs to manage this stack’s tenants (API keys, settings)',
       statements: [
         new PolicyStatement({
           sid: 'StackOutputs',
@@ -53,12 +54,7 @@ export class TenantsPolicy extends Construct {
         }),
         new PolicyStatement({
           sid: 'TenantItems',
-          actions: [
-            'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-          ],
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           resources: [props.table.tableArn],
           conditions: {
             'ForAllValues:StringLike': {
@@ -73,6 +69,9 @@ export class TenantsPolicy extends Construct {
         }),
       ],
     });
-    acknowledge(this.policy, 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]');
+    acknowledge(
+      this.policy,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
+    );
   }
 }
