@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CHANNELS, type Channel, TENANT_SETTINGS, type TenantLimits } from '#platform/config.ts';
 import { ApiError } from '#platform/errors.ts';
 import { parseKeyRing } from '#platform/keyring.ts';
@@ -222,7 +223,11 @@ export async function runOnLocalStack(url: string, command: TenantsCommand): Pro
 /** The --stack backend: the stack's outputs, and AWS clients with the operator's credentials. */
 export async function stackAdmin(
   stackName: string,
-  clients: { apiGateway?: APIGatewayClient; secrets?: SecretsManagerClient; dynamodbEndpoint?: string } = {},
+  clients: {
+    apiGateway?: APIGatewayClient;
+    secrets?: SecretsManagerClient;
+    dynamodb?: DynamoDBDocumentClient;
+  } = {},
   outputs?: Record<string, string>,
 ): Promise<AdminDeps> {
   const out = outputs ?? (await stackOutputs(stackName));
@@ -238,7 +243,7 @@ export async function stackAdmin(
   const secretId = need('KeyRingSecretArn');
   return {
     store: tenantStore({
-      db: createDocumentClient(clients.dynamodbEndpoint ? { endpoint: clients.dynamodbEndpoint } : {}),
+      db: clients.dynamodb ?? createDocumentClient(),
       tableName: need('TableName'),
       retentionSeconds: Number(out.RetentionSeconds ?? 0),
     }),

@@ -1,4 +1,5 @@
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHANNELS, type Channel } from '#platform/config.ts';
 import { storeCall, storeError, storeUnavailable, type TableClient } from './dynamodb-client.ts';
 import type { TenantChange, TenantStore, UsageStore } from './store.ts';
@@ -48,12 +49,16 @@ export function tenantStore({ db, tableName }: TableClient): TenantStore & Usage
           TableName: tableName,
           Item: { pk: itemKeys.tenant(id), ...rest, ...settings },
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw storeError(error);
+      const failed = error as { name?: string; Item?: Record<string, never> };
+      if (failed.name !== 'ConditionalCheckFailedException') throw storeError(error);
+      // The SDK retries a write whose answer timed out: finding our own item means it was created.
+      const found = failed.Item && unmarshall(failed.Item);
+      return found?.keyId === tenant.keyId && found?.createdAt === tenant.createdAt;
     }
   }
 

@@ -78,6 +78,8 @@ export async function awsStandIn(): Promise<AwsStandIn> {
       if (url.pathname.startsWith('/apikeys') || url.pathname.startsWith('/usageplans/')) {
         apiGatewayCalls.push(`${req.method} ${url.pathname}`);
         const reply = apiGateway(req.method ?? 'GET', url, body);
+        const errorType = ERROR_TYPES[reply.status];
+        if (errorType) res.setHeader('x-amzn-ErrorType', errorType);
         return send(reply.status, 'application/json', JSON.stringify(reply.body));
       }
       const form = new URLSearchParams(body);
@@ -133,7 +135,8 @@ export async function awsStandIn(): Promise<AwsStandIn> {
     }
     if (url.pathname === '/apikeys' && method === 'GET') {
       const values = url.searchParams.get('includeValues') === 'true';
-      return { status: 200, body: { items: [...apiKeys.keys()].map((id) => view(id, values)) } };
+      // The wire name of a page of items is `item` (the SDK reads it as `items`).
+      return { status: 200, body: { item: [...apiKeys.keys()].map((id) => view(id, values)) } };
     }
     if (key && method === 'GET') {
       const id = decodeURIComponent(key[1] ?? '');
@@ -182,7 +185,7 @@ export async function awsStandIn(): Promise<AwsStandIn> {
         return {
           status: 200,
           body: {
-            items: [...plan].map((id) => ({
+            item: [...plan].map((id) => ({
               id,
               type: 'API_KEY',
               name: view(id, false).name,
@@ -212,6 +215,13 @@ export async function awsStandIn(): Promise<AwsStandIn> {
       }),
   };
 }
+
+/** API Gateway's error types by status, as its responses name them. */
+const ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequestException',
+  404: 'NotFoundException',
+  409: 'ConflictException',
+};
 
 const escapeXml = (value: string) =>
   value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
