@@ -65,7 +65,7 @@ export async function rotateKeys(deps: RotateDeps): Promise<0 | 2> {
         throw new OperatorError(
           `The key ring has old keys (${step.oldKeys.join(', ')}) and no record of when ${step.keyId} was added ` +
             '(rotated by hand?): remove them by hand once the code lifetime plus the retention period have ' +
-            'passed since the switch (README, "Key-ring rotation", manual steps).',
+            'passed since the switch (docs/deploying.md, "Key-ring rotation", manual steps).',
         );
       case 'remove':
         await write(step.secret);
@@ -86,7 +86,7 @@ function duration(ms: number): string {
 async function main() {
   const { values } = parseArgs({ options: { stack: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help || !values.stack) {
-    console.log('Usage: npm run rotate-keys -- --stack NAME   (README, "Key-ring rotation")');
+    console.log('Usage: npm run rotate-keys -- --stack NAME   (docs/deploying.md, "Key-ring rotation")');
     return values.help ? 0 : 1;
   }
   const outputs = await stackOutputs(values.stack);
