@@ -221,8 +221,8 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     return undefined;
   };
   const keyDay = (shard: string) => `RATE#keyday#${apiKeyId}${shard}#${utcDay(now)}`;
-  const keyDayFull = () => {
-    deps.logger.warn('API key daily call cap reached', { apiKeyId, cap: rules?.maxPerDay });
+  const keyDayFull = (cap: number) => () => {
+    deps.logger.warn('API key daily call cap reached', { apiKeyId, cap });
     return rateLimited(endOf(now, DAY) - now, 'This API key has sent as many verifications as it may today.');
   };
   try {
@@ -245,6 +245,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     }
 
     let reserved = 0;
+    const dayCap = rules?.maxPerDay ?? settings.apiKeyMaxPerDay;
     let dayCount: { count: ShardCount; entry: Taken } | undefined;
     await firstRefusal([
       within(
@@ -255,7 +256,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
           rateLimited(endOf(now, MINUTE) - now, 'This API key has sent too many verifications this minute.'),
       ),
       // Under the stack's cap, or the tenant's when it is already known (a rotation read it first).
-      within(keyDay, rules?.maxPerDay ?? settings.apiKeyMaxPerDay, DAY, keyDayFull, (count, entry) => {
+      within(keyDay, dayCap, DAY, keyDayFull(dayCap), (count, entry) => {
         dayCount = { count, entry };
       }),
       // Same code, same verification: a fallback's guesses were reserved by its send. A safe-listed number's
@@ -285,7 +286,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
       if (fitted !== day.count) {
         // fitSharded gave the first count back: what is taken now is the one it made, if any.
         taken.splice(taken.indexOf(day.entry), 1);
-        if (!fitted) throw keyDayFull();
+        if (!fitted) throw keyDayFull(rules.maxPerDay)();
         taken.push({ key: fitted.key, add: { n: 1 } });
       }
     }

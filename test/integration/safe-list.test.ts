@@ -59,6 +59,18 @@ describe('a safe-listed number', () => {
     expect((await phoneCounters()).length).toBeGreaterThan(0);
   });
 
+  it('a send whose call fails gives back no guesses it never reserved', async () => {
+    const h = await createHarness({ PHONE_MAX_GUESSES_PER_DAY: '10' });
+    const t = await tenantsFor(h);
+    const qa = await t.create({ safeList: SAFE });
+    const { telephonyUnavailable } = await import('#channels/telephony.ts');
+    h.telephony.fail = telephonyUnavailable();
+    expect((await t.send(qa, { phone: SAFE })).statusCode).toBe(502);
+    h.telephony.fail = undefined;
+    const guesses = (await h.scan()).filter((item) => String(item.pk).startsWith('RATE#guesses#'));
+    for (const item of guesses) expect(item.guesses).toBe(0);
+  });
+
   it('still obeys the key’s caps, the country allowlist and the blocked prefixes', async () => {
     const h = await createHarness({
       API_KEY_MAX_PER_MINUTE: '2',

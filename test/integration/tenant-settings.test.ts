@@ -237,6 +237,32 @@ describe('daily cap', () => {
   });
 });
 
+describe('the stack’s limits', () => {
+  it('hold whatever a tenant’s item says (the stack lowered after the tenant set its own)', async () => {
+    const h = await createHarness({ API_KEY_MAX_PER_DAY: '2', CODE_TTL_SECONDS: '120', CHANNELS: 'voice' });
+    const t = await tenantsFor(h);
+    const wide = await t.create({});
+    // Written as an older, wider stack allowed it.
+    await t.admin.store.updateTenant(
+      wide.id,
+      {
+        name: 'Tenant',
+        settings: { set: { maxPerDay: 100, codeTtlSeconds: 3600, channels: ['voice', 'sms'] }, unset: [] },
+      },
+      h.clock.now,
+    );
+    const first = await accepted(t.send(wide, { phone: '+14155550130' }));
+    expect(Date.parse(String(first.expiresAt)) - Date.parse(String(first.createdAt))).toBe(120_000);
+    expect(parse(await t.send(wide, { phone: '+14155550131', channel: 'sms' }))).toMatchObject({
+      error: { code: 'channel_not_allowed' },
+    });
+    await accepted(t.send(wide, { phone: '+14155550132' }));
+    expect(parse(await t.send(wide, { phone: '+14155550133' }))).toMatchObject({
+      error: { code: 'rate_limited' },
+    });
+  });
+});
+
 describe('a disabled tenant', () => {
   it('its item alone already refuses sends (403 forbidden) while the gateway’s change is under way', async () => {
     const h = await createHarness();
