@@ -46,6 +46,9 @@ describe('a safe-listed number', () => {
         .flatMap(({ pk: _, ttl: __, ...counts }) => Object.values(counts))
         .filter((value) => value !== 0);
     expect(await phoneCounters()).toEqual([]);
+    // A number not on its list: the limits hold for the same tenant.
+    await accepted(t.send(qa, { phone: '+14155550179' }));
+    expect((await t.send(qa, { phone: '+14155550179' })).statusCode).toBe(429);
     // Another tenant, the same number: its limits hold (the gap).
     await accepted(t.send(other, { phone: SAFE }));
     const refused = await t.send(other, { phone: SAFE });
