@@ -33,15 +33,15 @@ export const createSendHandler = (deps: SendDeps) =>
         run: (bind) =>
           respond(async () => {
             const phone = parsePhone(body.phone);
-            const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
+            // What the body leaves out is the tenant's default, else the stack's (lib/verification/tenants.ts).
             const verification = await startVerification(
               deps,
               {
                 apiKeyId,
                 phone,
-                locale,
-                channel: body.channel ?? deps.config.defaultChannel,
-                fallback: body.fallback ?? deps.config.fallback,
+                locale: body.locale === undefined ? undefined : resolveLocale(body.locale),
+                channel: body.channel,
+                fallback: body.fallback,
                 appHash: body.appHash,
               },
               { beforeCall: (created) => bind(created.id) },

@@ -15,6 +15,7 @@ import { createStore } from '#store/dynamodb-store.ts';
 import { erasePhone } from '#verification/erasure.ts';
 import { isVerificationId } from '#verification/ids.ts';
 import { checkRequest, eraseRequest } from '#verification/requests.ts';
+import { usageDays, usageReport } from '#verification/tenants.ts';
 import {
   cancelVerification,
   checkById,
@@ -59,12 +60,28 @@ export const createVerifyHandler = (deps: ServiceDeps) =>
       case 'DELETE /v1/webhook':
         await deleteWebhook(deps, apiKeyId);
         return noContent();
+      case 'GET /v1/usage': {
+        const days = usageDays(usageQuery(event), deps.clock());
+        return json(200, await usageReport(deps.store, apiKeyId, days, deps.config.abuse.counterShards));
+      }
       default:
         return routeNotServed(event, ROUTES);
     }
   });
 
 const pathId = (event: HttpEvent) => event.pathParameters?.id ?? '';
+
+/** `from` and `to`, each at most once; any other parameter is refused, as unknown body fields are. */
+function usageQuery(event: HttpEvent): { from?: string; to?: string } {
+  const query: { from?: string; to?: string } = {};
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (name !== 'from' && name !== 'to')
+      throw invalidRequest(`Unknown query parameter: ${JSON.stringify(name.slice(0, 40))}.`);
+    if (values?.length !== 1) throw invalidRequest(`Give ${name} once.`);
+    query[name] = values[0];
+  }
+  return query;
+}
 
 function verificationId(value: string): string {
   if (!isVerificationId(value))

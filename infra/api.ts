@@ -14,12 +14,13 @@ import {
   ResponseType,
   RestApi,
   SecurityPolicy,
+  type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ErrorCode } from '#platform/errors.ts';
+import { API_KEY_REFUSED_MESSAGE, type ErrorCode } from '#platform/errors.ts';
 import { type FunctionName, MEDIA_TYPES, ROUTES, type Route } from '#platform/routes.ts';
 import type { Settings } from './settings.ts';
 import type { WebhookFunction } from './webhook-capacity.ts';
@@ -54,11 +55,12 @@ interface GatewayError {
 
 /** Everything API Gateway answers by itself, in the contract's error shape. */
 const GATEWAY_ERRORS: readonly GatewayError[] = [
+  // A missing, unknown, disabled or rotated-away key: API Gateway cannot tell them apart, and keeps its 403.
   {
     type: ResponseType.INVALID_API_KEY,
-    statusCode: '401',
-    code: 'unauthorized',
-    message: 'A valid x-api-key header is required.',
+    statusCode: '403',
+    code: 'forbidden',
+    message: API_KEY_REFUSED_MESSAGE,
   },
   {
     type: ResponseType.THROTTLED,
@@ -172,6 +174,8 @@ export interface VoiceOtpApiProps {
 export class VoiceOtpApi extends Construct {
   readonly restApi: RestApi;
   readonly apiKey: IApiKey;
+  /** The app backends' plan: every API key on it is a tenant (npm run tenants adds them). */
+  readonly usagePlan: UsagePlan;
   readonly accessLogs: LogGroup;
   /** The base of the app routes' URLs (output ApiUrl), known before deployment and free of dependency cycles. */
   readonly publicUrl: string;
@@ -216,14 +220,15 @@ export class VoiceOtpApi extends Construct {
     this.addRoutes(props.functions, validator);
     this.addGatewayResponses();
 
-    const plan = this.restApi.addUsagePlan('AppUsagePlan', {
+    this.usagePlan = this.restApi.addUsagePlan('AppUsagePlan', {
       name: `${stack.stackName}-apps`,
       description: 'App backends: per-key throttling and quota',
       throttle: settings.throttle,
       quota: { limit: settings.quota.limit, period: Period[settings.quota.period] },
       apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
     });
-    // One key to start with; each app backend should get its own (verifications belong to the key).
+    const plan = this.usagePlan;
+    // The first tenant; npm run tenants adds more (verifications, limits and settings belong to each).
     this.apiKey = this.restApi.addApiKey('DefaultApiKey', {
       description: 'voice-otp default app key; value: aws apigateway get-api-key --include-value',
     });

@@ -27,6 +27,10 @@ export const ACKNOWLEDGED_RULES = {
   'AwsSolutions-IAM5[Resource::*]':
     'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; ' +
     "nor does dynamodb:ListStreams, which the events function's stream event source mapping needs.",
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]':
+    "The operator's tenants policy (infra/tenants-policy.ts) enables, disables and deletes the API keys it " +
+    'creates at run time, whose ids cannot be known in the template, and API Gateway has no condition key that ' +
+    'ties a key to a usage plan. It is attached to no role by the stack: the operator attaches it to their own.',
   'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
     "API Gateway's account-wide logging role (setting apiGatewayLogsRole) uses the AWS managed policy made " +
     'for it; it serves every API of the account and region, not this stack alone.',

@@ -189,6 +189,7 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'maxRepeats', variable: 'MAX_REPEATS', value: (c) => String(c.voice.maxRepeats) },
   { setting: 'requireKeypress', variable: 'REQUIRE_KEYPRESS', value: (c) => String(c.voice.requireKeypress) },
+  { setting: 'channels', variable: 'CHANNELS', value: (c) => c.channels.join(',') },
   { setting: 'defaultChannel', variable: 'DEFAULT_CHANNEL', value: (c) => c.defaultChannel },
   // Checked by the webhook functions themselves: the HTTP API in front of them cannot carry AWS WAF.
   {

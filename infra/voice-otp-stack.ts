@@ -17,6 +17,7 @@ import { Monitoring } from './monitoring.ts';
 import { acknowledge } from './nag.ts';
 import { ServiceFunction } from './service-function.ts';
 import type { Settings } from './settings.ts';
+import { TenantsPolicy } from './tenants-policy.ts';
 import { ApiFirewall } from './waf.ts';
 import { PlivoWebhookApi } from './webhook-api.ts';
 import type { WebhookFunction } from './webhook-capacity.ts';
@@ -248,8 +249,25 @@ export class VoiceOtpStack extends Stack {
     });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKey.keyId,
-      description: 'Default API key: aws apigateway get-api-key --include-value --api-key <id>',
+      description: 'The first tenant’s API key: aws apigateway get-api-key --include-value --api-key <id>',
     });
+    // What npm run tenants reads (ops/tenants.ts): the plan its keys go on, and the limits tenants are held to.
+    new CfnOutput(this, 'UsagePlanId', {
+      value: this.api.usagePlan.usagePlanId,
+      description: 'The app backends’ usage plan: every API key on it is a tenant (npm run tenants)',
+    });
+    const tenants = new TenantsPolicy(this, 'Tenants', {
+      usagePlan: this.api.usagePlan,
+      table: this.table,
+      keyRing: secrets.keyRing,
+    });
+    new CfnOutput(this, 'TenantsPolicyArn', {
+      value: tenants.policy.managedPolicyArn,
+      description: 'Attach to the role you run npm run tenants -- --stack with: all it needs, nothing more',
+    });
+    new CfnOutput(this, 'ApiKeyMaxPerDay', { value: String(settings.service.abuse.apiKeyMaxPerDay) });
+    new CfnOutput(this, 'Channels', { value: settings.service.channels.join(',') });
+    new CfnOutput(this, 'CounterShards', { value: String(settings.service.abuse.counterShards) });
     new CfnOutput(this, 'PlivoSecretArn', {
       value: secrets.plivo.secretArn,
       description: 'Put {"authId","authToken"} here after deploying',

@@ -52,7 +52,8 @@ export function toProxyEvent(
   url: URL,
   body: Buffer,
   match: Extract<RouteMatch, { kind: 'route' }>,
-  apiKeyId: string | null,
+  /** The key API Gateway matched, on app routes: its id and value, as `$context.identity` carries them. */
+  key: { apiKeyId: string; apiKey: string } | null,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -92,8 +93,8 @@ export function toProxyEvent(
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: request.method ?? 'GET',
       identity: {
-        apiKey: null,
-        apiKeyId,
+        apiKey: key?.apiKey ?? null,
+        apiKeyId: key?.apiKeyId ?? null,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: request.headers['user-agent'] ?? null,
       },

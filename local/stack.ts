@@ -8,19 +8,21 @@ import { recordingSink } from '#events/eventbridge-sink.ts';
 import type { EventSink } from '#events/outcome-events.ts';
 import { createDeliverHandler } from '#events/webhook-delivery.ts';
 import { createWebhookSink } from '#events/webhook-sink.ts';
-import type { Config } from '#platform/config.ts';
-import { ApiError, retryAfterSeconds } from '#platform/errors.ts';
+import { type Config, tenantLimits } from '#platform/config.ts';
+import { ApiError, apiKeyRefused, retryAfterSeconds } from '#platform/errors.ts';
 import { errorResponse, type HttpEvent, type HttpResult } from '#platform/http.ts';
 import { newKeyRingSecret } from '#platform/keyring.ts';
 import type { ApiFunctionName } from '#platform/routes.ts';
 import { containerFromEnvironment } from '#platform/runtime.ts';
 import { DEFAULT_ENDPOINT_CREDENTIALS } from '#store/dynamodb-client.ts';
 import { createStore } from '#store/dynamodb-store.ts';
+import type { AdminDeps } from '#verification/tenant-admin.ts';
 import { createAnswerHandler } from '../functions/answer.ts';
 import { createEventsHandler } from '../functions/events.ts';
 import { createHangupHandler } from '../functions/hangup.ts';
 import { createSendHandler } from '../functions/send.ts';
 import { createVerifyHandler } from '../functions/verify.ts';
+import { LocalApiKeys } from './api-keys.ts';
 import { LocalDeliveryQueue } from './delivery-queue.ts';
 import { createTable, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { exchangeRecorder } from './exchange-log.ts';
@@ -33,6 +35,7 @@ import {
   toProxyEvent,
 } from './gateway.ts';
 import { MessageSimulator, type SimulatedWhatsApp } from './message-simulator.ts';
+import { operatorRoute } from './operator.ts';
 import { PhoneSimulator } from './simulator.ts';
 import { pollStream, StreamReader } from './stream-reader.ts';
 
@@ -58,8 +61,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The fixed API key id requests carry locally, standing in for API Gateway's key ids. */
-export const LOCAL_API_KEY_ID = 'local';
+export { LOCAL_API_KEY_ID } from './api-keys.ts';
 
 const REAL_MODE_SETTINGS = ['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_FROM_NUMBER', 'PUBLIC_URL'] as const;
 const DEMO_DIR = new URL('./demo/', import.meta.url);
@@ -72,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const mode = REAL_MODE_SETTINGS.every((name) => env[name]) ? 'real' : 'simulated';
   const apiKey = env.API_KEY || `local-${randomBytes(12).toString('base64url')}`;
   let handlers: Record<ApiFunctionName, Handler> | undefined;
+  let apiKeys: LocalApiKeys | undefined;
+  let admin: AdminDeps | undefined;
   let simulator: Phone | undefined;
   // The local stand-in for the EventBridge bus: what would have been put on it (GET /_simulator/events).
   const bus = recordingSink();
@@ -126,6 +130,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         api: false,
       };
     }
+    // The operator's routes (npm run tenants -- --local), for this machine's loopback names only: never
+    // through PUBLIC_URL's tunnel.
+    if (admin && body !== null && loopbackHosts.has(request.headers.host?.toLowerCase() ?? '')) {
+      const operator = await operatorRoute(admin, request, method, url, body);
+      if (operator) return { result: operator, api: false };
+    }
     if (simulator && demo && body !== null) {
       const local = await simulatorRoutes({ ...simulator, bus }, demo, request, method, path, body);
       if (local) return { result: local, api: false };
@@ -143,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (body === null)
       return errorResponse(new ApiError(413, 'payload_too_large', 'The request is larger than 10 MB.'));
     const path = url.pathname;
-    if (!handlers) {
+    if (!handlers || !apiKeys || !admin) {
       return errorResponse(
         new ApiError(503, 'store_unavailable', 'The local stack is still starting.', retryAfterSeconds(1)),
       );
@@ -157,10 +167,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const needsKey = (match.kind === 'route' ? [match.route] : match.routes).some(
       (r) => r.auth === 'api-key',
     );
-    // Like the usage plan: the key is checked before anything else on app routes.
-    if (needsKey && request.headers['x-api-key'] !== apiKey) {
-      return errorResponse(new ApiError(401, 'unauthorized', 'A valid x-api-key header is required.'));
-    }
+    // Like the usage plan: the key is checked before anything else on app routes; API Gateway answers a
+    // missing, unknown, disabled or rotated-away key alike (INVALID_API_KEY, infra/api.ts).
+    const presented = request.headers['x-api-key'];
+    const key = needsKey
+      ? apiKeys.authenticate(typeof presented === 'string' ? presented : undefined)
+      : undefined;
+    if (needsKey && !key) return errorResponse(apiKeyRefused());
     if (match.kind === 'method_not_allowed') {
       // API Gateway's 405 is a mock integration that maps only the API's own media types: others get 415.
       if (!mockAccepts(request.headers['content-type'])) {
@@ -170,7 +183,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       return errorResponse(new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}.`));
     }
-    const event = toProxyEvent(request, url, body, match, needsKey ? LOCAL_API_KEY_ID : null);
+    const event = toProxyEvent(request, url, body, match, key ?? null);
     return handlers[match.route.function](event);
   }
 
@@ -181,6 +194,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   const allowedHosts = localHosts(port, mode === 'real' ? env.PUBLIC_URL : undefined);
+  const loopbackHosts = localHosts(port);
 
   let dynamodb: DynamoDbLocal | undefined;
   try {
@@ -239,6 +253,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const store = createStore(container.config);
     const telephony = telephonyFor(container);
+    // API Gateway's keys, locally: the stack's first key is API_KEY (id `local`); npm run tenants adds more.
+    apiKeys = await LocalApiKeys.open(connection, tableName ?? '', apiKey);
+    admin = {
+      store,
+      keys: apiKeys,
+      secrets: container.secrets,
+      limits: tenantLimits(container.config),
+      counterShards: container.config.abuse.counterShards,
+      clock: container.clock,
+    };
     handlers = {
       send: createSendHandler({ ...container, store, telephony }),
       verify: createVerifyHandler({ ...container, store }),

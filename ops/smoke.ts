@@ -72,7 +72,9 @@ export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> 
   const refusal = (status: number, body: Json) => {
     const error = (body.error ?? {}) as { code?: string; message?: string };
     const said = `${status} ${error.code ?? 'error'}${error.message ? `: ${error.message}` : ''}`;
-    if (status === 401 || status === 403) return `The API refused the key (${said}). Check --api-key.`;
+    // A refused key is 403 forbidden (missing, unknown, disabled or rotated away); other 403s name their cause.
+    if (status === 401 || (status === 403 && error.code === 'forbidden'))
+      return `The API refused the key (${said}). Check --api-key.`;
     if (error.code === 'route_not_found' || status === 404)
       return `No voice-otp API at ${base} (${said}). Check --api-url: it ends with the stage, such as …/prod.`;
     if (error.code === 'call_rejected' || error.code === 'message_rejected')

@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import type { Phone } from '#channels/phone.ts';
-import type { AbuseSettings, Channel } from '#platform/config.ts';
+import { type AbuseSettings, CHANNELS, type Channel } from '#platform/config.ts';
 import { ApiError, retryAfterSeconds } from '#platform/errors.ts';
 import type { KeySet } from '#platform/keyring.ts';
 import type { Logger } from '#platform/logger.ts';
 import type { Counters } from '#platform/metrics.ts';
-import type { CounterChange, CounterStore, CountResult } from '#store/store.ts';
+import type { CounterChange, CounterStore, CountOnce, CountResult } from '#store/store.ts';
 import type { Verification } from '#store/verification.ts';
-import { countSharded } from './sharded-counter.ts';
+import { countSharded, fitSharded, type ShardCount } from './sharded-counter.ts';
 
 /**
  * Toll-fraud and flooding defences for sends, and the guessing budget checks draw on. Limits use fixed
@@ -116,17 +116,38 @@ export interface SendRequest {
   codeTtlMs: number;
   /** Attempts a verification gets when the guess budget allows (MAX_ATTEMPTS). */
   maxAttempts: number;
-  /** Every limit counts every channel; an SMS or WhatsApp message also takes from its channel's day cap. */
-  channel?: Channel;
+  /**
+   * The tenant's rules for this send: known beforehand (a fallback's, fixed on its verification), or read
+   * with the fraud guard's items in the same BatchGetItem and decided once read (a send's). Deciding may
+   * refuse the send by throwing; whatever it took by then is given back.
+   */
+  tenant:
+    | { rules: TenantRules }
+    | { key: string; decide: (item: Record<string, unknown> | undefined) => TenantRules };
   /** A fallback sends an admitted verification's code again: it reserves no guesses (lib/verification/fallback.ts). */
   fallback?: boolean;
+}
+
+/** What a tenant's settings change about admitting one send. */
+export interface TenantRules {
+  /** Every limit counts every channel; an SMS or WhatsApp message also takes from its channel's day cap. */
+  channel: Channel;
+  /** The API key's sends per UTC day: the tenant's own cap, at most the stack's. */
+  maxPerDay: number;
+  /**
+   * A number on the tenant's safe list: none of the per-phone limits (gap, per 10 minutes, per day, guess
+   * budget) and no fraud guard; the key's caps, the shared caps, the country allowlist and the blocked
+   * prefixes still apply (assertCallable runs before).
+   */
+  safeListed: boolean;
 }
 
 export interface Admission {
   /** Guesses reserved from the (API key, phone) day's budget: the verification's `maxAttempts`. */
   maxAttempts: number;
-  /** The fraud guard's window for this send, where its placed call and its approval are counted. */
+  /** The fraud guard's window for this send, where its placed call and its approval are counted; '' for none. */
   guardWindow: string;
+  rules: TenantRules;
 }
 
 interface Taken {
@@ -140,7 +161,9 @@ interface Taken {
  * minute, per day, its guess budget for this phone), then those shared by every tenant (country, the day's
  * spend guard) with the phone's calls, then the phone's gap alone. So a send refused by its own key's limits
  * touches nothing another tenant depends on, and a refused send never leaves the phone "called moments
- * ago". Whatever a refused send took is given back.
+ * ago". Whatever a refused send took is given back. The tenant's settings come in the fraud guard's read,
+ * beside the key's own counters: a tenant's lower day cap is applied to the count taken under the stack's
+ * (fitSharded), and a refusal by the tenant's rules gives back what its key took.
  */
 export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<Admission> {
   const { settings, store } = deps;
@@ -150,21 +173,24 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
   const ranges = request.keys.map((key) =>
     guardKeys(rangeHash(key, prefix), now, request.codeTtlMs, settings.fraudGuard.windowMinutes),
   );
-  const channel = request.channel ?? 'voice';
   const older = olderHashes.map((hash) => ({
     day: phoneDayKey(hash, now),
-    gap: phoneGapKey(hash, channel),
+    // The channel may be known only once the tenant's settings are read: the older gaps of every channel.
+    gaps: Object.fromEntries(CHANNELS.map((channel) => [channel, phoneGapKey(hash, channel)])),
     guesses: guessesKey(apiKeyId, hash, now),
   }));
-  // One read for the fraud guard and, during a key rotation, what the phone used under older pseudonyms.
+  const tenant = request.tenant;
+  // One read for the fraud guard, the tenant's settings and, during a key rotation, what the phone used under
+  // older pseudonyms.
   const reading = store.readCounters([
     ...ranges.flatMap((range) => [range.pauseKey, range.judgedKey]),
-    ...older.flatMap((keys) => [keys.day, keys.gap, keys.guesses]),
+    ...('key' in tenant ? [tenant.key] : []),
+    ...older.flatMap((keys) => [keys.day, ...Object.values(keys.gaps), keys.guesses]),
   ]);
-  // The guess budget and the gap need the older pseudonyms' counts first. Without a rotation the read
-  // overlaps the API key's own counters: one round trip fewer on every send; a paused range's refusal then
-  // gives back what its key took.
-  let items = older.length > 0 ? await reading : new Map<string, Record<string, number>>();
+  let items = new Map<string, Record<string, number>>();
+  let rules: TenantRules | undefined;
+  const decide = (read: Map<string, Record<string, number>>) =>
+    'rules' in tenant ? tenant.rules : tenant.decide(read.get(tenant.key));
   const used = (attribute: string, pick: (keys: (typeof older)[number]) => string) =>
     older.reduce((sum, keys) => sum + (items.get(pick(keys))?.[attribute] ?? 0), 0);
 
@@ -174,6 +200,10 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     if (result.counted) taken.push({ key, add: change.add });
     return result;
   };
+  const giveBack = async (entry: Taken) => {
+    taken.splice(taken.indexOf(entry), 1);
+    await store.count(entry.key, { add: negated(entry.add), expiresAt: now + DAY });
+  };
   // The counters every send writes, each split over `counterShards` items (lib/abuse/sharded-counter.ts);
   // `key` places a shard's suffix before the window, so every item still ends with the window it counts.
   const within = async (
@@ -181,24 +211,47 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     max: number,
     span: number,
     refuse: () => ApiError,
+    counted?: (count: ShardCount, entry: Taken) => void,
   ) => {
-    const counted = await countSharded(store, {
+    const count = await countSharded(store, {
       key,
       max,
       shards: settings.counterShards,
       expiresAt: endOf(now, span) + HOUR,
     });
-    if (!counted) return refuse();
-    taken.push({ key: counted, add: { n: 1 } });
+    if (!count) return refuse();
+    const entry = { key: count.key, add: { n: 1 } };
+    taken.push(entry);
+    counted?.(count, entry);
     return undefined;
   };
+  const keyDay = (shard: string) => `RATE#keyday#${apiKeyId}${shard}#${utcDay(now)}`;
+  const keyDayFull = (cap: number) => () => {
+    deps.logger.warn('API key daily call cap reached', { apiKeyId, cap });
+    return rateLimited(endOf(now, DAY) - now, 'This API key has sent as many verifications as it may today.');
+  };
   try {
+    // The guess budget and the gap need the older pseudonyms' counts first. Without a rotation the read
+    // overlaps the API key's own counters: one round trip fewer on every send; a paused range's refusal or
+    // the tenant's then gives back what its key took.
+    if (older.length > 0) {
+      items = await reading;
+      rules = decide(items);
+    }
     const gapMs = settings.phoneMinGapSeconds * 1000;
-    const lastOlderSend = Math.max(0, ...older.map((keys) => items.get(keys.gap)?.lastSendAt ?? 0));
-    // Checked from the read, before anything is taken: older pseudonyms are no longer written.
-    if (lastOlderSend > now - gapMs) throw refusal(deps, 'phone gap', now);
+    if (rules && !rules.safeListed) {
+      const channel = rules.channel;
+      const lastOlderSend = Math.max(
+        0,
+        ...older.map((keys) => items.get(keys.gaps[channel] ?? '')?.lastSendAt ?? 0),
+      );
+      // Checked from the read, before anything is taken: older pseudonyms are no longer written.
+      if (lastOlderSend > now - gapMs) throw refusal(deps, 'phone gap', now);
+    }
 
-    let maxAttempts = 0;
+    let reserved = 0;
+    const dayCap = rules?.maxPerDay ?? settings.apiKeyMaxPerDay;
+    let dayCount: { count: ShardCount; entry: Taken } | undefined;
     await firstRefusal([
       within(
         (shard) => `RATE#key#${apiKeyId}${shard}#${Math.floor(now / MINUTE)}`,
@@ -207,20 +260,13 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
         () =>
           rateLimited(endOf(now, MINUTE) - now, 'This API key has sent too many verifications this minute.'),
       ),
-      within(
-        (shard) => `RATE#keyday#${apiKeyId}${shard}#${utcDay(now)}`,
-        settings.apiKeyMaxPerDay,
-        DAY,
-        () => {
-          deps.logger.warn('API key daily call cap reached', { apiKeyId, cap: settings.apiKeyMaxPerDay });
-          return rateLimited(
-            endOf(now, DAY) - now,
-            'This API key has sent as many verifications as it may today.',
-          );
-        },
-      ),
-      // Same code, same verification: a fallback's guesses were reserved by its send.
-      ...(request.fallback
+      // Under the stack's cap, or the tenant's when it is already known (a rotation read it first).
+      within(keyDay, dayCap, DAY, keyDayFull(dayCap), (count, entry) => {
+        dayCount = { count, entry };
+      }),
+      // Same code, same verification: a fallback's guesses were reserved by its send. A safe-listed number's
+      // are given back below (its rules may be known only once read).
+      ...(request.fallback || rules?.safeListed
         ? []
         : [
             reserveGuesses(take, {
@@ -228,15 +274,37 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
               budget: settings.phoneMaxGuessesPerDay - used('guesses', (keys) => keys.guesses),
               want: request.maxAttempts,
               expiresAt: endOf(now, DAY) + DAY,
-            }).then((reserved) => {
-              maxAttempts = reserved;
-              return reserved > 0 ? undefined : refusal(deps, 'guess budget', now);
+            }).then((n) => {
+              reserved = n;
+              return undefined;
             }),
           ]),
       reading.then(() => undefined),
     ]);
     items = await reading;
-    await assertNotPaused(deps, { apiKeyId, phone, ranges, items, now });
+    rules ??= decide(items);
+    // The tenant's own day cap, lower than the stack's: the count just taken under the stack's is held to it.
+    const day = dayCount as { count: ShardCount; entry: Taken } | undefined;
+    if (day && rules.maxPerDay < settings.apiKeyMaxPerDay) {
+      const limit = { key: keyDay, max: rules.maxPerDay, shards: settings.counterShards };
+      const fitted = await fitSharded(store, { ...limit, expiresAt: endOf(now, DAY) + HOUR }, day.count);
+      if (fitted !== day.count) {
+        // fitSharded gave the first count back: what is taken now is the one it made, if any.
+        taken.splice(taken.indexOf(day.entry), 1);
+        if (!fitted) throw keyDayFull(rules.maxPerDay)();
+        taken.push({ key: fitted.key, add: { n: 1 } });
+      }
+    }
+    let maxAttempts = reserved;
+    if (rules.safeListed) {
+      const guesses = taken.find((entry) => entry.key === guessesKey(apiKeyId, currentHash, now));
+      if (guesses) await giveBack(guesses);
+      maxAttempts = request.maxAttempts;
+    } else if (!request.fallback && reserved === 0) {
+      throw refusal(deps, 'guess budget', now);
+    }
+    if (!rules.safeListed) await assertNotPaused(deps, { apiKeyId, phone, ranges, items, now });
+    const { channel } = rules;
     const tenMinute = `w${Math.floor((now % DAY) / (10 * MINUTE))}`;
     await firstRefusal([
       within(
@@ -279,24 +347,29 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
           ]),
       // The phone's calls per 10 minutes and per day, beside the shared caps: a refusal by either side gives
       // back what the other took, and the round trip is saved.
-      take(phoneDayKey(currentHash, now), {
-        add: { sends: 1, [tenMinute]: 1 },
-        limits: {
-          sends: settings.phoneMaxPerDay - used('sends', (keys) => keys.day),
-          [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute, (keys) => keys.day),
-        },
-        expiresAt: endOf(now, DAY) + DAY,
-      }).then((day) => (day.counted ? undefined : refusal(deps, 'phone calls', now))),
+      ...(rules.safeListed
+        ? []
+        : [
+            take(phoneDayKey(currentHash, now), {
+              add: { sends: 1, [tenMinute]: 1 },
+              limits: {
+                sends: settings.phoneMaxPerDay - used('sends', (keys) => keys.day),
+                [tenMinute]: settings.phoneMaxPer10Minutes - used(tenMinute, (keys) => keys.day),
+              },
+              expiresAt: endOf(now, DAY) + DAY,
+            }).then((day) => (day.counted ? undefined : refusal(deps, 'phone calls', now))),
+          ]),
     ]);
     // Last: nothing after it can refuse, so a refused send never leaves the phone "called moments ago".
-    if (gapMs > 0) {
+    if (gapMs > 0 && !rules.safeListed) {
       const gap = await store.count(phoneGapKey(currentHash, channel), {
         gap: { attribute: 'lastSendAt', now, ms: gapMs },
         expiresAt: now + gapMs + HOUR,
       });
       if (!gap.counted) throw refusal(deps, 'phone gap', now);
     }
-    return { maxAttempts, guardWindow: ranges[0]?.windowKey ?? '' };
+    // A safe-listed number is outside the fraud guard: its sends and approvals are not counted either.
+    return { maxAttempts, guardWindow: rules.safeListed ? '' : (ranges[0]?.windowKey ?? ''), rules };
   } catch (error) {
     // A store that cannot be reached is not a rate limit: operators read RateLimited as refusals.
     if (
@@ -308,12 +381,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     if (error instanceof ApiError && error.code === 'daily_call_cap_reached')
       deps.metrics.count('DailyCapReached');
     await Promise.allSettled(
-      taken.map(({ key, add }) =>
-        store.count(key, {
-          add: Object.fromEntries(Object.entries(add).map(([name, n]) => [name, -n])),
-          expiresAt: now + DAY,
-        }),
-      ),
+      taken.map(({ key, add }) => store.count(key, { add: negated(add), expiresAt: now + DAY })),
     );
     throw error;
   }
@@ -327,6 +395,8 @@ const CHANNEL_CAPS: Record<
   sms: { cap: (s) => s.dailySmsCap, noun: 'SMS', setting: 'SMS cap' },
   whatsapp: { cap: (s) => s.dailyWhatsAppCap, noun: 'WhatsApp messages', setting: 'WhatsApp cap' },
 };
+const negated = (add: Record<string, number>) =>
+  Object.fromEntries(Object.entries(add).map(([name, n]) => [name, -n]));
 
 /** The service's own spend guard (not one client's limit): 503 until UTC midnight. */
 const dailyCapReached = (now: number, message: string) =>
@@ -491,23 +561,33 @@ export const countPlacedCall = (store: CounterStore, verification: Guarded, now:
     : Promise.resolve(undefined);
 
 /**
- * Counts an approval for the fraud guard, in the window the verification was sent in. Called by the events
- * function from the table's stream, which may deliver a record more than once: counted once per verification
- * (a marker item written with the count). False when it was counted before, or there is no window.
+ * Counts an approval for the fraud guard, in the window the verification was sent in, with `also` (the
+ * tenant's usage count) in the same transaction. Called by the events function from the table's stream,
+ * which may deliver a record more than once: counted once per verification (a marker item written with the
+ * counts). False when it was counted before, or there was nothing to count.
  */
 export const countApproval = (
   store: CounterStore,
   verification: Guarded & Pick<Verification, 'id'>,
   now: number,
-): Promise<boolean> =>
-  verification.guardWindow
-    ? store.countOnce(
-        verification.guardWindow,
-        { approved: 1, [perKey('approved', verification.apiKeyId)]: 1 },
-        `COUNTED#approval#${verification.id}`,
-        now + GUARD_COUNT_LIFE,
-      )
+  also: CountOnce[] = [],
+): Promise<boolean> => {
+  const counts: CountOnce[] = [
+    ...(verification.guardWindow
+      ? [
+          {
+            key: verification.guardWindow,
+            add: { approved: 1, [perKey('approved', verification.apiKeyId)]: 1 },
+            expiresAt: now + GUARD_COUNT_LIFE,
+          },
+        ]
+      : []),
+    ...also,
+  ];
+  return counts.length > 0
+    ? store.countOnce(counts, `COUNTED#approval#${verification.id}`, now + GUARD_COUNT_LIFE)
     : Promise.resolve(false);
+};
 
 /**
  * Gives back the guesses a verification whose call was not placed can never use. Only for one that is no
@@ -515,7 +595,8 @@ export const countApproval = (
  */
 export async function returnUnusedGuesses(store: CounterStore, verification: Verification): Promise<void> {
   const unused = verification.maxAttempts - verification.attempts;
-  if (verification.status === 'pending' || unused <= 0) return;
+  // A safe-listed number's verification reserved none.
+  if (verification.status === 'pending' || unused <= 0 || verification.safeListed) return;
   const { apiKeyId, phoneHash, createdAt } = verification;
   await store.count(guessesKey(apiKeyId, phoneHash, createdAt), {
     add: { guesses: -unused },

@@ -30,18 +30,28 @@ export const shareOf = (max: number, shards: number, index: number) =>
 
 export const shardSuffix = (index: number) => (index === 0 ? '' : `#s${index}`);
 
-/** Counts one in a shard with room: the key of the item written, or undefined when every shard was full. */
-export async function countSharded(store: CounterStore, limit: ShardedLimit): Promise<string | undefined> {
+/** The shard a send was counted in, and what that shard held once it was. */
+export interface ShardCount {
+  key: string;
+  index: number;
+  n: number;
+}
+
+/** Counts one in a shard with room: the shard written, or undefined when every shard was full. */
+export async function countSharded(
+  store: CounterStore,
+  limit: ShardedLimit,
+): Promise<ShardCount | undefined> {
   // A shard whose share would be 0 is never written: below N, the limit takes `max` shards of one.
-  const shards = Math.max(1, Math.min(limit.shards, limit.max));
+  const shards = shardsFor(limit);
   const keyOf = (index: number) => limit.key(shardSuffix(index));
-  const tryShard = async (index: number) => {
+  const tryShard = async (index: number): Promise<ShardCount | undefined> => {
     const result = await store.count(keyOf(index), {
       add: { n: 1 },
       limits: { n: shareOf(limit.max, shards, index) },
       expiresAt: limit.expiresAt,
     });
-    return result.counted ? keyOf(index) : undefined;
+    return result.counted ? { key: keyOf(index), index, n: result.current.n ?? 1 } : undefined;
   };
   const [first = 0, ...others] = shuffled(shards);
   const counted = await tryShard(first);
@@ -53,6 +63,26 @@ export async function countSharded(store: CounterStore, limit: ShardedLimit): Pr
     if (taken) return taken;
   }
   return undefined;
+}
+
+const shardsFor = (limit: Pick<ShardedLimit, 'shards' | 'max'>) =>
+  Math.max(1, Math.min(limit.shards, limit.max));
+
+/**
+ * Holds a count taken under one limit to a lower one learned afterwards (a tenant's own day cap, read in the
+ * same round trip as the count was written): kept when its shard is within its share of the lower limit,
+ * else given back and counted again under the lower limit. Exact like countSharded: every send kept has seen
+ * its shard at most at its share, counting all kept and in flight. Undefined when the lower limit is full.
+ */
+export async function fitSharded(
+  store: CounterStore,
+  limit: ShardedLimit,
+  counted: ShardCount,
+): Promise<ShardCount | undefined> {
+  const shards = shardsFor(limit);
+  if (counted.index < shards && counted.n <= shareOf(limit.max, shards, counted.index)) return counted;
+  await store.count(counted.key, { add: { n: -1 }, expiresAt: limit.expiresAt });
+  return countSharded(store, limit);
 }
 
 /** 0 … n-1 in random order (Fisher–Yates). */

@@ -1,6 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { isCidr } from './cidr.ts';
+import { invalidRequest } from './errors.ts';
 import { LOCALES, type Locale } from './locales.ts';
 
 // zod/mini ships without messages; a bad deployment deserves "Too big: expected number to be <=10".
@@ -47,10 +48,6 @@ export interface WhatsAppSettings {
   fallback: FallbackChannel;
 }
 
-/** The channels this stack can send on: voice and SMS always, WhatsApp once its settings are there. */
-export const enabledChannels = (config: Pick<Config, 'whatsapp'>): Channel[] =>
-  CHANNELS.filter((channel) => channel !== 'whatsapp' || config.whatsapp !== undefined);
-
 /**
  * Every setting of the service, read from the environment once per container and validated at cold start,
  * so a bad deployment fails on its first invocation with a message naming the variable, not mid-request.
@@ -91,7 +88,9 @@ export interface Config {
     ringTimeoutSeconds: number;
     timeLimitSeconds: number;
   };
-  /** The channel a send uses when it names none. */
+  /** The channels sends may use: CHANNELS, WhatsApp only with its settings; a tenant may allow fewer, never more. */
+  channels: Channel[];
+  /** The channel a send uses when it names none (one of `channels`). */
   defaultChannel: Channel;
   /** Whether a send that names no `fallback` may use the other channel once (stored on the verification). */
   fallback: boolean;
@@ -165,14 +164,17 @@ export interface AbuseSettings {
 export const DEFAULT_ALLOWED_COUNTRIES = 'US,CA,GB,IE,FR,DE,ES,IT,PT,NL,BE,LU,AT,CH,SE,NO,DK,FI,AU,NZ,JP';
 export const DEFAULT_ALLOWED_NUMBER_TYPES = 'MOBILE,FIXED_LINE,FIXED_LINE_OR_MOBILE';
 
-const integer = (fallback: number, min: number, max: number) =>
-  z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
+/** A whole number in [min, max]; environment values are strings, tenant settings strings or numbers. */
+const intIn = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-const bool = (fallback: boolean) =>
-  z.pipe(
-    z._default(z.enum(['true', 'false', '1', '0']), fallback ? 'true' : 'false'),
-    z.transform((value) => value === 'true' || value === '1'),
-  );
+const integer = (fallback: number, min: number, max: number) => z._default(intIn(min, max), fallback);
+
+const boolText = z.pipe(
+  z.enum(['true', 'false', '1', '0']),
+  z.transform((value) => value === 'true' || value === '1'),
+);
+
+const bool = (fallback: boolean) => z._default(boolText, fallback);
 
 const list = (fallback: string, item: RegExp) =>
   z.pipe(
@@ -187,6 +189,39 @@ const list = (fallback: string, item: RegExp) =>
       z.array(z.string().check(z.regex(item))),
     ),
   );
+
+/** Channels, comma-separated (`voice,sms`): at least one, each once. */
+const channelList = z.pipe(
+  z.string(),
+  z.pipe(
+    z.transform((value: string) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+    z.array(z.enum(CHANNELS, { error: `must be among ${CHANNELS.join(', ')}` })).check(
+      z.minLength(1, 'must name at least one channel'),
+      z.refine((channels) => new Set(channels).size === channels.length, {
+        message: 'must name each channel once',
+      }),
+    ),
+  ),
+);
+
+/**
+ * The rules of the settings a tenant may set for itself (lib/verification/tenant-admin.ts), the very ones the
+ * stack's own variables are checked with below: one rule per setting, no twin.
+ */
+const RULES = {
+  APP_NAME: z.string().check(z.minLength(1), z.maxLength(60), z.regex(/^[\p{L}\p{N} .'&-]+$/u)),
+  CODE_LENGTH: intIn(4, 10),
+  CODE_TTL_SECONDS: intIn(60, 3600),
+  DEFAULT_LOCALE: z.enum(LOCALES),
+  CHANNELS: channelList,
+  FALLBACK: boolText,
+  API_KEY_MAX_PER_DAY: intIn(1, 1_000_000_000),
+} as const;
 
 const fraction = (fallback: number) => z._default(z.coerce.number().check(z.gte(0), z.lte(1)), fallback);
 
@@ -282,15 +317,12 @@ const envSchema = z.object({
   AWS_SECRET_ACCESS_KEY: z.optional(z.string()),
   PUBLIC_URL: httpUrl,
   WEBHOOK_ALLOWED_CIDRS: cidrs,
-  APP_NAME: z._default(
-    z.string().check(z.minLength(1), z.maxLength(60), z.regex(/^[\p{L}\p{N} .'&-]+$/u)),
-    'Voice OTP',
-  ),
-  CODE_LENGTH: integer(6, 4, 10),
-  CODE_TTL_SECONDS: integer(300, 60, 3600),
+  APP_NAME: z._default(RULES.APP_NAME, 'Voice OTP'),
+  CODE_LENGTH: z._default(RULES.CODE_LENGTH, 6),
+  CODE_TTL_SECONDS: z._default(RULES.CODE_TTL_SECONDS, 300),
   MAX_ATTEMPTS: integer(5, 1, 10),
   RETENTION_SECONDS: integer(86_400, 0, 30 * 86_400),
-  DEFAULT_LOCALE: z._default(z.enum(LOCALES), 'en-US'),
+  DEFAULT_LOCALE: z._default(RULES.DEFAULT_LOCALE, 'en-US'),
   PLIVO_API_URL: z._default(httpUrl, 'https://api.plivo.com'),
   PLIVO_FROM_NUMBER: z._default(z.string().check(z.regex(E164)), '+14155550100'),
   // Its "*" is the default caller ID; without one, PLIVO_FROM_NUMBER is (the single-number form).
@@ -298,8 +330,9 @@ const envSchema = z.object({
   PLIVO_TIMEOUT_MS: integer(4000, 500, 10_000),
   RING_TIMEOUT_SECONDS: integer(30, 5, 120),
   CALL_TIME_LIMIT_SECONDS: integer(120, 30, 600),
+  CHANNELS: z._default(RULES.CHANNELS, [...CHANNELS]),
   DEFAULT_CHANNEL: z._default(z.enum(CHANNELS), 'voice'),
-  FALLBACK: bool(true),
+  FALLBACK: z._default(RULES.FALLBACK, true),
   // Empty: none (the stack sets every variable, blank when unused).
   SMS_WEBOTP_DOMAIN: z.optional(
     z.string().check(
@@ -331,7 +364,7 @@ const envSchema = z.object({
   PHONE_MAX_PER_DAY: integer(10, 1, 1_000_000),
   PHONE_MAX_GUESSES_PER_DAY: integer(25, 1, 1_000_000),
   API_KEY_MAX_PER_MINUTE: integer(60, 1, 10_000_000),
-  API_KEY_MAX_PER_DAY: integer(5000, 1, 1_000_000_000),
+  API_KEY_MAX_PER_DAY: z._default(RULES.API_KEY_MAX_PER_DAY, 5000),
   COUNTRY_MAX_PER_HOUR: integer(1000, 1, 100_000_000),
   DAILY_CALL_CAP: integer(10_000, 1, 1_000_000_000),
   DAILY_SMS_CAP: integer(5000, 1, 1_000_000_000),
@@ -355,9 +388,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const whatsapp = whatsappSettings(e);
-  if (e.DEFAULT_CHANNEL === 'whatsapp' && !whatsapp) {
+  // WhatsApp is sent on only with its settings; a stack without them refuses it (403 channel_not_allowed).
+  const channels = e.CHANNELS.filter((channel) => channel !== 'whatsapp' || whatsapp !== undefined);
+  if (!channels.includes(e.DEFAULT_CHANNEL)) {
     throw new Error(
-      'Invalid configuration: DEFAULT_CHANNEL: whatsapp needs WHATSAPP_FROM_NUMBER and WHATSAPP_TEMPLATE',
+      e.DEFAULT_CHANNEL === 'whatsapp' && !whatsapp
+        ? 'Invalid configuration: DEFAULT_CHANNEL: whatsapp needs WHATSAPP_FROM_NUMBER and WHATSAPP_TEMPLATE'
+        : `Invalid configuration: DEFAULT_CHANNEL: must be one of CHANNELS (${e.CHANNELS.join(', ')})`,
     );
   }
   return {
@@ -381,6 +418,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ringTimeoutSeconds: e.RING_TIMEOUT_SECONDS,
       timeLimitSeconds: e.CALL_TIME_LIMIT_SECONDS,
     },
+    channels,
     defaultChannel: e.DEFAULT_CHANNEL,
     fallback: e.FALLBACK,
     // An empty value (a stack setting left blank) means none.
@@ -441,4 +479,104 @@ function endpointCredentials(accessKeyId = '', secretAccessKey = ''): Config['dy
     );
   }
   return { accessKeyId, secretAccessKey };
+}
+
+/** What a tenant may set for itself (`npm run tenants -- set`); each setting left unset is the stack's. */
+export interface TenantSettings {
+  appName?: string;
+  codeLength?: number;
+  codeTtlSeconds?: number;
+  defaultLocale?: Locale;
+  /** The channels its sends may use, among the stack's. */
+  channels?: Channel[];
+  /** Whether a send that names no `fallback` may use the other channel once. */
+  fallback?: boolean;
+  /** Sends per UTC day, at most the stack's API_KEY_MAX_PER_DAY. */
+  maxPerDay?: number;
+}
+
+export type TenantSetting = keyof TenantSettings;
+
+/** Each tenant setting: its command-line flag, and the stack variable whose rule checks it. */
+export const TENANT_SETTINGS: Record<TenantSetting, { flag: string; variable: keyof typeof RULES }> = {
+  appName: { flag: '--app-name', variable: 'APP_NAME' },
+  codeLength: { flag: '--code-length', variable: 'CODE_LENGTH' },
+  codeTtlSeconds: { flag: '--code-ttl-seconds', variable: 'CODE_TTL_SECONDS' },
+  defaultLocale: { flag: '--default-locale', variable: 'DEFAULT_LOCALE' },
+  channels: { flag: '--channels', variable: 'CHANNELS' },
+  fallback: { flag: '--fallback', variable: 'FALLBACK' },
+  maxPerDay: { flag: '--max-per-day', variable: 'API_KEY_MAX_PER_DAY' },
+};
+
+/**
+ * The stack's settings a tenant's are held to: a tenant may narrow its channels, lower its daily cap and
+ * shorten its codes' lifetime (the fraud guard judges a window once every code sent in it has expired), never
+ * go past the stack's.
+ */
+export interface TenantLimits {
+  channels: Channel[];
+  codeTtlSeconds: number;
+  apiKeyMaxPerDay: number;
+}
+
+export const tenantLimits = (config: Config): TenantLimits => ({
+  channels: config.channels,
+  codeTtlSeconds: config.codeTtlSeconds,
+  apiKeyMaxPerDay: config.abuse.apiKeyMaxPerDay,
+});
+
+/** Settings to write, and settings to unset (back to the stack's). */
+export interface TenantSettingsChange {
+  set: TenantSettings;
+  unset: TenantSetting[];
+}
+
+/**
+ * Checks tenant settings given as text, as typed on the command line (numbers and booleans are read as their
+ * text): each by its stack variable's rule, then against the stack's limits. An empty value unsets the
+ * setting. Throws a 400 `invalid_request` naming the setting and its flag; nothing is to be written then.
+ */
+export function parseTenantSettings(
+  input: Record<string, unknown>,
+  limits: TenantLimits,
+): TenantSettingsChange {
+  const set: Record<string, unknown> = {};
+  const unset: TenantSetting[] = [];
+  const problems: string[] = [];
+  for (const [name, raw] of Object.entries(input)) {
+    if (!Object.hasOwn(TENANT_SETTINGS, name)) {
+      problems.push(
+        `${name.slice(0, 40)}: not a tenant setting (${Object.keys(TENANT_SETTINGS).join(', ')})`,
+      );
+      continue;
+    }
+    const setting = TENANT_SETTINGS[name as TenantSetting];
+    const label = `${name} (${setting.flag})`;
+    if (!['string', 'number', 'boolean'].includes(typeof raw)) {
+      problems.push(`${label}: must be text`);
+      continue;
+    }
+    const text = String(raw).trim();
+    if (text === '') {
+      unset.push(name as TenantSetting);
+      continue;
+    }
+    const parsed = z.safeParse(RULES[setting.variable], text);
+    if (!parsed.success) problems.push(`${label}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    else set[name] = parsed.data;
+  }
+  const settings = set as TenantSettings;
+  if (settings.maxPerDay !== undefined && settings.maxPerDay > limits.apiKeyMaxPerDay)
+    problems.push(
+      `maxPerDay (--max-per-day): at most the stack's API_KEY_MAX_PER_DAY, ${limits.apiKeyMaxPerDay}`,
+    );
+  if (settings.codeTtlSeconds !== undefined && settings.codeTtlSeconds > limits.codeTtlSeconds)
+    problems.push(
+      `codeTtlSeconds (--code-ttl-seconds): at most the stack's CODE_TTL_SECONDS, ${limits.codeTtlSeconds}`,
+    );
+  const foreign = settings.channels?.filter((channel) => !limits.channels.includes(channel)) ?? [];
+  if (foreign.length > 0)
+    problems.push(`channels (--channels): the stack allows only ${limits.channels.join(', ')}`);
+  if (problems.length > 0) throw invalidRequest(`Invalid tenant settings: ${problems.join('; ')}.`);
+  return { set: settings, unset };
 }

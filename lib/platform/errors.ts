@@ -7,9 +7,12 @@ export type ErrorCode =
   | 'unsupported_locale'
   | 'unsupported_number_type'
   | 'invalid_webhook_url'
+  // API Gateway's answer to an authorizer's refusal (infra/api.ts); this API has no authorizer.
   | 'unauthorized'
-  // Answered by API Gateway alone (infra/api.ts): AWS WAF, resource policy or authorizer denials.
+  // A request without a valid, enabled API key (missing, unknown, disabled or rotated away), and the refusals
+  // of AWS WAF or a resource policy.
   | 'forbidden'
+  | 'channel_not_allowed'
   | 'country_not_allowed'
   // A channel the stack (or the tenant) does not allow: WhatsApp without its settings.
   | 'channel_not_allowed'
@@ -18,6 +21,8 @@ export type ErrorCode =
   | 'verification_not_found'
   | 'route_not_found'
   | 'webhook_not_found'
+  // Operator routes of the local stack and `npm run tenants` only.
+  | 'tenant_not_found'
   | 'method_not_allowed'
   | 'verification_not_pending'
   | 'idempotency_key_reused'
@@ -50,9 +55,15 @@ export class ApiError extends Error {
 
 export const invalidRequest = (message: string) => new ApiError(400, 'invalid_request', message);
 
-/** The stack (or the tenant) does not send on this channel: nothing is stored or sent. */
+/** The stack, or the calling key's tenant, does not send on this channel: nothing is stored or sent. */
 export const channelNotAllowed = (channel: string) =>
-  new ApiError(403, 'channel_not_allowed', `The ${channel} channel is not enabled for this service.`);
+  new ApiError(403, 'channel_not_allowed', `The ${channel} channel is not enabled for this API key.`);
+
+/** What API Gateway answers, in our error shape, for a request whose key it does not take (infra/api.ts). */
+export const API_KEY_REFUSED_MESSAGE =
+  'A valid, enabled API key is required in x-api-key (this one is missing, unknown, disabled or was rotated away).';
+
+export const apiKeyRefused = () => new ApiError(403, 'forbidden', API_KEY_REFUSED_MESSAGE);
 
 export const verificationNotFound = () =>
   new ApiError(404, 'verification_not_found', 'No such verification for this API key, or it is not pending.');

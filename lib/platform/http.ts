@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { ApiError, invalidRequest } from './errors.ts';
+import { ApiError, apiKeyRefused, invalidRequest } from './errors.ts';
 import { findDuplicateKey } from './json.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './metrics.ts';
@@ -74,12 +74,34 @@ export function header(event: Pick<HttpEvent, 'headers'>, name: string): string 
   return undefined;
 }
 
-/** The API key API Gateway matched (the local stack sets it the same way). */
+/**
+ * The tenant of the API key API Gateway matched (the local stack sets the same identity): the id of the key the
+ * tenant was created with. Every verification, limit, webhook and usage count is kept under it. API Gateway
+ * cannot change a key's value, so a rotation makes a new key (with a new id) whose value names its tenant
+ * (`tenantKeyValue`): the tenant's id, and all it owns, outlive its keys.
+ */
 export function apiKeyIdOf(event: HttpEvent): string {
-  const id = event.requestContext?.identity?.apiKeyId;
-  if (!id) throw new ApiError(401, 'unauthorized', 'A valid x-api-key header is required.');
-  return id;
+  const identity = event.requestContext?.identity;
+  if (!identity?.apiKeyId) throw apiKeyRefused();
+  return tenantOfKey({ id: identity.apiKeyId, value: identity.apiKey });
 }
+
+/**
+ * A key value minted for a tenant by `npm run tenants -- rotate-key`: `T<tenant id>K<40 random letters and digits>`
+ * (API Gateway takes only letters and digits). Key ids are lower-case letters and digits, so the upper-case
+ * T and K delimit it; values API Gateway generates are 40 characters and never match.
+ */
+const TENANT_KEY_VALUE = /^T([a-z0-9]{1,32})K[A-Za-z0-9]{40}$/;
+
+export const tenantKeyValue = (tenantId: string, random40: string) => {
+  const value = `T${tenantId}K${random40}`;
+  if (!TENANT_KEY_VALUE.test(value)) throw new Error('A tenant id is 1-32 lower-case letters and digits');
+  return value;
+};
+
+/** The tenant a gateway key belongs to: the one its value names, else the key's own id. */
+export const tenantOfKey = (key: { id: string; value?: string | null | undefined }) =>
+  TENANT_KEY_VALUE.exec(key.value ?? '')?.[1] ?? key.id;
 
 /** The body's media type, lower-cased; undefined when absent or when it names a charset other than UTF-8. */
 export function mediaType(event: HttpEvent): string | undefined {

@@ -29,6 +29,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', resource: '/v1/webhook', function: 'verify', auth: 'api-key' },
   // "Forget my number": verify holds the key ring and the table access it needs (lib/verification/erasure.ts).
   { method: 'POST', resource: '/v1/phones/erase', function: 'verify', auth: 'api-key' },
+  // The calling key's usage, counted by the events function: verify reads it (one BatchGetItem).
+  { method: 'GET', resource: '/v1/usage', function: 'verify', auth: 'api-key' },
   { method: 'POST', resource: '/v1/plivo/answer', function: 'answer', auth: 'plivo-signature' },
   { method: 'POST', resource: '/v1/plivo/hangup', function: 'hangup', auth: 'plivo-signature' },
   // SMS and WhatsApp delivery reports: hangup records delivery outcomes, calls' and messages' alike.

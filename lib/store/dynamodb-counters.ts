@@ -1,7 +1,7 @@
 import { BatchGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { epochSeconds, storeCall, storeError, type TableClient } from './dynamodb-client.ts';
-import type { CounterChange, CounterStore, CountResult } from './store.ts';
+import type { CounterChange, CounterStore, CountOnce, CountResult } from './store.ts';
 
 /** Counter items (rate limits, the fraud guard, the approvals the events function counts once each). */
 export function counterStore({ db, tableName }: TableClient): CounterStore {
@@ -47,7 +47,7 @@ export function counterStore({ db, tableName }: TableClient): CounterStore {
       sets.push(`${n} = :s${n.slice(2)}`);
     }
     try {
-      await db.send(
+      const out = await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: key },
@@ -55,10 +55,12 @@ export function counterStore({ db, tableName }: TableClient): CounterStore {
           ...(conditions.length && { ConditionExpression: conditions.join(' AND ') }),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          // What the write made of the counts: no extra read, and the answer is a few bytes.
+          ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { counted: true };
+      return { counted: true, current: (out.Attributes ?? {}) as Record<string, number> };
     } catch (error) {
       const failed = error as { name?: string; Item?: Record<string, never> };
       if (failed.name !== 'ConditionalCheckFailedException') throw storeError(error);
@@ -69,13 +71,24 @@ export function counterStore({ db, tableName }: TableClient): CounterStore {
     }
   }
 
-  async function countOnce(key: string, add: Record<string, number>, marker: string, expiresAt: number) {
-    const names: Record<string, string> = { '#ttl': 'ttl' };
-    const values: Record<string, unknown> = { ':ttl': epochSeconds(expiresAt) };
-    const adds = Object.entries(add).map(([attribute, amount], i) => {
-      names[`#a${i}`] = attribute;
-      values[`:a${i}`] = amount;
-      return `#a${i} :a${i}`;
+  async function countOnce(counts: CountOnce[], marker: string, expiresAt: number) {
+    const updates = counts.map(({ key, add, expiresAt: counterExpiresAt }) => {
+      const names: Record<string, string> = { '#ttl': 'ttl' };
+      const values: Record<string, unknown> = { ':ttl': epochSeconds(counterExpiresAt) };
+      const adds = Object.entries(add).map(([attribute, amount], i) => {
+        names[`#a${i}`] = attribute;
+        values[`:a${i}`] = amount;
+        return `#a${i} :a${i}`;
+      });
+      return {
+        Update: {
+          TableName: tableName,
+          Key: { pk: key },
+          UpdateExpression: `SET #ttl = :ttl ADD ${adds.join(', ')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      };
     });
     try {
       await db.send(
@@ -88,15 +101,7 @@ export function counterStore({ db, tableName }: TableClient): CounterStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            {
-              Update: {
-                TableName: tableName,
-                Key: { pk: key },
-                UpdateExpression: `SET #ttl = :ttl ADD ${adds.join(', ')}`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
-              },
-            },
+            ...updates,
           ],
         }),
       );

@@ -2,6 +2,7 @@ import { openTable, type TableClient } from './dynamodb-client.ts';
 import { counterStore } from './dynamodb-counters.ts';
 import { idempotencyStore } from './dynamodb-idempotency.ts';
 import { phoneStore } from './dynamodb-phones.ts';
+import { tenantStore } from './dynamodb-tenants.ts';
 import { verificationStore } from './dynamodb-verifications.ts';
 import { webhookStore } from './dynamodb-webhooks.ts';
 import type { Store } from './store.ts';
@@ -17,6 +18,7 @@ export const dynamoDbStore = (table: TableClient): Store => ({
   ...counterStore(table),
   ...idempotencyStore(table),
   ...webhookStore(table),
+  ...tenantStore(table),
 });
 
 /** The store for a function's configuration: one client per container. */

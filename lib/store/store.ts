@@ -1,4 +1,5 @@
-import type { FallbackChannel } from '#platform/config.ts';
+import type { FallbackChannel, TenantSettingsChange } from '#platform/config.ts';
+import type { SafeListEntry, Tenant, UsageRow } from './tenant.ts';
 import type { CallRecord, MessageRecord, Verification, VerificationState } from './verification.ts';
 
 /**
@@ -129,15 +130,26 @@ export type TransitionResult =
 export interface CounterStore {
   count(key: string, change: CounterChange): Promise<CountResult>;
   /**
-   * Adds `add` to a counter item once per `marker`: the marker item and the count are written together (one
-   * transaction), so a retry after either outcome never counts twice. False when the marker already existed.
+   * Adds each `add` to its counter item once per `marker`: the marker item and the counts are written together
+   * (one transaction), so a retry after either outcome never counts twice. False when the marker already
+   * existed. `expiresAt` is the marker's; each counter item keeps its own.
    */
-  countOnce(key: string, add: Record<string, number>, marker: string, expiresAt: number): Promise<boolean>;
-  /** Reads of several counter items in one round trip: eventually consistent unless `consistent`. */
+  countOnce(counts: CountOnce[], marker: string, expiresAt: number): Promise<boolean>;
+  /**
+   * Reads of several items in one round trip: eventually consistent unless `consistent`. Counter items, and
+   * with them whatever else the same read needs (send's tenant item): items come back as stored.
+   */
   readCounters(
     keys: string[],
     options?: { consistent?: boolean },
   ): Promise<Map<string, Record<string, number>>>;
+}
+
+export interface CountOnce {
+  key: string;
+  add: Record<string, number>;
+  /** Epoch ms after which DynamoDB's TTL may delete the counter item. */
+  expiresAt: number;
 }
 
 export interface CounterChange {
@@ -151,7 +163,10 @@ export interface CounterChange {
   expiresAt: number;
 }
 
-export type CountResult = { counted: true } | { counted: false; current: Record<string, number> };
+/** Counted: the counted attributes' values after the write. Refused: the item as it was. */
+export type CountResult =
+  | { counted: true; current: Record<string, number> }
+  | { counted: false; current: Record<string, number> };
 
 /**
  * Idempotency-Key records, scoped to the API key: a claim by one request, then either the verification whose
@@ -213,4 +228,42 @@ export interface WebhookStore {
   deleteWebhook(apiKeyId: string): Promise<boolean>;
 }
 
-export type Store = VerificationStore & PhoneStore & CounterStore & IdempotencyStore & WebhookStore;
+/**
+ * Tenants' items (`TENANT#<tenant id>`): written by the operator's `npm run tenants`, read by send inside the
+ * BatchGetItem it makes anyway (its counters' store), never by check, answer or hangup.
+ */
+export interface TenantStore {
+  getTenant(id: string): Promise<Tenant | undefined>;
+  /** Several tenants in as few round trips as BatchGetItem allows; those with no item are absent. */
+  getTenants(ids: string[]): Promise<Map<string, Tenant>>;
+  /** Writes a new tenant's item; false when it already has one. */
+  createTenant(tenant: Tenant): Promise<boolean>;
+  /**
+   * Changes a tenant's item, creating it (with `name`) when the key had none yet: the stack's first key and
+   * keys made by hand are tenants with the stack's settings until changed. Returns the tenant as written.
+   */
+  updateTenant(id: string, change: TenantChange, now: number): Promise<Tenant>;
+}
+
+export interface TenantChange {
+  name: string;
+  keyId?: string;
+  disabled?: boolean;
+  settings?: TenantSettingsChange;
+  /** Replaces the safe list (empty clears it). */
+  safeList?: SafeListEntry[];
+}
+
+/** Usage counts per tenant and UTC day (counted by the events function, lib/events/usage.ts). */
+export interface UsageStore {
+  /** The rows of these days (YYYY-MM-DD), the shards of each summed; rows with no count are absent. */
+  readUsage(tenantId: string, days: string[], shards: number): Promise<UsageRow[]>;
+}
+
+export type Store = VerificationStore &
+  PhoneStore &
+  CounterStore &
+  IdempotencyStore &
+  WebhookStore &
+  TenantStore &
+  UsageStore;

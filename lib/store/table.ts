@@ -2,7 +2,9 @@
  * The single table's shape, shared by the CDK stack, the local stack and the tests so they cannot drift.
  * Items: VERIFICATION#<id>, PHONE#<api key id>#<phone hash>, RATE#<scope>#<window>,
  * GUARD#<range pseudonym>#<window or "pause">, IDEMPOTENCY#<api key id>#<key>, WEBHOOK#<api key id>,
- * COUNTED#approval#<id> (the events function's mark that a verification's approval is counted). The stream
+ * COUNTED#approval#<id> (the events function's mark that a verification's approval is counted),
+ * TENANT#<tenant id> (an API key's settings: lib/store/tenant.ts), USAGE#<tenant id>#<day>[#s<shard>] (its usage
+ * counts) and COUNTED#usage#<kind>#<id> (the mark that a verification's usage count is counted). The stream
  * (new and old images) feeds the events function (lib/events/stream-events.ts).
  */
 export const TABLE = {
@@ -11,6 +13,7 @@ export const TABLE = {
 } as const;
 
 export const VERIFICATION_PREFIX = 'VERIFICATION#';
+export const TENANT_PREFIX = 'TENANT#';
 
 /**
  * The stream records the events function needs: its verifications' (every event, approval and hang-up comes
@@ -24,6 +27,9 @@ export const keys = {
   verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,
   webhook: (apiKeyId: string) => `WEBHOOK#${apiKeyId}`,
+  tenant: (tenantId: string) => `${TENANT_PREFIX}${tenantId}`,
+  /** One item per tenant, UTC day and shard (`shard` is '' or `#s<n>`, lib/abuse/sharded-counter.ts). */
+  usage: (tenantId: string, day: string, shard: string) => `USAGE#${tenantId}#${day}${shard}`,
 } as const;
 
 /**

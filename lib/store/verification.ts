@@ -134,6 +134,12 @@ export interface Verification {
   message?: MessageRecord;
   /** The fraud guard's window key for this send, where its approval is counted (lib/abuse/abuse.ts). */
   guardWindow?: string;
+  /**
+   * Fixed at creation from the tenant's settings, for its fallback (the hangup function never reads them): the
+   * tenant's own day cap when below the stack's, and whether the number is on its safe list.
+   */
+  dayCap?: number;
+  safeListed?: boolean;
   /** Set when a newer send for the phone canceled this one, so its late-answered call can say so. */
   supersededBy?: string;
 }

@@ -101,7 +101,8 @@ export async function answerCall(
 
   const script: Script = {
     ...voice(locale),
-    appName: config.appName,
+    // The tenant's name, sealed at creation; the stack's for a token sealed before tenants had one.
+    appName: opened.call.appName ?? config.appName,
     maxRepeats: config.voice.maxRepeats,
     nextUrl: ({ s, r }) =>
       answerUrl(config.publicUrl, { v: id, t: token, s, ...(r !== undefined && { r: String(r) }) }),

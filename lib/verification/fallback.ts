@@ -152,7 +152,17 @@ async function send(
         now,
         codeTtlMs: config.codeTtlSeconds * 1000,
         maxAttempts: 0,
-        channel,
+        // The tenant's rules as fixed on the verification at creation: hangup never reads its settings.
+        tenant: {
+          rules: {
+            channel,
+            maxPerDay: Math.min(
+              verification.dayCap ?? Number.POSITIVE_INFINITY,
+              config.abuse.apiKeyMaxPerDay,
+            ),
+            safeListed: verification.safeListed === true,
+          },
+        },
         fallback: true,
       },
     );
@@ -192,7 +202,7 @@ async function send(
         // Built here and handed to the provider only: never logged or stored.
         text: smsText({
           locale: sealed.locale as Locale,
-          appName: config.appName,
+          appName: sealed.appName ?? config.appName,
           code: sealed.code,
           // What is left of the code's lifetime, not all of it.
           codeTtlSeconds: (sealed.expiresAt - deps.clock()) / 1000,

@@ -21,6 +21,8 @@ export interface SealedCall {
   phone?: SealedPhone;
   /** Android's SMS Retriever hash the send asked for, for an SMS sent as a fallback. */
   appHash?: string;
+  /** The app name the call speaks and the SMS writes: the tenant's at creation (absent in older tokens). */
+  appName?: string;
 }
 
 export interface SealedPhone {
@@ -38,13 +40,14 @@ export function sealCall(key: KeySet, verificationId: string, call: SealedCall):
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.seal, iv);
   cipher.setAAD(Buffer.from(verificationId));
-  const { phone, appHash } = call;
+  const { phone, appHash, appName } = call;
   const plaintext = JSON.stringify({
     c: call.code,
     l: call.locale,
     e: call.expiresAt,
     ...(phone && { n: [phone.e164, phone.country, phone.callingCode, phone.type] }),
     ...(appHash && { h: appHash }),
+    ...(appName && { a: appName }),
   });
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return `${key.id}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
@@ -68,18 +71,26 @@ export function openCall(ring: KeyRing, verificationId: string, token: string, n
       decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
       decipher.final(),
     ]);
-    const { c, l, e, n, h } = JSON.parse(plaintext.toString('utf8')) as {
+    const { c, l, e, n, h, a } = JSON.parse(plaintext.toString('utf8')) as {
       c: string;
       l: string;
       e: number;
       n?: [string, string, string, string];
       h?: string;
+      a?: string;
     };
     if (now >= e) return { kind: 'expired' };
     const phone = n && { e164: n[0], country: n[1], callingCode: n[2], type: n[3] };
     return {
       kind: 'valid',
-      call: { code: c, locale: l, expiresAt: e, ...(phone && { phone }), ...(h && { appHash: h }) },
+      call: {
+        code: c,
+        locale: l,
+        expiresAt: e,
+        ...(phone && { phone }),
+        ...(h && { appHash: h }),
+        ...(typeof a === 'string' && { appName: a }),
+      },
     };
   } catch {
     return { kind: 'invalid' };

@@ -3,7 +3,7 @@ import { admitSend, assertCallable, countPlacedCall, returnUnusedGuesses } from 
 import { e164Only, maskPhone, type Phone, phoneHash } from '#channels/phone.ts';
 import { smsText } from '#channels/sms-text.ts';
 import type { Telephony } from '#channels/telephony.ts';
-import { type Channel, type Config, enabledChannels } from '#platform/config.ts';
+import type { Config } from '#platform/config.ts';
 import {
   ApiError,
   channelNotAllowed,
@@ -16,6 +16,7 @@ import { type Counters, SEND_METRICS } from '#platform/metrics.ts';
 import { answerUrl, FALLBACK_STEP, hangupUrl, messageStatusUrl } from '#platform/routes.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import type { Store } from '#store/store.ts';
+import { keys as itemKeys } from '#store/table.ts';
 import {
   deliveryOutcome,
   effectiveStatus,
@@ -27,6 +28,7 @@ import { recentLimit } from './erasure.ts';
 import { fallBackAtSend, fallbackChannelFor } from './fallback.ts';
 import { newVerificationId } from './ids.ts';
 import { sealCall } from './seal.ts';
+import { type ResolvedSend, resolveSend, type SendChoices } from './tenants.ts';
 
 /**
  * The verification lifecycle: pending → approved | expired | max_attempts_reached | canceled | failed.
@@ -46,13 +48,9 @@ export interface SendDeps extends ServiceDeps {
   telephony: Telephony;
 }
 
-export interface StartRequest {
+export interface StartRequest extends SendChoices {
   apiKeyId: string;
   phone: Phone;
-  locale: Locale;
-  channel: Channel;
-  /** May the other channel be used once if this one fails (kept for the fallback). */
-  fallback: boolean;
   /** Android's SMS Retriever hash, for an SMS on either channel's turn. */
   appHash?: string | undefined;
 }
@@ -64,16 +62,18 @@ export async function startVerification(
   hooks: { beforeCall?: (verification: Verification) => Promise<void> } = {},
 ): Promise<Verification> {
   const { config, store, logger } = deps;
-  const { channel } = request;
   // Before anything is counted or stored: a channel this stack does not send on (WhatsApp without settings).
-  if (!enabledChannels(config).includes(channel)) throw channelNotAllowed(channel);
-  assertCallable(config.abuse, request.phone, channel);
+  if (request.channel && !config.channels.includes(request.channel)) throw channelNotAllowed(request.channel);
+  // Judged before anything is read, with the channel asked for or the stack's default (the tenant's settings,
+  // read with the fraud guard's items, may choose another: lib/verification/tenants.ts judges it again).
+  assertCallable(config.abuse, request.phone, request.channel ?? config.defaultChannel);
   const ring = await deps.secrets.keyRing();
   const key = ring.current;
   const now = deps.clock();
   const phoneHashes = ring.all.map((ringKey) => phoneHash(ringKey, request.phone.e164));
   const hash = phoneHashes[0] ?? '';
-  const { maxAttempts, guardWindow } = await admitSend(
+  let resolved: ResolvedSend | undefined;
+  const admission = await admitSend(
     { settings: config.abuse, store, logger, metrics: deps.metrics },
     {
       apiKeyId: request.apiKeyId,
@@ -81,13 +81,23 @@ export async function startVerification(
       keys: ring.all,
       phoneHashes,
       now,
+      // The fraud guard's windows are judged by the stack's code lifetime, which a tenant's never passes.
       codeTtlMs: config.codeTtlSeconds * 1000,
       maxAttempts: config.maxAttempts,
-      channel,
+      tenant: {
+        key: itemKeys.tenant(request.apiKeyId),
+        decide: (item) => {
+          resolved = resolveSend(config, item, { ...request, phoneHashes });
+          return resolved.rules;
+        },
+      },
     },
   );
+  if (!resolved) throw new Error('The send was admitted without its tenant settings');
+  const { settings, channel, locale } = resolved;
+  const { maxAttempts, guardWindow, rules } = admission;
   const id = newVerificationId();
-  const code = generateCode(config.codeLength);
+  const code = generateCode(settings.codeLength);
   const verification: Verification = {
     id,
     apiKeyId: request.apiKeyId,
@@ -97,17 +107,20 @@ export async function startVerification(
     phoneHash: hash,
     to: maskPhone(request.phone),
     country: request.phone.country,
-    locale: request.locale,
+    locale,
     attempts: 0,
     // What the (API key, phone) guess budget reserved for it: it can never test more.
     maxAttempts,
     createdAt: now,
-    expiresAt: now + config.codeTtlSeconds * 1000,
+    expiresAt: now + settings.codeTtlSeconds * 1000,
     updatedAt: now,
     channel,
-    fallback: request.fallback,
+    fallback: resolved.fallback,
     ...deliveryOutcome(channel, 'queued'),
     guardWindow,
+    // What its fallback, sent by the hangup function, must obey without reading the tenant's settings.
+    ...(rules.maxPerDay < config.abuse.apiKeyMaxPerDay && { dayCap: rules.maxPerDay }),
+    ...(rules.safeListed && { safeListed: true }),
   };
   await store.create(verification);
 
@@ -115,8 +128,10 @@ export async function startVerification(
   const { e164, country, callingCode, type } = request.phone;
   const sealed = {
     code,
-    locale: request.locale,
+    locale,
     expiresAt: verification.expiresAt,
+    // Spoken in the call and written in the SMS, a fallback's included: the tenant's, fixed at creation.
+    appName: settings.appName,
     // assertCallable refused numbers of no known type.
     phone: { e164, country, callingCode, type: type ?? '' },
     ...(request.appHash && { appHash: request.appHash }),
@@ -157,7 +172,14 @@ export async function startVerification(
   await hooks.beforeCall?.(verification).catch(giveUp);
   let started = verification;
   try {
-    const sent = await sendCode(deps, { verification, e164, token, code, appHash: request.appHash });
+    const sent = await sendCode(deps, {
+      verification,
+      e164,
+      token,
+      code,
+      appHash: request.appHash,
+      appName: settings.appName,
+    });
     deps.metrics.count(SEND_METRICS[channel].sent);
     // Side by side, none of them can fail the send: one round trip after the call instead of two.
     await Promise.all([
@@ -181,7 +203,7 @@ export async function startVerification(
     // or a timeout: the first may have gone out after all, the other goes through the same provider, and
     // waiting on it twice would not fit the function's time budget.
     const fellBack =
-      request.fallback && error instanceof ApiError && REJECTED.has(error.code)
+      resolved.fallback && error instanceof ApiError && REJECTED.has(error.code)
         ? await fallBackAtSend(deps, verification, sealed, {
             token,
             channel: fallbackChannelFor(config, channel),
@@ -222,6 +244,7 @@ async function sendCode(
     token: string;
     code: string;
     appHash?: string | undefined;
+    appName: string;
   },
 ) {
   const { config } = deps;
@@ -260,9 +283,9 @@ async function sendCode(
     // Built here and handed to the provider only: never logged or stored.
     text: smsText({
       locale,
-      appName: config.appName,
+      appName: request.appName,
       code: request.code,
-      codeTtlSeconds: config.codeTtlSeconds,
+      codeTtlSeconds: (verification.expiresAt - verification.createdAt) / 1000,
       appHash: request.appHash,
       webOtpDomain: config.sms.webOtpDomain,
     }),

@@ -410,8 +410,8 @@ describe.concurrent('the local stack over HTTP', () => {
         headers: { 'content-type': 'application/json', ...key },
         body: JSON.stringify({ phone: '+14155550123' }),
       });
-      expect(response.status).toBe(401);
-      expect(await response.json()).toMatchObject({ error: { code: 'unauthorized' } });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ error: { code: 'forbidden' } });
     }
   });
 

@@ -141,7 +141,7 @@ describe('npm run smoke', () => {
   it('a wrong key: exit 1, naming --api-key', async () => {
     const run = await runSmoke(['--api-url', stack.url, '--api-key', 'wrong', '--phone', '+14155550173']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('The API refused the key (401 unauthorized');
+    expect(run.stderr).toContain('The API refused the key (403 forbidden');
     expect(run.stderr).toContain('--api-key');
   });
 

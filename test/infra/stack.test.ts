@@ -530,7 +530,8 @@ describe('api', () => {
 
   test("API Gateway's own errors use the contract's error shape", () => {
     const expected: Record<string, { status?: string; code: string; retryAfter?: boolean }> = {
-      INVALID_API_KEY: { status: '401', code: 'unauthorized' },
+      // A missing, unknown, disabled or rotated-away key: one response type, the gateway's own 403.
+      INVALID_API_KEY: { status: '403', code: 'forbidden' },
       THROTTLED: { status: '429', code: 'rate_limited', retryAfter: true },
       QUOTA_EXCEEDED: { status: '429', code: 'rate_limited', retryAfter: true },
       BAD_REQUEST_BODY: { status: '400', code: 'invalid_request' },
@@ -586,6 +587,55 @@ describe('api', () => {
     });
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+  });
+
+  test('npm run tenants: the usage plan, the limits it holds tenants to, and a policy with exactly what it needs', () => {
+    const plan = id('VoiceOtp/Api/Api/AppUsagePlan', 'AWS::ApiGateway::UsagePlan');
+    template.hasOutput('UsagePlanId', { Value: { Ref: plan } });
+    template.hasOutput('ApiKeyId', {
+      Value: { Ref: id('VoiceOtp/Api/Api/DefaultApiKey', 'AWS::ApiGateway::ApiKey') },
+    });
+    template.hasOutput('ApiKeyMaxPerDay', { Value: '5000' });
+    template.hasOutput('CodeTtlSeconds', { Value: '300' });
+    template.hasOutput('Channels', { Value: 'voice,sms' });
+    template.hasOutput('CounterShards', { Value: '1' });
+    const policyId = id('VoiceOtp/Tenants/Policy', 'AWS::IAM::ManagedPolicy');
+    template.hasOutput('TenantsPolicyArn', { Value: { Ref: policyId } });
+    const statements = (
+      props(policyId) as {
+        PolicyDocument: {
+          Statement: Array<{
+            Sid: string;
+            Action: string | string[];
+            Resource: unknown;
+            Condition?: unknown;
+          }>;
+        };
+      }
+    ).PolicyDocument.Statement;
+    const bySid = Object.fromEntries(statements.map((statement) => [statement.Sid, statement]));
+    expect(Object.keys(bySid).sort()).toEqual([
+      'CreateAndListApiKeys',
+      'EnableDisableDeleteApiKeys',
+      'KeyRing',
+      'StackOutputs',
+      'TenantItems',
+      'UsagePlanKeys',
+    ]);
+    expect(bySid.StackOutputs?.Resource).toEqual({ Ref: 'AWS::StackId' });
+    expect(JSON.stringify(bySid.UsagePlanKeys?.Resource)).toContain(JSON.stringify({ Ref: plan }));
+    // The tenants' and usage items alone, never a verification, counter or webhook.
+    expect(bySid.TenantItems).toMatchObject({
+      Resource: { 'Fn::GetAtt': [id('VoiceOtp/Table', 'AWS::DynamoDB::Table'), 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'USAGE#*'] } },
+    });
+    expect(bySid.KeyRing?.Resource).toEqual({ Ref: id('VoiceOtp/KeyRing', 'AWS::SecretsManager::Secret') });
+    // Attached to nothing: the operator attaches it to the role they run the command with.
+    template.resourcePropertiesCountIs(
+      'AWS::IAM::Role',
+      { ManagedPolicyArns: Match.arrayWith([{ Ref: policyId }]) },
+      0,
+    );
   });
 
   test('JSON access logs never include the path or its query; execution logs at ERROR, no data trace', () => {

@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkCases, eraseCases, idRouteCases, sendCases, webhookCases } from '../support/bad-input-cases.ts';
+import {
+  checkCases,
+  eraseCases,
+  idRouteCases,
+  sendCases,
+  usageCases,
+  webhookCases,
+} from '../support/bad-input-cases.ts';
 import { createHarness, type Harness, parse, startVerification, wrongCode } from '../support/harness.ts';
 
 let h: Harness;
@@ -15,7 +22,7 @@ beforeAll(async () => {
 
 describe.each([
   ['send', sendCases, () => h.send],
-  ['verify', [...checkCases, ...idRouteCases, ...eraseCases, ...webhookCases], () => h.verify],
+  ['verify', [...checkCases, ...idRouteCases, ...eraseCases, ...webhookCases, ...usageCases], () => h.verify],
 ] as const)('%s refuses malformed requests', (_name, cases, handler) => {
   it.each(cases)('%s → %i %s, nothing written', async (_case, event, statusCode, code) => {
     const before = await h.scan();

@@ -7,6 +7,7 @@ import {
   eraseCases,
   idRouteCases,
   sendCases,
+  usageCases,
   webhookCases,
 } from '../support/bad-input-cases.ts';
 import { createHarness, type Harness, parse, startVerification, wrongCode } from '../support/harness.ts';
@@ -33,7 +34,9 @@ beforeAll(async () => {
 
 const corpus = [
   ...sendCases.map((c) => ['send', c] as const),
-  ...[...checkCases, ...idRouteCases, ...eraseCases, ...webhookCases].map((c) => ['verify', c] as const),
+  ...[...checkCases, ...idRouteCases, ...eraseCases, ...webhookCases, ...usageCases].map(
+    (c) => ['verify', c] as const,
+  ),
 ];
 
 /** The cases where what the gateway answers differs from what the function answers. */
@@ -67,7 +70,7 @@ describe('API Gateway and the functions answer the bad-input corpus alike', () =
         byGateway.map(([name, outcome]) => [name, outcome.by === 'gateway' && outcome.code]),
       ),
     ).toMatchObject({
-      'no API key': 'unauthorized',
+      'no API key': 'forbidden',
       'GET on the send route': 'method_not_allowed',
       'unknown route': 'route_not_found',
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -5,8 +6,9 @@ import type { AddressInfo } from 'node:net';
  * A loopback stand-in for the AWS APIs the operator commands use, speaking their wire protocols so the real
  * SDK clients talk to it (no offline Secrets Manager, CloudFormation, API Gateway or SNS exists):
  * CloudFormation DescribeStacks and SNS ListSubscriptionsByTopic (query protocol, XML), Secrets Manager
- * Get/PutSecretValue (JSON 1.1) and API Gateway GetApiKey (REST JSON). Point a client at it with `endpoint`, or a child process with
- * AWS_ENDPOINT_URL.
+ * Get/PutSecretValue (JSON 1.1) and API Gateway's API keys and usage plan keys (REST JSON: GetApiKey(s),
+ * CreateApiKey, UpdateApiKey's /enabled, DeleteApiKey, Create/GetUsagePlanKeys), as API Gateway's reference
+ * documents them. Point a client at it with `endpoint`, or a child process with AWS_ENDPOINT_URL.
  */
 export interface AwsStandIn {
   url: string;
@@ -16,6 +18,12 @@ export interface AwsStandIn {
   secrets: Map<string, string>;
   /** API key id → value. */
   apiKeys: Map<string, string>;
+  /** API key id → its name and whether it is enabled (absent: a key made with `apiKeys` alone, enabled). */
+  apiKeyState: Map<string, { name: string; enabled: boolean }>;
+  /** Usage plan id → the ids of its keys. */
+  usagePlans: Map<string, Set<string>>;
+  /** Every API Gateway request, as `METHOD /path` (query left out). */
+  apiGatewayCalls: string[];
   /** Every secret string written, in order. */
   writes: string[];
   /** SNS topic ARN → its subscriptions (SubscriptionArn `PendingConfirmation` until confirmed). */
@@ -29,6 +37,10 @@ export async function awsStandIn(): Promise<AwsStandIn> {
   const stacks = new Map<string, Record<string, string>>();
   const secrets = new Map<string, string>();
   const apiKeys = new Map<string, string>();
+  const apiKeyState = new Map<string, { name: string; enabled: boolean }>();
+  const usagePlans = new Map<string, Set<string>>();
+  const apiGatewayCalls: string[] = [];
+  let nextKey = 0;
   const writes: string[] = [];
   const topics = new Map<string, Array<{ SubscriptionArn: string; Protocol: string; Endpoint: string }>>();
   const calls: string[] = [];
@@ -69,20 +81,13 @@ export async function awsStandIn(): Promise<AwsStandIn> {
         }
         return json(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
       }
-      const apiKey = /^\/apikeys\/([^/?]+)/.exec(req.url ?? '');
-      if (req.method === 'GET' && apiKey) {
-        const value = apiKeys.get(decodeURIComponent(apiKey[1] ?? ''));
-        if (value === undefined)
-          return send(
-            404,
-            'application/json',
-            JSON.stringify({ message: 'Invalid API Key identifier specified' }),
-          );
-        return send(
-          200,
-          'application/json',
-          JSON.stringify({ id: apiKey[1], value, enabled: true, name: 'default' }),
-        );
+      const url = new URL(req.url ?? '/', 'http://stand-in');
+      if (url.pathname.startsWith('/apikeys') || url.pathname.startsWith('/usageplans/')) {
+        apiGatewayCalls.push(`${req.method} ${url.pathname}`);
+        const reply = apiGateway(req.method ?? 'GET', url, body);
+        const errorType = ERROR_TYPES[reply.status];
+        if (errorType) res.setHeader('x-amzn-ErrorType', errorType);
+        return send(reply.status, 'application/json', JSON.stringify(reply.body));
       }
       const form = new URLSearchParams(body);
       calls.push(target || form.get('Action') || `${req.method} ${req.url}`);
@@ -133,12 +138,105 @@ export async function awsStandIn(): Promise<AwsStandIn> {
       send(400, 'text/plain', 'unsupported request');
     });
   });
+  /** API Gateway's key operations; errors as it sends them (`message`, the type in a header the SDK reads too). */
+  function apiGateway(method: string, url: URL, body: string): { status: number; body: unknown } {
+    const notFound = { status: 404, body: { message: 'Invalid API Key identifier specified' } };
+    const view = (id: string, withValue: boolean) => ({
+      id,
+      name: apiKeyState.get(id)?.name ?? 'default',
+      enabled: apiKeyState.get(id)?.enabled ?? true,
+      ...(withValue && { value: apiKeys.get(id) }),
+      createdDate: 1_764_000_000,
+      lastUpdatedDate: 1_764_000_000,
+      stageKeys: [],
+    });
+    const key = /^\/apikeys\/([^/]+)$/.exec(url.pathname);
+    const planKeys = /^\/usageplans\/([^/]+)\/keys$/.exec(url.pathname);
+    if (url.pathname === '/apikeys' && method === 'POST') {
+      const input = JSON.parse(body || '{}') as { name?: string; value?: string; enabled?: boolean };
+      if (input.value !== undefined && !/^[A-Za-z0-9]{20,128}$/.test(input.value))
+        return { status: 400, body: { message: 'API Key value should be at least 20 characters' } };
+      if (input.value !== undefined && [...apiKeys.values()].includes(input.value))
+        return { status: 409, body: { message: 'API Key already exists' } };
+      const id = `sk${String(++nextKey).padStart(8, '0')}`;
+      apiKeys.set(id, input.value ?? `AwsGenerated${randomBytes(20).toString('hex').slice(0, 28)}`);
+      apiKeyState.set(id, { name: input.name ?? '', enabled: input.enabled === true });
+      return { status: 201, body: view(id, true) };
+    }
+    if (url.pathname === '/apikeys' && method === 'GET') {
+      const values = url.searchParams.get('includeValues') === 'true';
+      // The wire name of a page of items is `item` (the SDK reads it as `items`).
+      return { status: 200, body: { item: [...apiKeys.keys()].map((id) => view(id, values)) } };
+    }
+    if (key && method === 'GET') {
+      const id = decodeURIComponent(key[1] ?? '');
+      return apiKeys.has(id)
+        ? { status: 200, body: view(id, url.searchParams.get('includeValue') === 'true') }
+        : notFound;
+    }
+    if (key && method === 'PATCH') {
+      const id = decodeURIComponent(key[1] ?? '');
+      if (!apiKeys.has(id)) return notFound;
+      const { patchOperations = [] } = JSON.parse(body || '{}') as {
+        patchOperations?: Array<{ op: string; path: string; value?: string }>;
+      };
+      for (const operation of patchOperations) {
+        if (operation.op !== 'replace' || operation.path !== '/enabled')
+          return { status: 400, body: { message: `Invalid patch path ${operation.path}` } };
+        apiKeyState.set(id, {
+          name: apiKeyState.get(id)?.name ?? 'default',
+          enabled: operation.value === 'true',
+        });
+      }
+      return { status: 200, body: view(id, false) };
+    }
+    if (key && method === 'DELETE') {
+      const id = decodeURIComponent(key[1] ?? '');
+      if (!apiKeys.delete(id)) return notFound;
+      apiKeyState.delete(id);
+      // Deleting a key takes it off every usage plan.
+      for (const keys of usagePlans.values()) keys.delete(id);
+      return { status: 202, body: {} };
+    }
+    if (planKeys) {
+      const plan = usagePlans.get(decodeURIComponent(planKeys[1] ?? ''));
+      if (!plan) return { status: 404, body: { message: 'Invalid Usage Plan ID specified' } };
+      if (method === 'POST') {
+        const { keyId = '', keyType } = JSON.parse(body || '{}') as { keyId?: string; keyType?: string };
+        if (keyType !== 'API_KEY' || !apiKeys.has(keyId)) return notFound;
+        if (plan.has(keyId)) return { status: 409, body: { message: 'Usage Plan Key already exists' } };
+        plan.add(keyId);
+        return {
+          status: 201,
+          body: { id: keyId, type: 'API_KEY', name: view(keyId, false).name, value: apiKeys.get(keyId) },
+        };
+      }
+      if (method === 'GET') {
+        return {
+          status: 200,
+          body: {
+            item: [...plan].map((id) => ({
+              id,
+              type: 'API_KEY',
+              name: view(id, false).name,
+              value: apiKeys.get(id),
+            })),
+          },
+        };
+      }
+    }
+    return { status: 400, body: { message: `unsupported ${method} ${url.pathname}` } };
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stacks,
     secrets,
     apiKeys,
+    apiKeyState,
+    usagePlans,
+    apiGatewayCalls,
     writes,
     topics,
     calls,
@@ -149,6 +247,13 @@ export async function awsStandIn(): Promise<AwsStandIn> {
       }),
   };
 }
+
+/** API Gateway's error types by status, as its responses name them. */
+const ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequestException',
+  404: 'NotFoundException',
+  409: 'ConflictException',
+};
 
 const escapeXml = (value: string) =>
   value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');

@@ -172,7 +172,7 @@ export const sendCases: Case[] = [
     400,
     'invalid_json',
   ],
-  ['no API key', () => send({ body: { phone: '+14155550123' }, apiKeyId: null }), 401, 'unauthorized'],
+  ['no API key', () => send({ body: { phone: '+14155550123' }, apiKeyId: null }), 403, 'forbidden'],
   [
     'GET on the send route',
     () => apiEvent({ method: 'GET', resource: '/v1/verifications' }),
@@ -268,8 +268,8 @@ export const checkCases: Case[] = [
   [
     'no API key',
     (pendingId, wrong) => checkWith({ body: { id: pendingId, code: wrong }, apiKeyId: null }),
-    401,
-    'unauthorized',
+    403,
+    'forbidden',
   ],
   [
     'GET on check',
@@ -438,8 +438,8 @@ export const webhookCases: Case[] = [
   [
     'webhook: no API key',
     () => putWebhook({ url: 'https://hooks.example.com/a', events: ['call.ended'] }, { apiKeyId: null }),
-    401,
-    'unauthorized',
+    403,
+    'forbidden',
   ],
   [
     'webhook: POST',
@@ -475,4 +475,31 @@ export const eraseCases: Case[] = [
   ],
   ['erase: an id instead', (pendingId) => erase({ body: { id: pendingId } }), 400, 'invalid_request'],
   ['erase: GET', () => apiEvent({ method: 'GET', resource: '/v1/phones/erase' }), 405, 'method_not_allowed'],
+];
+
+const usage = (
+  query: Record<string, string> | undefined,
+  options: Partial<Parameters<typeof apiEvent>[0]> = {},
+) => apiEvent({ method: 'GET', resource: '/v1/usage', ...(query && { query }), ...options });
+
+/** The usage route: a bad range or parameter is a 400 that reads nothing it could leak. */
+export const usageCases: Case[] = [
+  ['usage: from after to', () => usage({ from: '2026-11-30', to: '2026-11-01' }), 400, 'invalid_request'],
+  ['usage: 91 days', () => usage({ from: '2026-01-01', to: '2026-04-01' }), 400, 'invalid_request'],
+  ['usage: not a real day', () => usage({ from: '2026-02-30', to: '2026-03-01' }), 400, 'invalid_request'],
+  ['usage: a time, not a day', () => usage({ to: '2026-11-30T00:00:00Z' }), 400, 'invalid_request'],
+  ['usage: unknown parameter', () => usage({ tenant: 'someone-else' }), 400, 'invalid_request'],
+  [
+    'usage: a parameter twice',
+    () => usage(undefined, { multiQuery: { from: ['2026-11-01', '2026-11-02'] } }),
+    400,
+    'invalid_request',
+  ],
+  ['usage: no API key', () => usage(undefined, { apiKeyId: null }), 403, 'forbidden'],
+  [
+    'usage: POST',
+    () => apiEvent({ method: 'POST', resource: '/v1/usage', body: {} }),
+    405,
+    'method_not_allowed',
+  ],
 ];

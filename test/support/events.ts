@@ -21,7 +21,11 @@ export function apiEvent(options: {
   headers?: Record<string, string>;
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
+  /** A query parameter given more than once, as API Gateway passes it. */
+  multiQuery?: Record<string, string[]>;
   apiKeyId?: string | null;
+  /** The matched key's value (`$context.identity.apiKey`): a rotated key's names its tenant. */
+  apiKey?: string;
 }): APIGatewayProxyEvent {
   const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
   const headers = {
@@ -33,8 +37,18 @@ export function apiEvent(options: {
     resource: options.resource,
     path: options.path ?? options.resource,
     pathParameters: options.pathParameters ?? null,
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
+    queryStringParameters:
+      options.query ??
+      (options.multiQuery &&
+        Object.fromEntries(
+          Object.entries(options.multiQuery).map(([name, values]) => [name, values.at(-1)]),
+        )) ??
+      null,
+    multiValueQueryStringParameters:
+      options.multiQuery ??
+      (options.query &&
+        Object.fromEntries(Object.entries(options.query).map(([name, value]) => [name, [value]]))) ??
+      null,
     headers,
     multiValueHeaders: {},
     body,
@@ -45,6 +59,7 @@ export function apiEvent(options: {
       stage: 'test',
       identity: {
         apiKeyId: options.apiKeyId === undefined ? API_KEY_ID : options.apiKeyId,
+        apiKey: options.apiKey ?? null,
         sourceIp: '127.0.0.1',
       },
     } as unknown as APIGatewayProxyEvent['requestContext'],

@@ -150,6 +150,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This API key's usage per UTC day, channel and destination country
+         * @description Counted by the events function from the table's stream, off every request's path, so it trails the
+         *     traffic by seconds (a verification is counted under the UTC day it was created, its first channel and
+         *     its destination country). `started`: verifications created; `approved`: approved; `callsPlaced` and
+         *     `messagesSent`: calls and messages (SMS or WhatsApp) Plivo took, a fallback's included; `fallbacks`:
+         *     calls or SMS sent as a verification's fallback; `conversionRate`: approved over started (4 decimals),
+         *     null before anything started. Each verification counts once per figure, however often the stream
+         *     delivers its records. Only this API key's tenant's usage: another key's is never seen.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plivo/answer": {
         parameters: {
             query?: never;
@@ -413,15 +439,17 @@ export interface components {
         Locale: "en-US" | "en-GB" | "es-ES" | "es-US" | "fr-FR" | "de-DE" | "it-IT" | "pt-BR" | "hi-IN" | "ja-JP";
         SendRequest: {
             phone: components["schemas"]["Phone"];
-            /** @description One of the supported locales (see Locale); defaults to the operator's DEFAULT_LOCALE. */
+            /** @description One of the supported locales (see Locale); defaults to this API key's tenant's default locale, else the operator's DEFAULT_LOCALE. */
             locale?: string;
             channel?: components["schemas"]["Channel"];
             /**
              * @description Whether another channel may be used once with the same code if the first one fails (a call busy,
              *     unanswered, failed or met by a machine; an SMS or WhatsApp message refused, failed or undelivered):
              *     voice and SMS fall back to each other, WhatsApp to the operator's WHATSAPP_FALLBACK (SMS by
-             *     default); nothing falls back to WhatsApp. Defaults to the operator's FALLBACK (true). Stored on the
-             *     verification; its outcome is the status view's `fallback` block.
+             *     default); nothing falls back to WhatsApp. Defaults to the tenant's fallback setting, else the
+             *     operator's FALLBACK (true), and is off when the tenant may not use the fallback's channel (`true`
+             *     then answers 403 `channel_not_allowed`). Stored on the verification; its outcome is the status
+             *     view's `fallback` block.
              */
             fallback?: boolean;
             /**
@@ -440,9 +468,10 @@ export interface components {
         /** Format: date-time */
         Timestamp: string;
         /**
-         * @description How the code reaches the phone; defaults to the operator's DEFAULT_CHANNEL (voice). `whatsapp`: an
-         *     approved WhatsApp authentication template with the code and a copy-code button, on a stack with
-         *     WhatsApp settings (else 403 `channel_not_allowed`).
+         * @description How the code reaches the phone; defaults to the operator's DEFAULT_CHANNEL (voice) when this API key's
+         *     tenant may use it, else to the tenant's first channel. A channel the tenant or the stack does not allow
+         *     answers 403 `channel_not_allowed`. `whatsapp`: an approved WhatsApp authentication template with the
+         *     code and a copy-code button, on a stack with WhatsApp settings.
          * @enum {unknown}
          */
         Channel: "voice" | "sms" | "whatsapp";
@@ -578,6 +607,28 @@ export interface components {
             url: string;
             events: components["schemas"]["WebhookEventType"][];
         };
+        UsageCounts: {
+            started: number;
+            approved: number;
+            callsPlaced: number;
+            messagesSent: number;
+            fallbacks: number;
+            conversionRate: number | null;
+        };
+        Usage: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            totals: components["schemas"]["UsageCounts"];
+            days: (components["schemas"]["UsageCounts"] & {
+                /** Format: date */
+                date: string;
+                channel: components["schemas"]["Channel"];
+                /** @description ISO 3166 alpha-2, or 001 for a non-geographic number. */
+                country: string;
+            })[];
+        };
         Webhook: {
             /** Format: uri */
             url: string;
@@ -592,8 +643,13 @@ export interface components {
         };
         Error: {
             error: {
-                /** @enum {unknown} */
-                code: "invalid_json" | "invalid_request" | "invalid_phone" | "invalid_code" | "unsupported_locale" | "unsupported_number_type" | "invalid_webhook_url" | "unauthorized" | "forbidden" | "country_not_allowed" | "channel_not_allowed" | "number_blocked" | "invalid_signature" | "verification_not_found" | "route_not_found" | "webhook_not_found" | "method_not_allowed" | "verification_not_pending" | "idempotency_key_reused" | "idempotency_request_in_progress" | "payload_too_large" | "unsupported_media_type" | "call_rejected" | "message_rejected" | "rate_limited" | "telephony_unavailable" | "daily_call_cap_reached" | "store_unavailable" | "internal_error" | "gateway_timeout";
+                /**
+                 * @description Stable. `unauthorized` is API Gateway's answer to an authorizer's refusal, which this API does
+                 *     not use (a refused key is 403 `forbidden`). `tenant_not_found` comes only from the local stack's
+                 *     operator routes and `npm run tenants` (docs/tenants.md), never from these routes.
+                 * @enum {unknown}
+                 */
+                code: "invalid_json" | "invalid_request" | "invalid_phone" | "invalid_code" | "unsupported_locale" | "unsupported_number_type" | "invalid_webhook_url" | "unauthorized" | "forbidden" | "country_not_allowed" | "channel_not_allowed" | "number_blocked" | "invalid_signature" | "verification_not_found" | "route_not_found" | "webhook_not_found" | "tenant_not_found" | "method_not_allowed" | "verification_not_pending" | "idempotency_key_reused" | "idempotency_request_in_progress" | "payload_too_large" | "unsupported_media_type" | "call_rejected" | "message_rejected" | "rate_limited" | "telephony_unavailable" | "daily_call_cap_reached" | "store_unavailable" | "internal_error" | "gateway_timeout";
                 message: string;
             };
         };
@@ -1009,8 +1065,13 @@ export interface components {
                 };
             };
         };
-        /** @description `unauthorized`: missing or unknown API key. */
-        Unauthorized: {
+        /**
+         * @description `forbidden`: the request has no valid, enabled API key in `x-api-key`: it is missing, unknown, disabled
+         *     (`npm run tenants -- disable`) or was replaced by `npm run tenants -- rotate-key`. API Gateway answers
+         *     all four alike (its INVALID_API_KEY response), and so does the local stack. On AWS also when AWS WAF
+         *     or an API Gateway policy refuses the request.
+         */
+        KeyRefused: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1018,12 +1079,17 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "unauthorized";
+                        code?: "forbidden";
                     };
                 };
             };
         };
-        /** @description `country_not_allowed`, `number_blocked`, or `channel_not_allowed` (a channel this stack does not send on: WhatsApp without its settings); nothing was stored or sent. On AWS, `forbidden` when AWS WAF or an API Gateway policy refuses the request. */
+        /**
+         * @description `forbidden` (no valid, enabled API key: see KeyRefused), `channel_not_allowed` (a channel, or the
+         *     fallback's channel asked for with `fallback: true`, that this API key's tenant or the stack does not
+         *     allow: WhatsApp without its settings, say), `country_not_allowed` or `number_blocked`; nothing was
+         *     stored or sent.
+         */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1252,7 +1318,6 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["Conflict"];
@@ -1316,7 +1381,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -1349,7 +1414,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             421: components["responses"]["Misdirected"];
@@ -1384,7 +1449,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["Conflict"];
@@ -1423,7 +1488,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1452,7 +1517,7 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             404: components["responses"]["WebhookNotFound"];
             405: components["responses"]["MethodNotAllowed"];
             421: components["responses"]["Misdirected"];
@@ -1497,7 +1562,7 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1523,8 +1588,53 @@ export interface operations {
                 };
                 content?: never;
             };
-            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["KeyRefused"];
             404: components["responses"]["WebhookNotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            421: components["responses"]["Misdirected"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description First UTC day, included. Defaults to `to`. */
+                from?: string;
+                /** @description Last UTC day, included. Defaults to today (UTC). At most 90 days from `from`. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Totals over the days, and one row per day, channel and country that counted anything. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description `invalid_request`: a date that is not a real YYYY-MM-DD, `from` after `to`, more than 90 days, another query parameter, or one given twice. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_request";
+                        };
+                    };
+                };
+            };
+            403: components["responses"]["KeyRefused"];
             405: components["responses"]["MethodNotAllowed"];
             421: components["responses"]["Misdirected"];
             500: components["responses"]["InternalError"];

@@ -215,14 +215,15 @@ const UNREACHABLE: Partial<Record<ErrorCode, string>> = {
   method_not_allowed: 'the client uses each route with its documented method',
   unsupported_media_type: 'the client always sends application/json',
   invalid_signature: "Plivo's webhooks only",
-  forbidden: 'AWS WAF or an API Gateway policy only, not the local stack',
+  unauthorized: "an authorizer's refusal on AWS; this API has none (a refused key is 403 forbidden)",
+  tenant_not_found: 'the operator routes and npm run tenants only, never the API',
   internal_error: 'a bug; none to provoke',
   idempotency_request_in_progress:
     'only in the milliseconds before the first send asks Plivo; test/integration/idempotency.test.ts',
   store_unavailable: 'DynamoDB failing; covered by test/integration/failures.test.ts',
   gateway_timeout: "API Gateway's own 504, on AWS only",
   channel_not_allowed:
-    'the local stack sends on every channel (WhatsApp with placeholder settings); test/integration/whatsapp.test.ts',
+    'the local stack and its first key send on every channel; test/integration/tenant-settings.test.ts and whatsapp.test.ts',
 };
 
 const provoked: Record<ErrorCode, 'provoked' | 'unreachable'> = {
@@ -233,8 +234,8 @@ const provoked: Record<ErrorCode, 'provoked' | 'unreachable'> = {
   unsupported_locale: 'provoked',
   unsupported_number_type: 'provoked',
   invalid_webhook_url: 'provoked',
-  unauthorized: 'provoked',
-  forbidden: 'unreachable',
+  unauthorized: 'unreachable',
+  forbidden: 'provoked',
   country_not_allowed: 'provoked',
   number_blocked: 'provoked',
   invalid_signature: 'unreachable',
@@ -256,6 +257,7 @@ const provoked: Record<ErrorCode, 'provoked' | 'unreachable'> = {
   internal_error: 'unreachable',
   gateway_timeout: 'unreachable',
   channel_not_allowed: 'unreachable',
+  tenant_not_found: 'unreachable',
 };
 
 describe('errors, typed by their stable code', () => {
@@ -314,8 +316,8 @@ describe('errors, typed by their stable code', () => {
       () => client.setWebhook({ url: 'http://10.0.0.1/hooks', events: ['verification.approved'] }),
     ],
     [
-      'unauthorized',
-      401,
+      'forbidden',
+      403,
       () =>
         new VoiceOtpClient({ baseUrl: stack.url, apiKey: 'wrong' }).getVerification(
           'vrf_00000000000000000000000000',
