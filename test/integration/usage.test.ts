@@ -13,6 +13,7 @@ import {
   parse,
   sentCode,
   spokenCode,
+  WHATSAPP_SETTINGS,
   webhookEvent,
 } from '../support/harness.ts';
 import { accepted, type Tenants, tenantsFor } from '../support/tenants.ts';
@@ -169,6 +170,51 @@ describe('usage', () => {
       expect(await tenantUsage(t.admin, a.id, {})).toEqual(await usageOf(h, a.id));
     },
   );
+
+  it('counts WhatsApp under its own channel, and its SMS fallback as a fallback once the message failed', async () => {
+    const h = await createHarness({ ...WHATSAPP_SETTINGS }, { stream: true });
+    const t = await tenantsFor(h);
+    const a = await t.create({});
+    const phones = ['+14155557001', '+14155557002'];
+    const [read, failed] = await Promise.all(
+      phones.map((phone) => accepted(t.send(a, { phone, channel: 'whatsapp' }))),
+    );
+    const whatsAppOf = (id: string | undefined) => {
+      const message = h.telephony.whatsApps.find((w) => w.verificationId === id);
+      if (!message) throw new Error('no WhatsApp message');
+      return message;
+    };
+    const waReport = (to: string, uuid: string, reportStatus: string) => ({
+      ...report(uuid, to, reportStatus),
+      Type: 'whatsapp',
+      ...(reportStatus === 'failed' ? { ErrorCode: '900' } : {}),
+    });
+    const first = whatsAppOf(read?.id as string);
+    const second = whatsAppOf(failed?.id as string);
+    await h.hangup(webhookEvent(first.statusUrl, waReport(first.to, randomUUID(), 'read')));
+    // The second is reported sent, then failed: the same code goes out by SMS, which is delivered.
+    const uuid = randomUUID();
+    await h.hangup(webhookEvent(second.statusUrl, waReport(second.to, uuid, 'sent')));
+    await h.hangup(webhookEvent(second.statusUrl, waReport(second.to, uuid, 'failed')));
+    const fallback = h.telephony.messages.find((m) => m.verificationId === failed?.id);
+    if (!fallback) throw new Error('no fallback SMS');
+    await h.hangup(webhookEvent(fallback.statusUrl, report(randomUUID(), fallback.to, 'delivered')));
+    expect((await h.drainStream()).batchItemFailures).toEqual([]);
+    const day = today();
+    expect((await usageOf(h, a.id)).days).toEqual([
+      {
+        date: day,
+        channel: 'whatsapp',
+        country: 'US',
+        started: 2,
+        approved: 0,
+        callsPlaced: 0,
+        messagesSent: 3,
+        fallbacks: 1,
+        conversionRate: 0,
+      },
+    ]);
+  });
 
   it('a record the stream delivers again, or twice at once, counts nothing twice', async () => {
     const h = await createHarness({}, { stream: true });

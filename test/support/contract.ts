@@ -51,7 +51,7 @@ const templates = Object.keys(document.paths).map((template) => ({
  */
 const UNKNOWN_PATH: Record<string, string> = { 404: 'NotFound', 413: 'PayloadTooLarge', 421: 'Misdirected' };
 const UNKNOWN_METHOD: Record<string, string> = {
-  401: 'Unauthorized',
+  403: 'KeyRefused',
   405: 'MethodNotAllowed',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
