@@ -314,6 +314,7 @@ describe('addresses checked at delivery time', () => {
       ],
     ],
     ['IPv4-mapped loopback', [{ address: '::ffff:127.0.0.1', family: 6 }]],
+    ['IPv4-translated (RFC 2765) loopback', [{ address: '::ffff:0:127.0.0.1', family: 6 }]],
     ['IPv6 loopback', [{ address: '::1', family: 6 }]],
     ['the metadata address', [{ address: '169.254.169.254', family: 4 }]],
   ])(
