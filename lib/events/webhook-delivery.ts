@@ -3,9 +3,10 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { RequestTimedOut, sendRequest } from '#platform/http-client.ts';
 import type { Logger } from '#platform/logger.ts';
+import type { Counters } from '#platform/metrics.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import type { WebhookStore } from '#store/store.ts';
-import { openWebhookSecret } from './webhook-secret.ts';
+import { openWebhookSecret, sealedKeyId } from './webhook-secret.ts';
 import { type SignedHeaders, signWebhook } from './webhook-signing.ts';
 import type { Delivery } from './webhook-sink.ts';
 import { bareHost, isLocalReceiver, isPublicAddress } from './webhook-url.ts';
@@ -52,6 +53,7 @@ export interface DeliveryDeps {
   secrets: Pick<Secrets, 'keyRing'>;
   clock: () => number;
   logger: Logger;
+  metrics: Counters;
   resolve?: Resolver;
   timeoutMs?: number;
 }
@@ -59,7 +61,7 @@ export interface DeliveryDeps {
 export type AttemptOutcome =
   | { result: 'delivered'; status: number }
   | { result: 'failed'; reason: string; status?: number }
-  /** Nothing to deliver any more: the webhook was deleted, no longer subscribes, or its secret cannot open. */
+  /** Nothing to deliver any more: the webhook was deleted, or no longer subscribes to the event's type. */
   | { result: 'dropped'; reason: string };
 
 class AddressRefused extends Error {
@@ -72,10 +74,21 @@ export async function attemptDelivery(deps: DeliveryDeps, delivery: Delivery): P
   if (!webhook) return { result: 'dropped', reason: 'no webhook' };
   if (!webhook.events.includes(delivery.payload.type)) return { result: 'dropped', reason: 'not subscribed' };
   let ring = await deps.secrets.keyRing();
-  if (!ring.get(webhook.sealedSecret.split('.')[0] ?? ''))
-    ring = await deps.secrets.keyRing({ refresh: true });
+  // A key this container has not seen yet: the ring was rotated since it was read.
+  const keyId = sealedKeyId(webhook.sealedSecret);
+  if (!ring.get(keyId)) ring = await deps.secrets.keyRing({ refresh: true });
   const secret = openWebhookSecret(ring, delivery.apiKeyId, webhook.sealedSecret);
-  if (!secret) return { result: 'dropped', reason: 'secret does not open' };
+  if (!secret) {
+    // Never a silent drop: the delivery stays queued (retried, then the DLQ) while an operator restores the
+    // key or the app sets its webhook again (RUNBOOK "WebhookSecretUnreadable").
+    deps.logger.error('Webhook secret does not open', {
+      apiKeyId: delivery.apiKeyId,
+      keyId,
+      keyInRing: ring.get(keyId) !== undefined,
+    });
+    deps.metrics.count('WebhookSecretUnreadable');
+    return { result: 'failed', reason: 'secret does not open' };
+  }
 
   const body = JSON.stringify(delivery.payload);
   const headers = signWebhook(secret, delivery.id, Math.floor(deps.clock() / 1000), body);
@@ -186,5 +199,6 @@ export const createDeliverHandler =
         return { itemIdentifier: record.messageId };
       }),
     );
+    deps.metrics.publish();
     return { batchItemFailures: failed.filter((each) => each !== undefined) };
   };

@@ -28,7 +28,9 @@ export type MetricName =
   | 'FraudGuardPaused'
   // The events function: outcome events handed to the sinks (by Type), calls a cancel or resend hung up.
   | 'OutcomeEvents'
-  | 'CallsHungUp';
+  | 'CallsHungUp'
+  // The deliver function: an app webhook's sealed secret opens under no key of the ring (RUNBOOK).
+  | 'WebhookSecretUnreadable';
 
 export interface Counters {
   /** Counts one event; `dimension` splits it (e.g. CallsEnded by CallStatus). */

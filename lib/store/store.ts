@@ -212,4 +212,15 @@ export interface WebhookStore {
   deleteWebhook(apiKeyId: string): Promise<boolean>;
 }
 
+/**
+ * What a key rotation needs of the endpoints (ops/rotate-keys.ts, never a function): every sealed secret, and
+ * a secret sealed again under the current key, written only while the item still holds the one it replaces.
+ */
+export interface WebhookSecretStore {
+  /** Every endpoint's API key id and sealed secret: a Scan of the table, filtered (an operator's rare read). */
+  listSealedSecrets(): Promise<Array<{ apiKeyId: string; sealedSecret: string }>>;
+  /** False when the item changed meanwhile (a PUT issued a new secret, or a DELETE removed it). */
+  replaceSealedSecret(apiKeyId: string, from: string, to: string): Promise<boolean>;
+}
+
 export type Store = VerificationStore & PhoneStore & CounterStore & IdempotencyStore & WebhookStore;

@@ -11,6 +11,7 @@ export const TABLE = {
 } as const;
 
 export const VERIFICATION_PREFIX = 'VERIFICATION#';
+export const WEBHOOK_PREFIX = 'WEBHOOK#';
 
 /**
  * The stream records the events function needs: its verifications' (every event, approval and hang-up comes
@@ -23,7 +24,7 @@ export const isVerificationKey = (pk: unknown) =>
 export const keys = {
   verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,
-  webhook: (apiKeyId: string) => `WEBHOOK#${apiKeyId}`,
+  webhook: (apiKeyId: string) => `${WEBHOOK_PREFIX}${apiKeyId}`,
 } as const;
 
 /**
