@@ -74,8 +74,8 @@ export class SecretVersions {
   }
 
   put(id: string, value: string, token: string, stages: string[]) {
-    let versions = this.#secrets.get(id);
-    if (!versions) this.#secrets.set(id, (versions = new Map()));
+    const versions = this.#secrets.get(id) ?? new Map<string, Version>();
+    this.#secrets.set(id, versions);
     const existing = versions.get(token);
     if (existing) {
       if (existing.value !== value)
