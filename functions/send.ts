@@ -30,7 +30,7 @@ export const createSendHandler = (deps: SendDeps) =>
       deps,
       { apiKeyId, idempotencyKey, body },
       {
-        run: (bind) =>
+        run: ({ bind, record }) =>
           respond(async () => {
             const phone = parsePhone(body.phone);
             const locale = resolveLocale(body.locale ?? deps.config.defaultLocale);
@@ -43,6 +43,7 @@ export const createSendHandler = (deps: SendDeps) =>
                 channel: body.channel ?? deps.config.defaultChannel,
                 fallback: body.fallback ?? deps.config.fallback,
                 appHash: body.appHash,
+                idempotencyRecord: record,
               },
               { beforeCall: (created) => bind(created.id) },
             );

@@ -156,9 +156,15 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
     return (out.Responses?.[tableName] ?? []) as PointerItem[];
   }
 
-  /** Only this API key's verification of this phone: a pointer is never trusted to name another's. */
+  /**
+   * Only this API key's verification of this phone: a pointer is never trusted to name another's. The
+   * answer its Idempotency-Key record keeps (it names the masked number) goes with it; the record itself
+   * stays until its TTL, holding only a keyed hash of the request, so a retry under that key still places
+   * no second call.
+   */
   async function eraseVerification(id: string, apiKeyId: string, phoneHashes: string[]): Promise<boolean> {
     const hashes = Object.fromEntries(phoneHashes.map((hash, i) => [`:h${i}`, hash]));
+    let erased: Record<string, unknown> | undefined;
     try {
       const out = await db.send(
         new DeleteCommand({
@@ -169,11 +175,33 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return out.Attributes !== undefined;
+      erased = out.Attributes;
     } catch (error) {
       // Already gone (erased before, or removed by TTL), or not this key's phone: nothing to erase.
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
       throw storeError(error);
+    }
+    const record = (erased as Partial<Verification> | undefined)?.idempotencyRecord;
+    if (record) await forgetResponse(record, id);
+    return erased !== undefined;
+  }
+
+  /** Removes the stored answer of the Idempotency-Key record bound to this verification (if it still is). */
+  async function forgetResponse(record: string, verificationId: string) {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: record },
+          UpdateExpression: 'REMOVE #response',
+          ConditionExpression: 'verificationId = :id',
+          ExpressionAttributeNames: { '#response': 'response' },
+          ExpressionAttributeValues: { ':id': verificationId },
+        }),
+      );
+    } catch (error) {
+      // Expired, or never bound to it (the send failed before its call could be placed): nothing of it there.
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
     }
   }
 

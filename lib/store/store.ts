@@ -175,7 +175,11 @@ export interface IdempotencyClaim {
   key: string;
   /** This request's own id for its claim (random): the later writes apply only to its own claim. */
   claimId: string;
-  bodyHash: string;
+  /**
+   * The request body's keyed hash under each key of the ring, the current key's first (the one stored): a
+   * claim made before a key rotation still matches its own retry.
+   */
+  bodyHashes: string[];
   now: number;
   expiresAt: number;
   /** An unbound claim older than this (ms epoch) is from a request that died: it may be taken over. */

@@ -45,6 +45,8 @@ export interface StartRequest {
   fallback: boolean;
   /** Android's SMS Retriever hash, for an SMS on either channel's turn. */
   appHash?: string | undefined;
+  /** The Idempotency-Key record this send claimed (lib/verification/idempotency.ts), kept for erasure. */
+  idempotencyRecord?: string | undefined;
 }
 
 export async function startVerification(
@@ -96,6 +98,7 @@ export async function startVerification(
     fallback: request.fallback,
     ...(channel === 'voice' ? { call: { status: 'queued' } } : { message: { status: 'queued' } }),
     guardWindow,
+    ...(request.idempotencyRecord && { idempotencyRecord: request.idempotencyRecord }),
   };
   await store.create(verification);
 

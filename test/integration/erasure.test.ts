@@ -156,6 +156,34 @@ describe('erasure by phone', () => {
     expect(await items(h, 'PHONE#')).toEqual([]);
   });
 
+  it("takes the Idempotency-Key record's stored answer with it: nothing stored names the number afterwards", async () => {
+    const h = await createHarness();
+    const idempotent = (key: string) =>
+      h.send(
+        apiEvent({
+          method: 'POST',
+          resource: '/v1/verifications',
+          body: { phone: PHONE },
+          headers: { 'Idempotency-Key': key },
+        }),
+      );
+    const first = await idempotent('erase-me');
+    expect(first.statusCode).toBe(202);
+    const masked = parse(first).to as string;
+    const [record] = await items(h, 'IDEMPOTENCY#');
+    expect(JSON.stringify(record)).toContain(masked);
+
+    expect(parse(await erase(h, PHONE))).toEqual({ erased: 1 });
+    // The record stays (a retry must not place a second call), holding neither the answer nor the number.
+    const after = await h.scan();
+    expect(after.filter((item) => JSON.stringify(item).includes(masked))).toEqual([]);
+    expect(await items(h, 'IDEMPOTENCY#')).toEqual([expect.not.objectContaining({ response: expect.anything() })]);
+    const retry = await idempotent('erase-me');
+    expect(retry.statusCode).toBe(404);
+    expect(retry.headers?.['Idempotent-Replayed']).toBe('true');
+    expect(h.telephony.calls).toHaveLength(1);
+  });
+
   it("never deletes another key's verification, even one a pointer names", async () => {
     const h = await createHarness();
     const theirs = await startVerification(h, PHONE, 'tenant-b');
