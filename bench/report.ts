@@ -4,8 +4,8 @@ import { DELIVERY_REPORT, SMS_SEND } from './routes.ts';
 import type { ScaleOutput } from './scale.ts';
 
 /**
- * The results as tables: plain text for the terminal, Markdown for the README's "Performance" section.
- * Both come from the same rows, so the README shows exactly what the run printed.
+ * The results as tables: plain text for the terminal, Markdown for docs/performance.md. Both come from the same
+ * rows, so the page shows exactly what the run printed (a test holds the page to bench/results.json).
  */
 interface Section {
   title: string;
@@ -321,7 +321,7 @@ const cellMd = (text: string) => text.replace(/\|/g, '\\|');
 
 export function renderMarkdown(r: Results): string {
   const body = sections(r).flatMap((section) => [
-    `### ${section.title}`,
+    `## ${section.title}`,
     '',
     `| ${section.headers.map(cellMd).join(' | ')} |`,
     `| ${section.headers.map(() => '---').join(' | ')} |`,
@@ -330,7 +330,7 @@ export function renderMarkdown(r: Results): string {
     '',
   ]);
   return [
-    '## Performance',
+    '# Performance',
     '',
     '`npm run bench` measures bundle size, cold start, memory, warm latency, DynamoDB round trips, ' +
       'throughput and cost. The machines are shared and noisy, so every figure is compared with a floor ' +
@@ -340,10 +340,11 @@ export function renderMarkdown(r: Results): string {
     '',
     `Latest run: ${r.generatedAt} (commit ${r.source.commit ?? 'unknown'}), on ${machineLine(r)}; ` +
       `${r.durationSeconds.toFixed(0)} s in all. ` +
-      'Full figures in `bench/results.json`.',
+      'Full figures in [`bench/results.json`](../bench/results.json). This page is written by `npm run bench`; ' +
+      'edit bench/report.ts, not the page.',
     '',
     ...body,
-    '### Reproduce',
+    '## Reproduce',
     '',
     '```sh',
     'npm ci',
@@ -356,7 +357,8 @@ export function renderMarkdown(r: Results): string {
       'stops everything it started; a full run takes 10 to 13 minutes on 2 cores. ' +
       '`npm run bench -- --quick` runs a smaller sample in a few minutes (figures too noisy to quote; written ' +
       'to `bench/out/results-quick.json`): CI runs it after the tests (`.ci/run`), and it fails on an error, never ' +
-      'on a missed ratio. `--markdown <file>` also writes this section. `npm run bench:warm` and ' +
+      'on a missed ratio. A full run rewrites this page from `bench/results.json`; `--markdown <file>` writes it ' +
+      'elsewhere. `npm run bench:warm` and ' +
       '`npm run bench:cold` run one phase alone, and `npm run bench:scale` the scale phase.',
     '',
   ].join('\n');

@@ -139,7 +139,7 @@ export class Monitoring extends Construct {
         'real calls may be failing. A flood of junk being throttled or refused: set webhookAllowedCidrs to ' +
         "Plivo's ranges. Plivo refused: check the webhook API's access logs by status, webhookAllowedCidrs (out " +
         'of date: 403 forbidden), answerRateLimit and hangupRateLimit (429), the Plivo auth token in its secret ' +
-        'and PUBLIC_URL (403 invalid_signature). README "Webhook capacity".',
+        'and PUBLIC_URL (403 invalid_signature). docs/deploying.md, "Webhook capacity".',
     );
 
     for (const [name, fn] of Object.entries(props.functions)) {

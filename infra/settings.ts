@@ -17,7 +17,7 @@ export interface Settings {
   /** The functions' configuration as they will parse it (send's timeout follows Plivo's). */
   service: Config;
   logLevel: LogLevel;
-  /** Active X-Ray tracing on the functions (X-Ray bills per trace recorded: see README "Costs"). */
+  /** Active X-Ray tracing on the functions (X-Ray bills per trace recorded: see docs/deploying.md, "Costs"). */
   tracing: boolean;
   alarmEmail: string | undefined;
   /** AWS WAF on the REST API (the app routes); Plivo's webhooks are on the HTTP API, which WAF cannot guard. */
@@ -260,7 +260,7 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
 ];
 
-/** Every context key this file reads (the README lists them). */
+/** Every context key this file reads (docs/deploying.md lists them). */
 const SETTING_NAMES: readonly string[] = [
   ...Object.keys(infraSettings.def.shape),
   ...FUNCTION_ENVIRONMENT.map((entry) => entry.setting),
@@ -323,7 +323,7 @@ export function readSettings(context: (key: string) => unknown): Settings {
       describe(
         tooLow.map(({ key, need: needed, unit }) => ({
           key,
-          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} and dailySmsCap ${service.abuse.dailySmsCap} (README "Webhook capacity")`,
+          message: `Plivo needs at least ${Math.ceil(needed)} ${unit} at dailyCallCap ${service.abuse.dailyCallCap} and dailySmsCap ${service.abuse.dailySmsCap} (docs/deploying.md, "Webhook capacity")`,
         })),
       ),
     );

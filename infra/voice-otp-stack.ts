@@ -114,7 +114,7 @@ export class VoiceOtpStack extends Stack {
     });
 
     const secrets = {
-      // The operator stores the real credentials after deployment (README); until then the placeholder makes
+      // The operator stores the real credentials after deployment (docs/deploying.md); until then the placeholder makes
       // Plivo refuse calls and webhook signatures fail, and nothing secret is in the template.
       plivo: new Secret(this, 'PlivoCredentials', {
         description: 'voice-otp: Plivo credentials {"authId","authToken"}; set the real values after deploy',
@@ -228,7 +228,7 @@ export class VoiceOtpStack extends Stack {
       1,
       'App webhook deliveries gave up after every retry (about 27.6 h) and wait in the DLQ: an app endpoint is ' +
         'down, refuses our signature or resolves to a refused address (logs: "Webhook delivery gave up"). ' +
-        'Redrive them from the console once it is fixed, or purge. README "Events and webhooks".',
+        'Redrive them from the console once it is fixed, or purge. docs/events-and-webhooks.md.',
     );
     this.monitoring.alarm(
       'WebhookSecretUnreadable',

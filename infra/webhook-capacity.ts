@@ -17,7 +17,7 @@ const REPORTS_PER_MESSAGE = 3;
 
 /**
  * The most webhook traffic Plivo can send at the daily caps, so that the webhook HTTP API's route throttles
- * can be held above it (settings.ts refuses lower values; README "Webhook capacity" shows the arithmetic).
+ * can be held above it (settings.ts refuses lower values; docs/deploying.md, "Webhook capacity" shows the arithmetic).
  *
  * Per call, answer is requested once, once more after the key-press gate (REQUIRE_KEYPRESS), and once per
  * repeat (MAX_REPEATS); hangup once. Per SMS, the delivery-report route (served by hangup, with hangup's

@@ -181,7 +181,7 @@ function duration(ms: number): string {
 async function main() {
   const { values } = parseArgs({ options: { stack: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help || !values.stack) {
-    console.log('Usage: npm run rotate-keys -- --stack NAME   (README, "Key-ring rotation")');
+    console.log('Usage: npm run rotate-keys -- --stack NAME   (docs/deploying.md, "Key-ring rotation")');
     return values.help ? 0 : 1;
   }
   const outputs = await stackOutputs(values.stack);

@@ -90,7 +90,7 @@ export const phoneDayKey = (phoneHash: string, now: number) => `RATE#phone#${pho
 
 /**
  * The phone's last send on one channel, across API keys: its own item, so the gap does not reset at midnight.
- * One per channel, so a fallback SMS can follow a call that was busy seconds ago (README, "Fallback"); the
+ * One per channel, so a fallback SMS can follow a call that was busy seconds ago (docs/channels-and-fallback.md, "Fallback"); the
  * 10-minute and daily phone limits count both channels together. Calls keep the key they had before SMS.
  */
 const phoneGapKey = (phoneHash: string, channel: Channel) =>
@@ -253,7 +253,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
           return dailyCapReached(now, 'The service has sent as many verifications as it may today.');
         },
       ),
-      // SMS pumping's spend guard: one code for both caps, since a client handles them alike (README).
+      // SMS pumping's spend guard: one code for both caps, since a client handles them alike (docs/abuse.md).
       ...(channel === 'sms'
         ? [
             within(

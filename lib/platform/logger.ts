@@ -5,7 +5,7 @@
  * The lines keep the shape Powertools Logger gave them (level, message, timestamp, service, sampling_rate,
  * xray_trace_id, then the entry's own keys; an Error as name, location, message, stack and its own fields),
  * so log queries and the RUNBOOK's read the same. Written here rather than by Powertools: the service only
- * writes lines at a level, and the library added about 20 KB to every bundle (README "Performance").
+ * writes lines at a level, and the library added about 20 KB to every bundle (docs/performance.md).
  */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 

@@ -17,7 +17,7 @@ import { ApiError, retryAfterSeconds } from '#platform/errors.ts';
 
 /**
  * The time one DynamoDB call may take, so a store that stops answering becomes a 503 long before the
- * function's timeout (README, "Store time budget"). Each attempt ends within `requestMs`, connecting
+ * function's timeout (docs/api.md, "When DynamoDB does not answer"). Each attempt ends within `requestMs`, connecting
  * included; a call makes at most `attempts`, pausing up to `backoffMs(n)` before retry n.
  */
 export const STORE_TIME_BUDGET: TimeBudget & { failFastMs: number } = {

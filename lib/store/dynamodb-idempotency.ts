@@ -20,8 +20,7 @@ export function idempotencyStore({ db, tableName }: TableClient): IdempotencySto
           },
           // Free, expired, abandoned before any call could be placed, or this very claim (an SDK retry of a
           // write that landed). A claim bound to a verification is never taken over.
-          ConditionExpression:
-            `attribute_not_exists(pk) OR #ttl < :nowSeconds OR claimId = :claimId OR (attribute_not_exists(#response) AND attribute_not_exists(verificationId) AND startedAt < :stale AND bodyHash IN (${Object.keys(hashes).join(', ')}))`,
+          ConditionExpression: `attribute_not_exists(pk) OR #ttl < :nowSeconds OR claimId = :claimId OR (attribute_not_exists(#response) AND attribute_not_exists(verificationId) AND startedAt < :stale AND bodyHash IN (${Object.keys(hashes).join(', ')}))`,
           ExpressionAttributeNames: { '#ttl': 'ttl', '#response': 'response' },
           ExpressionAttributeValues: {
             ':nowSeconds': Math.floor(claim.now / 1000),

@@ -90,7 +90,7 @@ describe('reading settings', () => {
   });
 
   test('webhook limits below what Plivo needs at the daily call cap are refused, naming the need', () => {
-    // 100,000 calls in the peak hour, 8 answer and 2 hangup requests each (README "Webhook capacity").
+    // 100,000 calls in the peak hour, 8 answer and 2 hangup requests each (docs/deploying.md, "Webhook capacity").
     expect(() => read({ dailyCallCap: '100000' })).toThrow(
       /answerRateLimit .*Plivo needs at least 223 requests\/s at dailyCallCap 100000.*; hangupRateLimit .*at least 56 requests\/s/,
     );

@@ -177,7 +177,9 @@ describe('erasure by phone', () => {
     // The record stays (a retry must not place a second call), holding neither the answer nor the number.
     const after = await h.scan();
     expect(after.filter((item) => JSON.stringify(item).includes(masked))).toEqual([]);
-    expect(await items(h, 'IDEMPOTENCY#')).toEqual([expect.not.objectContaining({ response: expect.anything() })]);
+    expect(await items(h, 'IDEMPOTENCY#')).toEqual([
+      expect.not.objectContaining({ response: expect.anything() }),
+    ]);
     const retry = await idempotent('erase-me');
     expect(retry.statusCode).toBe(404);
     expect(retry.headers?.['Idempotent-Replayed']).toBe('true');
