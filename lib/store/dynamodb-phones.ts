@@ -8,15 +8,8 @@ import {
   type TableClient,
 } from './dynamodb-client.ts';
 import type { PhoneEntry, PhoneStore, PointResult, RecentLimit } from './store.ts';
-import { keys as itemKeys } from './table.ts';
+import { keys as itemKeys, pointerKey, type RecentEntry } from './table.ts';
 import type { Verification } from './verification.ts';
-
-/** One of a phone's recent verifications, as its pointer lists it. */
-interface RecentEntry {
-  id: string;
-  /** Epoch seconds: the verification item's TTL. */
-  until: number;
-}
 
 interface PointerItem {
   pk: string;
@@ -31,58 +24,46 @@ const ERASE_ROUNDS = 5;
 export function phoneStore({ db, tableName, retentionSeconds }: TableClient): PhoneStore {
   async function pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult> {
     const { id, createdAt } = verification;
-    const entry = recentEntry(verification);
     try {
       const out = await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: pointerKey(verification) },
-          UpdateExpression:
-            'SET verificationId = :id, createdAt = :createdAt, #ttl = :ttl, recent = list_append(if_not_exists(recent, :none), :entry)',
-          // Equal times: the last writer wins, which still leaves one pending. Pointers written before they
-          // carried createdAt count as older.
-          ConditionExpression: 'attribute_not_exists(createdAt) OR createdAt <= :createdAt',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':id': id,
-            ':createdAt': createdAt,
-            // The pointer lives as long as the newest verification it lists.
-            ':ttl': entry.until,
-            ':none': [],
-            ':entry': [entry],
-          },
+          UpdateExpression: 'SET verificationId = :id, createdAt = :createdAt',
+          // The pointer exists: the verification's creation listed it. Gone, it was erased meanwhile (with this
+          // verification), and must not come back. Equal times: the last writer wins, which still leaves one
+          // pending. Pointers written before they carried createdAt count as older.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(createdAt) OR createdAt <= :createdAt)',
+          ExpressionAttributeValues: { ':id': id, ':createdAt': createdAt },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const old = (out.Attributes ?? {}) as PointerItem;
-      await pruneRecent(verification, [...(old.recent ?? []), entry], keep);
+      await pruneRecent(verification, old.recent ?? [], keep);
       return { moved: true, replaced: old.verificationId };
     } catch (error) {
       const failed = error as { name?: string; Item?: Record<string, never> };
-      if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
+      if (failed.name !== 'ConditionalCheckFailedException') throw storeError(error);
+      if (!failed.Item) return { moved: false, erased: true };
       // A newer verification holds the pointer; this one is still the phone's, and listed.
-      await rememberForPhone(verification, keep);
       return { moved: false, newer: unmarshall(failed.Item).verificationId as string };
     }
   }
 
-  async function rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void> {
-    const entry = recentEntry(verification);
+  async function pruneForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void> {
     const out = await storeCall(() =>
       db.send(
-        new UpdateCommand({
+        new GetCommand({
           TableName: tableName,
           Key: { pk: pointerKey(verification) },
-          UpdateExpression:
-            'SET recent = list_append(if_not_exists(recent, :none), :entry), #ttl = if_not_exists(#ttl, :ttl)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':none': [], ':entry': [entry], ':ttl': entry.until },
-          ReturnValues: 'ALL_NEW',
+          ConsistentRead: true,
+          ProjectionExpression: 'recent',
         }),
       ),
     );
-    await pruneRecent(verification, (out.Attributes as PointerItem | undefined)?.recent ?? [], keep);
+    await pruneRecent(verification, (out.Item as PointerItem | undefined)?.recent ?? [], keep);
   }
 
   /**
@@ -115,15 +96,6 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
     }
   }
-
-  const pointerKey = (verification: Pick<Verification, 'apiKeyId' | 'phoneHash'>) =>
-    itemKeys.phone(verification.apiKeyId, verification.phoneHash);
-
-  /** `until`: the verification item's own TTL, after which it may be gone. */
-  const recentEntry = (verification: PhoneEntry): RecentEntry => ({
-    id: verification.id,
-    until: epochSeconds(verification.expiresAt) + retentionSeconds,
-  });
 
   async function erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number> {
     let erased = 0;
@@ -246,5 +218,5 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
     return pointers.map(({ pk }) => found.get(pk)).find(Boolean);
   }
 
-  return { pointPhoneTo, rememberForPhone, erasePhone, latestIdForPhone };
+  return { pointPhoneTo, pruneForPhone, erasePhone, latestIdForPhone };
 }

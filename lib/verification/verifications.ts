@@ -125,9 +125,10 @@ export async function startVerification(
     if (marked?.done) {
       await returnUnusedGuesses(store, marked.verification).catch(logCounterFailure(deps, id));
     }
-    // It is stored and names the phone (masked): erasure must find it though the pointer never moved to it.
-    await store.rememberForPhone(verification, recentLimit(config)).catch((failure: unknown) => {
-      logger.error('Could not list the verification under its phone', {
+    // Listed under its phone since its creation (erasure finds it), but the pointer never moved to it, so
+    // nothing pruned the pointer's list: do it here, as moving it would have.
+    await store.pruneForPhone(verification, recentLimit(config)).catch((failure: unknown) => {
+      logger.error("Could not prune the phone's recent verifications", {
         verificationId: id,
         error: failure as Error,
       });
@@ -255,6 +256,11 @@ async function supersedeOlder(deps: ServiceDeps, verification: Verification, pho
   const { store, logger } = deps;
   const { id, apiKeyId } = verification;
   const pointed = await store.pointPhoneTo(verification, recentLimit(deps.config));
+  // Erased while its call was placed: the phone's verifications are gone, this one with them.
+  if ('erased' in pointed) {
+    logger.info('Verification erased while it was being sent', { verificationId: id });
+    return;
+  }
   const newest = pointed.moved ? id : pointed.newer;
   const olderIds = new Set([pointed.moved ? pointed.replaced : id]);
   // After a key rotation the phone's pointer may still sit under an older key's pseudonym.
