@@ -229,6 +229,14 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   { setting: 'dailySmsCap', variable: 'DAILY_SMS_CAP', value: (c) => String(c.abuse.dailySmsCap) },
   { setting: 'counterShards', variable: 'COUNTER_SHARDS', value: (c) => String(c.abuse.counterShards) },
   {
+    setting: 'counterShardsBefore',
+    variable: 'COUNTER_SHARDS_BEFORE',
+    value: (c) =>
+      c.abuse.counterShardsBefore
+        ? `${c.abuse.counterShardsBefore.shards}@${c.abuse.counterShardsBefore.day}`
+        : '',
+  },
+  {
     setting: 'fraudGuardPrefixDigits',
     variable: 'FRAUD_GUARD_PREFIX_DIGITS',
     value: (c) => String(c.abuse.fraudGuard.prefixDigits),
@@ -381,8 +389,9 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
   } catch (error) {
     // lib/platform/config.ts names environment variables; the operator typed context keys.
     let message = (error as Error).message.replace(/^Invalid configuration: /, '');
+    // Whole names only: COUNTER_SHARDS is also the start of COUNTER_SHARDS_BEFORE.
     for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
-      message = message.replaceAll(variable, `${setting} (${variable})`);
+      message = message.replace(new RegExp(`\\b${variable}\\b`, 'g'), `${setting} (${variable})`);
     }
     throw new SettingsError(`Invalid settings: ${message}`);
   }

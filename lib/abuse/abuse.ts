@@ -7,7 +7,7 @@ import type { Logger } from '#platform/logger.ts';
 import type { Counters } from '#platform/metrics.ts';
 import type { CounterChange, CounterStore, CountResult } from '#store/store.ts';
 import type { Verification } from '#store/verification.ts';
-import { countSharded } from './sharded-counter.ts';
+import { countSharded, shardsAt } from './sharded-counter.ts';
 
 /**
  * Toll-fraud and flooding defences for sends, and the guessing budget checks draw on. Limits use fixed
@@ -180,7 +180,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     const counted = await countSharded(store, {
       key,
       max,
-      shards: settings.counterShards,
+      shards: shardsAt(settings, now),
       expiresAt: endOf(now, span) + HOUR,
     });
     if (!counted) return refuse();

@@ -66,6 +66,9 @@ describe('reading settings', () => {
     [{ dailySmsCap: '0' }, /dailySmsCap \(DAILY_SMS_CAP\)/],
     [{ counterShards: '0' }, /counterShards \(COUNTER_SHARDS\)/],
     [{ counterShards: '101' }, /counterShards \(COUNTER_SHARDS\): Too big/],
+    [{ counterShardsBefore: '4' }, /counterShardsBefore \(COUNTER_SHARDS_BEFORE\): must be "<shard count/],
+    [{ counterShardsBefore: '0@2026-12-08' }, /counterShardsBefore \(COUNTER_SHARDS_BEFORE\)/],
+    [{ counterShardsBefore: '4@2026-02-30' }, /counterShardsBefore \(COUNTER_SHARDS_BEFORE\)/],
     [{ smsFailureRateAlarm: '1.5' }, /smsFailureRateAlarm/],
     [{ logRetentionDays: 31 }, /logRetentionDays .*must be one of/],
     [{ deliverMaxConcurrency: '1' }, /deliverMaxConcurrency .*Too small/],
@@ -170,6 +173,7 @@ describe('settings in the template', () => {
       fallback: 'false',
       dailySmsCap: '700',
       counterShards: '8',
+      counterShardsBefore: '1@2026-12-08',
       smsWebOtpDomain: 'login.example.com',
     });
     template.allResourcesProperties('AWS::Lambda::Function', {
@@ -182,6 +186,7 @@ describe('settings in the template', () => {
           FALLBACK: 'false',
           DAILY_SMS_CAP: '700',
           COUNTER_SHARDS: '8',
+          COUNTER_SHARDS_BEFORE: '1@2026-12-08',
           SMS_WEBOTP_DOMAIN: 'login.example.com',
         }),
       },
