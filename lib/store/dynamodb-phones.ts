@@ -21,7 +21,7 @@ interface PointerItem {
 const ERASE_ROUNDS = 5;
 
 /** Each phone's pointer to its latest verification and recent ids: send writes it, verify reads and erases it. */
-export function phoneStore({ db, tableName, retentionSeconds }: TableClient): PhoneStore {
+export function phoneStore({ db, tableName }: TableClient): PhoneStore {
   async function pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult> {
     const { id, createdAt } = verification;
     try {
