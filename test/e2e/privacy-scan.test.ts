@@ -13,6 +13,7 @@ import {
   heardDigits,
   type SimCallView,
   type SimMessageView,
+  SPAWN_TIMEOUT_MS,
   type SpawnedStack,
   settled,
   spawnLocalStack,
@@ -186,7 +187,7 @@ beforeAll(async () => {
     (await client.send(new ScanCommand({ TableName: TABLE_NAME, ConsistentRead: true }))).Items ?? []
   ).map((item) => unmarshall(item));
   client.destroy();
-}, 120_000);
+}, SPAWN_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   await stack?.stop();
