@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { transform } from 'esbuild';
 import { telephonyFor } from '#channels/plivo-calls.ts';
+import { endpointCircuit } from '#events/endpoint-circuit.ts';
 import { recordingSink } from '#events/eventbridge-sink.ts';
 import type { EventSink } from '#events/outcome-events.ts';
 import { createDeliverHandler } from '#events/webhook-delivery.ts';
@@ -222,7 +223,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       speed: Number(env.WEBHOOK_RETRY_SPEED || 1),
       handler: (event) => deliver(event),
     });
-    const deliver = createDeliverHandler({ ...container, store, visibility: queue });
+    const deliver = createDeliverHandler({
+      ...container,
+      store,
+      visibility: queue,
+      // Its endpoint circuits keep the queue's (compressed) time, as its retries do.
+      circuit: endpointCircuit(queue.scheduleClock),
+    });
     deliveries = queue;
     webhookSink = createWebhookSink({ store, queue });
     // Lambda's event source mapping, locally: the same events handler on DynamoDB Local's stream.

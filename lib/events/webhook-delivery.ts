@@ -6,6 +6,7 @@ import type { Logger } from '#platform/logger.ts';
 import type { Counters } from '#platform/metrics.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import type { WebhookStore } from '#store/store.ts';
+import { type EndpointCircuit, endpointCircuit } from './endpoint-circuit.ts';
 import { openWebhookSecret, sealedKeyId } from './webhook-secret.ts';
 import { type SignedHeaders, signWebhook } from './webhook-signing.ts';
 import type { Delivery } from './webhook-sink.ts';
@@ -56,6 +57,8 @@ export interface DeliveryDeps {
   metrics: Counters;
   resolve?: Resolver;
   timeoutMs?: number;
+  /** The container's endpoint circuits (lib/events/endpoint-circuit.ts); the handler makes one. */
+  circuit?: EndpointCircuit;
 }
 
 export type AttemptOutcome =
@@ -68,8 +71,24 @@ class AddressRefused extends Error {
   override readonly name = 'AddressRefused';
 }
 
-/** One attempt: look the endpoint up now (a DELETE or a new URL applies to queued deliveries too), sign, post. */
+/**
+ * One attempt, unless the API key's endpoint circuit is open (lib/events/endpoint-circuit.ts): then it fails at
+ * once, before any read, and waits for its next retry. Whatever the attempt came to is the circuit's news.
+ */
 export async function attemptDelivery(deps: DeliveryDeps, delivery: Delivery): Promise<AttemptOutcome> {
+  if (deps.circuit && !deps.circuit.allow(delivery.apiKeyId))
+    return { result: 'failed', reason: 'circuit open' };
+  let outcome: AttemptOutcome | undefined;
+  try {
+    outcome = await attemptOnce(deps, delivery);
+    return outcome;
+  } finally {
+    deps.circuit?.record(delivery.apiKeyId, outcome?.result === 'failed' && outcome.reason === 'timeout');
+  }
+}
+
+/** Looks the endpoint up now (a DELETE or a new URL applies to queued deliveries too), signs, posts. */
+async function attemptOnce(deps: DeliveryDeps, delivery: Delivery): Promise<AttemptOutcome> {
   const webhook = await deps.store.getWebhook(delivery.apiKeyId);
   if (!webhook) return { result: 'dropped', reason: 'no webhook' };
   if (!webhook.events.includes(delivery.payload.type)) return { result: 'dropped', reason: 'not subscribed' };
@@ -157,9 +176,9 @@ export function parseDelivery(body: string): Delivery | undefined {
  * The delivery function's handler for a batch of queue messages (SQS event source with
  * ReportBatchItemFailures): attempts them side by side; a failed one gets the next delay and is reported.
  */
-export const createDeliverHandler =
-  (deps: DeliveryDeps & { visibility: Visibility }) =>
-  async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const createDeliverHandler = (deps: DeliveryDeps & { visibility: Visibility }) => {
+  const attemptDeps = { ...deps, circuit: deps.circuit ?? endpointCircuit(deps.clock) };
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failed = await Promise.all(
       event.Records.map(async (record) => {
         const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -168,7 +187,7 @@ export const createDeliverHandler =
           deps.logger.error('Webhook delivery dropped: not a delivery', { messageId: record.messageId });
           return undefined;
         }
-        const outcome = await attemptDelivery(deps, delivery).catch((error: unknown) => {
+        const outcome = await attemptDelivery(attemptDeps, delivery).catch((error: unknown) => {
           deps.logger.error('Webhook delivery attempt failed', { error: error as Error });
           return { result: 'failed', reason: 'internal' } as const;
         });
@@ -202,3 +221,4 @@ export const createDeliverHandler =
     deps.metrics.publish();
     return { batchItemFailures: failed.filter((each) => each !== undefined) };
   };
+};

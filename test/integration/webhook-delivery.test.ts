@@ -228,6 +228,26 @@ describe('retries', () => {
     expect(queue.deadLetters).toEqual([]);
   }, 30_000);
 
+  it("after a timeout, the key's next deliveries wait for their retries without a connection, then one probes", async () => {
+    const server = await webhookReceiver((_, index) => (index === 0 ? 'hang' : { status: 200 }));
+    await setWebhook(h, server.url, ['verification.approved'], 'key-hanging');
+    // Thirty times real time: the 30 s cool-down passes in 1 s, the 5-minute retry in 10 s.
+    const { queue, sink, delays } = deliveryPipeline(h, { speed: 30, timeoutMs: 300 });
+    const events = [outcomeEvent('verification.approved', 'key-hanging')];
+    await sink.publish(events);
+    // The timeout (then a retry at once), that retry and the one 5 s later find the circuit open: each fails
+    // with no request, and waits its next delay on the schedule.
+    await vi.waitFor(() => expect(delays).toEqual([0, 5, 300]), { timeout: 10_000, interval: 20 });
+    expect(server.requests).toHaveLength(1);
+    // The retry after 5 minutes comes after the cool-down: the probe, answered, delivers.
+    await vi.waitFor(() => expect(queue.size).toBe(0), { timeout: 40_000, interval: 50 });
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests.map((request) => request.headers['webhook-id'])).toEqual([
+      events[0]?.id,
+      events[0]?.id,
+    ]);
+  }, 60_000);
+
   it('a redirect is a failed attempt, never followed', async () => {
     const target = await webhookReceiver(() => ({ status: 200 }));
     let attempts = 0;
@@ -408,4 +428,85 @@ describe('addresses checked at delivery time', () => {
     expect(outcome).toMatchObject({ result: 'failed' });
     expect(listener.sockets).toHaveLength(0);
   });
+});
+
+describe("one API key's endpoint cannot delay another key's deliveries", () => {
+  /** A receiver that notes when each event arrived. */
+  async function timedReceiver(reply: ReturnType<Parameters<typeof webhookReceiver>[0]>) {
+    const arrived = new Map<string, number>();
+    const server = await webhookReceiver((request) => {
+      arrived.set(String(request.headers['webhook-id']), Date.now());
+      return reply;
+    });
+    return { server, arrived };
+  }
+
+  /**
+   * Two keys' events through one delivery queue with the deliver function's concurrency cut to 2 batches of
+   * 10 (so 20 deliveries of `noisy`'s fill it), `noisy` first with a backlog, then, `quietFrom` ms after
+   * `noisy`'s endpoint got its first 20 requests, `quiet`'s events one by one: how long each of `quiet`'s
+   * waited, queued to received.
+   */
+  async function quietWaits(options: {
+    noisyReply: ReturnType<Parameters<typeof webhookReceiver>[0]>;
+    noisyBacklog: number;
+    quietFrom: number;
+    timeoutMs: number;
+  }) {
+    const harness = await createHarness({ WEBHOOK_ALLOW_LOCALHOST: 'true' });
+    const noisy = await timedReceiver(options.noisyReply);
+    const quiet = await timedReceiver({ status: 204 });
+    await setWebhook(harness, noisy.server.url, ['verification.approved'], 'key-noisy');
+    await setWebhook(harness, quiet.server.url, ['verification.approved'], 'key-quiet');
+    const { sink } = deliveryPipeline(harness, {
+      speed: 1,
+      timeoutMs: options.timeoutMs,
+      queue: { maxConcurrency: 2, batchSize: 10 },
+    });
+    const event = (apiKeyId: string, i: number) =>
+      anOutcomeEvent({ id: `evt_${apiKeyId}_${i}`, now: harness.clock.now, apiKeyId });
+    await sink.publish(Array.from({ length: options.noisyBacklog }, (_, i) => event('key-noisy', i)));
+    await vi.waitFor(() => expect(noisy.arrived.size).toBeGreaterThanOrEqual(20), {
+      timeout: 10_000,
+      interval: 5,
+    });
+    await new Promise((resolve) => setTimeout(resolve, options.quietFrom));
+    const queuedAt = new Map<string, number>();
+    for (let i = 0; i < 8; i++) {
+      const each = event('key-quiet', i);
+      queuedAt.set(each.id, Date.now());
+      await sink.publish([each]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await vi.waitFor(() => expect(quiet.arrived.size).toBe(8), { timeout: 30_000, interval: 20 });
+    return [...queuedAt].map(([id, at]) => (quiet.arrived.get(id) ?? Number.NaN) - at);
+  }
+
+  // Bounds in multiples of what the noisy key's endpoint holds a batch for: what must never happen is the
+  // quiet key waiting behind that, not a timing (those are bench/'s).
+  it('a hanging endpoint: once its first attempts timed out, the other key never waits behind it (the circuit)', async () => {
+    const timeoutMs = 4000;
+    // Its first 20 deliveries hold both batches for the timeout; the quiet key starts after they timed out.
+    const waits = await quietWaits({
+      noisyReply: 'hang',
+      noisyBacklog: 40,
+      quietFrom: timeoutMs + 300,
+      timeoutMs,
+    });
+    // Behind one of the hanging endpoint's attempts, an event would wait up to the whole timeout.
+    expect(Math.max(...waits)).toBeLessThan(timeoutMs / 2);
+  }, 60_000);
+
+  it('a slow endpoint with a backlog: the other key waits for at most one of its batches, not for its backlog (fair queues)', async () => {
+    // Answers in 1.2 s, within the timeout: no circuit opens. 120 waiting = 6 rounds of 2 batches of 10.
+    const slowMs = 1200;
+    const waits = await quietWaits({
+      noisyReply: { status: 204, delayMs: slowMs },
+      noisyBacklog: 120,
+      quietFrom: 100,
+      timeoutMs: 5000,
+    });
+    // Behind the backlog (in order of arrival), an event would wait its 6 rounds: over 7 s.
+    expect(Math.max(...waits)).toBeLessThan(2 * slowMs);
+  }, 60_000);
 });

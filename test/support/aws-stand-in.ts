@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
  * A loopback stand-in for the AWS APIs the operator commands use, speaking their wire protocols so the real
  * SDK clients talk to it (no offline Secrets Manager, CloudFormation or API Gateway exists): CloudFormation
  * DescribeStacks (query protocol, XML), Secrets Manager GetSecretValue, PutSecretValue and
- * UpdateSecretVersionStage (JSON 1.1) and API Gateway GetApiKey (REST JSON). Point a client at it with
- * `endpoint`, or a child process with AWS_ENDPOINT_URL.
+ * UpdateSecretVersionStage (JSON 1.1), SQS SendMessageBatch and ChangeMessageVisibility (JSON 1.0) and API
+ * Gateway GetApiKey (REST JSON). Point a client at it with `endpoint`, or a child process with
+ * AWS_ENDPOINT_URL; an SQS client follows its QueueUrl there.
  *
  * Secrets keep versions and staging labels as Secrets Manager documents them (API reference,
  * PutSecretValue and UpdateSecretVersionStage): a version's id is its ClientRequestToken, and repeating a
@@ -15,6 +16,11 @@ import type { AddressInfo } from 'node:net';
  * attaches VersionStages (AWSCURRENT when none are given) and takes each label off the version that held
  * it; whenever AWSCURRENT moves, AWSPREVIOUS goes to the version it left; moving a label another version
  * holds needs RemoveFromVersionId naming that version, else InvalidParameterException.
+ *
+ * SQS as its API reference documents SendMessageBatch and ChangeMessageVisibility: 1 to 10 entries with
+ * distinct ids of letters, digits, - and _ (else the whole request is refused); the answer is 200 with
+ * Successful and Failed entries (each failure with Code and SenderFault); MessageGroupId kept per message
+ * (fair queues); a visibility of 0 to 43,200 s set on a received message by its receipt handle.
  */
 export interface AwsStandIn {
   url: string;
@@ -26,7 +32,31 @@ export interface AwsStandIn {
   apiKeys: Map<string, string>;
   /** Every secret string made current, in order. */
   writes: string[];
+  sqs: SqsStandIn;
   close(): Promise<void>;
+}
+
+export interface SqsMessage {
+  messageId: string;
+  body: string;
+  groupId: string | undefined;
+  receiptHandle: string | undefined;
+  /** The visibility last set on it, seconds (ChangeMessageVisibility). */
+  visibility: number | undefined;
+}
+
+export interface SqsStandIn {
+  /** Queue URL path (`/123456789012/name`) → its messages, oldest first. */
+  queues: Map<string, SqsMessage[]>;
+  /** Decides each entry's fate: undefined stores it; else SQS fails it with this code and fault side. */
+  failEntry: (entry: {
+    Id: string;
+    MessageBody: string;
+  }) => { code: string; senderFault: boolean } | undefined;
+  /** Every SendMessageBatch request's entry ids, in order. */
+  batches: string[][];
+  /** Receives the oldest message not yet received: its receipt handle. */
+  receive(queuePath: string): SqsMessage | undefined;
 }
 
 interface Version {
@@ -148,6 +178,16 @@ export async function awsStandIn(): Promise<AwsStandIn> {
   const apiKeys = new Map<string, string>();
   const writes: string[] = [];
   const secrets = new SecretVersions((value) => writes.push(value));
+  const sqs: SqsStandIn = {
+    queues: new Map(),
+    failEntry: () => undefined,
+    batches: [],
+    receive(queuePath) {
+      const message = sqs.queues.get(queuePath)?.find((each) => each.receiptHandle === undefined);
+      if (message) message.receiptHandle = randomUUID();
+      return message;
+    },
+  };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -220,6 +260,7 @@ export async function awsStandIn(): Promise<AwsStandIn> {
         }
         return json(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
       }
+      if (target.startsWith('AmazonSQS.')) return sqsRequest(sqs, target, req.url ?? '', body, send);
       const apiKey = /^\/apikeys\/([^/?]+)/.exec(req.url ?? '');
       if (req.method === 'GET' && apiKey) {
         const value = apiKeys.get(decodeURIComponent(apiKey[1] ?? ''));
@@ -268,12 +309,93 @@ export async function awsStandIn(): Promise<AwsStandIn> {
     secrets,
     apiKeys,
     writes,
+    sqs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+function sqsRequest(
+  sqs: SqsStandIn,
+  target: string,
+  path: string,
+  body: string,
+  send: (status: number, type: string, text: string) => void,
+) {
+  const json = (status: number, value: unknown) =>
+    send(status, 'application/x-amz-json-1.0', JSON.stringify(value));
+  const error = (type: string, message: string) =>
+    json(400, { __type: `com.amazonaws.sqs#${type}`, message });
+  const input = JSON.parse(body) as {
+    QueueUrl?: string;
+    Entries?: Array<{ Id: string; MessageBody: string; MessageGroupId?: string }>;
+    ReceiptHandle?: string;
+    VisibilityTimeout?: number;
+  };
+  const queuePath = new URL(input.QueueUrl ?? '', 'http://x').pathname;
+  const messages = sqs.queues.get(queuePath);
+  if (!messages) return error('QueueDoesNotExist', 'The specified queue does not exist.');
+  if (target === 'AmazonSQS.SendMessageBatch') {
+    const entries = input.Entries ?? [];
+    if (entries.length === 0) return error('EmptyBatchRequest', 'There should be at least one entry.');
+    if (entries.length > 10) return error('TooManyEntriesInBatchRequest', 'Maximum number of entries is 10.');
+    if (new Set(entries.map((entry) => entry.Id)).size !== entries.length)
+      return error('BatchEntryIdsNotDistinct', 'Two or more batch entries have the same Id.');
+    if (!entries.every((entry) => BATCH_ENTRY_ID.test(entry.Id)))
+      return error(
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores.',
+      );
+    sqs.batches.push(entries.map((entry) => entry.Id));
+    const successful: unknown[] = [];
+    const failed: unknown[] = [];
+    for (const entry of entries) {
+      if (entry.MessageGroupId !== undefined && !GROUP_ID.test(entry.MessageGroupId)) {
+        failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'InvalidParameterValue',
+          Message: 'MessageGroupId',
+        });
+        continue;
+      }
+      const fate = sqs.failEntry(entry);
+      if (fate) {
+        failed.push({ Id: entry.Id, SenderFault: fate.senderFault, Code: fate.code, Message: fate.code });
+        continue;
+      }
+      const messageId = randomUUID();
+      messages.push({
+        messageId,
+        body: entry.MessageBody,
+        groupId: entry.MessageGroupId,
+        receiptHandle: undefined,
+        visibility: undefined,
+      });
+      successful.push({
+        Id: entry.Id,
+        MessageId: messageId,
+        MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex'),
+      });
+    }
+    return json(200, { Successful: successful, Failed: failed });
+  }
+  if (target === 'AmazonSQS.ChangeMessageVisibility') {
+    const seconds = input.VisibilityTimeout ?? -1;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200)
+      return error('InvalidParameterValue', 'VisibilityTimeout must be between 0 and 43200 seconds.');
+    const message = messages.find((each) => each.receiptHandle === input.ReceiptHandle);
+    if (!message) return error('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+    message.visibility = seconds;
+    return json(200, {});
+  }
+  return error('UnsupportedOperation', `unsupported ${target}`);
 }
 
 const escapeXml = (value: string) =>

@@ -1,4 +1,5 @@
 import { expect, vi } from 'vitest';
+import { endpointCircuit } from '#events/endpoint-circuit.ts';
 import type { OutcomeEventType } from '#events/outcome-events.ts';
 import { createDeliverHandler, type Resolver } from '#events/webhook-delivery.ts';
 import { createWebhookSink } from '#events/webhook-sink.ts';
@@ -73,6 +74,8 @@ export function deliveryPipeline(
     ...(options.secrets && { secrets: options.secrets }),
     ...(options.resolve && { resolve: options.resolve }),
     ...(options.timeoutMs && { timeoutMs: options.timeoutMs }),
+    // The circuits keep the queue's compressed time, as the retries do.
+    circuit: endpointCircuit(queue.scheduleClock),
     visibility: {
       retryAfter: (handle, seconds) => {
         delays.push(seconds);
