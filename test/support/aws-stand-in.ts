@@ -260,7 +260,7 @@ export async function awsStandIn(): Promise<AwsStandIn> {
         }
         return json(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
       }
-      if (target.startsWith('AmazonSQS.')) return sqsRequest(sqs, target, req.url ?? '', body, send);
+      if (target.startsWith('AmazonSQS.')) return sqsRequest(sqs, target, body, send);
       const apiKey = /^\/apikeys\/([^/?]+)/.exec(req.url ?? '');
       if (req.method === 'GET' && apiKey) {
         const value = apiKeys.get(decodeURIComponent(apiKey[1] ?? ''));
@@ -324,7 +324,6 @@ const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
 function sqsRequest(
   sqs: SqsStandIn,
   target: string,
-  path: string,
   body: string,
   send: (status: number, type: string, text: string) => void,
 ) {
