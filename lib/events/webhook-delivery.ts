@@ -67,9 +67,8 @@ export type AttemptOutcome =
   /** Nothing to deliver any more: the webhook was deleted, or no longer subscribes to the event's type. */
   | { result: 'dropped'; reason: string };
 
-class AddressRefused extends Error {
-  override readonly name = 'AddressRefused';
-}
+/** A resolved or literal address the URL rules refuse: the attempt fails without a connection. */
+class AddressRefused extends Error {}
 
 /**
  * One attempt, unless the API key's endpoint circuit is open (lib/events/endpoint-circuit.ts): then it fails at
@@ -162,14 +161,15 @@ const isLoopback = (address: string) => address === '::1' || /^127\./.test(addre
 
 /** A queue message's body, as the sink queued it; anything else is dropped (it would never become valid). */
 export function parseDelivery(body: string): Delivery | undefined {
+  let value: Partial<Delivery> | null;
   try {
-    const value = JSON.parse(body) as Delivery;
-    if (typeof value?.id !== 'string' || typeof value.apiKeyId !== 'string') return undefined;
-    if (typeof value.payload?.type !== 'string') return undefined;
-    return value;
+    value = JSON.parse(body) as Partial<Delivery> | null;
   } catch {
     return undefined;
   }
+  if (typeof value?.id !== 'string' || typeof value.apiKeyId !== 'string') return undefined;
+  if (typeof value.payload?.type !== 'string') return undefined;
+  return value as Delivery;
 }
 
 /**

@@ -124,10 +124,12 @@ describe('Idempotency-Key after the call may have been placed', () => {
       resume = resolve;
     });
     // The first request stalls before its call, past the stale-claim time.
+    const called: string[] = [];
     const slow = new Proxy(h.stores.send, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
+        called.push(String(property));
         if (property !== 'create') return value.bind(target);
         return async (...args: unknown[]) => {
           await held;
@@ -154,9 +156,20 @@ describe('Idempotency-Key after the call may have been placed', () => {
     const takeover = await h.send(sendEvent('+14155550144', 'taken-over'));
     expect(takeover.statusCode).toBe(202);
 
+    const { logger } = h.depsFor('send');
+    const logged = vi.spyOn(logger, 'error');
+    called.length = 0;
     resume();
     const late = await stalled;
     expect(late.statusCode).toBe(409);
+    // Another request owns the key now: the stalled one neither frees it nor stores its answer there.
+    expect(called).toContain('bindIdempotencyKey');
+    expect(called).not.toContain('releaseIdempotencyKey');
+    expect(called).not.toContain('completeIdempotencyKey');
+    expect(logged).not.toHaveBeenCalledWith(
+      'Could not store the response for an Idempotency-Key',
+      expect.anything(),
+    );
     expect(parse(late)).toMatchObject({ error: { code: 'idempotency_request_in_progress' } });
     expect(h.telephony.calls.map((call) => call.verificationId)).toEqual([parse(takeover).id]);
     // The stalled request's verification never had a call: it is not left pending.
@@ -306,7 +319,12 @@ describe('Idempotency-Key, whatever the send answers', () => {
 
   it('answers from the verification after a transient answer given after the binding', async () => {
     const h = await createHarness();
+    // A bound key is never freed (a call may be out), nor is a transient answer stored.
+    const release = vi.spyOn(h.stores.send, 'releaseIdempotencyKey');
+    const complete = vi.spyOn(h.stores.send, 'completeIdempotencyKey');
     const { again, runs, replays } = await twice(h, answer(503), { bound: true });
+    expect(release).not.toHaveBeenCalled();
+    expect(complete).not.toHaveBeenCalled();
     expect([runs, replays]).toEqual([1, 1]);
     expect(again).toMatchObject({ statusCode: 202, headers: { 'Idempotent-Replayed': 'true' } });
   });

@@ -141,7 +141,27 @@ describe('checkWebhookUrl', () => {
     );
   });
 
+  it('keeps a public IPv6 literal, brackets and all', () => {
+    expect(checkWebhookUrl('https://[2606:4700:4700::1111]:8443/hook', false).href).toBe(
+      'https://[2606:4700:4700::1111]:8443/hook',
+    );
+  });
+
+  it('takes a URL of 2,048 characters, not one more', () => {
+    const base = 'https://hooks.example.com/';
+    const at = (length: number) => `${base}${'a'.repeat(length - base.length)}`;
+    expect(checkWebhookUrl(at(2048), false).href).toHaveLength(2048);
+    expect(() => checkWebhookUrl(at(2049), false)).toThrow(/longer than 2048 characters/);
+  });
+
+  it('refuses names that never resolve on the internet: single labels and internal suffixes, bare or not', () => {
+    for (const host of ['printer', 'home.arpa', 'corp.home.arpa', 'internal', 'svc.internal', 'localhost.'])
+      expect(() => checkWebhookUrl(`https://${host}/hook`, false), host).toThrow(/must name a public host/);
+    expect(checkWebhookUrl('https://homearpa.example/hook', false).hostname).toBe('homearpa.example');
+  });
+
   it('lets the local hosts through only with the local stack setting', () => {
+    expect(() => checkWebhookUrl('ftp://127.0.0.1:3001/h', true)).toThrow(/must use https/);
     expect(() => checkWebhookUrl('http://127.0.0.1:3001/h', false)).toThrow(/https/);
     expect(checkWebhookUrl('http://127.0.0.1:3001/h', true).host).toBe('127.0.0.1:3001');
     expect(checkWebhookUrl('http://localhost:3001/h', true).host).toBe('localhost:3001');
