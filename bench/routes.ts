@@ -5,7 +5,7 @@
 import type { BenchedFunction } from './build-bundles.ts';
 
 /** The DynamoDB operations a route may issue, as the bench's meter names them (bench/dynamodb-meter.ts). */
-export type Operation = 'GetItem' | 'PutItem' | 'UpdateItem' | 'BatchGetItem';
+export type Operation = 'GetItem' | 'PutItem' | 'UpdateItem' | 'BatchGetItem' | 'TransactWriteItems';
 
 /** The floor's label in the tables: `GetItem`, or `2×UpdateItem` for two sequential raw UpdateItems. */
 export type FloorOperation = string;
@@ -39,13 +39,14 @@ export type WarmRoute =
  * own request for each, captured as the route issued it (same expressions, condition, ReturnValues and
  * values, ReturnConsumedCapacity as the meter asks it of both) and replayed through a bare document client
  * against a copy of the very item the route works on, made just before the phase: same shape, same size,
- * same condition outcome (bench/warm.ts). A send's floor is the PutItem of its verification to a fresh key.
+ * same condition outcome (bench/warm.ts). A send's floor is the transaction that stores its verification and
+ * lists it under its phone, to fresh keys.
  * So a floor costs exactly what DynamoDB and the SDK cost the route, and the ratio is the handler's own work.
  */
 export const FLOOR_OF: Record<WarmRoute, readonly Operation[]> = {
-  send: ['PutItem'],
-  [SMS_SEND]: ['PutItem'],
-  [WHATSAPP_SEND]: ['PutItem'],
+  send: ['TransactWriteItems'],
+  [SMS_SEND]: ['TransactWriteItems'],
+  [WHATSAPP_SEND]: ['TransactWriteItems'],
   // Reserve, then approve; the fraud guard's approval is counted off this path, from the table's stream.
   'check right': ['UpdateItem', 'UpdateItem'],
   'check wrong': ['UpdateItem'],
@@ -97,20 +98,23 @@ export const DESIGN_ROUND_TRIPS: Record<WarmRoute, DesignRoundTrips> = {
     count: 11,
     calls:
       'BatchGetItem (fraud guard) → 6 UpdateItem (key/minute, key/day, guess budget, country/hour, ' +
-      "day's call cap, phone/day) → PutItem (verification) → 3 UpdateItem (fraud guard's sent count, " +
+      "day's call cap, phone/day) → TransactWriteItems (verification, listed under its phone) → " +
+      "3 UpdateItem (fraud guard's sent count, " +
       'call request id, phone pointer)',
   },
   [SMS_SEND]: {
     count: 11,
     calls:
-      "BatchGetItem (fraud guard) → 7 UpdateItem (send's six and the day's SMS cap) → PutItem " +
-      "(verification) → 2 UpdateItem (fraud guard's sent count, phone pointer)",
+      "BatchGetItem (fraud guard) → 7 UpdateItem (send's six and the day's SMS cap) → " +
+      "TransactWriteItems (verification, listed under its phone) → 2 UpdateItem (fraud guard's sent count, " +
+      'phone pointer)',
   },
   [WHATSAPP_SEND]: {
     count: 11,
     calls:
-      "BatchGetItem (fraud guard) → 7 UpdateItem (send's six and the day's WhatsApp cap) → PutItem " +
-      "(verification) → 2 UpdateItem (fraud guard's sent count, phone pointer)",
+      "BatchGetItem (fraud guard) → 7 UpdateItem (send's six and the day's WhatsApp cap) → " +
+      "TransactWriteItems (verification, listed under its phone) → 2 UpdateItem (fraud guard's sent count, " +
+      'phone pointer)',
   },
   'check right': { count: 2, calls: 'UpdateItem (reserve) → UpdateItem (approve)' },
   'check wrong': { count: 1, calls: 'UpdateItem (reserve)' },

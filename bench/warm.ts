@@ -4,6 +4,8 @@ import {
   type GetCommandInput,
   PutCommand,
   type PutCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -108,6 +110,21 @@ export async function measureWarm(input: WarmInput, progress: (line: string) => 
       case 'PutItem': {
         const put = input as unknown as PutCommandInput;
         return raw.send(new PutCommand({ ...put, Item: { ...put.Item, pk } }));
+      }
+      case 'TransactWriteItems': {
+        // Each of its items to a fresh key of its own, under a token of its own (the route's names its request).
+        const { ClientRequestToken: _token, ...transaction } = input as unknown as TransactWriteCommandInput;
+        return raw.send(
+          new TransactWriteCommand({
+            ...transaction,
+            TransactItems: (transaction.TransactItems ?? []).map((item, n) => {
+              const key = `${pk}#${n}`;
+              if (item.Put) return { Put: { ...item.Put, Item: { ...item.Put.Item, pk: key } } };
+              if (item.Update) return { Update: { ...item.Update, Key: { pk: key } } };
+              throw new Error('no floor replays this transaction item');
+            }),
+          }),
+        );
       }
       default:
         throw new Error(`no floor replays ${call.operation}`);

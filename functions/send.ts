@@ -30,7 +30,7 @@ export const createSendHandler = (deps: SendDeps) =>
       deps,
       { apiKeyId, idempotencyKey, body },
       {
-        run: (bind) =>
+        run: ({ bind, record }) =>
           respond(async () => {
             const phone = parsePhone(body.phone);
             // What the body leaves out is the tenant's default, else the stack's (lib/verification/tenants.ts).
@@ -43,6 +43,7 @@ export const createSendHandler = (deps: SendDeps) =>
                 channel: body.channel,
                 fallback: body.fallback,
                 appHash: body.appHash,
+                idempotencyRecord: record,
               },
               { beforeCall: (created) => bind(created.id) },
             );

@@ -73,7 +73,7 @@ export const FUNCTION_ACCESS: Record<FunctionName, FunctionAccess> = {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ],
-    operations: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    operations: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems'],
     secrets: ['keyRing', 'plivo'],
     services: [],
   },

@@ -277,6 +277,14 @@ const FUNCTION_ENVIRONMENT: ReadonlyArray<{
   },
   { setting: 'counterShards', variable: 'COUNTER_SHARDS', value: (c) => String(c.abuse.counterShards) },
   {
+    setting: 'counterShardsBefore',
+    variable: 'COUNTER_SHARDS_BEFORE',
+    value: (c) =>
+      c.abuse.counterShardsBefore
+        ? `${c.abuse.counterShardsBefore.shards}@${c.abuse.counterShardsBefore.day}`
+        : '',
+  },
+  {
     setting: 'fraudGuardPrefixDigits',
     variable: 'FRAUD_GUARD_PREFIX_DIGITS',
     value: (c) => String(c.abuse.fraudGuard.prefixDigits),
@@ -445,6 +453,7 @@ function readServiceConfig(raw: Record<string, unknown>): Config {
   } catch (error) {
     // lib/platform/config.ts names environment variables; the operator typed context keys.
     let message = (error as Error).message.replace(/^Invalid configuration: /, '');
+    // Whole names only: COUNTER_SHARDS is also the start of COUNTER_SHARDS_BEFORE.
     for (const { setting, variable } of FUNCTION_ENVIRONMENT) {
       // The whole name only: FALLBACK is also the end of WHATSAPP_FALLBACK.
       message = message.replace(

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -6,7 +7,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { HANG_UP_PLIVO_WAITS } from '#channels/plivo-calls.ts';
 import { DELIVERY_TIMEOUT_MS } from '#events/webhook-delivery.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '#platform/metrics.ts';
+import { METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '#platform/metrics.ts';
 import type { FunctionName } from '#platform/routes.ts';
 import { TABLE } from '#store/table.ts';
 import { VoiceOtpApi } from './api.ts';
@@ -237,6 +238,21 @@ export class VoiceOtpStack extends Stack {
       'App webhook deliveries gave up after every retry (about 27.6 h) and wait in the DLQ: an app endpoint is ' +
         'down, refuses our signature or resolves to a refused address (logs: "Webhook delivery gave up"). ' +
         'Redrive them from the console once it is fixed, or purge. docs/events-and-webhooks.md.',
+    );
+    this.monitoring.alarm(
+      'WebhookSecretUnreadable',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'WebhookSecretUnreadable' satisfies MetricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      1,
+      'An app webhook\'s signing secret opens under no key of the key ring (logs: "Webhook secret does not ' +
+        'open", with the API key id and key id): its deliveries fail and wait for their retries, then the DLQ. ' +
+        'A key removed by hand before its secrets were resealed: put it back, or ask the app to PUT /v1/webhook ' +
+        'again. RUNBOOK "WebhookSecretUnreadable".',
     );
 
     new CfnOutput(this, 'ApiUrl', {

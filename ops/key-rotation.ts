@@ -7,8 +7,12 @@ import { parseKeyRing } from '#platform/keyring.ts';
  * 1. add a fresh random key, wait until every function's cached ring holds it, then make it current;
  * 2. remove the older keys once nothing they protect can still be checked: the cache's age after the switch,
  *    plus a code's life, plus the retention period. Sooner, it refuses and says when.
- * Each key records when it was added (`added`); phase 1 resumes a key added but not yet current. Nothing
- * here ever returns or prints key material: only key ids and times.
+ * Each key records when it was added (`added`: `{"k2": time}`) and the switch when it became current
+ * (`{"k2:current": time}`), and phase 2 measures from the switch, however long the operator waited before
+ * running phase 1's end. A ring with old keys and no record of its switch (rotated by hand, or by an older
+ * version of this command) gets one now: the switch was at the latest now, so waiting from now is safe.
+ * Phase 1 resumes a key added but not yet current. Nothing here ever returns or prints key material: only
+ * key ids and times.
  */
 export interface RotationTimings {
   codeTtlSeconds: number;
@@ -26,10 +30,11 @@ export type RotationStep =
   | { kind: 'switch'; keyId: string; secret: string; oldKeys: string[]; removableAt: number }
   /** Phase 2: `secret` holds the current key alone. */
   | { kind: 'remove'; keyId: string; secret: string; removed: string[] }
-  /** Phase 2 refused: codes made under `oldKeys` may still be checked until `removableAt`. */
-  | { kind: 'too-soon'; keyId: string; oldKeys: string[]; removableAt: number }
-  /** Old keys, and no record of when the current one was added (a rotation done by hand). */
-  | { kind: 'unknown-age'; keyId: string; oldKeys: string[] };
+  /**
+   * Phase 2 refused: codes made under `oldKeys` may still be checked until `removableAt`. `secret`, when set,
+   * records the switch the ring had no record of (as now), to be written before refusing.
+   */
+  | { kind: 'too-soon'; keyId: string; oldKeys: string[]; removableAt: number; secret?: string };
 
 interface RingSecret {
   current: string;
@@ -42,10 +47,11 @@ export function nextRotationStep(secretString: string, now: number, timings: Rot
   const ring = readRing(secretString);
   const cacheMs = timings.cacheSeconds * 1000;
   const ids = Object.keys(ring.materials);
-  const addedAt = (id: string) => {
-    const time = Date.parse(ring.added[id] ?? '');
+  const timeOf = (entry: string) => {
+    const time = Date.parse(ring.added[entry] ?? '');
     return Number.isNaN(time) ? undefined : time;
   };
+  const addedAt = (id: string) => timeOf(id);
   const currentAdded = addedAt(ring.current);
   // A key added after the current one and not current yet: phase 1 was started (maybe interrupted).
   const pending = ids.find((id) => {
@@ -59,7 +65,11 @@ export function nextRotationStep(secretString: string, now: number, timings: Rot
     return {
       kind: 'switch',
       keyId: pending,
-      secret: writeRing({ ...ring, current: pending }),
+      secret: writeRing({
+        ...ring,
+        current: pending,
+        added: { ...ring.added, [switchEntry(pending)]: new Date(now).toISOString() },
+      }),
       oldKeys,
       removableAt: removableAfterSwitch(now, timings),
     };
@@ -79,21 +89,37 @@ export function nextRotationStep(secretString: string, now: number, timings: Rot
       switchAt: now + cacheMs,
     };
   }
-  if (currentAdded === undefined) return { kind: 'unknown-age', keyId: ring.current, oldKeys };
-  // The switch came at least one cache age after the key was added.
-  const removableAt = removableAfterSwitch(currentAdded + cacheMs, timings);
+  const switchedAt = timeOf(switchEntry(ring.current));
+  if (switchedAt === undefined) {
+    // No record of the switch: it happened at the latest now, so phase 2 waits the whole period from now.
+    return {
+      kind: 'too-soon',
+      keyId: ring.current,
+      oldKeys,
+      removableAt: removableAfterSwitch(now, timings),
+      secret: writeRing({
+        ...ring,
+        added: { ...ring.added, [switchEntry(ring.current)]: new Date(now).toISOString() },
+      }),
+    };
+  }
+  const removableAt = removableAfterSwitch(switchedAt, timings);
   if (now < removableAt) return { kind: 'too-soon', keyId: ring.current, oldKeys, removableAt };
+  const kept = (entry: string) => (ring.added[entry] === undefined ? {} : { [entry]: ring.added[entry] });
   return {
     kind: 'remove',
     keyId: ring.current,
     removed: oldKeys,
     secret: writeRing({
       current: ring.current,
-      added: { [ring.current]: ring.added[ring.current] ?? '' },
+      added: { ...kept(ring.current), ...kept(switchEntry(ring.current)) },
       materials: { [ring.current]: ring.materials[ring.current] ?? '' },
     }),
   };
 }
+
+/** Where `added` records when a key became current (`:` is never in a key id). */
+const switchEntry = (keyId: string) => `${keyId}:current`;
 
 /**
  * After the switch, containers may keep the old current key for one cache age, and each code they make lives

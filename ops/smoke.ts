@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
@@ -9,7 +10,12 @@ import { OperatorError, requireOutput, stackOutputs } from './stack-outputs.ts';
  * asked for, no fallback, so that channel is what is tested), prints its id and the call's or message's
  * progress, asks for the code heard (a prompt on a terminal, one line on stdin otherwise), checks it and
  * prints the final status with the call's or message's outcome. Exit status 0 only when approved.
+ *
+ * The API key never comes from the command line (shell history, `ps` and CI logs keep arguments): with
+ * `--stack` it is read from API Gateway, otherwise from VOICE_OTP_API_KEY, or asked for, unechoed, on a
+ * terminal.
  */
+export const API_KEY_VARIABLE = 'VOICE_OTP_API_KEY';
 type SmokeChannel = 'voice' | 'sms' | 'whatsapp';
 
 export interface SmokeOptions {
@@ -74,7 +80,7 @@ export async function smoke(options: SmokeOptions, io: SmokeIo): Promise<0 | 1> 
     const said = `${status} ${error.code ?? 'error'}${error.message ? `: ${error.message}` : ''}`;
     // A refused key is 403 forbidden (missing, unknown, disabled or rotated away); other 403s name their cause.
     if (status === 401 || (status === 403 && error.code === 'forbidden'))
-      return `The API refused the key (${said}). Check --api-key.`;
+      return `The API refused the key (${said}). Check ${API_KEY_VARIABLE} (or the stack's API key).`;
     if (error.code === 'route_not_found' || status === 404)
       return `No voice-otp API at ${base} (${said}). Check --api-url: it ends with the stage, such as …/prod.`;
     if (error.code === 'call_rejected' || error.code === 'message_rejected')
@@ -187,10 +193,57 @@ function readCodeFromStdin(channel: SmokeChannel): Promise<string | undefined> {
   });
 }
 
+/**
+ * Where the API key comes from when no stack is named: VOICE_OTP_API_KEY, else a prompt on a terminal.
+ * Never an argument: `--api-key` is refused, saying why.
+ */
+export async function apiKeyFrom(source: {
+  argument: string | undefined;
+  env: Record<string, string | undefined>;
+  terminal: boolean;
+  prompt: () => Promise<string>;
+}): Promise<string> {
+  if (source.argument !== undefined)
+    throw new OperatorError(
+      `--api-key is not taken: a key on the command line stays in shell history, ps and CI logs. Set ${API_KEY_VARIABLE}, ` +
+        'or run on a terminal to be asked for it.',
+    );
+  const fromEnv = source.env[API_KEY_VARIABLE]?.trim();
+  if (fromEnv) return fromEnv;
+  if (!source.terminal)
+    throw new OperatorError(
+      `No API key: set ${API_KEY_VARIABLE} (or use --stack NAME to read the stack's key).`,
+    );
+  const typed = (await source.prompt()).trim();
+  if (!typed) throw new OperatorError('No API key was given.');
+  return typed;
+}
+
+/** One line from the terminal, not echoed (an API key). */
+function promptHidden(question: string): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, encoding, done) {
+      if (!muted) process.stdout.write(chunk, encoding);
+      done();
+    },
+  });
+  const lines = createInterface({ input: process.stdin, output, terminal: true });
+  return new Promise((resolve) => {
+    lines.question(question, (answer) => {
+      lines.close();
+      process.stdout.write('\n');
+      resolve(answer);
+    });
+    muted = true;
+  });
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       'api-url': { type: 'string' },
+      // Read only to refuse it, saying why (apiKeyFrom).
       'api-key': { type: 'string' },
       stack: { type: 'string' },
       phone: { type: 'string' },
@@ -199,7 +252,8 @@ async function main(): Promise<number> {
     },
   });
   const usage =
-    'Usage: npm run smoke -- (--api-url URL --api-key KEY | --stack NAME) --phone +1… [--channel voice|sms|whatsapp]';
+    `Usage: ${API_KEY_VARIABLE}=… npm run smoke -- (--api-url URL | --stack NAME) --phone +1… [--channel voice|sms|whatsapp]` +
+    ` (without ${API_KEY_VARIABLE}, on a terminal, it asks for the key)`;
   if (values.help) {
     console.log(usage);
     return 0;
@@ -207,13 +261,21 @@ async function main(): Promise<number> {
   const channel = values.channel;
   if (!values.phone || !isSmokeChannel(channel)) throw new OperatorError(usage);
   let apiUrl = values['api-url'];
-  let apiKey = values['api-key'];
-  if (values.stack) {
+  let apiKey: string;
+  if (values.stack && values['api-key'] === undefined) {
     const outputs = await stackOutputs(values.stack);
     apiUrl ??= requireOutput(outputs, 'ApiUrl', values.stack);
-    apiKey ??= await apiKeyValue(requireOutput(outputs, 'ApiKeyId', values.stack));
+    apiKey = await apiKeyValue(requireOutput(outputs, 'ApiKeyId', values.stack));
+  } else {
+    if (!apiUrl && !values.stack) throw new OperatorError(usage);
+    apiKey = await apiKeyFrom({
+      argument: values['api-key'],
+      env: process.env,
+      terminal: Boolean(process.stdin.isTTY),
+      prompt: () => promptHidden('API key (not shown): '),
+    });
   }
-  if (!apiUrl || !apiKey) throw new OperatorError(usage);
+  if (!apiUrl) throw new OperatorError(usage);
   return smoke(
     { apiUrl, apiKey, phone: values.phone, channel },
     {

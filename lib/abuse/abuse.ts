@@ -7,7 +7,7 @@ import type { Logger } from '#platform/logger.ts';
 import type { Counters } from '#platform/metrics.ts';
 import type { CounterChange, CounterStore, CountOnce, CountResult } from '#store/store.ts';
 import type { Verification } from '#store/verification.ts';
-import { countSharded, fitSharded, type ShardCount } from './sharded-counter.ts';
+import { countSharded, fitSharded, type ShardCount, shardsAt } from './sharded-counter.ts';
 
 /**
  * Toll-fraud and flooding defences for sends, and the guessing budget checks draw on. Limits use fixed
@@ -216,7 +216,7 @@ export async function admitSend(deps: AbuseDeps, request: SendRequest): Promise<
     const count = await countSharded(store, {
       key,
       max,
-      shards: settings.counterShards,
+      shards: shardsAt(settings, now),
       expiresAt: endOf(now, span) + HOUR,
     });
     if (!count) return refuse();

@@ -24,6 +24,23 @@ export interface ShardedLimit {
   expiresAt: number;
 }
 
+/**
+ * The shard count for the windows that hold `now`. A change of COUNTER_SHARDS must not take effect within a
+ * window: shard 0's item is the same under any count, but its share is not, so counts written under one
+ * count and checked under another admit more than the cap (1 → 4 shards mid-day admitted 14 calls under a
+ * cap of 8). Putting the count in the keys would not help either: the new items would start from zero and
+ * admit a second cap's worth. So a change is declared with the day it takes effect, a UTC midnight, where
+ * every minute, hour and day window begins afresh; until then every send, in any container, uses the count
+ * before it (COUNTER_SHARDS_BEFORE).
+ */
+export const shardsAt = (
+  settings: { counterShards: number; counterShardsBefore?: { shards: number; from: number } | undefined },
+  now: number,
+) =>
+  settings.counterShardsBefore && now < settings.counterShardsBefore.from
+    ? settings.counterShardsBefore.shards
+    : settings.counterShards;
+
 /** Shard `index`'s part of `max` over `shards` shards: the parts sum exactly to `max`. */
 export const shareOf = (max: number, shards: number, index: number) =>
   Math.floor(max / shards) + (index < max % shards ? 1 : 0);

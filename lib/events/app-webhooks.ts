@@ -1,10 +1,11 @@
 import * as z from 'zod/mini';
 import { ApiError } from '#platform/errors.ts';
+import type { KeyRing } from '#platform/keyring.ts';
 import type { Secrets } from '#platform/secrets.ts';
-import type { WebhookStore } from '#store/store.ts';
+import type { WebhookSecretStore, WebhookStore } from '#store/store.ts';
 import { field, unknownFields } from '#verification/requests.ts';
 import { OUTCOME_EVENT_TYPES, type OutcomeEventType } from './outcome-events.ts';
-import { newWebhookSecret, sealWebhookSecret } from './webhook-secret.ts';
+import { newWebhookSecret, openWebhookSecret, sealedKeyId, sealWebhookSecret } from './webhook-secret.ts';
 import { checkWebhookUrl } from './webhook-url.ts';
 
 /**
@@ -75,4 +76,39 @@ export async function getWebhook(deps: AppWebhookDeps, apiKeyId: string): Promis
 
 export async function deleteWebhook(deps: AppWebhookDeps, apiKeyId: string): Promise<void> {
   if (!(await deps.store.deleteWebhook(apiKeyId))) throw webhookNotFound();
+}
+
+/** What resealing the endpoints' secrets did, by API key id (never a secret). */
+export interface ResealReport {
+  /** Sealed again under the ring's current key. */
+  resealed: string[];
+  /** Already under the current key, or changed by a PUT or DELETE meanwhile (which used the current key). */
+  current: number;
+  /** Opens under no key of the ring (its key is gone, or it was altered): its deliveries already fail. */
+  unreadable: string[];
+}
+
+/**
+ * Before a key rotation's phase 2 removes the old keys: every endpoint's secret sealed under an older key is
+ * opened and sealed again under the current one, so app webhooks survive the rotation. Each rewrite is
+ * conditional on the item still holding the secret that was read, so a PUT's new secret is never overwritten.
+ */
+export async function resealWebhookSecrets(store: WebhookSecretStore, ring: KeyRing): Promise<ResealReport> {
+  const report: ResealReport = { resealed: [], current: 0, unreadable: [] };
+  for (const { apiKeyId, sealedSecret } of await store.listSealedSecrets()) {
+    if (sealedKeyId(sealedSecret) === ring.current.id) {
+      report.current += 1;
+      continue;
+    }
+    const secret = openWebhookSecret(ring, apiKeyId, sealedSecret);
+    if (secret === undefined) {
+      report.unreadable.push(apiKeyId);
+      continue;
+    }
+    const resealed = sealWebhookSecret(ring.current, apiKeyId, secret);
+    if (await store.replaceSealedSecret(apiKeyId, sealedSecret, resealed)) report.resealed.push(apiKeyId);
+    // Changed meanwhile: only a PUT (sealing under the current key) or a DELETE can have done it.
+    else report.current += 1;
+  }
+  return report;
 }

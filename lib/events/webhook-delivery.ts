@@ -3,9 +3,11 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { RequestTimedOut, sendRequest } from '#platform/http-client.ts';
 import type { Logger } from '#platform/logger.ts';
+import type { Counters } from '#platform/metrics.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import type { WebhookStore } from '#store/store.ts';
-import { openWebhookSecret } from './webhook-secret.ts';
+import { type EndpointCircuit, endpointCircuit } from './endpoint-circuit.ts';
+import { openWebhookSecret, sealedKeyId } from './webhook-secret.ts';
 import { type SignedHeaders, signWebhook } from './webhook-signing.ts';
 import type { Delivery } from './webhook-sink.ts';
 import { bareHost, isLocalReceiver, isPublicAddress } from './webhook-url.ts';
@@ -52,30 +54,59 @@ export interface DeliveryDeps {
   secrets: Pick<Secrets, 'keyRing'>;
   clock: () => number;
   logger: Logger;
+  metrics: Counters;
   resolve?: Resolver;
   timeoutMs?: number;
+  /** The container's endpoint circuits (lib/events/endpoint-circuit.ts); the handler makes one. */
+  circuit?: EndpointCircuit;
 }
 
 export type AttemptOutcome =
   | { result: 'delivered'; status: number }
   | { result: 'failed'; reason: string; status?: number }
-  /** Nothing to deliver any more: the webhook was deleted, no longer subscribes, or its secret cannot open. */
+  /** Nothing to deliver any more: the webhook was deleted, or no longer subscribes to the event's type. */
   | { result: 'dropped'; reason: string };
 
-class AddressRefused extends Error {
-  override readonly name = 'AddressRefused';
+/** A resolved or literal address the URL rules refuse: the attempt fails without a connection. */
+class AddressRefused extends Error {}
+
+/**
+ * One attempt, unless the API key's endpoint circuit is open (lib/events/endpoint-circuit.ts): then it fails at
+ * once, before any read, and waits for its next retry. Whatever the attempt came to is the circuit's news.
+ */
+export async function attemptDelivery(deps: DeliveryDeps, delivery: Delivery): Promise<AttemptOutcome> {
+  if (deps.circuit && !deps.circuit.allow(delivery.apiKeyId))
+    return { result: 'failed', reason: 'circuit open' };
+  let outcome: AttemptOutcome | undefined;
+  try {
+    outcome = await attemptOnce(deps, delivery);
+    return outcome;
+  } finally {
+    deps.circuit?.record(delivery.apiKeyId, outcome?.result === 'failed' && outcome.reason === 'timeout');
+  }
 }
 
-/** One attempt: look the endpoint up now (a DELETE or a new URL applies to queued deliveries too), sign, post. */
-export async function attemptDelivery(deps: DeliveryDeps, delivery: Delivery): Promise<AttemptOutcome> {
+/** Looks the endpoint up now (a DELETE or a new URL applies to queued deliveries too), signs, posts. */
+async function attemptOnce(deps: DeliveryDeps, delivery: Delivery): Promise<AttemptOutcome> {
   const webhook = await deps.store.getWebhook(delivery.apiKeyId);
   if (!webhook) return { result: 'dropped', reason: 'no webhook' };
   if (!webhook.events.includes(delivery.payload.type)) return { result: 'dropped', reason: 'not subscribed' };
   let ring = await deps.secrets.keyRing();
-  if (!ring.get(webhook.sealedSecret.split('.')[0] ?? ''))
-    ring = await deps.secrets.keyRing({ refresh: true });
+  // A key this container has not seen yet: the ring was rotated since it was read.
+  const keyId = sealedKeyId(webhook.sealedSecret);
+  if (!ring.get(keyId)) ring = await deps.secrets.keyRing({ refresh: true });
   const secret = openWebhookSecret(ring, delivery.apiKeyId, webhook.sealedSecret);
-  if (!secret) return { result: 'dropped', reason: 'secret does not open' };
+  if (!secret) {
+    // Never a silent drop: the delivery stays queued (retried, then the DLQ) while an operator restores the
+    // key or the app sets its webhook again (RUNBOOK "WebhookSecretUnreadable").
+    deps.logger.error('Webhook secret does not open', {
+      apiKeyId: delivery.apiKeyId,
+      keyId,
+      keyInRing: ring.get(keyId) !== undefined,
+    });
+    deps.metrics.count('WebhookSecretUnreadable');
+    return { result: 'failed', reason: 'secret does not open' };
+  }
 
   const body = JSON.stringify(delivery.payload);
   const headers = signWebhook(secret, delivery.id, Math.floor(deps.clock() / 1000), body);
@@ -130,23 +161,24 @@ const isLoopback = (address: string) => address === '::1' || /^127\./.test(addre
 
 /** A queue message's body, as the sink queued it; anything else is dropped (it would never become valid). */
 export function parseDelivery(body: string): Delivery | undefined {
+  let value: Partial<Delivery> | null;
   try {
-    const value = JSON.parse(body) as Delivery;
-    if (typeof value?.id !== 'string' || typeof value.apiKeyId !== 'string') return undefined;
-    if (typeof value.payload?.type !== 'string') return undefined;
-    return value;
+    value = JSON.parse(body) as Partial<Delivery> | null;
   } catch {
     return undefined;
   }
+  if (typeof value?.id !== 'string' || typeof value.apiKeyId !== 'string') return undefined;
+  if (typeof value.payload?.type !== 'string') return undefined;
+  return value as Delivery;
 }
 
 /**
  * The delivery function's handler for a batch of queue messages (SQS event source with
  * ReportBatchItemFailures): attempts them side by side; a failed one gets the next delay and is reported.
  */
-export const createDeliverHandler =
-  (deps: DeliveryDeps & { visibility: Visibility }) =>
-  async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const createDeliverHandler = (deps: DeliveryDeps & { visibility: Visibility }) => {
+  const attemptDeps = { ...deps, circuit: deps.circuit ?? endpointCircuit(deps.clock) };
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failed = await Promise.all(
       event.Records.map(async (record) => {
         const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -155,7 +187,7 @@ export const createDeliverHandler =
           deps.logger.error('Webhook delivery dropped: not a delivery', { messageId: record.messageId });
           return undefined;
         }
-        const outcome = await attemptDelivery(deps, delivery).catch((error: unknown) => {
+        const outcome = await attemptDelivery(attemptDeps, delivery).catch((error: unknown) => {
           deps.logger.error('Webhook delivery attempt failed', { error: error as Error });
           return { result: 'failed', reason: 'internal' } as const;
         });
@@ -186,5 +218,7 @@ export const createDeliverHandler =
         return { itemIdentifier: record.messageId };
       }),
     );
+    deps.metrics.publish();
     return { batchItemFailures: failed.filter((each) => each !== undefined) };
   };
+};

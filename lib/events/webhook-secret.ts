@@ -27,6 +27,9 @@ export function sealWebhookSecret(key: KeySet, apiKeyId: string, secret: string)
   return `${key.id}.${Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url')}`;
 }
 
+/** The id of the key a secret was sealed under (the part before the dot). */
+export const sealedKeyId = (sealed: string) => sealed.split('.')[0] ?? '';
+
 /** The secret, or undefined when the key it was sealed under is gone from the ring or it was tampered with. */
 export function openWebhookSecret(ring: KeyRing, apiKeyId: string, sealed: string): string | undefined {
   const [keyId, body, extra] = sealed.split('.');

@@ -147,6 +147,12 @@ export interface AbuseSettings {
    * key's minute and day): lib/abuse/sharded-counter.ts. 1 keeps one item per counter.
    */
   counterShards: number;
+  /**
+   * The shard count in force before a UTC day, while a change of `counterShards` waits for it: each shard's
+   * share of a cap depends on the count, so a count changed within a window would let its counters admit
+   * more than the cap. Windows (minutes, hours, days) that begin before `from` keep `shards`.
+   */
+  counterShardsBefore?: { shards: number; day: string; from: number } | undefined;
   fraudGuard: {
     /** National digits after the country calling code that make a prefix: 3 → +1202. */
     prefixDigits: number;
@@ -305,6 +311,29 @@ const whatsappLanguages = z.optional(
   ),
 );
 
+const SHARDS_BEFORE = /^([1-9][0-9]?|100)@([0-9]{4}-[0-9]{2}-[0-9]{2})$/;
+
+/** COUNTER_SHARDS_BEFORE: empty, or "<count 1-100>@<YYYY-MM-DD>", a real UTC day. */
+const shardsBefore = z.optional(
+  z.pipe(
+    z.string(),
+    z.transform((value: string, ctx) => {
+      if (value.trim() === '') return undefined;
+      const [, shards, day] = SHARDS_BEFORE.exec(value.trim()) ?? [];
+      const from = Date.parse(`${day}T00:00:00Z`);
+      if (!shards || !day || Number.isNaN(from) || new Date(from).toISOString().slice(0, 10) !== day) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: 'must be "<shard count 1-100>@<YYYY-MM-DD>", such as 1@2026-12-08',
+        });
+        return z.NEVER;
+      }
+      return { shards: Number(shards), day, from };
+    }),
+  ),
+);
+
 const httpUrl = z.pipe(
   z.url({ protocol: /^https?$/ }),
   z.transform((value) => value.replace(/\/+$/, '')),
@@ -371,6 +400,8 @@ const envSchema = z.object({
   DAILY_WHATSAPP_CAP: integer(5000, 1, 1_000_000_000),
   // At most 100: a refused send reads the other shards in one BatchGetItem, which takes 100 keys.
   COUNTER_SHARDS: integer(1, 1, 100),
+  // "<count>@<YYYY-MM-DD>": the count before that UTC day (a change of COUNTER_SHARDS takes effect then).
+  COUNTER_SHARDS_BEFORE: shardsBefore,
   FRAUD_GUARD_PREFIX_DIGITS: integer(3, 0, 8),
   FRAUD_GUARD_WINDOW_MINUTES: integer(10, 1, 1440),
   FRAUD_GUARD_MIN_CALLS: integer(20, 1, 1_000_000_000),
@@ -441,6 +472,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dailySmsCap: e.DAILY_SMS_CAP,
       dailyWhatsAppCap: e.DAILY_WHATSAPP_CAP,
       counterShards: e.COUNTER_SHARDS,
+      counterShardsBefore: e.COUNTER_SHARDS_BEFORE,
       fraudGuard: {
         prefixDigits: e.FRAUD_GUARD_PREFIX_DIGITS,
         windowMinutes: e.FRAUD_GUARD_WINDOW_MINUTES,

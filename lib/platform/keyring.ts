@@ -8,8 +8,9 @@ import { createSecretKey, hkdfSync, type KeyObject, randomBytes } from 'node:cry
  * flat shape is what Secrets Manager can generate by itself (`generateStringKey`), so no key ever passes
  * through a template or a custom resource. Rotation: add a new id, point `current` at it, and drop the old
  * id once every code it protected has expired (code lifetime plus the retention period). `npm run rotate-keys`
- * does this, recording when each key was added in `"added": {"k2": "<ISO time>"}` (not a key: `added` is
- * reserved).
+ * does this, recording when each key was added in `"added": {"k2": "<ISO time>"}` and when it became current
+ * as `"added": {"k2:current": "<ISO time>"}` (`added` is reserved, not a key; `:` is never in a key id, and
+ * keeping both times in `added` lets functions of any version read a ring a newer command wrote).
  */
 /**
  * Subkeys are KeyObjects, made once per ring: HMAC and AES-GCM given a Buffer import it again on every call
@@ -24,6 +25,8 @@ export interface KeySet {
   range: KeyObject;
   /** Seals the apps' webhook signing secrets at rest (lib/events/webhook-secret.ts). */
   webhook: KeyObject;
+  /** Keys the hash of an Idempotency-Key request's body, which holds the phone (lib/verification/idempotency.ts). */
+  idempotency: KeyObject;
 }
 
 export interface KeyRing {
@@ -73,6 +76,7 @@ export function parseKeyRing(secretString: string): KeyRing {
       phone: derive(material, id, 'phone'),
       range: derive(material, id, 'range'),
       webhook: derive(material, id, 'webhook-secret'),
+      idempotency: derive(material, id, 'idempotency-body'),
     });
   }
   if (typeof current !== 'string' || !KEY_ID.test(current))

@@ -36,7 +36,9 @@ export type MetricName =
   | 'FraudGuardPaused'
   // The events function: outcome events handed to the sinks (by Type), calls a cancel or resend hung up.
   | 'OutcomeEvents'
-  | 'CallsHungUp';
+  | 'CallsHungUp'
+  // The deliver function: an app webhook's sealed secret opens under no key of the ring (RUNBOOK).
+  | 'WebhookSecretUnreadable';
 
 /** What a send on each channel counts: the code went out, or the provider refused it or could not be reached. */
 export const SEND_METRICS: Record<Channel, { sent: MetricName; notSent: MetricName }> = {

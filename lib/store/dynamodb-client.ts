@@ -68,21 +68,35 @@ export function createDocumentClient(
  * The budget bounds one call; a request makes several, some best-effort after the call is placed. Once a
  * call has timed out, waiting the whole budget again for each of the others would take the function past
  * its timeout, so for a moment they fail at once (a 503, like the first).
+ *
+ * Proportionately: only when nothing has answered since the timed-out call began. A Lambda container
+ * serves one request at a time, so there that is always the case and the worst case stays as budgeted; but
+ * where one client serves many requests at once (the local stack), one slow call among answering ones says
+ * the store is slow for that call, not down, and must not fail every request behind it. An answer ends
+ * the pause at once.
  */
 function failFastAfterTimeouts(client: DynamoDBClient, pauseMs: number) {
   let waitUntil = 0;
+  let lastAnswerAt = 0;
   client.middlewareStack.add(
     (next) => async (args) => {
-      if (Date.now() < waitUntil) {
+      const startedAt = Date.now();
+      if (startedAt < waitUntil) {
         throw Object.assign(new Error('DynamoDB timed out moments ago; not waiting for it again yet.'), {
           name: 'TimeoutError',
         });
       }
       try {
-        return await next(args);
+        const out = await next(args);
+        lastAnswerAt = Date.now();
+        waitUntil = 0;
+        return out;
       } catch (error) {
         const e = error as SdkError;
-        if (e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') waitUntil = Date.now() + pauseMs;
+        // An error the store sent (a refused condition, a throttle) is an answer too.
+        if (e.$metadata?.httpStatusCode) lastAnswerAt = Date.now();
+        else if ((e.name === 'TimeoutError' || e.code === 'ETIMEDOUT') && lastAnswerAt <= startedAt)
+          waitUntil = Date.now() + pauseMs;
         throw error;
       }
     },

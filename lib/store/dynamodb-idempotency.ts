@@ -6,6 +6,7 @@ import type { IdempotencyClaim, IdempotencyRecord, IdempotencyStore, StoredRespo
 /** Idempotency-Key records: only send claims them. */
 export function idempotencyStore({ db, tableName }: TableClient): IdempotencyStore {
   async function claimIdempotencyKey(claim: IdempotencyClaim) {
+    const hashes = Object.fromEntries(claim.bodyHashes.map((hash, i) => [`:bodyHash${i}`, hash]));
     try {
       await db.send(
         new PutCommand({
@@ -13,20 +14,19 @@ export function idempotencyStore({ db, tableName }: TableClient): IdempotencySto
           Item: {
             pk: claim.key,
             claimId: claim.claimId,
-            bodyHash: claim.bodyHash,
+            bodyHash: claim.bodyHashes[0],
             startedAt: claim.now,
             ttl: epochSeconds(claim.expiresAt),
           },
           // Free, expired, abandoned before any call could be placed, or this very claim (an SDK retry of a
           // write that landed). A claim bound to a verification is never taken over.
-          ConditionExpression:
-            'attribute_not_exists(pk) OR #ttl < :nowSeconds OR claimId = :claimId OR (attribute_not_exists(#response) AND attribute_not_exists(verificationId) AND startedAt < :stale AND bodyHash = :bodyHash)',
+          ConditionExpression: `attribute_not_exists(pk) OR #ttl < :nowSeconds OR claimId = :claimId OR (attribute_not_exists(#response) AND attribute_not_exists(verificationId) AND startedAt < :stale AND bodyHash IN (${Object.keys(hashes).join(', ')}))`,
           ExpressionAttributeNames: { '#ttl': 'ttl', '#response': 'response' },
           ExpressionAttributeValues: {
             ':nowSeconds': Math.floor(claim.now / 1000),
             ':stale': claim.staleBefore,
-            ':bodyHash': claim.bodyHash,
             ':claimId': claim.claimId,
+            ...hashes,
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -8,15 +8,8 @@ import {
   type TableClient,
 } from './dynamodb-client.ts';
 import type { PhoneEntry, PhoneStore, PointResult, RecentLimit } from './store.ts';
-import { keys as itemKeys } from './table.ts';
+import { keys as itemKeys, pointerKey, type RecentEntry } from './table.ts';
 import type { Verification } from './verification.ts';
-
-/** One of a phone's recent verifications, as its pointer lists it. */
-interface RecentEntry {
-  id: string;
-  /** Epoch seconds: the verification item's TTL. */
-  until: number;
-}
 
 interface PointerItem {
   pk: string;
@@ -28,61 +21,49 @@ interface PointerItem {
 const ERASE_ROUNDS = 5;
 
 /** Each phone's pointer to its latest verification and recent ids: send writes it, verify reads and erases it. */
-export function phoneStore({ db, tableName, retentionSeconds }: TableClient): PhoneStore {
+export function phoneStore({ db, tableName }: TableClient): PhoneStore {
   async function pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult> {
     const { id, createdAt } = verification;
-    const entry = recentEntry(verification);
     try {
       const out = await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: pointerKey(verification) },
-          UpdateExpression:
-            'SET verificationId = :id, createdAt = :createdAt, #ttl = :ttl, recent = list_append(if_not_exists(recent, :none), :entry)',
-          // Equal times: the last writer wins, which still leaves one pending. Pointers written before they
-          // carried createdAt count as older.
-          ConditionExpression: 'attribute_not_exists(createdAt) OR createdAt <= :createdAt',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':id': id,
-            ':createdAt': createdAt,
-            // The pointer lives as long as the newest verification it lists.
-            ':ttl': entry.until,
-            ':none': [],
-            ':entry': [entry],
-          },
+          UpdateExpression: 'SET verificationId = :id, createdAt = :createdAt',
+          // The pointer exists: the verification's creation listed it. Gone, it was erased meanwhile (with this
+          // verification), and must not come back. Equal times: the last writer wins, which still leaves one
+          // pending. Pointers written before they carried createdAt count as older.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(createdAt) OR createdAt <= :createdAt)',
+          ExpressionAttributeValues: { ':id': id, ':createdAt': createdAt },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const old = (out.Attributes ?? {}) as PointerItem;
-      await pruneRecent(verification, [...(old.recent ?? []), entry], keep);
+      await pruneRecent(verification, old.recent ?? [], keep);
       return { moved: true, replaced: old.verificationId };
     } catch (error) {
       const failed = error as { name?: string; Item?: Record<string, never> };
-      if (failed.name !== 'ConditionalCheckFailedException' || !failed.Item) throw storeError(error);
+      if (failed.name !== 'ConditionalCheckFailedException') throw storeError(error);
+      if (!failed.Item) return { moved: false, erased: true };
       // A newer verification holds the pointer; this one is still the phone's, and listed.
-      await rememberForPhone(verification, keep);
       return { moved: false, newer: unmarshall(failed.Item).verificationId as string };
     }
   }
 
-  async function rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void> {
-    const entry = recentEntry(verification);
+  async function pruneForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void> {
     const out = await storeCall(() =>
       db.send(
-        new UpdateCommand({
+        new GetCommand({
           TableName: tableName,
           Key: { pk: pointerKey(verification) },
-          UpdateExpression:
-            'SET recent = list_append(if_not_exists(recent, :none), :entry), #ttl = if_not_exists(#ttl, :ttl)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':none': [], ':entry': [entry], ':ttl': entry.until },
-          ReturnValues: 'ALL_NEW',
+          ConsistentRead: true,
+          ProjectionExpression: 'recent',
         }),
       ),
     );
-    await pruneRecent(verification, (out.Attributes as PointerItem | undefined)?.recent ?? [], keep);
+    await pruneRecent(verification, (out.Item as PointerItem | undefined)?.recent ?? [], keep);
   }
 
   /**
@@ -116,15 +97,6 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
     }
   }
 
-  const pointerKey = (verification: Pick<Verification, 'apiKeyId' | 'phoneHash'>) =>
-    itemKeys.phone(verification.apiKeyId, verification.phoneHash);
-
-  /** `until`: the verification item's own TTL, after which it may be gone. */
-  const recentEntry = (verification: PhoneEntry): RecentEntry => ({
-    id: verification.id,
-    until: epochSeconds(verification.expiresAt) + retentionSeconds,
-  });
-
   async function erasePhone(apiKeyId: string, phoneHashes: string[]): Promise<number> {
     let erased = 0;
     // A send may list a new id between the read and the pointer's delete: then read again.
@@ -156,9 +128,15 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
     return (out.Responses?.[tableName] ?? []) as PointerItem[];
   }
 
-  /** Only this API key's verification of this phone: a pointer is never trusted to name another's. */
+  /**
+   * Only this API key's verification of this phone: a pointer is never trusted to name another's. The
+   * answer its Idempotency-Key record keeps (it names the masked number) goes with it; the record itself
+   * stays until its TTL, holding only a keyed hash of the request, so a retry under that key still places
+   * no second call.
+   */
   async function eraseVerification(id: string, apiKeyId: string, phoneHashes: string[]): Promise<boolean> {
     const hashes = Object.fromEntries(phoneHashes.map((hash, i) => [`:h${i}`, hash]));
+    let erased: Record<string, unknown> | undefined;
     try {
       const out = await db.send(
         new DeleteCommand({
@@ -169,11 +147,33 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return out.Attributes !== undefined;
+      erased = out.Attributes;
     } catch (error) {
       // Already gone (erased before, or removed by TTL), or not this key's phone: nothing to erase.
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
       throw storeError(error);
+    }
+    const record = (erased as Partial<Verification> | undefined)?.idempotencyRecord;
+    if (record) await forgetResponse(record, id);
+    return erased !== undefined;
+  }
+
+  /** Removes the stored answer of the Idempotency-Key record bound to this verification (if it still is). */
+  async function forgetResponse(record: string, verificationId: string) {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: record },
+          UpdateExpression: 'REMOVE #response',
+          ConditionExpression: 'verificationId = :id',
+          ExpressionAttributeNames: { '#response': 'response' },
+          ExpressionAttributeValues: { ':id': verificationId },
+        }),
+      );
+    } catch (error) {
+      // Expired, or never bound to it (the send failed before its call could be placed): nothing of it there.
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw storeError(error);
     }
   }
 
@@ -218,5 +218,5 @@ export function phoneStore({ db, tableName, retentionSeconds }: TableClient): Ph
     return pointers.map(({ pk }) => found.get(pk)).find(Boolean);
   }
 
-  return { pointPhoneTo, rememberForPhone, erasePhone, latestIdForPhone };
+  return { pointPhoneTo, pruneForPhone, erasePhone, latestIdForPhone };
 }

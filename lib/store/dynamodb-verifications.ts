@@ -1,9 +1,9 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FallbackChannel } from '#platform/config.ts';
 import { epochSeconds, storeCall, storeError, type TableClient } from './dynamodb-client.ts';
 import type { TransitionResult, VerificationStore } from './store.ts';
-import { keys as itemKeys } from './table.ts';
+import { keys as itemKeys, listUnderPhone } from './table.ts';
 import {
   type CallRecord,
   MESSAGE_STATUS_AFTER,
@@ -21,34 +21,35 @@ const fromItem = (item: Record<string, unknown>): Verification => {
 
 /** Verification items: their creation, reads, and every state transition (one conditional write each). */
 export function verificationStore({ db, tableName, retentionSeconds }: TableClient): VerificationStore {
+  /**
+   * The verification and its entry in its phone's pointer, in one transaction: from the moment it exists,
+   * erasure finds it, also while its call or SMS is still being placed (lib/store/dynamodb-phones.ts). The
+   * verification's id is the transaction's idempotency token, so the SDK retrying a transaction whose answer
+   * timed out after it landed succeeds without writing twice.
+   */
   async function create(verification: Verification): Promise<void> {
-    const item = {
-      pk: itemKeys.verification(verification.id),
-      ttl: epochSeconds(verification.expiresAt) + retentionSeconds,
-      ...verification,
-    };
-    try {
-      await db.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    const ttl = epochSeconds(verification.expiresAt) + retentionSeconds;
+    await storeCall(() =>
+      db.send(
+        new TransactWriteCommand({
+          ClientRequestToken: verification.id,
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  pk: itemKeys.verification(verification.id),
+                  ttl,
+                  ...verification,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Update: { TableName: tableName, ...listUnderPhone(verification, ttl) } },
+          ],
         }),
-      );
-    } catch (error) {
-      // The SDK retries a write whose answer timed out; if the first try landed, the retry finds our own
-      // item (the id is random, its code hash keyed to it): the verification is created, not a 500.
-      const failed = error as { name?: string; Item?: Record<string, never> };
-      const found = failed.Item && unmarshall(failed.Item);
-      if (
-        failed.name === 'ConditionalCheckFailedException' &&
-        found?.codeHash === verification.codeHash &&
-        found.createdAt === verification.createdAt
-      )
-        return;
-      throw storeError(error);
-    }
+      ),
+    );
   }
 
   async function get(id: string): Promise<Verification | undefined> {

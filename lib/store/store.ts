@@ -7,7 +7,10 @@ import type { CallRecord, MessageRecord, Verification, VerificationState } from 
  * store returns the current record (read in the same round trip) so the caller can say why.
  */
 export interface VerificationStore {
-  /** Stores a new pending verification; its id must be new. */
+  /**
+   * Stores a new pending verification (its id must be new) and lists it in its phone's pointer, in one
+   * write: erasure finds it from the moment it exists, also while its call is being placed.
+   */
   create(verification: Verification): Promise<void>;
   get(id: string): Promise<Verification | undefined>;
   /** A strongly consistent read of the status fields alone (no hashes): what the answer webhook needs. */
@@ -87,14 +90,15 @@ export interface VerificationStore {
 export interface PhoneStore {
   /**
    * Makes the verification its phone's latest for its API key, unless the pointer already holds a newer one
-   * (a later `createdAt`): the pointer only moves forward.
+   * (a later `createdAt`): the pointer only moves forward. The verification's creation already listed it in
+   * the pointer; a pointer that is gone was erased with it (`erased`), and stays gone.
    */
   pointPhoneTo(verification: PhoneEntry, keep: RecentLimit): Promise<PointResult>;
   /**
-   * Adds the verification to its phone's recent ids without moving the pointer: a send whose code never went
-   * out still stored a verification of that phone, which erasure must find.
+   * Drops the ids past their items' TTL, and any beyond the limit, from the phone's pointer: what moving the
+   * pointer does, for a send whose code never went out (so never moved it).
    */
-  rememberForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void>;
+  pruneForPhone(verification: PhoneEntry, keep: RecentLimit): Promise<void>;
   /**
    * Deletes every verification listed in the phone's pointers under these pseudonyms for this API key, then
    * the pointers themselves; returns how many verifications it deleted. Counters stay (SECURITY.md).
@@ -116,7 +120,11 @@ export interface RecentLimit {
 }
 
 /** Either the pointer moved (and names the id it replaced), or it already held this newer one. */
-export type PointResult = { moved: true; replaced: string | undefined } | { moved: false; newer: string };
+export type PointResult =
+  | { moved: true; replaced: string | undefined }
+  | { moved: false; newer: string }
+  /** The pointer was erased (with this verification) while its send ran. */
+  | { moved: false; erased: true };
 
 export type TransitionResult =
   | { done: true; verification: Verification }
@@ -191,7 +199,11 @@ export interface IdempotencyClaim {
   key: string;
   /** This request's own id for its claim (random): the later writes apply only to its own claim. */
   claimId: string;
-  bodyHash: string;
+  /**
+   * The request body's keyed hash under each key of the ring, the current key's first (the one stored): a
+   * claim made before a key rotation still matches its own retry.
+   */
+  bodyHashes: string[];
   now: number;
   expiresAt: number;
   /** An unbound claim older than this (ms epoch) is from a request that died: it may be taken over. */
@@ -258,6 +270,17 @@ export interface TenantChange {
 export interface UsageStore {
   /** The rows of these days (YYYY-MM-DD), the shards of each summed; rows with no count are absent. */
   readUsage(tenantId: string, days: string[], shards: number): Promise<UsageRow[]>;
+}
+
+/**
+ * What a key rotation needs of the endpoints (ops/rotate-keys.ts, never a function): every sealed secret, and
+ * a secret sealed again under the current key, written only while the item still holds the one it replaces.
+ */
+export interface WebhookSecretStore {
+  /** Every endpoint's API key id and sealed secret: a Scan of the table, filtered (an operator's rare read). */
+  listSealedSecrets(): Promise<Array<{ apiKeyId: string; sealedSecret: string }>>;
+  /** False when the item changed meanwhile (a PUT issued a new secret, or a DELETE removed it). */
+  replaceSealedSecret(apiKeyId: string, from: string, to: string): Promise<boolean>;
 }
 
 export type Store = VerificationStore &

@@ -14,6 +14,7 @@ export const TABLE = {
 
 export const VERIFICATION_PREFIX = 'VERIFICATION#';
 export const TENANT_PREFIX = 'TENANT#';
+export const WEBHOOK_PREFIX = 'WEBHOOK#';
 
 /**
  * The stream records the events function needs: its verifications' (every event, approval and hang-up comes
@@ -26,11 +27,42 @@ export const isVerificationKey = (pk: unknown) =>
 export const keys = {
   verification: (id: string) => `${VERIFICATION_PREFIX}${id}`,
   phone: (apiKeyId: string, phoneHash: string) => `PHONE#${apiKeyId}#${phoneHash}`,
-  webhook: (apiKeyId: string) => `WEBHOOK#${apiKeyId}`,
+  webhook: (apiKeyId: string) => `${WEBHOOK_PREFIX}${apiKeyId}`,
   tenant: (tenantId: string) => `${TENANT_PREFIX}${tenantId}`,
   /** One item per tenant, UTC day and shard (`shard` is '' or `#s<n>`, lib/abuse/sharded-counter.ts). */
   usage: (tenantId: string, day: string, shard: string) => `USAGE#${tenantId}#${day}${shard}`,
 } as const;
+
+/** One of a phone's recent verifications, as its pointer (`PHONE#…`) lists it. */
+export interface RecentEntry {
+  id: string;
+  /** Epoch seconds: the verification item's TTL. */
+  until: number;
+}
+
+/** A phone's pointer item key, per API key and phone pseudonym. */
+export const pointerKey = (verification: { apiKeyId: string; phoneHash: string }) =>
+  keys.phone(verification.apiKeyId, verification.phoneHash);
+
+/**
+ * The update that lists a new verification in its phone's pointer, written in the same transaction as the
+ * verification itself (lib/store/dynamodb-verifications.ts `create`), so erasure finds every verification
+ * that exists, including one whose call is still being placed. The pointer lives as long as the newest
+ * verification it lists (`until`, the verification item's TTL); it moves to the verification only once its
+ * code is out (lib/store/dynamodb-phones.ts `pointPhoneTo`).
+ */
+export function listUnderPhone(
+  verification: { id: string; apiKeyId: string; phoneHash: string },
+  until: number,
+) {
+  const entry: RecentEntry = { id: verification.id, until };
+  return {
+    Key: { pk: pointerKey(verification) },
+    UpdateExpression: 'SET recent = list_append(if_not_exists(recent, :none), :entry), #ttl = :ttl',
+    ExpressionAttributeNames: { '#ttl': 'ttl' },
+    ExpressionAttributeValues: { ':none': [], ':entry': [entry], ':ttl': until },
+  };
+}
 
 /**
  * The CreateTable input for DynamoDB Local; the CDK stack declares the same key, TTL attribute and stream.

@@ -142,6 +142,11 @@ export interface Verification {
   safeListed?: boolean;
   /** Set when a newer send for the phone canceled this one, so its late-answered call can say so. */
   supersededBy?: string;
+  /**
+   * The Idempotency-Key record of the send that made it (its item key), so erasure can remove the answer
+   * stored there, which names the masked number.
+   */
+  idempotencyRecord?: string;
 }
 
 /** What the answer webhook reads before it speaks: the status and what decides its effective value. */

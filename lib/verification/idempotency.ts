@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { ApiError, invalidRequest, retryAfterSeconds } from '#platform/errors.ts';
 import type { HttpResult } from '#platform/http.ts';
 import { canonicalJson } from '#platform/json.ts';
+import type { KeySet } from '#platform/keyring.ts';
 import type { Logger } from '#platform/logger.ts';
+import type { Secrets } from '#platform/secrets.ts';
 import type { IdempotencyStore } from '#store/store.ts';
 
 /**
@@ -16,16 +18,28 @@ import type { IdempotencyStore } from '#store/store.ts';
  *   anything with Retry-After) or a 5xx frees the key, so a retry runs afresh.
  * A duplicate that arrives while the first is running and not yet bound gets 409
  * idempotency_request_in_progress; the same key with another body gets 409 idempotency_key_reused.
+ *
+ * The body holds the phone number, so its stored hash is keyed (HMAC under the key ring's idempotency
+ * subkey): an unkeyed hash beside the masked number would give the number back to anyone with the table
+ * after some 10^8 tries. A record made before a key rotation is compared under every key of the ring.
  */
 export interface IdempotencyDeps {
   store: IdempotencyStore;
+  secrets: Pick<Secrets, 'keyRing'>;
   clock: () => number;
   logger: Logger;
 }
 
+/** A claimed key: `bind` must be awaited before a call may be placed; `record` is the record's own key. */
+export interface IdempotencyClaimed {
+  bind(verificationId: string): Promise<void>;
+  /** The Idempotency-Key record's item key, kept on the verification so erasure can find it. */
+  record?: string;
+}
+
 /** What a send does under a key: `run` must await `bind` before a call may be placed. */
 export interface IdempotentSend {
-  run(bind: (verificationId: string) => Promise<void>): Promise<HttpResult>;
+  run(claimed: IdempotencyClaimed): Promise<HttpResult>;
   /** The answer for a key bound to a verification whose own answer was never stored. */
   replay(verificationId: string): Promise<HttpResult>;
 }
@@ -36,6 +50,10 @@ const STALE_CLAIM_MS = 60_000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+/** The body's hash under one ring key: a pseudonym like the phone's, testable only with the key ring. */
+export const bodyHash = (key: KeySet, body: unknown) =>
+  createHmac('sha256', key.idempotency).update(canonicalJson(body)).digest('base64url');
 
 const inProgress = () =>
   new ApiError(
@@ -61,26 +79,27 @@ export async function idempotent(
   request: { apiKeyId: string; idempotencyKey: string | undefined; body: unknown },
   send: IdempotentSend,
 ): Promise<HttpResult> {
-  if (request.idempotencyKey === undefined) return send.run(async () => {});
+  if (request.idempotencyKey === undefined) return send.run({ bind: async () => {} });
   if (!KEY.test(request.idempotencyKey)) {
     throw invalidRequest('Idempotency-Key must be 1 to 255 visible ASCII characters.');
   }
   // The client's key is hashed into the item key: any characters, fixed length, nothing echoed back.
   const key = `IDEMPOTENCY#${request.apiKeyId}#${sha256(request.idempotencyKey)}`;
-  const bodyHash = sha256(canonicalJson(request.body));
+  // The current key's first: it is the one stored.
+  const bodyHashes = (await deps.secrets.keyRing()).all.map((ringKey) => bodyHash(ringKey, request.body));
   const claimId = randomUUID();
   const now = deps.clock();
   const claim = await deps.store.claimIdempotencyKey({
     key,
     claimId,
-    bodyHash,
+    bodyHashes,
     now,
     expiresAt: now + RETENTION_MS,
     staleBefore: now - STALE_CLAIM_MS,
   });
   if (!claim.claimed) {
     const { record } = claim;
-    if (record.bodyHash !== bodyHash) {
+    if (!bodyHashes.includes(record.bodyHash)) {
       throw new ApiError(
         409,
         'idempotency_key_reused',
@@ -115,7 +134,7 @@ export async function idempotent(
     });
   let response: HttpResult;
   try {
-    response = await send.run(bind);
+    response = await send.run({ bind, record: key });
   } catch (error) {
     // Once bound, the claim stays: a retry answers from the verification.
     if (!bound && !lost) await release();

@@ -53,6 +53,8 @@ export interface StartRequest extends SendChoices {
   phone: Phone;
   /** Android's SMS Retriever hash, for an SMS on either channel's turn. */
   appHash?: string | undefined;
+  /** The Idempotency-Key record this send claimed (lib/verification/idempotency.ts), kept for erasure. */
+  idempotencyRecord?: string | undefined;
 }
 
 export async function startVerification(
@@ -121,6 +123,7 @@ export async function startVerification(
     // What its fallback, sent by the hangup function, must obey without reading the tenant's settings.
     ...(rules.maxPerDay < config.abuse.apiKeyMaxPerDay && { dayCap: rules.maxPerDay }),
     ...(rules.safeListed && { safeListed: true }),
+    ...(request.idempotencyRecord && { idempotencyRecord: request.idempotencyRecord }),
   };
   await store.create(verification);
 
@@ -149,9 +152,10 @@ export async function startVerification(
     if (marked?.done) {
       await returnUnusedGuesses(store, marked.verification).catch(logCounterFailure(deps, id));
     }
-    // It is stored and names the phone (masked): erasure must find it though the pointer never moved to it.
-    await store.rememberForPhone(verification, recentLimit(config)).catch((failure: unknown) => {
-      logger.error('Could not list the verification under its phone', {
+    // Listed under its phone since its creation (erasure finds it), but the pointer never moved to it, so
+    // nothing pruned the pointer's list: do it here, as moving it would have.
+    await store.pruneForPhone(verification, recentLimit(config)).catch((failure: unknown) => {
+      logger.error("Could not prune the phone's recent verifications", {
         verificationId: id,
         error: failure as Error,
       });
@@ -303,6 +307,11 @@ async function supersedeOlder(deps: ServiceDeps, verification: Verification, pho
   const { store, logger } = deps;
   const { id, apiKeyId } = verification;
   const pointed = await store.pointPhoneTo(verification, recentLimit(deps.config));
+  // Erased while its call was placed: the phone's verifications are gone, this one with them.
+  if ('erased' in pointed) {
+    logger.info('Verification erased while it was being sent', { verificationId: id });
+    return;
+  }
   const newest = pointed.moved ? id : pointed.newer;
   const olderIds = new Set([pointed.moved ? pointed.replaced : id]);
   // After a key rotation the phone's pointer may still sit under an older key's pseudonym.

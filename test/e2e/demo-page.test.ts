@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_MISSING, chromiumPath, launchChromium, pageErrors } from '../support/chromium.ts';
-import { heardDigits, type SpawnedStack, spawnLocalStack } from '../support/local-stack.ts';
+import { heardDigits, SPAWN_TIMEOUT_MS, type SpawnedStack, spawnLocalStack } from '../support/local-stack.ts';
 
 /** The page polls the API once a second; a loaded machine needs more than expect.poll's default 1 s. */
 const POLL = { timeout: 10_000 };
@@ -15,7 +15,7 @@ describe.skipIf(!chromiumPath)('demo page in headless Chromium', () => {
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([spawnLocalStack(), launchChromium()]);
-  });
+  }, SPAWN_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

@@ -4,6 +4,7 @@ import { expectNoDigitRun } from '../support/event-schemas.ts';
 import {
   ended,
   type SimCallView,
+  SPAWN_TIMEOUT_MS,
   type SpawnedStack,
   spawnLocalStack,
   waitForCall,
@@ -19,7 +20,7 @@ let stack: SpawnedStack;
 
 beforeAll(async () => {
   stack = await spawnLocalStack({ PHONE_MIN_GAP_SECONDS: '0', PHONE_MAX_PER_10_MINUTES: '100' });
-});
+}, SPAWN_TIMEOUT_MS);
 
 afterAll(async () => {
   await stack?.stop();

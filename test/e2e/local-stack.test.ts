@@ -11,6 +11,7 @@ import {
   ended,
   heardDigits,
   type SimCallView,
+  SPAWN_TIMEOUT_MS,
   type SpawnedStack,
   settled,
   spawnLocalStack,
@@ -37,17 +38,7 @@ beforeAll(async () => {
     PHONE_MIN_GAP_SECONDS: '0',
     PHONE_MAX_PER_10_MINUTES: '10',
   });
-  // The tests below start a dozen sends at once: a DynamoDB Local whose JVM is still cold answers a burst
-  // like that with 503 store_unavailable. A few sends one at a time first, to numbers no test uses, until
-  // three in a row are accepted.
-  for (let accepted = 0, tries = 0; accepted < 3; tries++) {
-    if (tries >= 40) throw new Error('the local stack never accepted a send');
-    const phone = `+1415555018${tries % 10}`;
-    const warm = await stack.api('POST', '/v1/verifications', { phone, channel: 'sms' });
-    accepted = warm.status === 202 ? accepted + 1 : 0;
-    if (warm.status !== 202) await sleep(250);
-  }
-}, 120_000);
+}, SPAWN_TIMEOUT_MS);
 
 afterAll(async () => {
   await stack?.stop();
@@ -553,71 +544,79 @@ describe('after the run', () => {
 });
 
 describe('real mode', () => {
-  it('switches the simulator and the demo page off', async () => {
-    const real = await spawnLocalStack({
-      PLIVO_AUTH_ID: 'MAREALACCOUNTID00000',
-      PLIVO_AUTH_TOKEN: 'real-token',
-      PLIVO_FROM_NUMBER: '+14155550100',
-      PUBLIC_URL: 'https://otp.example.com',
-      // It starts its own DynamoDB Local, as `npm start` does in a shell without AWS credentials.
-      DYNAMODB_ENDPOINT: '',
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-    });
-    try {
-      expect(real.lines.join('\n')).toContain('REAL calls');
-      // DynamoDB Local cannot be bound to loopback: said plainly, and a guessed key id sees nothing.
-      const warning = real.lines.find((line) => line.startsWith('WARNING: DynamoDB Local'));
-      expect(warning).toMatch(/listens on every network interface.*random access key id/);
-      const endpoint = /\((http:\/\/127\.0\.0\.1:\d+)\)/.exec(warning ?? '')?.[1] ?? '';
-      const guessed = localClient({ endpoint, credentials: LOCAL_KEY });
-      try {
-        expect((await guessed.send(new ListTablesCommand({}))).TableNames).toEqual([]);
-        await expect(guessed.send(new ScanCommand({ TableName: 'voice-otp-local' }))).rejects.toThrow(
-          /non-existent table/,
-        );
-      } finally {
-        guessed.destroy();
-      }
-      // Without WhatsApp settings the channel is refused before anything is stored or sent.
-      expect(
-        await real.api('POST', '/v1/verifications', { phone: '+14155550123', channel: 'whatsapp' }),
-      ).toMatchObject({ status: 403, body: { error: { code: 'channel_not_allowed' } } });
-      // And the stack is serving from that DynamoDB Local: its table exists under its own key.
-      expect((await real.api('GET', '/v1/verifications/vrf_00000000000000000000000000')).status).toBe(404);
-      expect((await fetch(`${real.url}/health`)).status).toBe(200);
-      for (const path of ['/', '/demo.js', '/_simulator/calls', '/_simulator/messages']) {
-        const response = await fetch(`${real.url}${path}`);
-        expect(response.status).toBe(404);
-      }
-      const press = await fetch(`${real.url}/_simulator/calls/x/press`, {
-        method: 'POST',
-        body: '{"digits":"1"}',
+  it(
+    'switches the simulator and the demo page off',
+    async () => {
+      const real = await spawnLocalStack({
+        PLIVO_AUTH_ID: 'MAREALACCOUNTID00000',
+        PLIVO_AUTH_TOKEN: 'real-token',
+        PLIVO_FROM_NUMBER: '+14155550100',
+        PUBLIC_URL: 'https://otp.example.com',
+        // It starts its own DynamoDB Local, as `npm start` does in a shell without AWS credentials.
+        DYNAMODB_ENDPOINT: '',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
       });
-      expect(press.status).toBe(404);
-      for (const api of ['Call', 'Message']) {
-        const plivo = await fetch(`${real.url}/_plivo/v1/Account/MAREALACCOUNTID00000/${api}/`, {
+      try {
+        expect(real.lines.join('\n')).toContain('REAL calls');
+        // DynamoDB Local cannot be bound to loopback: said plainly, and a guessed key id sees nothing.
+        const warning = real.lines.find((line) => line.startsWith('WARNING: DynamoDB Local'));
+        expect(warning).toMatch(/listens on every network interface.*random access key id/);
+        const endpoint = /\((http:\/\/127\.0\.0\.1:\d+)\)/.exec(warning ?? '')?.[1] ?? '';
+        const guessed = localClient({ endpoint, credentials: LOCAL_KEY });
+        try {
+          expect((await guessed.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+          await expect(guessed.send(new ScanCommand({ TableName: 'voice-otp-local' }))).rejects.toThrow(
+            /non-existent table/,
+          );
+        } finally {
+          guessed.destroy();
+        }
+        // Without WhatsApp settings the channel is refused before anything is stored or sent.
+        expect(
+          await real.api('POST', '/v1/verifications', { phone: '+14155550123', channel: 'whatsapp' }),
+        ).toMatchObject({ status: 403, body: { error: { code: 'channel_not_allowed' } } });
+        // And the stack is serving from that DynamoDB Local: its table exists under its own key.
+        expect((await real.api('GET', '/v1/verifications/vrf_00000000000000000000000000')).status).toBe(404);
+        expect((await fetch(`${real.url}/health`)).status).toBe(200);
+        for (const path of ['/', '/demo.js', '/_simulator/calls', '/_simulator/messages']) {
+          const response = await fetch(`${real.url}${path}`);
+          expect(response.status).toBe(404);
+        }
+        const press = await fetch(`${real.url}/_simulator/calls/x/press`, {
           method: 'POST',
-          body: '{}',
+          body: '{"digits":"1"}',
         });
-        expect(plivo.status).toBe(404);
+        expect(press.status).toBe(404);
+        for (const api of ['Call', 'Message']) {
+          const plivo = await fetch(`${real.url}/_plivo/v1/Account/MAREALACCOUNTID00000/${api}/`, {
+            method: 'POST',
+            body: '{}',
+          });
+          expect(plivo.status).toBe(404);
+        }
+      } finally {
+        await real.stop();
       }
-    } finally {
-      await real.stop();
-    }
-  });
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
 
 describe('another AWS region in the shell', () => {
-  it('still finds its table: DynamoDB Local keeps one database per key id and region', async () => {
-    const elsewhere = await spawnLocalStack({ AWS_REGION: 'eu-west-1' });
-    try {
-      const sent = await elsewhere.api('POST', '/v1/verifications', { phone: '+14155550177' });
-      expect(sent.status).toBe(202);
-    } finally {
-      await elsewhere.stop();
-    }
-  });
+  it(
+    'still finds its table: DynamoDB Local keeps one database per key id and region',
+    async () => {
+      const elsewhere = await spawnLocalStack({ AWS_REGION: 'eu-west-1' });
+      try {
+        const sent = await elsewhere.api('POST', '/v1/verifications', { phone: '+14155550177' });
+        expect(sent.status).toBe(202);
+      } finally {
+        await elsewhere.stop();
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
 
 describe('the local gateway', () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -13,6 +13,7 @@ import {
   heardDigits,
   type SimCallView,
   type SimMessageView,
+  SPAWN_TIMEOUT_MS,
   type SpawnedStack,
   settled,
   spawnLocalStack,
@@ -25,9 +26,13 @@ import {
  * (FRAUD_GUARD_PREFIX_DIGITS=8): sends to ordinary numbers and to every special callee, answers, a repeat,
  * hangups, wrong and right checks, a cancel, a resend, an idempotent replay, rate-limit and Plivo refusals,
  * bad input and a forged webhook; SMS to an ordinary number and to every special recipient, with their
- * delivery reports; a WhatsApp message read and checked, and one to a number not on WhatsApp; and the
- * fallbacks (busy, unanswered and machine calls → SMS, the undelivered SMS → a call, WhatsApp → SMS). Then every structured log line and every stored item is scanned for the codes the phones heard or
- * read and for any 6 consecutive digits of any number used.
+ * delivery reports; a WhatsApp message read and checked, and one to a number not on WhatsApp; the fallbacks
+ * (busy, unanswered and machine calls → SMS, the undelivered SMS → a call, WhatsApp → SMS); an
+ * Idempotency-Key send, then its phone erased. Then every structured log line and every stored item is
+ * scanned for the codes the phones heard or read and for any 6 consecutive digits of any number used; every
+ * stored value is also tried against the obvious unkeyed hashes of every request body sent and of every
+ * number (what anyone holding the table could test guesses against); and nothing stored may name the erased
+ * phone's masked number.
  */
 const TABLE_NAME = `privacy-${randomUUID()}`;
 const PHONES = {
@@ -41,6 +46,8 @@ const PHONES = {
   whatsapp: '+14155550168',
   /** Not a valid number (one digit short): refused with 400, yet a number the scan must not find. */
   invalid: '+1415555016',
+  /** Sent with an Idempotency-Key, then erased. */
+  erased: '+14155550168',
 };
 const NUMBERS = [
   ...Object.values(PHONES),
@@ -57,6 +64,9 @@ const heardCodes = new Set<string>();
 const readCodes = new Set<string>();
 let structured: unknown[] = [];
 let items: Record<string, unknown>[] = [];
+/** Every request body sent to the send route, as sent. */
+const bodies: Array<Record<string, unknown>> = [];
+let erasedMask = '';
 
 beforeAll(async () => {
   startedAt = Date.now();
@@ -70,7 +80,9 @@ beforeAll(async () => {
   });
   const ids: string[] = [];
   const send = async (phone: string, headers: Record<string, string> = {}, extra = {}) => {
-    const response = await stack.api('POST', '/v1/verifications', { phone, ...extra }, headers);
+    const body = { phone, ...extra };
+    bodies.push(body);
+    const response = await stack.api('POST', '/v1/verifications', body, headers);
     if (response.status === 202) ids.push(response.body.id as string);
     return response;
   };
@@ -146,6 +158,17 @@ beforeAll(async () => {
   });
   expect(forged.status).toBe(403);
 
+  // An Idempotency-Key send and its replay, then "forget my number".
+  const eraseKey = { 'Idempotency-Key': 'privacy-scan-erased' };
+  const toErase = await send(PHONES.erased, eraseKey);
+  expect(toErase.status).toBe(202);
+  erasedMask = toErase.body.to as string;
+  expect((await send(PHONES.erased, eraseKey)).status).toBe(202);
+  await waitForCall(stack, PHONES.erased, ended);
+  await outcomesRecorded(toErase.body.id as string);
+  ids.splice(ids.indexOf(toErase.body.id as string), 1);
+  expect((await stack.api('POST', '/v1/phones/erase', { phone: PHONES.erased })).body).toEqual({ erased: 1 });
+
   // Every fallback goes out, every call ends and every SMS settles, and each is recorded, before the scan.
   for (const phone of FALLS_BACK) await waitForMessage(stack, phone, settled);
   await waitForCall(stack, '+12025550197', ended);
@@ -177,7 +200,7 @@ beforeAll(async () => {
     (await client.send(new ScanCommand({ TableName: TABLE_NAME, ConsistentRead: true }))).Items ?? []
   ).map((item) => unmarshall(item));
   client.destroy();
-}, 120_000);
+}, SPAWN_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -275,4 +298,52 @@ describe('whole-flow privacy scan, FRAUD_GUARD_PREFIX_DIGITS=8', () => {
   it('no stored item holds a code or 6 consecutive digits of a number, number-range keys included', () => {
     expect(findings(scanned(items.flatMap((item) => [...strings(item)])))).toEqual([]);
   });
+
+  it('no stored value is an unkeyed hash of a request body or of a number (tried the obvious ways)', () => {
+    const guesses = unkeyedHashes();
+    // A Idempotency-Key record with its body hash was stored: the attack had something to try.
+    expect(items.some((item) => typeof item.bodyHash === 'string')).toBe(true);
+    expect(guesses.size).toBeGreaterThan(1000);
+    const matches: string[] = [];
+    for (const item of items)
+      for (const value of strings(item))
+        for (const part of [value, ...value.split(/[#.:]/)])
+          if (guesses.has(part)) matches.push(`${guesses.get(part)} = ${String(item.pk)}: ${value}`);
+    expect(matches).toEqual([]);
+  });
+
+  it("nothing stored names the erased phone's masked number", () => {
+    expect(erasedMask).toMatch(/^\+1\*+68$/);
+    const naming = items.filter((item) => [...strings(item)].some((value) => value.includes(erasedMask)));
+    expect(naming).toEqual([]);
+  });
 });
+
+/**
+ * What an attacker holding the table would try against each stored value: every request body sent (as sent,
+ * and as canonical JSON with sorted keys) and every number (E.164, without its +, its national digits),
+ * hashed with MD5, SHA-1, SHA-256, SHA-384 and SHA-512, in hex, base64 and base64url. Value → what it hashes.
+ */
+function unkeyedHashes(): Map<string, string> {
+  const sorted = (body: Record<string, unknown>) =>
+    JSON.stringify(Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b))));
+  const inputs = new Set<string>();
+  for (const body of bodies) {
+    inputs.add(JSON.stringify(body));
+    inputs.add(sorted(body));
+  }
+  for (const number of NUMBERS) {
+    inputs.add(number);
+    inputs.add(number.slice(1));
+    inputs.add(number.replace(/^\+1/, ''));
+  }
+  const guesses = new Map<string, string>();
+  for (const input of inputs)
+    for (const algorithm of ['md5', 'sha1', 'sha256', 'sha384', 'sha512'])
+      for (const encoding of ['hex', 'base64', 'base64url'] as const) {
+        const digest = createHash(algorithm).update(input).digest(encoding);
+        guesses.set(digest, `${algorithm}/${encoding}(${input})`);
+        guesses.set(digest.replace(/=+$/, ''), `${algorithm}/${encoding}(${input})`);
+      }
+  return guesses;
+}

@@ -4,6 +4,7 @@ import { type AwsStandIn, awsStandIn } from '../support/aws-stand-in.ts';
 import { wrongCode } from '../support/harness.ts';
 import {
   heardDigits,
+  SPAWN_TIMEOUT_MS,
   type SpawnedStack,
   spawnLocalStack,
   waitForCall,
@@ -23,7 +24,7 @@ beforeAll(async () => {
   [stack, aws] = await Promise.all([spawnLocalStack({ PHONE_MIN_GAP_SECONDS: '0' }), awsStandIn()]);
   aws.stacks.set('VoiceOtp', { ApiUrl: stack.url, ApiKeyId: 'key-id-1' });
   aws.apiKeys.set('key-id-1', stack.apiKey);
-});
+}, SPAWN_TIMEOUT_MS);
 
 afterAll(async () => {
   await Promise.all([stack?.stop(), aws?.close()]);
@@ -36,11 +37,16 @@ interface Run {
 }
 
 /** Runs the command; once it has started a verification, `code()` says what to type on its stdin. */
-function runSmoke(args: string[], code?: () => Promise<string>): Promise<Run> {
+function runSmoke(
+  args: string[],
+  code?: () => Promise<string>,
+  env: Record<string, string> = {},
+): Promise<Run> {
   const child = spawn(process.execPath, ['ops/smoke.ts', ...args], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       ...process.env,
+      ...env,
       AWS_ENDPOINT_URL: aws.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'stand-in',
@@ -84,14 +90,15 @@ describe('npm run smoke', () => {
     expect(run.stdout).toMatch(/Final status: approved; call completed, \d+ s/);
   }, 60_000);
 
-  it('sms, with --api-url and --api-key: the code read from the SMS approves', async () => {
+  it('sms, with --api-url and the key in VOICE_OTP_API_KEY: the code read from the SMS approves', async () => {
     const phone = '+14155550171';
     const run = await runSmoke(
-      ['--api-url', stack.url, '--api-key', stack.apiKey, '--phone', phone, '--channel', 'sms'],
+      ['--api-url', stack.url, '--phone', phone, '--channel', 'sms'],
       async () => {
         const message = await waitForMessage(stack, phone, (m) => Boolean(m.text));
         return /\b(\d{6})\b/.exec(message.text ?? '')?.[1] ?? '';
       },
+      { VOICE_OTP_API_KEY: stack.apiKey },
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Final status: approved; SMS delivered/);
@@ -138,45 +145,57 @@ describe('npm run smoke', () => {
     expect(typo.stderr).toContain('400 invalid_code');
   }, 90_000);
 
-  it('a wrong key: exit 1, naming --api-key', async () => {
-    const run = await runSmoke(['--api-url', stack.url, '--api-key', 'wrong', '--phone', '+14155550173']);
+  it('a wrong key: exit 1, naming VOICE_OTP_API_KEY', async () => {
+    const run = await runSmoke(['--api-url', stack.url, '--phone', '+14155550173'], undefined, {
+      VOICE_OTP_API_KEY: 'wrong',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('The API refused the key (403 forbidden');
-    expect(run.stderr).toContain('--api-key');
+    expect(run.stderr).toContain('VOICE_OTP_API_KEY');
+  });
+
+  it('never takes the key on the command line (shell history, ps), and sends nothing', async () => {
+    const before = (await stack.api('GET', '/_simulator/calls')).body.calls as unknown[];
+    for (const args of [
+      ['--api-url', stack.url, '--api-key', stack.apiKey, '--phone', '+14155550177'],
+      ['--stack', 'VoiceOtp', '--api-key', stack.apiKey, '--phone', '+14155550177'],
+    ]) {
+      const run = await runSmoke(args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('--api-key is not taken');
+      expect(run.stderr).toContain('VOICE_OTP_API_KEY');
+      expect(run.stderr + run.stdout).not.toContain(stack.apiKey);
+    }
+    // No key anywhere, and no terminal to ask on: it says where the key goes.
+    const none = await runSmoke(['--api-url', stack.url, '--phone', '+14155550177'], undefined, {
+      VOICE_OTP_API_KEY: '',
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('No API key: set VOICE_OTP_API_KEY');
+    expect((await stack.api('GET', '/_simulator/calls')).body.calls).toHaveLength(before.length);
   });
 
   it('a number Plivo refuses: exit 1, saying so', async () => {
-    const run = await runSmoke([
-      '--api-url',
-      stack.url,
-      '--api-key',
-      stack.apiKey,
-      '--phone',
-      '+12025550193',
-    ]);
+    const run = await runSmoke(['--api-url', stack.url, '--phone', '+12025550193'], undefined, {
+      VOICE_OTP_API_KEY: stack.apiKey,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Plivo refused the number (422 call_rejected');
   });
 
   it('a wrong URL: exit 1, naming --api-url', async () => {
-    const run = await runSmoke([
-      '--api-url',
-      'http://127.0.0.1:9',
-      '--api-key',
-      'k',
-      '--phone',
-      '+14155550174',
-    ]);
+    const run = await runSmoke(['--api-url', 'http://127.0.0.1:9', '--phone', '+14155550174'], undefined, {
+      VOICE_OTP_API_KEY: 'k',
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Could not reach the API at http://127.0.0.1:9');
-    const wrongPath = await runSmoke([
-      '--api-url',
-      `${stack.url}/prod`,
-      '--api-key',
-      stack.apiKey,
-      '--phone',
-      '+14155550174',
-    ]);
+    const wrongPath = await runSmoke(
+      ['--api-url', `${stack.url}/prod`, '--phone', '+14155550174'],
+      undefined,
+      {
+        VOICE_OTP_API_KEY: stack.apiKey,
+      },
+    );
     expect(wrongPath.code).toBe(1);
     expect(wrongPath.stderr).toContain('Check --api-url');
   });

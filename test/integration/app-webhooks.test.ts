@@ -72,6 +72,19 @@ describe('PUT /v1/webhook', () => {
     expect(parse(response).url).toBe(url);
   });
 
+  it('says what is wrong with its events', async () => {
+    for (const [events, message] of [
+      [undefined, 'events is required.'],
+      ['verification.approved', 'events must be a JSON array of event types.'],
+      [[], 'events must name at least one event type.'],
+      [['call.ended', 'call.ended'], 'events names an event type twice.'],
+    ] as const) {
+      const response = await put(h, { url: HOOK.url, ...(events !== undefined && { events }) }, 'key-events');
+      expect(response.statusCode).toBe(400);
+      expect(parse(response)).toEqual({ error: { code: 'invalid_request', message } });
+    }
+  });
+
   it('accepts every event type together', async () => {
     const events = [
       'verification.started',
@@ -100,7 +113,9 @@ describe('GET and DELETE /v1/webhook', () => {
 
     for (const response of [await get(h, 'key-life'), await remove(h, 'key-life')]) {
       expect(response.statusCode).toBe(404);
-      expect(parse(response)).toEqual({ error: { code: 'webhook_not_found', message: expect.any(String) } });
+      expect(parse(response)).toEqual({
+        error: { code: 'webhook_not_found', message: 'No webhook is set for this API key.' },
+      });
     }
   });
 

@@ -24,18 +24,20 @@ describe.each([
   ['send', sendCases, () => h.send],
   ['verify', [...checkCases, ...idRouteCases, ...eraseCases, ...webhookCases, ...usageCases], () => h.verify],
 ] as const)('%s refuses malformed requests', (_name, cases, handler) => {
-  it.each(cases)('%s → %i %s, nothing written', async (_case, event, statusCode, code) => {
-    const before = await h.scan();
-    const callsBefore = h.telephony.calls.length;
-    const response = await handler()(event(pendingId, wrong));
-    expect(response.statusCode).toBe(statusCode);
-    const body = parse(response);
-    expect(body).toEqual({ error: { code, message: expect.any(String) } });
-    expect((body.error as { message: string }).message.length).toBeGreaterThan(10);
-    expect(response.headers?.['Content-Type']).toBe('application/json; charset=utf-8');
-    expect(await h.scan()).toEqual(before);
-    expect(h.telephony.calls.length).toBe(callsBefore);
-  });
+  // Titled from the case itself (it.each's %-placeholders are positional, and the event sits before the status).
+  for (const [name, event, statusCode, code] of cases)
+    it(`${name} → ${statusCode} ${code}, nothing written`, async () => {
+      const before = await h.scan();
+      const callsBefore = h.telephony.calls.length;
+      const response = await handler()(event(pendingId, wrong));
+      expect(response.statusCode).toBe(statusCode);
+      const body = parse(response);
+      expect(body).toEqual({ error: { code, message: expect.any(String) } });
+      expect((body.error as { message: string }).message.length).toBeGreaterThan(10);
+      expect(response.headers?.['Content-Type']).toBe('application/json; charset=utf-8');
+      expect(await h.scan()).toEqual(before);
+      expect(h.telephony.calls.length).toBe(callsBefore);
+    });
 });
 
 it('has at least 25 cases', () => {

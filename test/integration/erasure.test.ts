@@ -1,21 +1,26 @@
-import { describe, expect, it } from 'vitest';
-import { callRejected } from '#channels/telephony.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
+import { type CallRequest, callRejected } from '#channels/telephony.ts';
 import { parseKeyRing } from '#platform/keyring.ts';
 import type { Secrets } from '#platform/secrets.ts';
 import { createDocumentClient } from '#store/dynamodb-client.ts';
 import { dynamoDbStore } from '#store/dynamodb-store.ts';
+import { listUnderPhone } from '#store/table.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { createVerifyHandler } from '../../functions/verify.ts';
 import {
   API_KEY_ID,
+  answerParams,
   apiEvent,
   check,
   createHarness,
   type Harness,
   parse,
+  spokenCode,
   startSmsVerification,
   startVerification,
   status,
+  webhookEvent,
 } from '../support/harness.ts';
 
 /** "Forget my number": POST /v1/phones/erase deletes the phone's verifications for the calling key. */
@@ -31,6 +36,15 @@ const recentIds = async (h: Harness) => {
   const [pointer] = await items(h, 'PHONE#');
   return ((pointer?.recent ?? []) as { id: string }[]).map((entry) => entry.id);
 };
+
+/** Lists an id in a phone's pointer the way creating a verification does (lib/store/table.ts). */
+const listIn = (h: Harness, entry: { id: string; apiKeyId: string; phoneHash: string }) =>
+  createDocumentClient(h.connection).send(
+    new UpdateCommand({
+      TableName: h.tableName,
+      ...listUnderPhone(entry, Math.ceil(h.clock.now / 1000) + 300 + h.config.retentionSeconds),
+    }),
+  );
 
 const items = async (h: Harness, prefix: string) =>
   (await h.scan()).filter((item) => String(item.pk).startsWith(prefix));
@@ -156,6 +170,62 @@ describe('erasure by phone', () => {
     expect(await items(h, 'PHONE#')).toEqual([]);
   });
 
+  it("takes the Idempotency-Key record's stored answer with it: nothing stored names the number afterwards", async () => {
+    const h = await createHarness();
+    const idempotent = (key: string) =>
+      h.send(
+        apiEvent({
+          method: 'POST',
+          resource: '/v1/verifications',
+          body: { phone: PHONE },
+          headers: { 'Idempotency-Key': key },
+        }),
+      );
+    const first = await idempotent('erase-me');
+    expect(first.statusCode).toBe(202);
+    const masked = parse(first).to as string;
+    const [record] = await items(h, 'IDEMPOTENCY#');
+    expect(JSON.stringify(record)).toContain(masked);
+
+    expect(parse(await erase(h, PHONE))).toEqual({ erased: 1 });
+    // The record stays (a retry must not place a second call), holding neither the answer nor the number.
+    const after = await h.scan();
+    expect(after.filter((item) => JSON.stringify(item).includes(masked))).toEqual([]);
+    expect(await items(h, 'IDEMPOTENCY#')).toEqual([
+      expect.not.objectContaining({ response: expect.anything() }),
+    ]);
+    const retry = await idempotent('erase-me');
+    expect(retry.statusCode).toBe(404);
+    expect(retry.headers?.['Idempotent-Replayed']).toBe('true');
+    expect(h.telephony.calls).toHaveLength(1);
+  });
+
+  it('finds a verification whose call is still being placed; the send then writes nothing of the phone back', async () => {
+    const h = await createHarness();
+    h.telephony.delayMs = 300;
+    // The send is stored and placing its call (Plivo takes a while) when the erasure arrives.
+    const sending = h.send(
+      apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: PHONE } }),
+    );
+    await vi.waitFor(() => expect(h.telephony.calls).toHaveLength(1), { interval: 5 });
+    const placing = (await items(h, 'VERIFICATION#'))[0]?.id as string;
+    expect(placing).toMatch(/^vrf_/);
+    expect(parse(await erase(h, PHONE))).toEqual({ erased: 1 });
+
+    // The call was out already: the send answers 202, and its later writes bring nothing back.
+    const sent = await sending;
+    expect(sent.statusCode).toBe(202);
+    expect(parse(sent).id).toBe(placing);
+    expect((await status(h, placing)).statusCode).toBe(404);
+    expect(await items(h, 'VERIFICATION#')).toEqual([]);
+    expect(await items(h, 'PHONE#')).toEqual([]);
+    // Answered late, the call speaks no code: its verification is gone.
+    const call = h.telephony.calls[0] as CallRequest;
+    const answered = await h.answer(webhookEvent(call.answerUrl, answerParams('erased-call')));
+    expect(answered.body).not.toContain(spokenCode(h, call));
+    expect(answered.body).toContain('<Hangup');
+  });
+
   it("never deletes another key's verification, even one a pointer names", async () => {
     const h = await createHarness();
     const theirs = await startVerification(h, PHONE, 'tenant-b');
@@ -167,10 +237,7 @@ describe('erasure by phone', () => {
       apiKeyId: 'tenant-a',
       phoneHash: String(pointer?.pk).split('#')[2] ?? '',
     };
-    await h.stores.send.rememberForPhone(
-      { ...entry, createdAt: h.clock.now, expiresAt: h.clock.now + 300_000 },
-      { atMost: 10 },
-    );
+    await listIn(h, entry);
     expect(parse(await erase(h, PHONE, 'tenant-a'))).toEqual({ erased: 1 });
     expect((await status(h, mine.id, 'tenant-a')).statusCode).toBe(404);
     expect((await status(h, theirs.id, 'tenant-b')).statusCode).toBe(200);
@@ -199,6 +266,8 @@ describe("the phone pointer's recent ids", () => {
         expiresAt: h.clock.now + 300_000,
       };
       ids.push(entry.id);
+      // As a send does: listed when created, pointed to once its code is out.
+      await listIn(h, entry);
       await h.stores.send.pointPhoneTo(entry, { atMost: 2 });
     }
     expect(await recentIds(h)).toEqual(ids.slice(2));

@@ -15,18 +15,20 @@ import {
 } from '../support/harness.ts';
 
 describe('a write that landed but whose answer was lost', () => {
-  it("answers 202 when the SDK's retry of the verification's create finds the item its first try wrote", async () => {
+  it("answers 202 when the SDK retries the verification's create after its first try landed", async () => {
     const h = await createHarness();
     const client = createDocumentClient(h.connection);
     let lost = 0;
-    // Below the SDK's retries: the first PutItem reaches DynamoDB, then its answer is lost to a timeout.
+    // Below the SDK's retries: the first transaction (the verification and its phone listing) reaches
+    // DynamoDB, then its answer is lost to a timeout.
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const out = await next(args);
-        const item = (args.input as { Item?: { pk?: { S?: string } } }).Item;
+        const items = (args.input as { TransactItems?: Array<{ Put?: { Item?: { pk?: { S?: string } } } }> })
+          .TransactItems;
         if (
-          context.commandName === 'PutItemCommand' &&
-          item?.pk?.S?.startsWith('VERIFICATION#') &&
+          context.commandName === 'TransactWriteItemsCommand' &&
+          items?.[0]?.Put?.Item?.pk?.S?.startsWith('VERIFICATION#') &&
           lost++ === 0
         )
           throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError', $metadata: {} });
@@ -50,6 +52,9 @@ describe('a write that landed but whose answer was lost', () => {
     expect(sent.statusCode).toBe(202);
     expect(h.telephony.calls).toHaveLength(1);
     expect(parse(await status(h, parse(sent).id as string))).toMatchObject({ status: 'pending' });
+    // The retry was the same transaction (its token): the phone's pointer lists the verification once.
+    const [pointer] = (await h.scan()).filter((item) => String(item.pk).startsWith('PHONE#'));
+    expect(pointer?.recent).toEqual([{ id: parse(sent).id, until: expect.any(Number) }]);
   });
 });
 

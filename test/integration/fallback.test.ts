@@ -285,7 +285,13 @@ describe('at send time, when the provider refuses the first channel for the numb
     h.telephony.failCalls = telephonyUnavailable();
     const response = await send(h, { phone: PHONE });
     expect(response.statusCode).toBe(502);
+    expect(parse(response)).toMatchObject({ error: { code: 'telephony_unavailable' } });
     expect(h.telephony.messages).toHaveLength(0);
+    // Failed, its call failed, and no fallback claimed or refused: the other channel was never tried.
+    const [item] = (await h.scan()).filter((each) => String(each.pk).startsWith('VERIFICATION#'));
+    expect(item).toMatchObject({ status: 'failed', call: { status: 'failed' } });
+    expect(item?.fallbackTo).toBeUndefined();
+    expect(item?.message).toBeUndefined();
   });
 
   it('not with fallback false: 422, the verification failed', async () => {

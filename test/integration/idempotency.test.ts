@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { CallRequest } from '#channels/telephony.ts';
 import { telephonyUnavailable } from '#channels/telephony.ts';
 import type { HttpResult } from '#platform/http.ts';
+import { parseKeyRing } from '#platform/keyring.ts';
+import type { Secrets } from '#platform/secrets.ts';
 import type { Store } from '#store/store.ts';
-import { type IdempotentSend, idempotent } from '#verification/idempotency.ts';
+import { bodyHash, type IdempotentSend, idempotent } from '#verification/idempotency.ts';
 import { createSendHandler } from '../../functions/send.ts';
 import { failing } from '../support/failing-store.ts';
 import {
@@ -121,10 +124,12 @@ describe('Idempotency-Key after the call may have been placed', () => {
       resume = resolve;
     });
     // The first request stalls before its call, past the stale-claim time.
+    const called: string[] = [];
     const slow = new Proxy(h.stores.send, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver);
         if (typeof value !== 'function') return value;
+        called.push(String(property));
         if (property !== 'create') return value.bind(target);
         return async (...args: unknown[]) => {
           await held;
@@ -151,9 +156,20 @@ describe('Idempotency-Key after the call may have been placed', () => {
     const takeover = await h.send(sendEvent('+14155550144', 'taken-over'));
     expect(takeover.statusCode).toBe(202);
 
+    const { logger } = h.depsFor('send');
+    const logged = vi.spyOn(logger, 'error');
+    called.length = 0;
     resume();
     const late = await stalled;
     expect(late.statusCode).toBe(409);
+    // Another request owns the key now: the stalled one neither frees it nor stores its answer there.
+    expect(called).toContain('bindIdempotencyKey');
+    expect(called).not.toContain('releaseIdempotencyKey');
+    expect(called).not.toContain('completeIdempotencyKey');
+    expect(logged).not.toHaveBeenCalledWith(
+      'Could not store the response for an Idempotency-Key',
+      expect.anything(),
+    );
     expect(parse(late)).toMatchObject({ error: { code: 'idempotency_request_in_progress' } });
     expect(h.telephony.calls.map((call) => call.verificationId)).toEqual([parse(takeover).id]);
     // The stalled request's verification never had a call: it is not left pending.
@@ -225,7 +241,7 @@ describe('Idempotency-Key before any call could be placed', () => {
     const claim = {
       key: 'IDEMPOTENCY#k#twice',
       claimId: 'claim-1',
-      bodyHash: 'b',
+      bodyHashes: ['b'],
       now: Date.now(),
       expiresAt: Date.now() + 60_000,
       staleBefore: Date.now() - 60_000,
@@ -254,7 +270,7 @@ describe('Idempotency-Key, whatever the send answers', () => {
     let runs = 0;
     let replays = 0;
     const send = (result: HttpResult): IdempotentSend => ({
-      run: async (bind) => {
+      run: async ({ bind }) => {
         runs++;
         if (options.bound) await bind('vrf_test');
         return result;
@@ -303,8 +319,48 @@ describe('Idempotency-Key, whatever the send answers', () => {
 
   it('answers from the verification after a transient answer given after the binding', async () => {
     const h = await createHarness();
+    // A bound key is never freed (a call may be out), nor is a transient answer stored.
+    const release = vi.spyOn(h.stores.send, 'releaseIdempotencyKey');
+    const complete = vi.spyOn(h.stores.send, 'completeIdempotencyKey');
     const { again, runs, replays } = await twice(h, answer(503), { bound: true });
+    expect(release).not.toHaveBeenCalled();
+    expect(complete).not.toHaveBeenCalled();
     expect([runs, replays]).toEqual([1, 1]);
     expect(again).toMatchObject({ statusCode: 202, headers: { 'Idempotent-Replayed': 'true' } });
+  });
+});
+
+describe("the request body's stored hash", () => {
+  const body = { phone: '+14155550150' };
+  const canonical = JSON.stringify(body);
+
+  it('is keyed: an HMAC under the key ring, never a hash anyone could test phone numbers against', async () => {
+    const h = await createHarness();
+    expect((await h.send(sendEvent(body.phone, 'keyed'))).statusCode).toBe(202);
+    const [record] = (await h.scan()).filter((item) => String(item.pk).startsWith('IDEMPOTENCY#'));
+    const ring = parseKeyRing(h.keyRingSecret);
+    expect(record?.bodyHash).toBe(bodyHash(ring.current, body));
+    for (const algorithm of ['sha256', 'sha1', 'md5', 'sha512'])
+      for (const encoding of ['base64url', 'base64', 'hex'] as const)
+        expect(record?.bodyHash).not.toBe(createHash(algorithm).update(canonical).digest(encoding));
+  });
+
+  it('matches its retry after a key rotation, and still tells another body apart', async () => {
+    const h = await createHarness();
+    expect((await h.send(sendEvent(body.phone, 'across-rotation'))).statusCode).toBe(202);
+    // Phase 1 of a rotation: k2 becomes current; the record was made under k1.
+    const k1 = JSON.parse(h.keyRingSecret).k1 as string;
+    const rotated: Secrets = {
+      ...h.depsFor('send').secrets,
+      keyRing: async () => parseKeyRing(JSON.stringify({ current: 'k2', k1, k2: 'r'.repeat(43) })),
+    };
+    const send = createSendHandler({ ...h.depsFor('send'), secrets: rotated, telephony: h.telephony });
+    const retry = await send(sendEvent(body.phone, 'across-rotation'));
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers?.['Idempotent-Replayed']).toBe('true');
+    const other = await send(sendEvent('+14155550151', 'across-rotation'));
+    expect(other.statusCode).toBe(409);
+    expect(parse(other).error).toMatchObject({ code: 'idempotency_key_reused' });
+    expect(h.telephony.calls).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORE_TIME_BUDGET } from '#store/dynamodb-client.ts';
+import { createSendHandler } from '../../functions/send.ts';
 import { apiEvent, createHarness, type Harness, parse } from '../support/harness.ts';
 
 /**
@@ -78,14 +79,14 @@ const CASES = [
   },
 ] as const;
 
-describe('sharded counters', () => {
-  // Sixty sends at once on the shared test machine can take DynamoDB Local past the 1 s a Lambda's store
-  // waits, and one timeout fails the batch's other calls at once (503 store_unavailable). This file checks
-  // the caps, not that budget (test/infra/store-budget.test.ts does): its stores wait longer.
-  const budget = { ...STORE_TIME_BUDGET };
-  beforeAll(() => void Object.assign(STORE_TIME_BUDGET, { connectMs: 5_000, requestMs: 10_000 }));
-  afterAll(() => void Object.assign(STORE_TIME_BUDGET, budget));
+// Sixty sends at once on the shared test machine can take DynamoDB Local past the 1 s a Lambda's store
+// waits, and one timeout fails the batch's other calls at once (503 store_unavailable). This file checks
+// the caps, not that budget (test/infra/store-budget.test.ts does): its stores wait longer.
+const budget = { ...STORE_TIME_BUDGET };
+beforeAll(() => void Object.assign(STORE_TIME_BUDGET, { connectMs: 5_000, requestMs: 10_000 }));
+afterAll(() => void Object.assign(STORE_TIME_BUDGET, budget));
 
+describe('sharded counters', () => {
   it.each(CASES)(
     'admit exactly the cap under 60 parallel sends: $counter (37 over 8 shards)',
     async ({ setting, scope, channel, status, error }) => {
@@ -185,4 +186,71 @@ describe('sharded counters', () => {
     expect(one.items.every((pk) => !/#s\d+#/.test(pk))).toBe(true);
     expect(one.items).toHaveLength(5);
   });
+});
+
+describe('a change of COUNTER_SHARDS', () => {
+  /** Noon UTC tomorrow: mid-window for every counter, with every TTL in the future. */
+  const noon = () => (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 + 12 * 3_600_000;
+  const dayAfter = (ms: number) => new Date(Math.floor(ms / 86_400_000) * 86_400_000 + 86_400_000);
+  const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+
+  /** The send function as deployed with other counter settings, on the same table (a deploy mid-window). */
+  const redeployed = (h: Harness, shards: number, before?: { shards: number; day: Date }) =>
+    createSendHandler({
+      ...h.depsFor('send'),
+      telephony: h.telephony,
+      config: {
+        ...h.config,
+        abuse: {
+          ...h.config.abuse,
+          counterShards: shards,
+          counterShardsBefore: before && {
+            shards: before.shards,
+            day: isoDay(before.day),
+            from: before.day.getTime(),
+          },
+        },
+      },
+    });
+  const sendWith = (handler: ReturnType<typeof createSendHandler>, phone: string) =>
+    handler(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone } }));
+
+  it.each([
+    [1, 4],
+    [4, 1],
+    [2, 8],
+  ])(
+    'from %i to %i shards mid-day: the cap holds, and the new count applies from the next UTC day',
+    async (from, to) => {
+      const h = await createHarness({ COUNTER_SHARDS: String(from), DAILY_CALL_CAP: '8' });
+      h.clock.now = noon();
+      const before = await sendAll(h, phones(6));
+      expect(before.filter((r) => r.statusCode === 202)).toHaveLength(6);
+
+      // The new count is deployed at noon, declared for tomorrow: today's windows keep the old one.
+      const changed = redeployed(h, to, { shards: from, day: dayAfter(h.clock.now) });
+      const after = await Promise.all(
+        phones(20)
+          .slice(6)
+          .map((phone) => sendWith(changed, phone)),
+      );
+      expect(after.filter((r) => r.statusCode === 202)).toHaveLength(2);
+      expect(h.telephony.calls).toHaveLength(8);
+      expect((await shardsOf(h, 'global')).reduce((sum, shard) => sum + shard.n, 0)).toBe(8);
+
+      // Tomorrow, a new day's windows: the new count, spread over its shards.
+      h.clock.now = dayAfter(h.clock.now).getTime() + 3_600_000;
+      const tomorrow = await Promise.all(
+        phones(40)
+          .slice(20)
+          .map((phone) => sendWith(changed, phone)),
+      );
+      expect(tomorrow.filter((r) => r.statusCode === 202)).toHaveLength(8);
+      const day = new Date(h.clock.now).toISOString().slice(0, 10);
+      const shardItems = (await shardsOf(h, 'global')).filter((shard) => shard.pk.endsWith(`#${day}`));
+      expect(shardItems.reduce((sum, shard) => sum + shard.n, 0)).toBe(8);
+      for (const shard of shardItems) expect(shard.n).toBeLessThanOrEqual(Math.ceil(8 / Math.min(to, 8)));
+      if (to > 1) expect(shardItems.length).toBeGreaterThan(1);
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { callRejected } from '#channels/telephony.ts';
+import { callRejected, messageRejected } from '#channels/telephony.ts';
 import { createEventsHandler } from '../../functions/events.ts';
 import { localClient } from '../../local/dynamodb-local.ts';
 import { streamEvent } from '../../local/stream-reader.ts';
@@ -28,6 +28,8 @@ import {
  * however often a record is delivered; one record that fails does not hold the others back.
  */
 const PHONE = '+14155550123';
+const PHONE2 = '+14155550124';
+const PHONE3 = '+14155550125';
 
 let h: Harness;
 beforeEach(async () => {
@@ -136,6 +138,62 @@ describe('each transition gives exactly its events', () => {
     ]);
     expect(h.published.at(-1)?.payload.data).toMatchObject({ status: 'failed', call: { status: 'failed' } });
     for (const event of h.published) expectValidEvent(event, await secretsOf([]));
+  });
+
+  it('the fallback block: the other channel, and sent or why not, from the moment it was used or refused', async () => {
+    // Plivo refuses the call: the SMS goes out at once, the fallback used.
+    h.telephony.failCalls = callRejected();
+    const sent = await h.send(
+      apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: PHONE } }),
+    );
+    expect(sent.statusCode).toBe(202);
+    const fellBack = parse(sent).id as string;
+    expect(await drained()).toEqual([
+      [fellBack, 'verification.started'],
+      [fellBack, 'message.status'],
+    ]);
+    // Started before the fallback was used (the item as first written); the SMS's first status after it.
+    const [started, smsQueued] = h.published.slice(-2).map((event) => event.payload.data);
+    expect(started).not.toHaveProperty('fallback');
+    expect(smsQueued).toMatchObject({
+      status: 'pending',
+      channel: 'voice',
+      call: { status: 'failed' },
+      message: { status: 'queued' },
+      fallback: { channel: 'sms', reason: 'sent' },
+    });
+    // Both refused: failed, and the fallback says why it went nowhere.
+    h.telephony.failMessages = messageRejected();
+    h.clock.advance(60_000);
+    expect(
+      (await h.send(apiEvent({ method: 'POST', resource: '/v1/verifications', body: { phone: PHONE2 } })))
+        .statusCode,
+    ).toBe(422);
+    const refused = h.telephony.calls.at(-1)?.verificationId ?? '';
+    expect(await drained()).toEqual([
+      [refused, 'verification.started'],
+      [refused, 'message.status'],
+      [refused, 'message.status'],
+      [refused, 'verification.failed'],
+    ]);
+    // The SMS queued (the fallback used), then refused: from then on its reason is Plivo's refusal.
+    expect(h.published.slice(-3).map((event) => event.payload.data.fallback)).toEqual([
+      { channel: 'sms', reason: 'sent' },
+      { channel: 'sms', reason: 'message_rejected' },
+      { channel: 'sms', reason: 'message_rejected' },
+    ]);
+    expect(h.published.at(-1)?.payload.data).toMatchObject({
+      status: 'failed',
+      message: { status: 'failed' },
+    });
+    // A verification that never fell back has no block at all.
+    h.telephony.failCalls = undefined;
+    h.telephony.failMessages = undefined;
+    const plain = await startVerification(h, PHONE3);
+    await drained();
+    const [plainStarted] = h.published.filter((e) => e.payload.data.verificationId === plain.id);
+    expect(plainStarted?.payload.data).not.toHaveProperty('fallback');
+    for (const event of h.published) expectValidEvent(event, await secretsOf([plain.code]));
   });
 
   it('call.ended once per call, from the hangup webhook; its retry gives nothing more', async () => {
@@ -366,10 +424,15 @@ describe('cancel and supersede hang up the call in flight', () => {
       id = h.telephony.calls[0]?.verificationId;
     }
     expect((await cancel(h, id)).statusCode).toBe(200);
-    expect((await sending).statusCode).toBe(202);
+    // The cancel's record comes first, with no request id yet: nothing to hang up.
+    expect(await requestIdOf(id)).toBeUndefined();
     await drained();
+    expect(h.telephony.ended).toEqual([]);
+    // Then the send writes the call's request id onto the canceled verification: that record hangs it up.
+    expect((await sending).statusCode).toBe(202);
     const requestId = await requestIdOf(id);
     expect(requestId).toBeDefined();
+    await drained();
     expect(h.telephony.ended).toEqual([requestId]);
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -8,14 +8,28 @@ import type { AddressInfo } from 'node:net';
  * CloudFormation DescribeStacks and SNS ListSubscriptionsByTopic (query protocol, XML), Secrets Manager
  * Get/PutSecretValue (JSON 1.1) and API Gateway's API keys and usage plan keys (REST JSON: GetApiKey(s),
  * CreateApiKey, UpdateApiKey's /enabled, DeleteApiKey, Create/GetUsagePlanKeys), as API Gateway's reference
- * documents them. Point a client at it with `endpoint`, or a child process with AWS_ENDPOINT_URL.
+ * documents them; Secrets Manager's UpdateSecretVersionStage; SQS SendMessageBatch and ChangeMessageVisibility
+ * (JSON 1.0). Point a client at it with `endpoint`, or a child process with AWS_ENDPOINT_URL; an SQS client
+ * follows its QueueUrl there.
+ *
+ * Secrets keep versions and staging labels as Secrets Manager documents them (API reference,
+ * PutSecretValue and UpdateSecretVersionStage): a version's id is its ClientRequestToken, and repeating a
+ * token with the same value changes nothing, with another value is ResourceExistsException; PutSecretValue
+ * attaches VersionStages (AWSCURRENT when none are given) and takes each label off the version that held
+ * it; whenever AWSCURRENT moves, AWSPREVIOUS goes to the version it left; moving a label another version
+ * holds needs RemoveFromVersionId naming that version, else InvalidParameterException.
+ *
+ * SQS as its API reference documents SendMessageBatch and ChangeMessageVisibility: 1 to 10 entries with
+ * distinct ids of letters, digits, - and _ (else the whole request is refused); the answer is 200 with
+ * Successful and Failed entries (each failure with Code and SenderFault); MessageGroupId kept per message
+ * (fair queues); a visibility of 0 to 43,200 s set on a received message by its receipt handle.
  */
 export interface AwsStandIn {
   url: string;
   /** Stack name → outputs. */
   stacks: Map<string, Record<string, string>>;
-  /** Secret id → its current string. */
-  secrets: Map<string, string>;
+  /** Secret id → its AWSCURRENT string; `set` puts a new current version, as a change by hand would. */
+  secrets: SecretVersions;
   /** API key id → value. */
   apiKeys: Map<string, string>;
   /** API key id → its name and whether it is enabled (absent: a key made with `apiKeys` alone, enabled). */
@@ -24,8 +38,9 @@ export interface AwsStandIn {
   usagePlans: Map<string, Set<string>>;
   /** Every API Gateway request, as `METHOD /path` (query left out). */
   apiGatewayCalls: string[];
-  /** Every secret string written, in order. */
+  /** Every secret string made current, in order. */
   writes: string[];
+  sqs: SqsStandIn;
   /** SNS topic ARN → its subscriptions (SubscriptionArn `PendingConfirmation` until confirmed). */
   topics: Map<string, Array<{ SubscriptionArn: string; Protocol: string; Endpoint: string }>>;
   /** Every request's action or target, in order (what the operator commands asked). */
@@ -33,15 +48,162 @@ export interface AwsStandIn {
   close(): Promise<void>;
 }
 
+export interface SqsMessage {
+  messageId: string;
+  body: string;
+  groupId: string | undefined;
+  receiptHandle: string | undefined;
+  /** The visibility last set on it, seconds (ChangeMessageVisibility). */
+  visibility: number | undefined;
+}
+
+export interface SqsStandIn {
+  /** Queue URL path (`/123456789012/name`) → its messages, oldest first. */
+  queues: Map<string, SqsMessage[]>;
+  /** Decides each entry's fate: undefined stores it; else SQS fails it with this code and fault side. */
+  failEntry: (entry: {
+    Id: string;
+    MessageBody: string;
+  }) => { code: string; senderFault: boolean } | undefined;
+  /** Every SendMessageBatch request's entry ids, in order. */
+  batches: string[][];
+  /** Receives the oldest message not yet received: its receipt handle. */
+  receive(queuePath: string): SqsMessage | undefined;
+}
+
+interface Version {
+  value: string;
+  stages: Set<string>;
+}
+
+class InvalidRequest extends Error {
+  readonly type: string;
+  constructor(type: string, message: string) {
+    super(message);
+    this.type = type;
+  }
+}
+
+export class SecretVersions {
+  readonly #secrets = new Map<string, Map<string, Version>>();
+  readonly #onCurrent: (value: string) => void;
+  constructor(onCurrent: (value: string) => void) {
+    this.#onCurrent = onCurrent;
+  }
+
+  /** The staging labels on one version. */
+  stagesOf(id: string, versionId: string): string[] {
+    return [...(this.#secrets.get(id)?.get(versionId)?.stages ?? [])];
+  }
+
+  get(id: string): string | undefined {
+    const versions = this.#secrets.get(id);
+    return versions && this.#holder(versions, 'AWSCURRENT')?.[1].value;
+  }
+
+  set(id: string, value: string): void {
+    this.put(id, value, randomUUID(), ['AWSCURRENT']);
+  }
+
+  has(id: string) {
+    return this.#secrets.has(id);
+  }
+
+  /** The version holding `stage`, as [version id, version]. */
+  current(id: string, stage = 'AWSCURRENT') {
+    const versions = this.#secrets.get(id);
+    return versions && this.#holder(versions, stage);
+  }
+
+  put(id: string, value: string, token: string, stages: string[]) {
+    const versions = this.#secrets.get(id) ?? new Map<string, Version>();
+    this.#secrets.set(id, versions);
+    const existing = versions.get(token);
+    if (existing) {
+      if (existing.value !== value)
+        throw new InvalidRequest(
+          'ResourceExistsException',
+          'You can’t modify an existing version, you can only create a new version.',
+        );
+      return token;
+    }
+    versions.set(token, { value, stages: new Set() });
+    for (const stage of stages) this.#attach(versions, stage, token);
+    return token;
+  }
+
+  updateStage(id: string, stage: string, moveTo: string | undefined, removeFrom: string | undefined) {
+    const versions = this.#secrets.get(id);
+    if (!versions)
+      throw new InvalidRequest(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret.",
+      );
+    if (moveTo !== undefined && !versions.has(moveTo))
+      throw new InvalidRequest(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret version.",
+      );
+    const holder = this.#holder(versions, stage)?.[0];
+    if (moveTo === undefined) {
+      if (removeFrom === undefined || holder !== removeFrom)
+        throw new InvalidRequest(
+          'InvalidParameterException',
+          `Staging label ${stage} is not attached to version ${removeFrom}.`,
+        );
+      versions.get(removeFrom)?.stages.delete(stage);
+      return;
+    }
+    if (holder !== undefined && holder !== moveTo) {
+      if (removeFrom === undefined)
+        throw new InvalidRequest(
+          'InvalidParameterException',
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
+      if (removeFrom !== holder)
+        throw new InvalidRequest(
+          'InvalidParameterException',
+          `When you move staging label ${stage}, if you specify RemoveFromVersionId, it must be set to the version that currently has the staging label ${stage}.`,
+        );
+    }
+    this.#attach(versions, stage, moveTo);
+  }
+
+  #holder(versions: Map<string, Version>, stage: string) {
+    return [...versions.entries()].find(([, version]) => version.stages.has(stage));
+  }
+
+  #attach(versions: Map<string, Version>, stage: string, to: string) {
+    const from = this.#holder(versions, stage);
+    if (from?.[0] === to) return;
+    from?.[1].stages.delete(stage);
+    const version = versions.get(to) as Version;
+    version.stages.add(stage);
+    if (stage !== 'AWSCURRENT') return;
+    if (from) this.#attach(versions, 'AWSPREVIOUS', from[0]);
+    this.#onCurrent(version.value);
+  }
+}
+
 export async function awsStandIn(): Promise<AwsStandIn> {
   const stacks = new Map<string, Record<string, string>>();
-  const secrets = new Map<string, string>();
   const apiKeys = new Map<string, string>();
   const apiKeyState = new Map<string, { name: string; enabled: boolean }>();
   const usagePlans = new Map<string, Set<string>>();
   const apiGatewayCalls: string[] = [];
   let nextKey = 0;
   const writes: string[] = [];
+  const secrets = new SecretVersions((value) => writes.push(value));
+  const sqs: SqsStandIn = {
+    queues: new Map(),
+    failEntry: () => undefined,
+    batches: [],
+    receive(queuePath) {
+      const message = sqs.queues.get(queuePath)?.find((each) => each.receiptHandle === undefined);
+      if (message) message.receiptHandle = randomUUID();
+      return message;
+    },
+  };
   const topics = new Map<string, Array<{ SubscriptionArn: string; Protocol: string; Endpoint: string }>>();
   const calls: string[] = [];
   const server = createServer((req, res) => {
@@ -58,29 +220,66 @@ export async function awsStandIn(): Promise<AwsStandIn> {
         send(status, 'application/x-amz-json-1.1', JSON.stringify(value));
       if (target.startsWith('secretsmanager.')) {
         calls.push(target);
-        const input = JSON.parse(body) as { SecretId: string; SecretString?: string };
-        const current = secrets.get(input.SecretId);
-        if (current === undefined) {
+        const input = JSON.parse(body) as {
+          SecretId: string;
+          SecretString?: string;
+          ClientRequestToken?: string;
+          VersionStages?: string[];
+          VersionStage?: string;
+          MoveToVersionId?: string;
+          RemoveFromVersionId?: string;
+        };
+        if (!secrets.has(input.SecretId)) {
           return json(400, {
             __type: 'ResourceNotFoundException',
             message: "Secrets Manager can't find the specified secret.",
           });
         }
-        if (target === 'secretsmanager.GetSecretValue') {
-          return json(200, {
-            ARN: input.SecretId,
-            Name: 'keyring',
-            SecretString: current,
-            VersionId: `v${writes.length}`,
-          });
-        }
-        if (target === 'secretsmanager.PutSecretValue' && input.SecretString !== undefined) {
-          secrets.set(input.SecretId, input.SecretString);
-          writes.push(input.SecretString);
-          return json(200, { ARN: input.SecretId, Name: 'keyring', VersionId: `v${writes.length}` });
+        try {
+          if (target === 'secretsmanager.GetSecretValue') {
+            const [versionId, version] = secrets.current(input.SecretId, input.VersionStage) ?? [];
+            if (!version)
+              throw new InvalidRequest('ResourceNotFoundException', 'No version with that label.');
+            return json(200, {
+              ARN: input.SecretId,
+              Name: 'keyring',
+              SecretString: version.value,
+              VersionId: versionId,
+              VersionStages: [...version.stages],
+            });
+          }
+          if (target === 'secretsmanager.PutSecretValue' && input.SecretString !== undefined) {
+            // The SDK fills ClientRequestToken in when the caller does not (an idempotency token).
+            const versionId = secrets.put(
+              input.SecretId,
+              input.SecretString,
+              input.ClientRequestToken ?? randomUUID(),
+              input.VersionStages?.length ? input.VersionStages : ['AWSCURRENT'],
+            );
+            return json(200, {
+              ARN: input.SecretId,
+              Name: 'keyring',
+              VersionId: versionId,
+              VersionStages: secrets.stagesOf(input.SecretId, versionId),
+            });
+          }
+          if (target === 'secretsmanager.UpdateSecretVersionStage' && input.VersionStage) {
+            secrets.updateStage(
+              input.SecretId,
+              input.VersionStage,
+              input.MoveToVersionId,
+              input.RemoveFromVersionId,
+            );
+            return json(200, { ARN: input.SecretId, Name: 'keyring' });
+          }
+        } catch (error) {
+          if (error instanceof InvalidRequest)
+            return json(400, { __type: error.type, message: error.message });
+          throw error;
         }
         return json(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
       }
+      if (target.startsWith('AmazonSQS.')) return sqsRequest(sqs, target, body, send);
       const url = new URL(req.url ?? '/', 'http://stand-in');
       if (url.pathname.startsWith('/apikeys') || url.pathname.startsWith('/usageplans/')) {
         apiGatewayCalls.push(`${req.method} ${url.pathname}`);
@@ -240,6 +439,7 @@ export async function awsStandIn(): Promise<AwsStandIn> {
     writes,
     topics,
     calls,
+    sqs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -257,6 +457,86 @@ const ERROR_TYPES: Record<number, string> = {
 
 const escapeXml = (value: string) =>
   value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** SDK client options for the stand-in: its endpoint and throwaway credentials. */
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+function sqsRequest(
+  sqs: SqsStandIn,
+  target: string,
+  body: string,
+  send: (status: number, type: string, text: string) => void,
+) {
+  const json = (status: number, value: unknown) =>
+    send(status, 'application/x-amz-json-1.0', JSON.stringify(value));
+  const error = (type: string, message: string) =>
+    json(400, { __type: `com.amazonaws.sqs#${type}`, message });
+  const input = JSON.parse(body) as {
+    QueueUrl?: string;
+    Entries?: Array<{ Id: string; MessageBody: string; MessageGroupId?: string }>;
+    ReceiptHandle?: string;
+    VisibilityTimeout?: number;
+  };
+  const queuePath = new URL(input.QueueUrl ?? '', 'http://x').pathname;
+  const messages = sqs.queues.get(queuePath);
+  if (!messages) return error('QueueDoesNotExist', 'The specified queue does not exist.');
+  if (target === 'AmazonSQS.SendMessageBatch') {
+    const entries = input.Entries ?? [];
+    if (entries.length === 0) return error('EmptyBatchRequest', 'There should be at least one entry.');
+    if (entries.length > 10) return error('TooManyEntriesInBatchRequest', 'Maximum number of entries is 10.');
+    if (new Set(entries.map((entry) => entry.Id)).size !== entries.length)
+      return error('BatchEntryIdsNotDistinct', 'Two or more batch entries have the same Id.');
+    if (!entries.every((entry) => BATCH_ENTRY_ID.test(entry.Id)))
+      return error(
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores.',
+      );
+    sqs.batches.push(entries.map((entry) => entry.Id));
+    const successful: unknown[] = [];
+    const failed: unknown[] = [];
+    for (const entry of entries) {
+      if (entry.MessageGroupId !== undefined && !GROUP_ID.test(entry.MessageGroupId)) {
+        failed.push({
+          Id: entry.Id,
+          SenderFault: true,
+          Code: 'InvalidParameterValue',
+          Message: 'MessageGroupId',
+        });
+        continue;
+      }
+      const fate = sqs.failEntry(entry);
+      if (fate) {
+        failed.push({ Id: entry.Id, SenderFault: fate.senderFault, Code: fate.code, Message: fate.code });
+        continue;
+      }
+      const messageId = randomUUID();
+      messages.push({
+        messageId,
+        body: entry.MessageBody,
+        groupId: entry.MessageGroupId,
+        receiptHandle: undefined,
+        visibility: undefined,
+      });
+      successful.push({
+        Id: entry.Id,
+        MessageId: messageId,
+        MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex'),
+      });
+    }
+    return json(200, { Successful: successful, Failed: failed });
+  }
+  if (target === 'AmazonSQS.ChangeMessageVisibility') {
+    const seconds = input.VisibilityTimeout ?? -1;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200)
+      return error('InvalidParameterValue', 'VisibilityTimeout must be between 0 and 43200 seconds.');
+    const message = messages.find((each) => each.receiptHandle === input.ReceiptHandle);
+    if (!message) return error('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+    message.visibility = seconds;
+    return json(200, {});
+  }
+  return error('UnsupportedOperation', `unsupported ${target}`);
+}
 
 /** SDK client options for the stand-in: its endpoint and throwaway credentials. */
 export const standInClientConfig = (standIn: Pick<AwsStandIn, 'url'>) => ({

@@ -347,6 +347,8 @@ export const webhookUrlCases: Array<[name: string, url: string]> = [
   ['IPv4-mapped IPv6 loopback', 'https://[::ffff:127.0.0.1]/hook'],
   ['IPv4-mapped IPv6 metadata', 'https://[::ffff:169.254.169.254]/hook'],
   ['IPv4-mapped IPv6 of a public address', 'https://[::ffff:8.8.8.8]/hook'],
+  ['IPv4-translated IPv6 (RFC 2765) of loopback', 'https://[::ffff:0:127.0.0.1]/hook'],
+  ['IPv4-translated IPv6 (RFC 2765) of a public address', 'https://[::ffff:0:8.8.8.8]/hook'],
   ['NAT64 of loopback', 'https://[64:ff9b::7f00:1]/hook'],
   ['6to4 of a private address', 'https://[2002:c0a8:101::1]/hook'],
   ['IPv6 multicast', 'https://[ff02::1]/hook'],

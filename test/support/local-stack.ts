@@ -33,6 +33,12 @@ export interface SpawnedStack {
 }
 
 /**
+ * How long a test that starts the local stack may take for it: start-up includes warming DynamoDB Local up
+ * until it serves a burst (local/dynamodb-local.ts, at most a minute), which a busy machine slows.
+ */
+export const SPAWN_TIMEOUT_MS = 180_000;
+
+/**
  * Runs the local stack the way a user does (`node local/start.ts`, which `npm start` runs) on a free port,
  * in a child process, against the test run's DynamoDB Local with a table of its own.
  */
@@ -75,7 +81,8 @@ export async function spawnLocalStack(
   // 'close': exited, and everything it printed has been read.
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
 
-  const deadline = Date.now() + 60_000;
+  // Start-up includes warming DynamoDB Local up (local/dynamodb-local.ts), which a busy machine slows.
+  const deadline = Date.now() + SPAWN_TIMEOUT_MS - 10_000;
   let url: string | undefined;
   let apiKey = '';
   while (!url) {

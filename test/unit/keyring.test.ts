@@ -18,7 +18,7 @@ describe('key ring', () => {
     const material = 'm'.repeat(40);
     const k1 = parseKeyRing(JSON.stringify({ current: 'k1', k1: material })).current;
     const printed = `${inspect(k1, { depth: 5 })} ${JSON.stringify(k1)}`;
-    for (const purpose of ['code-hash', 'seal', 'phone', 'range', 'webhook-secret']) {
+    for (const purpose of ['code-hash', 'seal', 'phone', 'range', 'webhook-secret', 'idempotency-body']) {
       const bytes = Buffer.from(hkdfSync('sha256', material, 'voice-otp:k1', `voice-otp/v1/${purpose}`, 32));
       for (const form of [bytes.toString('hex').slice(0, 12), bytes.toString('base64').slice(0, 12)])
         expect(printed).not.toContain(form);
@@ -61,6 +61,7 @@ describe('key ring', () => {
       expect(parsed.get(id)?.hmac.export()).toEqual(derived(id, 'code-hash'));
       expect(parsed.get(id)?.seal.export()).toEqual(derived(id, 'seal'));
       expect(parsed.get(id)?.phone.export()).toEqual(derived(id, 'phone'));
+      expect(parsed.get(id)?.idempotency.export()).toEqual(derived(id, 'idempotency-body'));
     }
   });
 });
