@@ -3,7 +3,7 @@ import { SPAWN_TIMEOUT_MS, spawnLocalStack } from '../support/local-stack.ts';
 
 /**
  * The local stack is ready when it can serve a burst, not only when it is up: a developer's app suite that
- * starts with parallel sends must not meet a cold DynamoDB Local (README, "Local stack"). Its own DynamoDB
+ * starts with parallel sends must not meet a cold DynamoDB Local (docs/local-stack.md). Its own DynamoDB
  * Local, freshly started, as `npm start` runs it.
  */
 it(

@@ -107,27 +107,23 @@ describe('npm run smoke', () => {
   it('whatsapp: the code read in the WhatsApp message approves, and the outcome waits for read', async () => {
     const phone = '+14155550178';
     const run = await runSmoke(
-      ['--api-url', stack.url, '--api-key', stack.apiKey, '--phone', phone, '--channel', 'whatsapp'],
+      ['--api-url', stack.url, '--phone', phone, '--channel', 'whatsapp'],
       async () => {
         const message = await waitForMessage(stack, phone, (m) => Boolean(m.text));
         return /\*(\d{6})\*/.exec(message.text ?? '')?.[1] ?? '';
       },
+      { VOICE_OTP_API_KEY: stack.apiKey },
     );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/started: WhatsApp message to \+1\*{8}78/);
     expect(run.stdout).toMatch(/Final status: approved; WhatsApp message read\.$/m);
     // Not on WhatsApp: no fallback in a smoke test, so Plivo's refusal is the answer.
-    const refused = await runSmoke([
-      '--api-url',
-      stack.url,
-      '--api-key',
-      stack.apiKey,
-      '--phone',
-      '+12025550199',
-      '--channel',
-      'whatsapp',
-    ]);
+    const refused = await runSmoke(
+      ['--api-url', stack.url, '--phone', '+12025550199', '--channel', 'whatsapp'],
+      undefined,
+      { VOICE_OTP_API_KEY: stack.apiKey },
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('on WhatsApp');
   }, 60_000);
