@@ -41,7 +41,13 @@ export interface LocalResources {
  * ids replaced by their local stand-ins, as local/stack.ts wires them, and the limits raised.
  */
 export function functionEnvironment(local: LocalResources): Record<string, string> {
-  const settings = readSettings(() => undefined);
+  // WhatsApp on, as an operator turns it on: with the number and template the bench's simulated Plivo
+  // account has (bench/plivo-simulator.ts). The stack's CHANNELS then include it.
+  const whatsapp: Record<string, unknown> = {
+    whatsappFromNumber: BENCH_WHATSAPP.number,
+    whatsappTemplate: BENCH_WHATSAPP.template,
+  };
+  const settings = readSettings((key) => whatsapp[key]);
   return {
     ...settings.functionEnvironment,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -62,9 +68,6 @@ export function functionEnvironment(local: LocalResources): Record<string, strin
     AWS_ENDPOINT_URL_EVENTBRIDGE: local.plivo.apiUrl,
     // Its webhook delivery queue: never called here (the bench's API key sets no webhook), but required.
     WEBHOOK_QUEUE_URL: `${local.plivo.apiUrl}/000000000000/voice-otp-bench-deliveries`,
-    // WhatsApp on, with the number and template the bench's simulated Plivo account has (bench/plivo-simulator.ts).
-    WHATSAPP_FROM_NUMBER: BENCH_WHATSAPP.number,
-    WHATSAPP_TEMPLATE: BENCH_WHATSAPP.template,
     ...BENCH_SETTINGS,
   };
 }

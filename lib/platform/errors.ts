@@ -12,7 +12,6 @@ export type ErrorCode =
   // A request without a valid, enabled API key (missing, unknown, disabled or rotated away), and the refusals
   // of AWS WAF or a resource policy.
   | 'forbidden'
-  | 'channel_not_allowed'
   | 'country_not_allowed'
   // A channel the stack (or the tenant) does not allow: WhatsApp without its settings.
   | 'channel_not_allowed'
