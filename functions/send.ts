@@ -31,7 +31,7 @@ export const createSendHandler = (deps: SendDeps) =>
       { apiKeyId, idempotencyKey, body },
       {
         run: ({ bind, record }) =>
-          respond(async () => {
+          respond(deps.logger, async () => {
             const phone = parsePhone(body.phone);
             // What the body leaves out is the tenant's default, else the stack's (lib/verification/tenants.ts).
             const verification = await startVerification(
@@ -51,7 +51,7 @@ export const createSendHandler = (deps: SendDeps) =>
           }),
         // The first answer was lost after its call may have been placed: say what became of the verification.
         replay: (id) =>
-          respond(async () => {
+          respond(deps.logger, async () => {
             const verification = await getVerification(deps, apiKeyId, id);
             if (verification.status === 'failed') throw callOutcomeUnknown();
             return json(202, createdView(verification));

@@ -53,11 +53,7 @@ export function httpHandler(
     try {
       return await handle(event);
     } catch (error) {
-      if (error instanceof ApiError) {
-        if (error.status >= 500) logger.error('Request failed', { code: error.code });
-        else logger.info('Request refused', { code: error.code, status: error.status });
-        return errorResponse(error);
-      }
+      if (error instanceof ApiError) return errorResponse(logged(logger, error));
       logger.error('Unhandled error', { error: error as Error });
       return errorResponse(new ApiError(500, 'internal_error', 'Something went wrong on our side.'));
     } finally {
@@ -170,12 +166,22 @@ export function routeNotServed(
   throw new ApiError(404, 'route_not_found', 'No such route.');
 }
 
-/** Runs `produce`, turning a typed error into its response (so the response can be stored and replayed). */
-export async function respond(produce: () => Promise<HttpResult>): Promise<HttpResult> {
+/**
+ * Runs `produce`, turning a typed error into its response (so the response can be stored and replayed),
+ * logged as httpHandler logs one.
+ */
+export async function respond(logger: Logger, produce: () => Promise<HttpResult>): Promise<HttpResult> {
   try {
     return await produce();
   } catch (error) {
-    if (error instanceof ApiError) return errorResponse(error);
+    if (error instanceof ApiError) return errorResponse(logged(logger, error));
     throw error;
   }
+}
+
+/** A request our side failed (5xx) is an error for operators; one we refused (4xx) is information. */
+function logged(logger: Logger, error: ApiError): ApiError {
+  if (error.status >= 500) logger.error('Request failed', { code: error.code });
+  else logger.info('Request refused', { code: error.code, status: error.status });
+  return error;
 }

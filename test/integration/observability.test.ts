@@ -207,5 +207,17 @@ describe('logs and metrics', () => {
     const response = await send(sendEvent('+14155550145'));
     expect(parse(response)).toMatchObject({ error: { code: 'store_unavailable' } });
     expect(seen.counted('RateLimited')).toEqual([]);
+    // The send's answer is kept for its Idempotency-Key, and logged all the same.
+    expect(seen.error).toHaveBeenCalledWith('Request failed', { code: 'store_unavailable' });
+  });
+
+  it('log a refused send as information, with its code and status', async () => {
+    const h = await createHarness();
+    const seen = watch(h);
+    const send = createSendHandler({ ...h.depsFor('send'), telephony: h.telephony });
+    const response = await send(sendEvent('+999'));
+    expect(response.statusCode).toBe(400);
+    expect(seen.info).toHaveBeenCalledWith('Request refused', { code: 'invalid_phone', status: 400 });
+    expect(seen.error).not.toHaveBeenCalled();
   });
 });
