@@ -15,12 +15,15 @@ import { ApiError, retryAfterSeconds } from '#platform/errors.ts';
  * -webhooks) so each function's bundle carries only the commands its handler issues.
  */
 
+/** A time budget for the store's calls, and how long its client fails at once after one ran out of time. */
+export type StoreTimeBudget = TimeBudget & { failFastMs: number };
+
 /**
  * The time one DynamoDB call may take, so a store that stops answering becomes a 503 long before the
  * function's timeout (docs/api.md, "When DynamoDB does not answer"). Each attempt ends within `requestMs`, connecting
  * included; a call makes at most `attempts`, pausing up to `backoffMs(n)` before retry n.
  */
-export const STORE_TIME_BUDGET: TimeBudget & { failFastMs: number } = {
+export const STORE_TIME_BUDGET: StoreTimeBudget = {
   connectMs: 500,
   requestMs: 1000,
   attempts: 3,
@@ -49,9 +52,13 @@ export const DEFAULT_ENDPOINT_CREDENTIALS: DynamoDbCredentials = {
  * given, else the shared default: DynamoDB Local keeps one database per access key id.
  */
 export function createDocumentClient(
-  options: { endpoint?: string | undefined; credentials?: DynamoDbCredentials | undefined } = {},
+  options: {
+    endpoint?: string | undefined;
+    credentials?: DynamoDbCredentials | undefined;
+    budget?: StoreTimeBudget;
+  } = {},
 ): DynamoDBDocumentClient {
-  const budget = STORE_TIME_BUDGET;
+  const budget = options.budget ?? STORE_TIME_BUDGET;
   const client = new DynamoDBClient({
     ...boundedClientOptions(budget),
     ...(options.endpoint && {
@@ -111,13 +118,21 @@ export interface TableClient {
   retentionSeconds: number;
 }
 
-/** The table for a function's configuration: one client per container, shared by the stores it builds. */
+/**
+ * The table for a function's configuration: one client per container, shared by the stores it builds. Its
+ * calls keep to STORE_TIME_BUDGET, unless a host that is not a Lambda container gives its own.
+ */
 export function openTable(
   config: Pick<Config, 'dynamodbEndpoint' | 'dynamodbCredentials' | 'tableName' | 'retentionSeconds'>,
+  budget: StoreTimeBudget = STORE_TIME_BUDGET,
 ): TableClient {
   if (!config.tableName) throw new Error('TABLE_NAME is not set');
   return {
-    db: createDocumentClient({ endpoint: config.dynamodbEndpoint, credentials: config.dynamodbCredentials }),
+    db: createDocumentClient({
+      endpoint: config.dynamodbEndpoint,
+      credentials: config.dynamodbCredentials,
+      budget,
+    }),
     tableName: config.tableName,
     retentionSeconds: config.retentionSeconds,
   };
