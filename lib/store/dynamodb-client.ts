@@ -55,7 +55,7 @@ export function createDocumentClient(
   options: {
     endpoint?: string | undefined;
     credentials?: DynamoDbCredentials | undefined;
-    budget?: StoreTimeBudget;
+    budget?: StoreTimeBudget | undefined;
   } = {},
 ): DynamoDBDocumentClient {
   const budget = options.budget ?? STORE_TIME_BUDGET;
@@ -124,7 +124,7 @@ export interface TableClient {
  */
 export function openTable(
   config: Pick<Config, 'dynamodbEndpoint' | 'dynamodbCredentials' | 'tableName' | 'retentionSeconds'>,
-  budget: StoreTimeBudget = STORE_TIME_BUDGET,
+  budget?: StoreTimeBudget,
 ): TableClient {
   if (!config.tableName) throw new Error('TABLE_NAME is not set');
   return {
