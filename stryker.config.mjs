@@ -14,6 +14,9 @@ export default {
     'lib/abuse/abuse.ts',
     'lib/verification/verifications.ts',
     'lib/verification/idempotency.ts',
+    'lib/events/webhook-delivery.ts',
+    'lib/events/webhook-url.ts',
+    'lib/events/app-webhooks.ts',
   ],
   testRunner: 'vitest',
   // Related mode finds no test for a module through our `.ts` imports, so static mutants would run none.
