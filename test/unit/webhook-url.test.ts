@@ -155,7 +155,17 @@ describe('checkWebhookUrl', () => {
   });
 
   it('refuses names that never resolve on the internet: single labels and internal suffixes, bare or not', () => {
-    for (const host of ['printer', 'home.arpa', 'corp.home.arpa', 'internal', 'svc.internal', 'localhost.'])
+    // A trailing dot (a fully qualified name) hides no suffix.
+    for (const host of [
+      'printer',
+      'home.arpa',
+      'corp.home.arpa',
+      'internal',
+      'svc.internal',
+      'localhost.',
+      'svc.internal.',
+      'printer.local.',
+    ])
       expect(() => checkWebhookUrl(`https://${host}/hook`, false), host).toThrow(/must name a public host/);
     expect(checkWebhookUrl('https://homearpa.example/hook', false).hostname).toBe('homearpa.example');
   });
